@@ -1,0 +1,41 @@
+# passhub: two commands on a fresh machine with Python 3.11+:
+#   make run    start NATS, PostgreSQL and the four services (Ctrl-C stops all)
+#   make test   run the whole test suite against real NATS and PostgreSQL
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PKGS   := -e shared -e services/recruitment -e services/sessions -e services/attendance -e services/recognition
+
+.PHONY: venv run test lint bench fmt clean
+
+venv: $(STAMP)
+
+$(STAMP): shared/pyproject.toml services/*/pyproject.toml requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(PKGS) -r requirements-dev.txt
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/passhub dev up
+
+test: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: venv
+	$(BIN)/python -m bench.kit
+
+clean:
+	rm -rf var

@@ -1,0 +1,1 @@
+"""passhub attendance service."""

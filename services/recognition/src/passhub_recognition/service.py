@@ -1,0 +1,13 @@
+"""The recognition service as the kit sees it: projections, consumed events, routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from passhub_shared.service import ServiceDefinition
+
+service = ServiceDefinition(
+    name="recognition",
+    title="Recognition",
+    migrations=Path(__file__).parent / "migrations" / "versions",
+)

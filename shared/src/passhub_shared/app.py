@@ -1,0 +1,123 @@
+"""The FastAPI application every service runs: lifespan wiring, errors, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from passhub_shared import logs, metrics
+from passhub_shared.errors import Rejected
+from passhub_shared.service import Runtime, ServiceDefinition
+from passhub_shared.settings import Settings, load_settings
+from passhub_shared.store import ConcurrencyConflict
+
+log = logging.getLogger("passhub.app")
+
+
+def create_app(
+    definition: ServiceDefinition,
+    settings: Settings | None = None,
+    *,
+    relay: bool = True,
+    consumers: bool = True,
+) -> FastAPI:
+    settings = settings or load_settings(definition.name)
+    logs.configure(definition.name, settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(definition, settings)
+        app.state.runtime = runtime
+        await runtime.start(relay=relay, consumers=consumers)
+        log.info("%s started", definition.name)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            log.info("%s stopped", definition.name)
+
+    app = FastAPI(
+        title=f"passhub {definition.title}",
+        description=definition.description,
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.definition = definition
+
+    @app.exception_handler(Rejected)
+    async def rejected(_: Request, exc: Rejected) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code)
+
+    @app.exception_handler(ConcurrencyConflict)
+    async def conflict(_: Request, exc: ConcurrencyConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "code": "concurrent_change"}, status_code=409)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"detail": "the request is not valid", "errors": errors}, status_code=422
+        )
+
+    @app.middleware("http")
+    async def correlate(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        token = logs.correlation_id.set(cid)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            logs.correlation_id.reset(token)
+        route = request.scope.get("route")
+        metrics.HTTP_LATENCY.labels(
+            definition.name,
+            request.method,
+            getattr(route, "path", "unmatched"),
+            str(response.status_code),
+        ).observe(time.perf_counter() - started)
+        response.headers["x-correlation-id"] = cid
+        return response
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": definition.name}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz(request: Request) -> JSONResponse:
+        checks = await request.app.state.runtime.ready()
+        ok = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

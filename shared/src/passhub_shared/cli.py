@@ -1,0 +1,202 @@
+"""The `passhub` command line: tokens, replay, dead letters, migrations, and `dev up`.
+
+Services add their own sub-commands (e.g. `passhub report`) through the entry point group
+`passhub.commands`, each a `typer.Typer`, so this module imports no service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from passhub_shared.auth import ROLES, make_token
+from passhub_shared.deadletters import list_dead_letters, retry_dead_letters
+from passhub_shared.replay import rebuild
+from passhub_shared.service import Runtime, installed_services, load_service
+from passhub_shared.settings import load_settings
+
+app = typer.Typer(help="passhub: run and operate the PASS services.", no_args_is_help=True)
+dead = typer.Typer(help="Events a consumer parked after repeated failures.", no_args_is_help=True)
+dev = typer.Typer(help="Local development.", no_args_is_help=True)
+app.add_typer(dead, name="dead-letters")
+app.add_typer(dev, name="dev")
+console = Console()
+
+ServiceArg = Annotated[str, typer.Argument(help="recruitment, sessions, attendance or recognition")]
+
+
+def _runtime(service: str) -> Runtime:
+    try:
+        definition = load_service(service)
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return Runtime(definition, load_settings(service))
+
+
+@app.command()
+def token(
+    role: Annotated[list[str], typer.Option("--role", "-r", help=f"one of {', '.join(ROLES)}")],
+    sub: Annotated[str, typer.Option(help="user id; a student's or leader's student number")],
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+    hours: Annotated[float, typer.Option(help="lifetime in hours")] = 12.0,
+) -> None:
+    """Print a bearer token signed with the local key (PASSHUB_JWT_SECRET)."""
+    try:
+        typer.echo(make_token(load_settings(), sub, role, name, timedelta(hours=hours)))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command()
+def services() -> None:
+    """List the installed services."""
+    for name in installed_services():
+        typer.echo(name)
+
+
+@app.command()
+def migrate(service: ServiceArg) -> None:
+    """Upgrade a service's database to the newest schema."""
+    runtime = _runtime(service)
+
+    async def run() -> None:
+        try:
+            await runtime.migrate()
+        finally:
+            await runtime.engine.dispose()
+
+    asyncio.run(run())
+    console.print(f"[green]{service}: schema up to date")
+
+
+@app.command()
+def replay(
+    service: ServiceArg,
+    check: Annotated[
+        bool, typer.Option("--check", help="rebuild, compare with the live tables, roll back")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(help="events per batch")] = 5000,
+) -> None:
+    """Rebuild a service's projections from its own event log."""
+    runtime = _runtime(service)
+
+    async def run() -> None:
+        with Progress(
+            TextColumn(f"[bold]{service}[/] replay"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("events"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("replay", total=None)
+            try:
+                report = await rebuild(
+                    runtime.engine,
+                    runtime.store,
+                    commit=not check,
+                    batch_size=batch_size,
+                    progress=lambda n: bar.advance(task, n),
+                    total=lambda n: bar.update(task, total=n),
+                )
+            finally:
+                await runtime.engine.dispose()
+        table = Table("projection table", "before", "after", "same")
+        for name in sorted(report.after):
+            before, after = report.before.get(name, ""), report.after[name]
+            table.add_row(name, before[:18], after[:18], "yes" if before == after else "NO")
+        console.print(table)
+        console.print(
+            f"{report.events} events in {report.seconds:.2f}s ({report.rate:,.0f} events/s); "
+            + ("checked, rolled back" if check else "committed")
+        )
+        if check and not report.identical:
+            console.print(f"[red]differs: {', '.join(report.differing_tables)}")
+            raise typer.Exit(1)
+
+    asyncio.run(run())
+
+
+@dead.command("list")
+def dead_list(service: ServiceArg) -> None:
+    """Show parked events with their last error."""
+    runtime = _runtime(service)
+
+    async def run() -> None:
+        try:
+            letters = await list_dead_letters(runtime.engine)
+        finally:
+            await runtime.engine.dispose()
+        if not letters:
+            console.print("no dead letters")
+            return
+        table = Table("event id", "consumer", "type", "deliveries", "parked at", "error")
+        for d in letters:
+            table.add_row(
+                d.event_id,
+                d.consumer,
+                d.type or d.subject,
+                str(d.deliveries),
+                d.parked_at.isoformat(timespec="seconds"),
+                d.error[:80],
+            )
+        console.print(table)
+
+    asyncio.run(run())
+
+
+@dead.command("retry")
+def dead_retry(
+    service: ServiceArg,
+    event_id: Annotated[str | None, typer.Argument(help="one event id; all when omitted")] = None,
+) -> None:
+    """Apply parked events again (after fixing their cause); each success is removed."""
+    runtime = _runtime(service)
+
+    async def run() -> None:
+        try:
+            outcomes = await retry_dead_letters(runtime.engine, runtime.applier, event_id)
+        finally:
+            await runtime.engine.dispose()
+        if not outcomes:
+            console.print("nothing to retry")
+        for o in outcomes:
+            console.print(f"{o.event_id}: " + ("[green]applied" if o.ok else f"[red]{o.error}"))
+        if any(not o.ok for o in outcomes):
+            raise typer.Exit(1)
+
+    asyncio.run(run())
+
+
+@dev.command("up")
+def dev_up(
+    var: Annotated[Path, typer.Option(help="where servers keep their data")] = Path("var"),
+    nats_port: int = 14222,
+    pg_port: int = 15432,
+    http_port: Annotated[int, typer.Option(help="first service port")] = 8001,
+) -> None:
+    """Start NATS, PostgreSQL and the four services on this machine (Ctrl-C stops all)."""
+    from passhub_shared.devrun import run_dev
+
+    run_dev(var, nats_port=nats_port, pg_port=pg_port, base_http_port=http_port)
+
+
+def _add_service_commands() -> None:
+    for ep in entry_points(group="passhub.commands"):
+        try:
+            app.add_typer(ep.load(), name=ep.name)
+        except Exception as exc:  # a broken plug-in must not take the operator tools down
+            console.print(f"[yellow]could not load command {ep.name}: {exc}")
+
+
+def main() -> None:
+    _add_service_commands()
+    app()

@@ -1,0 +1,62 @@
+"""Contracts published by the attendance service (`passhub.attendance.*`).
+
+`student_signed_in` is the contract systems outside passhub (learner analytics) subscribe to.
+`student_number` is the institution's student number, a pseudonymous identifier: no names are
+published.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from passhub_shared.events import Event
+
+Method = Literal["qr", "kiosk", "leader", "import"]
+AttendeeRole = Literal["student", "leader"]
+
+
+class _Attendance(Event):
+    service = "attendance"
+
+
+class StudentSignedIn(_Attendance):
+    event_name = "student_signed_in"
+    session_id: str
+    scheme_id: str
+    modules: list[str] = Field(default_factory=list)
+    student_number: str
+    signed_in_at: datetime
+    method: Method
+
+
+class LeaderSignedIn(_Attendance):
+    event_name = "leader_signed_in"
+    session_id: str
+    scheme_id: str
+    student_number: str
+    signed_in_at: datetime
+    method: Method
+
+
+class AttendanceRevoked(_Attendance):
+    event_name = "attendance_revoked"
+    session_id: str
+    scheme_id: str
+    student_number: str
+    role: AttendeeRole
+    reason: str
+
+
+class FeedbackSubmitted(_Attendance):
+    event_name = "feedback_submitted"
+    feedback_id: str
+    session_id: str
+    scheme_id: str
+    student_number: str | None  # None when submitted anonymously
+    understanding: int = Field(ge=1, le=5)
+    enjoyable: int = Field(ge=1, le=5)
+    recommend: int = Field(ge=1, le=5)
+    comment: str = ""

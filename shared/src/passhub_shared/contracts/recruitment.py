@@ -1,0 +1,112 @@
+"""Contracts published by the recruitment service (`passhub.recruitment.*`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from passhub_shared.events import Event
+
+Role = Literal["leader", "organiser"]
+Importance = Literal["essential", "desirable"]
+AssessedBy = Literal["application", "training_day", "other_means"]
+
+
+class _Recruitment(Event):
+    service = "recruitment"
+
+
+class Criterion(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str
+    description: str
+    importance: Importance
+    assessed_by: list[AssessedBy]
+
+
+class CampaignOpened(_Recruitment):
+    event_name = "campaign_opened"
+    campaign_id: str
+    academic_year: str
+    leader_title: str
+    participating_schools: list[str]
+    criteria: list[Criterion]
+    min_exam_mark: float = 60.0
+
+
+class ApplicationSubmitted(_Recruitment):
+    event_name = "application_submitted"
+    application_id: str
+    campaign_id: str
+    academic_year: str
+    student_number: str
+    name: str
+    email: str
+    school: str
+    role_sought: Role = "leader"
+    preferred_schemes: list[str] = Field(default_factory=list)
+
+
+class CriterionOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str
+    met: bool | None  # None: not yet assessed
+    verified: bool
+    evidence: str = ""
+    assessed_by: str = "system"
+
+
+class ApplicationAssessed(_Recruitment):
+    event_name = "application_assessed"
+    application_id: str
+    student_number: str
+    outcomes: list[CriterionOutcome]
+    essentials_met: int
+    essentials_total: int
+    desirables_met: int
+    appointable: bool
+
+
+class ApplicationRejected(_Recruitment):
+    event_name = "application_rejected"
+    application_id: str
+    student_number: str
+    reasons: list[str]
+
+
+class ApplicationWithdrawn(_Recruitment):
+    event_name = "application_withdrawn"
+    application_id: str
+    student_number: str
+
+
+class TrainingCompleted(_Recruitment):
+    event_name = "training_completed"
+    student_number: str
+    academic_year: str
+    training_id: str
+    completed_on: date
+    hours: float = 0.0
+
+
+class LeaderAppointed(_Recruitment):
+    event_name = "leader_appointed"
+    student_number: str
+    name: str
+    email: str
+    academic_year: str
+    role: Role
+    schemes: list[str]
+    appointed_on: date
+    application_id: str | None = None
+
+
+class LeaderStoodDown(_Recruitment):
+    event_name = "leader_stood_down"
+    student_number: str
+    academic_year: str
+    schemes: list[str]
+    effective_from: date
+    reason: str

@@ -1,0 +1,389 @@
+"""``make run``: NATS, PostgreSQL and the four services on this machine; Ctrl-C stops them all.
+
+Everything lives under ``var/`` (git-ignored):
+
+* ``var/nats``, ``var/postgres``: the servers' data and logs, kept across runs;
+* ``var/passhub.env``: the URLs and the JWT secret, for tools and for your shell;
+* ``var/jwt-secret``: a random development secret, generated on the first run;
+* ``var/logs/<service>.log``: each service's output (also shown on the console);
+* ``var/run/<service>.pid``: lets the next run stop services a killed run left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from passhub_shared.devservers import (
+    NatsServer,
+    PostgresServer,
+    ServerStartError,
+    die_with_parent,
+    log_tail,
+    pid_alive,
+    port_in_use,
+    process_cmdline,
+    terminate,
+)
+
+__all__ = ["SERVICES", "run_dev"]
+
+_SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+SERVICES = ("recruitment", "sessions", "attendance", "recognition")
+SERVICE_COLOURS = {
+    "recruitment": "cyan",
+    "sessions": "magenta",
+    "attendance": "green",
+    "recognition": "yellow",
+}
+HOST = "127.0.0.1"
+HEALTH_TIMEOUT = 60.0
+SERVICE_STOP_TIMEOUT = 10.0
+TOKEN_COMMAND = ".venv/bin/passhub token --role coordinator --sub admin"
+
+# Health checks go straight to localhost, whatever proxy the environment configures.
+_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class DevRunError(Exception):
+    """Something failed while starting or running; the message says what."""
+
+
+@dataclass
+class _Service:
+    name: str
+    port: int
+    database_url: str
+    var_dir: Path
+    proc: subprocess.Popen[bytes] | None = None
+    log_file: IO[bytes] | None = None
+    reader: threading.Thread | None = None
+    healthy: bool = False
+    _log_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def log_path(self) -> Path:
+        return self.var_dir / "logs" / f"{self.name}.log"
+
+    @property
+    def pid_path(self) -> Path:
+        return self.var_dir / "run" / f"{self.name}.pid"
+
+    @property
+    def app(self) -> str:
+        return f"passhub_{self.name}.main:app"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop_leftover(self) -> None:
+        """Stop this service if a previous, killed run left it running."""
+        try:
+            pid = int(self.pid_path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        args = process_cmdline(pid) if pid_alive(pid) else None
+        if args and self.app in args:
+            terminate(pid, None, signal.SIGTERM, SERVICE_STOP_TIMEOUT)
+        self.pid_path.unlink(missing_ok=True)
+
+    def spawn(self, env: dict[str, str]) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.pid_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_file = self.log_path.open("ab")
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        self.log_file.write(f"\n===== {stamp} starting {self.name} =====\n".encode())
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                self.app,
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            # Own session: Ctrl-C reaches only us, and we stop the services in order.
+            start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGTERM),
+        )
+        self.pid_path.write_text(f"{self.proc.pid}\n")
+
+    def start_reader(self, console: Console) -> None:
+        """Copy the service's output to its log file and, prefixed, to the console."""
+        proc, log_file = self.proc, self.log_file
+        assert proc is not None and proc.stdout is not None and log_file is not None
+        prefix = Text(f"{self.name:<12}| ", style=SERVICE_COLOURS.get(self.name, "white"))
+        stdout = proc.stdout
+
+        def pump() -> None:
+            for raw in iter(stdout.readline, b""):
+                with self._log_lock:
+                    log_file.write(raw)
+                    log_file.flush()
+                line = raw.decode(errors="replace").rstrip()
+                console.print(prefix + Text(line), soft_wrap=True, highlight=False)
+
+        self.reader = threading.Thread(target=pump, name=f"log-{self.name}", daemon=True)
+        self.reader.start()
+
+    def tail(self, lines: int = 40) -> str:
+        if self.reader is not None:
+            self.reader.join(timeout=2)
+        return log_tail(self.log_path, lines)
+
+    def check_health(self) -> bool:
+        try:
+            with _http.open(f"{self.base_url}/healthz", timeout=1) as response:
+                status: int = response.status
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+        return status == 200
+
+    def close(self) -> None:
+        if self.reader is not None:
+            self.reader.join(timeout=2)
+        if self.log_file is not None:
+            with self._log_lock:
+                self.log_file.close()
+        self.pid_path.unlink(missing_ok=True)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _jwt_secret(var_dir: Path) -> str:
+    """The development JWT secret: random, generated once, kept in ``var/jwt-secret``."""
+    path = var_dir / "jwt-secret"
+    with contextlib.suppress(OSError):
+        existing = path.read_text().strip()
+        if existing:
+            return existing
+    secret = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(secret + "\n")
+    return secret
+
+
+def _write_env_file(path: Path, nats_url: str, db_urls: dict[str, str], jwt_secret: str) -> None:
+    lines = [
+        "# Written by `make run` on every start. Use with: set -a; . var/passhub.env; set +a",
+        f"PASSHUB_NATS_URL={nats_url}",
+        *(f"PASSHUB_{name.upper()}_DATABASE_URL={url}" for name, url in db_urls.items()),
+        f"PASSHUB_JWT_SECRET={jwt_secret}",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+
+
+def _stop_services(console: Console, services: list[_Service]) -> None:
+    """SIGTERM every service, give them 10 s together, then SIGKILL the stragglers."""
+    alive = [s for s in services if s.running()]
+    if alive:
+        console.print(f"stopping {', '.join(s.name for s in alive)}")
+    for service in alive:
+        assert service.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            service.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + SERVICE_STOP_TIMEOUT
+    for service in alive:
+        assert service.proc is not None
+        try:
+            service.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            console.print(f"[red]{service.name} did not stop within 10 s; killing it[/]")
+            service.proc.kill()
+            service.proc.wait()
+    for service in services:
+        service.close()
+
+
+def _stop_server(console: Console, name: str, server: NatsServer | PostgresServer) -> None:
+    console.print(f"stopping {name}")
+    try:
+        server.stop()
+    except Exception as error:
+        console.print(f"[red]could not stop {name}: {error}[/]")
+
+
+def _wait_healthy(console: Console, services: list[_Service]) -> None:
+    deadline = time.monotonic() + HEALTH_TIMEOUT
+    while not all(s.healthy for s in services):
+        for service in services:
+            if service.healthy:
+                continue
+            assert service.proc is not None
+            code = service.proc.poll()
+            if code is not None:
+                raise DevRunError(
+                    f"{service.name} exited with code {code} during start-up; "
+                    f"end of {service.log_path}:\n{service.tail()}"
+                )
+            if service.check_health():
+                service.healthy = True
+                console.print(f"[green]{service.name} is up[/] on {service.base_url}")
+        if time.monotonic() > deadline:
+            late = ", ".join(s.name for s in services if not s.healthy)
+            raise DevRunError(f"no healthy /healthz after {HEALTH_TIMEOUT:.0f} s from: {late}")
+        time.sleep(0.25)
+
+
+def _supervise(nats: NatsServer, pg: PostgresServer, services: list[_Service]) -> None:
+    """Return never: wait for Ctrl-C, and fail if anything dies meanwhile."""
+    while True:
+        for service in services:
+            assert service.proc is not None
+            code = service.proc.poll()
+            if code is not None:
+                raise DevRunError(
+                    f"{service.name} exited with code {code}; "
+                    f"end of {service.log_path}:\n{service.tail()}"
+                )
+        for name, server in (("NATS", nats), ("PostgreSQL", pg)):
+            if not server.is_running():
+                raise DevRunError(f"{name} stopped unexpectedly; see {server.log_path}")
+        time.sleep(0.5)
+
+
+def _print_summary(
+    console: Console,
+    var_dir: Path,
+    nats: NatsServer,
+    pg: PostgresServer,
+    services: list[_Service],
+) -> None:
+    table = Table(title="passhub is running", title_justify="left")
+    table.add_column("service", style="bold")
+    table.add_column("URL")
+    table.add_column("API docs")
+    for service in services:
+        table.add_row(service.name, service.base_url, f"{service.base_url}/docs")
+    console.print(table)
+    console.print(f"NATS:       {nats.url}")
+    console.print(f"PostgreSQL: {pg.url}")
+    console.print(f"settings:   {var_dir / 'passhub.env'}")
+    console.print(f"logs:       {var_dir / 'logs'}")
+    console.print(f"make a token: [bold]{TOKEN_COMMAND}[/]")
+    console.print("Ctrl-C stops everything.")
+
+
+def run_dev(
+    var_dir: Path = Path("var"),
+    nats_port: int = 14222,
+    pg_port: int = 15432,
+    base_http_port: int = 8001,
+) -> None:
+    """Start NATS, PostgreSQL and the services; block until Ctrl-C or SIGTERM, then stop all.
+
+    Returns normally after an orderly stop; raises ``SystemExit(1)`` if something failed.
+    """
+    console = Console()
+    var_dir = var_dir.absolute()
+    var_dir.mkdir(parents=True, exist_ok=True)
+
+    nats = NatsServer(var_dir / "nats", port=nats_port)
+    pg = PostgresServer(var_dir / "postgres", port=pg_port)
+    services: list[_Service] = []
+    failed = False
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous: dict[signal.Signals, _SignalHandler] = {}
+    if in_main_thread:
+        previous = {sig: signal.getsignal(sig) for sig in handled}
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGHUP, _interrupt)
+
+    try:
+        with ExitStack() as cleanup:
+            try:
+                console.print(f"starting NATS on port {nats_port}")
+                cleanup.callback(_stop_server, console, "NATS", nats)
+                nats.start()
+                console.print(f"starting PostgreSQL on port {pg_port}")
+                cleanup.callback(_stop_server, console, "PostgreSQL", pg)
+                pg.start()
+
+                db_urls = {name: pg.create_database(f"passhub_{name}") for name in SERVICES}
+                jwt_secret = _jwt_secret(var_dir)
+                _write_env_file(var_dir / "passhub.env", nats.url, db_urls, jwt_secret)
+
+                for offset, name in enumerate(SERVICES):
+                    service = _Service(name, base_http_port + offset, db_urls[name], var_dir)
+                    service.stop_leftover()
+                    if port_in_use(service.port, HOST):
+                        raise DevRunError(
+                            f"port {service.port} (for {name}) is already in use; "
+                            "stop whatever uses it or choose other ports"
+                        )
+                    services.append(service)
+
+                cleanup.callback(_stop_services, console, services)
+                base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+                for service in services:
+                    console.print(f"starting {service.name} on port {service.port}")
+                    service.spawn(
+                        base_env
+                        | {
+                            "PASSHUB_SERVICE": service.name,
+                            "PASSHUB_DATABASE_URL": service.database_url,
+                            "PASSHUB_NATS_URL": nats.url,
+                            "PASSHUB_JWT_SECRET": jwt_secret,
+                        }
+                    )
+                # Readers are threads: start them after every process is spawned (see
+                # die_with_parent, which only applies while this process has one thread).
+                for service in services:
+                    service.start_reader(console)
+
+                _wait_healthy(console, services)
+                _print_summary(console, var_dir, nats, pg, services)
+                _supervise(nats, pg, services)
+            except KeyboardInterrupt:
+                console.print("\n[bold]stopping passhub[/]")
+            except (DevRunError, ServerStartError) as error:
+                failed = True
+                console.print(Text.assemble(("error: ", "bold red"), str(error)))
+            finally:
+                # From here on, an orderly shutdown: further Ctrl-C/SIGTERM are ignored.
+                if in_main_thread:
+                    for sig in handled:
+                        signal.signal(sig, signal.SIG_IGN)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    if failed:
+        console.print("[red]passhub stopped after an error[/]")
+        raise SystemExit(1)
+    console.print("passhub stopped")

@@ -1,0 +1,218 @@
+"""How a service declares itself, and the runtime that wires it to PostgreSQL and NATS.
+
+A service package exposes a `ServiceDefinition` as the entry point `passhub.services:<name>`;
+the app factory, the `passhub` command line and the tests all start from it, so the shared kit
+never imports a service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import nats
+from fastapi import APIRouter
+from faststream.nats import NatsBroker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from passhub_shared.events import Event
+from passhub_shared.migrate import migrate
+from passhub_shared.projections import Projection
+from passhub_shared.relay import OutboxRelay
+from passhub_shared.settings import Settings, load_settings
+from passhub_shared.store import EventStore
+from passhub_shared.streams import ensure_stream
+from passhub_shared.subscriptions import BatchHandler, EventApplier, Reaction, subscribe
+
+log = logging.getLogger("passhub.service")
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    title: str
+    migrations: Path
+    projections: Sequence[Projection] = ()
+    #: origin service -> CloudEvents types this service records and applies
+    consumes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    reaction: Reaction | None = None
+    routers: Sequence[APIRouter] = ()
+    #: the events it publishes, for the AsyncAPI document
+    publishes: Sequence[type[Event]] = ()
+    description: str = ""
+    #: extra work once connected (e.g. seeding defaults); runs in every replica, so idempotent
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None
+
+
+def load_service(name: str) -> ServiceDefinition:
+    """Find an installed service by name through its entry point."""
+    found = {ep.name: ep for ep in entry_points(group="passhub.services")}
+    if name not in found:
+        known = ", ".join(sorted(found)) or "none installed"
+        raise LookupError(f"unknown service {name!r} (known: {known})")
+    definition = found[name].load()
+    if not isinstance(definition, ServiceDefinition):
+        raise TypeError(f"entry point {name} is not a ServiceDefinition")
+    return definition
+
+
+def installed_services() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group="passhub.services"))
+
+
+class Runtime:
+    """A running service: engine, store, relay and consumers. Used by the app, CLI and tests."""
+
+    def __init__(self, definition: ServiceDefinition, settings: Settings | None = None) -> None:
+        self.definition = definition
+        self.settings = settings or load_settings(definition.name)
+        self.engine: AsyncEngine = create_async_engine(
+            self.settings.database_url,
+            pool_size=20,
+            max_overflow=20,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+        )
+        self.store = EventStore(definition.name, definition.projections)
+        self.applier = EventApplier(
+            self.engine, self.store, definition.consumes, definition.reaction
+        )
+        self.relay: OutboxRelay | None = None
+        self.broker: NatsBroker | None = None
+        self.handlers: list[BatchHandler] = []
+        self.subscribers: list[Any] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.state: dict[str, Any] = {}
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+    async def migrate(self) -> None:
+        await migrate(self.settings.database_url, self.definition.migrations)
+
+    async def ensure_streams(self) -> None:
+        nc = await nats.connect(self.settings.nats_url, connect_timeout=5)
+        try:
+            js = nc.jetstream()
+            for service in {self.name, *self.definition.consumes}:
+                await ensure_stream(
+                    js,
+                    service,
+                    self.settings.stream_replicas,
+                    self.settings.duplicate_window_seconds,
+                )
+        finally:
+            await nc.close()
+
+    async def start(self, *, relay: bool = True, consumers: bool = True) -> None:
+        if self.settings.run_migrations:
+            await self.migrate()
+        if relay or consumers:
+            await self.ensure_streams()
+        if relay:
+            self.relay = OutboxRelay(
+                self.name,
+                self.settings.database_url,
+                self.settings.nats_url,
+                batch_size=self.settings.relay_batch_size,
+                poll_seconds=self.settings.relay_poll_seconds,
+            )
+            self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        if consumers and self.definition.consumes:
+            await self._start_consumers()
+        if self.definition.on_start is not None:
+            await self.definition.on_start(self)
+
+    async def _start_consumers(self) -> None:
+        s = self.settings
+        self.broker = NatsBroker(
+            s.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1, log_level=logging.DEBUG
+        )
+        for origin in sorted(self.definition.consumes):
+            handler = BatchHandler(
+                self.applier, f"{self.name}--{origin}", max_deliver=s.consumer_max_deliver
+            )
+            self.handlers.append(handler)
+            self.subscribers.append(
+                subscribe(
+                    self.broker,
+                    self.name,
+                    origin,
+                    handler,
+                    batch_size=s.consumer_batch_size,
+                    batch_timeout=s.consumer_batch_timeout_seconds,
+                    ack_wait=s.consumer_ack_wait_seconds,
+                )
+            )
+        await self.broker.start()
+        self._tasks.append(asyncio.create_task(self._watch_consumers(), name="consumer-watchdog"))
+
+    async def _watch_consumers(self) -> None:
+        """Restart a subscriber whose fetch loop died (e.g. an unexpected error after a NATS
+        restart) instead of letting it stop silently."""
+        while True:
+            await asyncio.sleep(2.0)
+            for subscriber in self.subscribers:
+                tasks = getattr(subscriber, "tasks", [])
+                if tasks and all(t.done() for t in tasks):
+                    log.warning("consumer loop stopped; restarting it")
+                    try:
+                        await subscriber.stop()
+                        await subscriber.start()
+                    except Exception as exc:
+                        log.warning("could not restart consumer yet: %s", exc)
+
+    def consumers_alive(self) -> bool:
+        for subscriber in self.subscribers:
+            tasks = getattr(subscriber, "tasks", [])
+            if tasks and all(t.done() for t in tasks):
+                return False
+        return True
+
+    async def stop(self) -> None:
+        """Graceful: stop fetching, let in-flight batches commit and ack, then close."""
+        for task in self._tasks:
+            if task.get_name() == "consumer-watchdog":
+                task.cancel()
+        if self.broker is not None:
+            for subscriber in self.subscribers:
+                subscriber.running = False  # the fetch loop ends after its current fetch
+            await asyncio.sleep(self.settings.consumer_batch_timeout_seconds * 2)
+            for handler in self.handlers:
+                await asyncio.wait_for(handler.idle.wait(), timeout=30)
+            await self.broker.stop()
+        if self.relay is not None:
+            self.relay.stop()
+        for task in self._tasks:
+            if not task.done():
+                with suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=10)
+        self._tasks.clear()
+        await self.engine.dispose()
+
+    async def ready(self) -> dict[str, bool]:
+        checks: dict[str, bool] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception:
+            checks["database"] = False
+        if self.relay is not None:
+            checks["relay"] = not any(t.done() for t in self._tasks if t.get_name() == "relay")
+        if self.broker is not None:
+            checks["consumers"] = self.consumers_alive()
+        return checks

@@ -1,0 +1,74 @@
+"""Settings from the environment (and from `var/passhub.env`, which `make run` writes).
+
+A service process reads `PASSHUB_DATABASE_URL`. Tools that act on a named service (the
+`passhub` command line) read `PASSHUB_<SERVICE>_DATABASE_URL` first, so one shell can reach
+all four databases.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_FILE = Path(os.environ.get("PASSHUB_ENV_FILE", "var/passhub.env"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PASSHUB_", env_file=ENV_FILE, extra="ignore", env_file_encoding="utf-8"
+    )
+
+    service: str = ""
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:15432/postgres"
+    nats_url: str = "nats://127.0.0.1:14222"
+
+    # JetStream
+    stream_replicas: int = 1
+    duplicate_window_seconds: float = 120.0
+    consumer_max_deliver: int = 5
+    consumer_ack_wait_seconds: float = 30.0
+    consumer_batch_size: int = 256
+    consumer_batch_timeout_seconds: float = 0.05
+    relay_batch_size: int = 500
+    relay_poll_seconds: float = 5.0
+
+    # Auth: HS256 with a shared secret (dev, tests) or RS256/ES256/EdDSA with a PEM public key
+    # (an institution's single sign-on).
+    jwt_secret: str = "passhub-dev-secret-change-me-0123456789"
+    jwt_public_key: str = ""
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
+    jwt_issuer: str = "passhub"
+    jwt_audience: str = "passhub"
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    run_migrations: bool = True
+
+    # Institution vocabulary
+    leader_title: str = "PASS Leader"
+    organiser_title: str = "Student Organiser"
+
+
+def load_settings(service: str | None = None, **overrides: object) -> Settings:
+    """Settings for `service`: its own `PASSHUB_<SERVICE>_DATABASE_URL` wins when set."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if service:
+        settings.service = service
+        key = f"PASSHUB_{service.upper()}_DATABASE_URL"
+        specific = os.environ.get(key) or _from_env_file(key)
+        if specific and "database_url" not in overrides:
+            settings.database_url = specific
+    return settings
+
+
+def _from_env_file(key: str) -> str | None:
+    if not ENV_FILE.exists():
+        return None
+    for line in ENV_FILE.read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name.strip() == key:
+            return value.strip()
+    return None

@@ -1,0 +1,111 @@
+"""A toy service used to exercise the kit: counters whose increments are events.
+
+`kittest` publishes `counted`; `kitconsumer` consumes them into its own totals table. A
+`poison` amount makes the consumer's projection fail, to exercise dead letters.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Column, Integer, MetaData, Table, Text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_shared.decider import Decider
+from passhub_shared.errors import Rejected
+from passhub_shared.events import Event, Recorded
+from passhub_shared.projections import Projection
+from passhub_shared.service import ServiceDefinition
+
+MIGRATIONS = Path(__file__).parent / "toy_migrations"
+metadata = MetaData()
+totals = Table(
+    "toy_totals",
+    metadata,
+    Column("counter_id", Text, primary_key=True),
+    Column("total", Integer, nullable=False),
+    Column("events", Integer, nullable=False),
+)
+
+#: the consumer fails on events with this amount while `POISON_ACTIVE` is set
+POISON_AMOUNT = 666
+POISON_ACTIVE = {"on": True}
+
+
+class Counted(Event):
+    service = "kittest"
+    event_name = "counted"
+    counter_id: str
+    amount: int
+
+
+class Increment:
+    def __init__(self, counter_id: str, amount: int) -> None:
+        self.counter_id = counter_id
+        self.amount = amount
+
+
+def decide(command: Increment, state: int) -> list[Event]:
+    if command.amount <= 0:
+        raise Rejected("amount must be positive")
+    return [Counted(counter_id=command.counter_id, amount=command.amount)]
+
+
+def evolve(state: int, event: Event) -> int:
+    assert isinstance(event, Counted)
+    return state + event.amount
+
+
+counter = Decider[Increment, int](initial=lambda: 0, decide=decide, evolve=evolve)
+
+
+class TotalsProjection(Projection):
+    name = "toy_totals"
+    tables = (totals,)
+    handles = frozenset({Counted.type_name()})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for e in events:
+            sums[e.data["counter_id"]][0] += e.data["amount"]
+            sums[e.data["counter_id"]][1] += 1
+        stmt = pg_insert(totals)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[totals.c.counter_id],
+            set_={
+                "total": totals.c.total + stmt.excluded.total,
+                "events": totals.c.events + stmt.excluded.events,
+            },
+        )
+        await conn.execute(
+            stmt, [{"counter_id": k, "total": v[0], "events": v[1]} for k, v in sums.items()]
+        )
+
+
+class ConsumerTotals(TotalsProjection):
+    """Same fold; fails on poison (only the consumer side does)."""
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        for e in events:
+            if POISON_ACTIVE["on"] and e.data["amount"] == POISON_AMOUNT:
+                raise RuntimeError("poisoned event")
+        await TotalsProjection.apply(self, conn, events)
+
+
+publisher = ServiceDefinition(
+    name="kittest",
+    title="Kit test publisher",
+    migrations=MIGRATIONS,
+    projections=[TotalsProjection()],
+    publishes=[Counted],
+)
+consumer = ServiceDefinition(
+    name="kitconsumer",
+    title="Kit test consumer",
+    migrations=MIGRATIONS,
+    projections=[ConsumerTotals()],
+    consumes={"kittest": frozenset({Counted.type_name()})},
+)
