@@ -15,7 +15,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from passhub_shared import logs, metrics
+from passhub_shared.auth import Principal
 from passhub_shared.errors import Rejected
+from passhub_shared.events import Metadata
 from passhub_shared.service import Runtime, ServiceDefinition
 from passhub_shared.settings import Settings, load_settings
 from passhub_shared.store import ConcurrencyConflict
@@ -121,3 +123,11 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def command_metadata(principal: Principal | None) -> Metadata:
+    """Metadata for events appended while serving a request: who, and the correlation id."""
+    return Metadata(
+        correlation_id=logs.correlation_id.get(),
+        actor=principal.sub if principal is not None else None,
+    )

@@ -37,7 +37,6 @@ from passhub_shared.devservers import (
     PostgresServer,
     ServerStartError,
     die_with_parent,
-    log_tail,
     pid_alive,
     port_in_use,
     process_cmdline,
@@ -78,6 +77,7 @@ class _Service:
     log_file: IO[bytes] | None = None
     reader: threading.Thread | None = None
     healthy: bool = False
+    log_start: int = 0
     _log_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -116,6 +116,8 @@ class _Service:
         self.log_file = self.log_path.open("ab")
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         self.log_file.write(f"\n===== {stamp} starting {self.name} =====\n".encode())
+        self.log_file.flush()
+        self.log_start = self.log_file.tell()
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -156,9 +158,16 @@ class _Service:
         self.reader.start()
 
     def tail(self, lines: int = 40) -> str:
+        """The last lines this run of the service wrote."""
         if self.reader is not None:
             self.reader.join(timeout=2)
-        return log_tail(self.log_path, lines)
+        try:
+            with self.log_path.open("rb") as log_file:
+                log_file.seek(self.log_start)
+                text = log_file.read().decode(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
 
     def check_health(self) -> bool:
         try:
@@ -246,7 +255,7 @@ def _wait_healthy(console: Console, services: list[_Service]) -> None:
             if code is not None:
                 raise DevRunError(
                     f"{service.name} exited with code {code} during start-up; "
-                    f"end of {service.log_path}:\n{service.tail()}"
+                    f"its last output ({service.log_path}):\n{service.tail()}"
                 )
             if service.check_health():
                 service.healthy = True
@@ -266,7 +275,7 @@ def _supervise(nats: NatsServer, pg: PostgresServer, services: list[_Service]) -
             if code is not None:
                 raise DevRunError(
                     f"{service.name} exited with code {code}; "
-                    f"end of {service.log_path}:\n{service.tail()}"
+                    f"its last output ({service.log_path}):\n{service.tail()}"
                 )
         for name, server in (("NATS", nats), ("PostgreSQL", pg)):
             if not server.is_running():

@@ -1,0 +1,112 @@
+"""Helpers the tests share: run a service in-process, make tokens, wait for things, and read
+JetStream with a plain nats-py client (no passhub code), as an outside system would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import nats
+from fastapi import FastAPI
+
+from passhub_shared.app import create_app
+from passhub_shared.auth import make_token
+from passhub_shared.service import Runtime, ServiceDefinition
+from passhub_shared.settings import Settings
+
+
+def test_settings(database_url: str, nats_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "nats_url": nats_url,
+        "log_json": False,
+        "relay_poll_seconds": 1.0,
+        "consumer_batch_timeout_seconds": 0.02,
+        "consumer_max_deliver": 3,
+        "consumer_ack_wait_seconds": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Harness:
+    """A service running in this process: its HTTP client, runtime and settings."""
+
+    client: httpx.AsyncClient
+    app: FastAPI
+    settings: Settings
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    def token(self, role: str | list[str], sub: str = "user-1", name: str | None = None) -> str:
+        roles = [role] if isinstance(role, str) else role
+        return make_token(self.settings, sub, roles, name)
+
+    def auth(self, role: str | list[str], sub: str = "user-1") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, sub)}"}
+
+
+@asynccontextmanager
+async def running_service(
+    definition: ServiceDefinition,
+    database_url: str,
+    nats_url: str,
+    *,
+    relay: bool = True,
+    consumers: bool = True,
+    **overrides: Any,
+) -> AsyncIterator[Harness]:
+    """Start the service's FastAPI app (lifespan included) and yield a client for it."""
+    settings = test_settings(database_url, nats_url, **overrides)
+    app = create_app(definition, settings, relay=relay, consumers=consumers)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Harness(client, app, settings)
+
+
+async def wait_for(
+    predicate: Callable[[], Awaitable[bool]], timeout: float = 15.0, interval: float = 0.05
+) -> None:
+    """Poll `predicate` until it is true; fail the test after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await predicate():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+async def read_stream(
+    nats_url: str, stream: str, subject: str = ">", timeout: float = 2.0
+) -> list[dict[str, Any]]:
+    """Every message of `stream` (matching `subject`) from the start, as parsed JSON, using an
+    ephemeral ordered consumer of plain nats-py."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info(stream)
+        total = info.state.messages
+        sub = await js.subscribe(subject, stream=stream, ordered_consumer=True)
+        out: list[dict[str, Any]] = []
+        try:
+            while len(out) < total:
+                msg = await sub.next_msg(timeout=timeout)
+                out.append(json.loads(msg.data))
+        except nats.errors.TimeoutError:
+            pass
+        finally:
+            await sub.unsubscribe()
+        return out
+    finally:
+        await nc.close()
