@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PKGS   := -e shared -e services/recruitment -e services/sessions -e services/attendance -e services/recognition
+PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition
 
 .PHONY: venv run test lint bench fmt clean
 

@@ -20,7 +20,7 @@ from passhub_shared.service import Runtime, ServiceDefinition
 from passhub_shared.settings import Settings
 
 
-def test_settings(database_url: str, nats_url: str, **overrides: Any) -> Settings:
+def service_settings(database_url: str, nats_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "nats_url": nats_url,
@@ -66,7 +66,7 @@ async def running_service(
     **overrides: Any,
 ) -> AsyncIterator[Harness]:
     """Start the service's FastAPI app (lifespan included) and yield a client for it."""
-    settings = test_settings(database_url, nats_url, **overrides)
+    settings = service_settings(database_url, nats_url, **overrides)
     app = create_app(definition, settings, relay=relay, consumers=consumers)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

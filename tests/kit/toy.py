@@ -6,16 +6,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import Column, Integer, MetaData, Table, Text, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_shared.decider import Decider
-from passhub_shared.errors import Rejected
+from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_shared.auth import Principal, require
+from passhub_shared.decider import Decider, handle
+from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import Event, Recorded
 from passhub_shared.projections import Projection
 from passhub_shared.service import ServiceDefinition
@@ -92,7 +98,47 @@ class ConsumerTotals(TotalsProjection):
         for e in events:
             if POISON_ACTIVE["on"] and e.data["amount"] == POISON_AMOUNT:
                 raise RuntimeError("poisoned event")
+        slow = float(os.environ.get("TOY_SLOW_APPLY", "0"))
+        if slow:
+            await asyncio.sleep(slow)  # widen the window in which a process can be killed
         await TotalsProjection.apply(self, conn, events)
+
+
+router = APIRouter(prefix="/counters", tags=["counters"])
+
+
+class IncrementBody(BaseModel):
+    amount: int = Field(gt=-1000, lt=1000)
+
+
+@router.post("/{counter_id}/increments", status_code=201)
+async def increment(
+    counter_id: str,
+    body: IncrementBody,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator"),
+) -> dict[str, int]:
+    async with runtime.transaction() as conn:
+        recorded = await handle(
+            conn,
+            runtime.store,
+            counter,
+            counter_id,
+            Increment(counter_id, body.amount),
+            command_metadata(principal),
+        )
+    return {"version": recorded[-1].stream_version}
+
+
+@router.get("/{counter_id}")
+async def read(
+    counter_id: str, runtime: RuntimeDep, _: Principal = require("coordinator", "academic")
+) -> dict[str, int]:
+    async with runtime.engine.connect() as conn:
+        row = (await conn.execute(select(totals).where(totals.c.counter_id == counter_id))).first()
+    if row is None:
+        raise NotFound(f"no counter {counter_id}")
+    return {"total": row.total, "events": row.events}
 
 
 publisher = ServiceDefinition(
@@ -101,6 +147,7 @@ publisher = ServiceDefinition(
     migrations=MIGRATIONS,
     projections=[TotalsProjection()],
     publishes=[Counted],
+    routers=[router],
 )
 consumer = ServiceDefinition(
     name="kitconsumer",

@@ -368,6 +368,7 @@ def run_dev(
                             "PASSHUB_DATABASE_URL": service.database_url,
                             "PASSHUB_NATS_URL": nats.url,
                             "PASSHUB_JWT_SECRET": jwt_secret,
+                            "PASSHUB_ENV_FILE": str(var_dir / "passhub.env"),
                         }
                     )
                 # Readers are threads: start them after every process is spawned (see

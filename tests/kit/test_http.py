@@ -1,0 +1,68 @@
+"""A service's HTTP surface as the kit builds it: auth, errors, health, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.kit import toy
+from tests.support import Harness, running_service
+
+
+@pytest.fixture
+async def svc(database_url: str, nats_url: str) -> AsyncIterator[Harness]:
+    async with running_service(toy.publisher, database_url, nats_url) as harness:
+        yield harness
+
+
+async def test_no_token_is_401_and_the_wrong_role_is_403(svc: Harness) -> None:
+    url = "/counters/c/increments"
+    r = await svc.client.post(url, json={"amount": 1})
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    r = await svc.client.post(url, json={"amount": 1}, headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 401 and "invalid token" in r.json()["detail"]
+    r = await svc.client.post(url, json={"amount": 1}, headers=svc.auth("student"))
+    assert r.status_code == 403 and "coordinator" in r.json()["detail"]
+    r = await svc.client.post(url, json={"amount": 1}, headers=svc.auth("coordinator"))
+    assert r.status_code == 201 and r.json() == {"version": 1}
+    r = await svc.client.get("/counters/c", headers=svc.auth("academic"))
+    assert r.json() == {"total": 1, "events": 1}
+
+
+async def test_bad_input_is_a_clear_4xx_and_writes_nothing(svc: Harness) -> None:
+    headers = svc.auth("coordinator")
+    r = await svc.client.post("/counters/c/increments", json={"amount": "lots"}, headers=headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "amount"]
+    r = await svc.client.post("/counters/c/increments", json={"amount": 0}, headers=headers)
+    assert r.status_code == 422 and r.json() == {
+        "detail": "amount must be positive",
+        "code": "rejected",
+    }
+    r = await svc.client.get("/counters/c", headers=headers)
+    assert r.status_code == 404
+    async with svc.runtime.engine.connect() as conn:
+        assert await svc.runtime.store.count(conn) == 0
+
+
+async def test_health_readiness_and_metrics_need_no_token(svc: Harness) -> None:
+    assert (await svc.client.get("/healthz")).json()["status"] == "ok"
+    ready = await svc.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["database"] is True
+    await svc.client.post(
+        "/counters/c/increments", json={"amount": 3}, headers=svc.auth("coordinator")
+    )
+    metrics = (await svc.client.get("/metrics")).text
+    assert "passhub_http_request_seconds" in metrics
+
+
+async def test_appended_events_carry_the_actor_and_correlation_id(svc: Harness) -> None:
+    r = await svc.client.post(
+        "/counters/c/increments",
+        json={"amount": 2},
+        headers={**svc.auth("coordinator", sub="coord-7"), "X-Correlation-ID": "req-42"},
+    )
+    assert r.headers["x-correlation-id"] == "req-42"
+    async with svc.runtime.engine.connect() as conn:
+        [event] = await svc.runtime.store.load(conn, "c")
+    assert (event.actor, event.correlation_id) == ("coord-7", "req-42")

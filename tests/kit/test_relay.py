@@ -1,0 +1,149 @@
+"""The outbox relay on real PostgreSQL and NATS: every committed event reaches JetStream
+exactly once, in order per stream, across crashes, outages and open transactions."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import text
+
+from passhub_shared.decider import handle
+from passhub_shared.relay import OutboxRelay
+from passhub_shared.service import Runtime
+from tests.kit import toy
+from tests.support import read_stream, service_settings, wait_for
+
+STREAM = "PASSHUB_KITTEST"
+
+
+async def _append(rt: Runtime, counter: str, amount: int) -> None:
+    async with rt.transaction() as conn:
+        await handle(conn, rt.store, toy.counter, counter, toy.Increment(counter, amount))
+
+
+async def _outbox_size(rt: Runtime) -> int:
+    async with rt.engine.connect() as conn:
+        return int((await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one())
+
+
+async def _log_ids(rt: Runtime) -> list[str]:
+    async with rt.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT id FROM events ORDER BY position"))
+        return [str(r.id) for r in rows]
+
+
+def _assert_in_order_per_stream(messages: list[dict[str, Any]]) -> None:
+    last: dict[str, int] = {}
+    for m in messages:
+        assert m["streamversion"] == last.get(m["subject"], 0) + 1, m
+        last[m["subject"]] = m["streamversion"]
+
+
+async def test_every_committed_event_is_published_once_in_order(
+    publisher: Runtime, nats_url: str
+) -> None:
+    for i in range(60):
+        await _append(publisher, f"c-{i % 4}", i + 1)
+    await wait_for(lambda: _outbox_empty(publisher))
+    messages = await read_stream(nats_url, STREAM)
+    assert sorted(m["id"] for m in messages) == sorted(await _log_ids(publisher))
+    _assert_in_order_per_stream(messages)
+    assert all(m["type"] == "passhub.kittest.counted.v1" for m in messages)
+
+
+async def _outbox_empty(rt: Runtime) -> bool:
+    return await _outbox_size(rt) == 0
+
+
+async def test_relay_holds_back_behind_a_transaction_still_open(
+    database_url: str, nats_url: str
+) -> None:
+    rt = Runtime(toy.publisher, service_settings(database_url, nats_url, relay_poll_seconds=0.1))
+    await rt.start()
+    try:
+        async with rt.engine.connect() as held:
+            tx = await held.begin()
+            # the open transaction takes its position and id first ...
+            await rt.store.append(held, "early", 0, [toy.Counted(counter_id="early", amount=1)])
+            # ... then a later transaction commits behind it
+            await _append(rt, "late", 2)
+            await asyncio.sleep(1.0)
+            assert await read_stream(nats_url, STREAM, timeout=0.3) == [], (
+                "nothing may be published past an event a still-open transaction will commit"
+            )
+            await tx.commit()
+        await wait_for(lambda: _outbox_empty(rt))
+        messages = await read_stream(nats_url, STREAM)
+        assert [m["subject"] for m in messages] == ["early", "late"]
+    finally:
+        await rt.stop()
+
+
+class _CrashAfterPublish(OutboxRelay):
+    """Dies after JetStream stored the batch but before the outbox rows were deleted."""
+
+    crashed = False
+
+    async def _publish(self, js: Any, events: list[Any]) -> list[int]:
+        acked = await super()._publish(js, events)
+        _CrashAfterPublish.crashed = True
+        raise asyncio.CancelledError  # as if the process were killed here
+        return acked  # pragma: no cover
+
+
+async def test_a_relay_killed_between_publish_and_mark_publishes_nothing_twice(
+    database_url: str, nats_url: str
+) -> None:
+    rt = Runtime(toy.publisher, service_settings(database_url, nats_url))
+    await rt.start(relay=False)
+    try:
+        for i in range(25):
+            await _append(rt, f"c-{i % 3}", 1)
+        crashing = _CrashAfterPublish("kittest", rt.settings.database_url, nats_url)
+        task = asyncio.create_task(crashing.run())
+        await wait_for(lambda: _flag(_CrashAfterPublish.crashed))
+        await asyncio.gather(task, return_exceptions=True)
+        assert await _outbox_size(rt) == 25, "the crash left every row unmarked"
+        assert len(await read_stream(nats_url, STREAM)) == 25, "but JetStream has them"
+
+        relay = OutboxRelay("kittest", rt.settings.database_url, nats_url, poll_seconds=0.1)
+        task = asyncio.create_task(relay.run())
+        await wait_for(lambda: _outbox_empty(rt))
+        relay.stop()
+        await task
+        messages = await read_stream(nats_url, STREAM)
+        assert len(messages) == 25, "the re-publish fell in the duplicate window"
+        assert sorted(m["id"] for m in messages) == sorted(await _log_ids(rt))
+    finally:
+        await rt.stop()
+
+
+async def _flag(value: bool) -> bool:
+    return value
+
+
+async def test_events_wait_in_the_outbox_while_nats_is_down(
+    database_url: str, nats_url: str, nats_server: Any
+) -> None:
+    if not nats_server.can_restart:
+        import pytest
+
+        pytest.skip("this NATS server cannot be stopped from the tests")
+    rt = Runtime(toy.publisher, service_settings(database_url, nats_url, relay_poll_seconds=0.2))
+    await rt.start()
+    try:
+        await _append(rt, "before", 1)
+        await wait_for(lambda: _outbox_empty(rt))
+        nats_server.stop()
+        for i in range(20):
+            await _append(rt, f"during-{i % 2}", 1)
+        await asyncio.sleep(1.5)
+        assert await _outbox_size(rt) == 20, "nothing can be published, nothing is lost"
+        nats_server.start()
+        await wait_for(lambda: _outbox_empty(rt), timeout=30)
+        messages = await read_stream(nats_url, STREAM)
+        assert sorted(m["id"] for m in messages) == sorted(await _log_ids(rt))
+        _assert_in_order_per_stream(messages)
+    finally:
+        await rt.stop()

@@ -1,0 +1,107 @@
+"""The event store on a real PostgreSQL: optimistic concurrency, loading, recording."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from passhub_shared.decider import handle
+from passhub_shared.errors import Rejected
+from passhub_shared.events import Metadata
+from passhub_shared.service import Runtime
+from passhub_shared.store import ConcurrencyConflict
+from tests.kit import toy
+from tests.support import service_settings
+
+
+@pytest.fixture
+async def store_runtime(database_url: str, nats_url: str):  # type: ignore[no-untyped-def]
+    runtime = Runtime(toy.publisher, service_settings(database_url, nats_url))
+    await runtime.migrate()
+    yield runtime
+    await runtime.engine.dispose()
+
+
+async def test_two_concurrent_appends_at_the_same_version_one_wins(store_runtime: Runtime) -> None:
+    rt = store_runtime
+    async with rt.transaction() as conn:
+        await rt.store.append(conn, "c-1", 0, [toy.Counted(counter_id="c-1", amount=1)])
+
+    first_inserted = asyncio.Event()
+
+    async def first() -> str:
+        async with rt.transaction() as conn:
+            await rt.store.append(conn, "c-1", 1, [toy.Counted(counter_id="c-1", amount=10)])
+            first_inserted.set()
+            await asyncio.sleep(0.3)  # the second writer is now waiting on our uncommitted row
+        return "ok"
+
+    async def second() -> str:
+        await first_inserted.wait()
+        try:
+            async with rt.transaction() as conn:
+                await rt.store.append(conn, "c-1", 1, [toy.Counted(counter_id="c-1", amount=20)])
+            return "ok"
+        except ConcurrencyConflict:
+            return "conflict"
+
+    results = await asyncio.gather(first(), second())
+    assert results == ["ok", "conflict"]
+    async with rt.transaction() as conn:
+        history = await rt.store.load(conn, "c-1")
+        totals = (await conn.execute(text("SELECT total, events FROM toy_totals"))).one()
+        outbox = (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one()
+    assert [e.stream_version for e in history] == [1, 2]
+    assert (totals.total, totals.events) == (11, 2)
+    assert outbox == 2, "the loser wrote nothing: no event, no projection row, no outbox row"
+
+
+async def test_a_stale_version_is_a_conflict_and_changes_nothing(store_runtime: Runtime) -> None:
+    rt = store_runtime
+    for amount in (1, 2):
+        async with rt.transaction() as conn:
+            await handle(conn, rt.store, toy.counter, "c-2", toy.Increment("c-2", amount))
+    with pytest.raises(ConcurrencyConflict, match="c-2"):
+        async with rt.transaction() as conn:
+            await rt.store.append(conn, "c-2", 1, [toy.Counted(counter_id="c-2", amount=5)])
+    async with rt.transaction() as conn:
+        assert [e.decode() for e in await rt.store.load(conn, "c-2")] == [
+            toy.Counted(counter_id="c-2", amount=1),
+            toy.Counted(counter_id="c-2", amount=2),
+        ]
+
+
+async def test_a_rejected_command_writes_nothing(store_runtime: Runtime) -> None:
+    rt = store_runtime
+    with pytest.raises(Rejected):
+        async with rt.transaction() as conn:
+            await handle(conn, rt.store, toy.counter, "c-3", toy.Increment("c-3", -1))
+    async with rt.transaction() as conn:
+        assert await rt.store.count(conn) == 0
+
+
+async def test_metadata_is_kept_with_the_events(store_runtime: Runtime) -> None:
+    rt = store_runtime
+    meta = Metadata(correlation_id="corr", actor="coordinator-1")
+    async with rt.transaction() as conn:
+        [recorded] = await handle(conn, rt.store, toy.counter, "c-4", toy.Increment("c-4", 1), meta)
+    async with rt.transaction() as conn:
+        [loaded] = await rt.store.load(conn, "c-4")
+    assert loaded.id == recorded.id
+    assert loaded.correlation_id == "corr"
+    assert loaded.actor == "coordinator-1"
+    assert loaded.origin == "kittest"
+
+
+async def test_recording_a_consumed_event_twice_changes_nothing(store_runtime: Runtime) -> None:
+    rt = store_runtime
+    async with rt.transaction() as conn:
+        [event] = await rt.store.append(conn, "c-5", 0, [toy.Counted(counter_id="c-5", amount=7)])
+    foreign = event.__class__(**{**event.__dict__, "origin": "elsewhere", "position": 0})
+    async with rt.transaction() as conn:
+        # same id as an event already in the log: a redelivery
+        assert await rt.store.record(conn, [foreign]) == []
+        total = (await conn.execute(text("SELECT total FROM toy_totals"))).scalar_one()
+    assert total == 7
