@@ -50,3 +50,32 @@ async def test_a_plain_nats_client_receives_and_parses_a_cloudevent(
     assert doc["subject"] == "c-9"
     assert doc["streamversion"] == 1
     assert doc["data"] == {"counter_id": "c-9", "amount": 4}
+
+
+async def test_the_asyncapi_document_describes_what_is_on_the_wire(
+    publisher: Runtime, nats_url: str
+) -> None:
+    from passhub_shared.asyncapi import document, envelope_model
+
+    doc = document(toy.publisher)
+    assert doc["asyncapi"] == "3.0.0"
+    [channel] = doc["channels"].values()
+    assert channel["address"] == "passhub.kittest.counted"
+    assert "CountedV1CloudEvent" in doc["components"]["schemas"]
+
+    async with publisher.transaction() as conn:
+        await handle(conn, publisher.store, toy.counter, "c-1", toy.Increment("c-1", 1))
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+
+        async def published() -> bool:
+            return (await js.stream_info("PASSHUB_KITTEST")).state.messages == 1
+
+        await wait_for(published)
+        msg = await js.get_last_msg("PASSHUB_KITTEST", "passhub.kittest.counted")
+    finally:
+        await nc.close()
+    wire = json.loads(msg.data or b"")
+    parsed = envelope_model(toy.Counted).model_validate(wire)
+    assert parsed.model_dump(mode="json")["data"] == wire["data"]

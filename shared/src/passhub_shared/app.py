@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -107,6 +107,13 @@ def create_app(
             {"status": "ready" if ok else "not ready", "checks": checks},
             status_code=200 if ok else 503,
         )
+
+    @app.get("/asyncapi.json", tags=["operations"])
+    async def asyncapi() -> dict[str, Any]:
+        """The events this service publishes and consumes (AsyncAPI 3.0)."""
+        from passhub_shared.asyncapi import document
+
+        return document(definition, settings.nats_url)
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def prometheus() -> Response:

@@ -125,6 +125,27 @@ def replay(
     asyncio.run(run())
 
 
+@app.command()
+def asyncapi(
+    service: ServiceArg,
+    out: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
+) -> None:
+    """Print the AsyncAPI document of a service's events (CloudEvents on NATS)."""
+    import json
+
+    from passhub_shared.asyncapi import document
+
+    try:
+        definition = load_service(service)
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    text = json.dumps(document(definition), indent=2)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n")
+
+
 @dead.command("list")
 def dead_list(service: ServiceArg) -> None:
     """Show parked events with their last error."""

@@ -1,8 +1,13 @@
-"""Contracts published by the recruitment service (`passhub.recruitment.*`)."""
+"""Contracts published by the recruitment service (`passhub.recruitment.*`).
+
+Marks are exact decimals: `CriterionOutcome.mark_used` travels as a JSON string (e.g. "59.99"),
+never as a binary float, so a consumer sees the very mark the decision compared.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +17,8 @@ from passhub_shared.events import Event
 Role = Literal["leader", "organiser"]
 Importance = Literal["essential", "desirable"]
 AssessedBy = Literal["application", "training_day", "other_means"]
+#: how a machine-checkable criterion is checked against the imported student records
+Check = Literal["enrolment", "exam_marks"]
 
 
 class _Recruitment(Event):
@@ -24,6 +31,9 @@ class Criterion(BaseModel):
     description: str
     importance: Importance
     assessed_by: list[AssessedBy]
+    #: set on machine-checkable criteria: `enrolment` (undergraduate in a participating school),
+    #: `exam_marks` (every relevant first/second-year mark >= `min_exam_mark`)
+    check: Check | None = None
 
 
 class CampaignOpened(_Recruitment):
@@ -34,6 +44,11 @@ class CampaignOpened(_Recruitment):
     participating_schools: list[str]
     criteria: list[Criterion]
     min_exam_mark: float = 60.0
+    organiser_title: str | None = None
+    #: core training hours a leader or organiser must complete before appointment
+    core_training_hours: float | None = None
+    #: last day applications are accepted (inclusive); None: until the campaign is closed
+    closes_on: date | None = None
 
 
 class ApplicationSubmitted(_Recruitment):
@@ -56,6 +71,19 @@ class CriterionOutcome(BaseModel):
     verified: bool
     evidence: str = ""
     assessed_by: str = "system"
+    #: for `exam_marks`: the decisive (lowest relevant) mark the rule compared
+    mark_used: Decimal | None = None
+
+
+class RecordMismatch(BaseModel):
+    """Application data that disagrees with the student record; the criterion it bears on
+    stays pending until an assessor records an outcome for it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    field: str
+    on_application: str
+    on_record: str
+    criterion: str
 
 
 class ApplicationAssessed(_Recruitment):
@@ -67,6 +95,7 @@ class ApplicationAssessed(_Recruitment):
     essentials_total: int
     desirables_met: int
     appointable: bool
+    mismatches: list[RecordMismatch] = Field(default_factory=list)
 
 
 class ApplicationRejected(_Recruitment):

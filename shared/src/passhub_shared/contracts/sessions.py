@@ -55,6 +55,8 @@ class SessionRescheduled(_Sessions):
     room: str
     capacity: int
     reason: str = ""
+    #: the teaching week the session now falls in (`S1W3`), None outside the teaching weeks
+    teaching_week: str | None = None
 
 
 class SessionCancelled(_Sessions):
