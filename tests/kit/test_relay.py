@@ -147,3 +147,35 @@ async def test_events_wait_in_the_outbox_while_nats_is_down(
         _assert_in_order_per_stream(messages)
     finally:
         await rt.stop()
+
+
+async def test_of_two_relay_replicas_only_one_publishes_and_the_other_takes_over(
+    database_url: str, nats_url: str
+) -> None:
+    rt = Runtime(toy.publisher, service_settings(database_url, nats_url))
+    await rt.start(relay=False)
+    first = OutboxRelay("kittest", rt.settings.database_url, nats_url, poll_seconds=0.1)
+    second = OutboxRelay("kittest", rt.settings.database_url, nats_url, poll_seconds=0.1)
+    tasks = [asyncio.create_task(first.run()), asyncio.create_task(second.run())]
+    try:
+        await wait_for(lambda: _flag(first.is_leader or second.is_leader))
+        await asyncio.sleep(0.5)
+        assert [first.is_leader, second.is_leader].count(True) == 1
+        leader, standby = (first, second) if first.is_leader else (second, first)
+        for i in range(10):
+            await _append(rt, f"c-{i % 2}", 1)
+        await wait_for(lambda: _outbox_empty(rt))
+        assert (leader.published, standby.published) == (10, 0)
+
+        leader.stop()  # its session lock is released; the standby takes over
+        await wait_for(lambda: _flag(standby.is_leader), timeout=10)
+        for i in range(5):
+            await _append(rt, f"c-{i % 2}", 1)
+        await wait_for(lambda: _outbox_empty(rt))
+        assert standby.published == 5
+        assert len(await read_stream(nats_url, STREAM)) == 15
+    finally:
+        first.stop()
+        second.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await rt.stop()
