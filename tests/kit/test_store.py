@@ -105,3 +105,23 @@ async def test_recording_a_consumed_event_twice_changes_nothing(store_runtime: R
         assert await rt.store.record(conn, [foreign]) == []
         total = (await conn.execute(text("SELECT total FROM toy_totals"))).scalar_one()
     assert total == 7
+
+
+async def test_the_same_event_twice_in_one_batch_is_applied_once(store_runtime: Runtime) -> None:
+    from passhub_shared.events import Recorded, new_event_id, utcnow
+
+    rt = store_runtime
+    event = Recorded(
+        id=new_event_id(),
+        stream_id="c-6",
+        stream_version=1,
+        type=toy.Counted.type_name(),
+        origin="elsewhere",
+        data={"counter_id": "c-6", "amount": 3},
+        occurred_at=utcnow(),
+    )
+    async with rt.transaction() as conn:
+        fresh = await rt.store.record(conn, [event, event])
+        total = (await conn.execute(text("SELECT total, events FROM toy_totals"))).one()
+    assert [e.id for e in fresh] == [event.id]
+    assert tuple(total) == (3, 1)
