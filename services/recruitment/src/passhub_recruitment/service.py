@@ -1,13 +1,48 @@
-"""The recruitment service as the kit sees it: projections, consumed events, routes."""
+"""The recruitment service as the kit sees it: projections, published events, routes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from passhub_recruitment.projections import PROJECTIONS
+from passhub_recruitment.routes import applications, campaigns, leaders, records, training
+from passhub_shared.contracts.recruitment import (
+    ApplicationAssessed,
+    ApplicationRejected,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    CampaignOpened,
+    LeaderAppointed,
+    LeaderStoodDown,
+    TrainingCompleted,
+)
 from passhub_shared.service import ServiceDefinition
 
 service = ServiceDefinition(
     name="recruitment",
     title="Recruitment",
     migrations=Path(__file__).parent / "migrations" / "versions",
+    projections=PROJECTIONS,
+    routers=[
+        campaigns.router,
+        records.router,
+        applications.router,
+        training.router,
+        leaders.router,
+    ],
+    publishes=[
+        CampaignOpened,
+        ApplicationSubmitted,
+        ApplicationAssessed,
+        ApplicationRejected,
+        ApplicationWithdrawn,
+        TrainingCompleted,
+        LeaderAppointed,
+        LeaderStoodDown,
+    ],
+    description=(
+        "Recruits PASS leaders and student organisers: campaigns with a person "
+        "specification, student-records evidence, applications, assessment, shortlisting, "
+        "core training and appointment to schemes."
+    ),
 )

@@ -1,0 +1,1 @@
+"""The recruitment rules: pure functions over events and commands (no I/O, no clock)."""

@@ -1,0 +1,144 @@
+"""A recruitment campaign: one per academic year, with its person specification."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+
+from passhub_recruitment.domain.identifiers import check_academic_year
+from passhub_recruitment.domain.internal_events import CampaignClosed
+from passhub_recruitment.domain.records import normalise
+from passhub_recruitment.domain.spec import validate_criteria
+from passhub_shared.contracts.recruitment import CampaignOpened, Criterion
+from passhub_shared.decider import Decider
+from passhub_shared.errors import Conflict, NotFound, Rejected
+from passhub_shared.events import Event
+
+
+@dataclass(frozen=True)
+class Campaign:
+    campaign_id: str
+    academic_year: str
+    leader_title: str
+    organiser_title: str
+    participating_schools: tuple[str, ...]
+    criteria: tuple[Criterion, ...]
+    min_exam_mark: Decimal
+    core_training_hours: Decimal
+    closes_on: date | None = None
+    closed: bool = False
+
+    def criterion(self, code: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.code == code), None)
+
+    def participates(self, school: str) -> bool:
+        wanted = normalise(school)
+        return any(normalise(s) == wanted for s in self.participating_schools)
+
+    def accepts_applications_on(self, today: date) -> bool:
+        return not self.closed and (self.closes_on is None or today <= self.closes_on)
+
+    def with_check(self, check: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.check == check), None)
+
+
+@dataclass(frozen=True)
+class OpenCampaign:
+    academic_year: str
+    leader_title: str
+    organiser_title: str
+    participating_schools: Sequence[str]
+    criteria: Sequence[Criterion]
+    min_exam_mark: Decimal
+    core_training_hours: Decimal
+    today: date
+    closes_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CloseCampaign:
+    today: date
+
+
+CampaignCommand = OpenCampaign | CloseCampaign
+
+
+def _open(command: OpenCampaign, state: Campaign | None) -> list[Event]:
+    if state is not None:
+        raise Conflict(f"the {command.academic_year} campaign is already open")
+    check_academic_year(command.academic_year)
+    if not command.leader_title.strip() or not command.organiser_title.strip():
+        raise Rejected("the leader and organiser titles must not be blank", code="bad_title")
+    schools = [" ".join(s.split()) for s in command.participating_schools]
+    if not schools or any(not s for s in schools):
+        raise Rejected(
+            "list at least one participating school (no blank names)", code="bad_schools"
+        )
+    if len({normalise(s) for s in schools}) != len(schools):
+        raise Rejected("a participating school is listed twice", code="bad_schools")
+    validate_criteria(command.criteria)
+    if not Decimal(0) < command.min_exam_mark <= Decimal(100):
+        raise Rejected("the minimum exam mark must be above 0 and at most 100", code="bad_mark")
+    if not Decimal(0) < command.core_training_hours <= Decimal(200):
+        raise Rejected(
+            "core training hours must be above 0 and at most 200", code="bad_training_hours"
+        )
+    if command.closes_on is not None and command.closes_on < command.today:
+        raise Rejected("the closing date is in the past", code="bad_closing_date")
+    return [
+        CampaignOpened(
+            campaign_id=command.academic_year,
+            academic_year=command.academic_year,
+            leader_title=command.leader_title.strip(),
+            organiser_title=command.organiser_title.strip(),
+            participating_schools=schools,
+            criteria=list(command.criteria),
+            min_exam_mark=float(command.min_exam_mark),
+            core_training_hours=float(command.core_training_hours),
+            closes_on=command.closes_on,
+        )
+    ]
+
+
+def decide(command: CampaignCommand, state: Campaign | None) -> list[Event]:
+    if isinstance(command, OpenCampaign):
+        return _open(command, state)
+    if state is None:
+        raise NotFound("no such campaign")
+    if state.closed:
+        raise Rejected(f"the {state.academic_year} campaign is already closed", code="closed")
+    return [CampaignClosed(campaign_id=state.campaign_id, closed_on=command.today)]
+
+
+def exact(value: float) -> Decimal:
+    """A contract float as the decimal it was written as (60.0 -> 60.0, 62.55 -> 62.55)."""
+    return Decimal(str(value))
+
+
+def evolve(state: Campaign | None, event: Event) -> Campaign | None:
+    if isinstance(event, CampaignOpened):
+        return Campaign(
+            campaign_id=event.campaign_id,
+            academic_year=event.academic_year,
+            leader_title=event.leader_title,
+            organiser_title=event.organiser_title or "Student Organiser",
+            participating_schools=tuple(event.participating_schools),
+            criteria=tuple(event.criteria),
+            min_exam_mark=exact(event.min_exam_mark),
+            core_training_hours=exact(event.core_training_hours or 0.0),
+            closes_on=event.closes_on,
+        )
+    if isinstance(event, CampaignClosed) and state is not None:
+        return replace(state, closed=True)
+    return state
+
+
+def _initial() -> Campaign | None:
+    return None
+
+
+campaign_decider: Decider[CampaignCommand, Campaign | None] = Decider(
+    initial=_initial, decide=decide, evolve=evolve
+)

@@ -1,0 +1,77 @@
+"""Events kept inside the recruitment service (public=False: stored, replayed, never published).
+
+Student records and applicants' declared details are personal data other services have no use
+for; they are events so that `passhub replay recruitment` rebuilds every read model from the log.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from passhub_shared.events import Event
+
+
+class _Internal(Event):
+    service = "recruitment"
+    public = False
+
+
+class StudentRecordRow(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    student_number: str
+    name: str
+    email: str
+    school: str
+    programme: str
+    level: str
+    year_of_study: int
+    #: exam mark per year of study, keys "1", "2", ...; exact decimals (JSON strings)
+    marks: dict[str, Decimal] = Field(default_factory=dict)
+    #: line of the CSV file the row came from
+    line: int
+
+
+class StudentRecordsImported(_Internal):
+    """One chunk of a student-records import (an import of many rows is several chunks,
+    appended together, all or nothing)."""
+
+    event_name = "student_records_imported"
+    import_id: str
+    source: str
+    chunk: int
+    chunks: int
+    total_rows: int
+    records: list[StudentRecordRow]
+
+
+class ApplicationDetailsDeclared(_Internal):
+    """What the applicant declared beyond the published submission: the evidence they offer
+    for the machine-checkable criteria, and their supporting statement."""
+
+    event_name = "application_details_declared"
+    application_id: str
+    programme: str = ""
+    level: str = ""
+    year_of_study: int | None = None
+    exam_marks: dict[str, Decimal] = Field(default_factory=dict)
+    statement: str = ""
+
+
+class CampaignClosed(_Internal):
+    event_name = "campaign_closed"
+    campaign_id: str
+    closed_on: date
+
+
+class TrainingSessionRecorded(_Internal):
+    event_name = "training_session_recorded"
+    training_id: str
+    academic_year: str
+    title: str
+    held_on: date
+    hours: Decimal
+    #: core training counts towards the hours appointment requires
+    core: bool = True

@@ -1,0 +1,344 @@
+"""Projections: the read models, folded from the log a batch at a time.
+
+Each batch loads the rows its events touch, folds the events into them in memory, and writes
+them back with one upsert per table. Every row is written by the events of one stream only:
+a campaign by its campaign stream, a student record and an import by the single
+`student-records` stream, an application and its appointments by the application's stream,
+a training session and its completions by the session's stream. So a replay in log order
+rebuilds exactly the live tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_recruitment.domain.eligibility import SYSTEM
+from passhub_recruitment.domain.internal_events import (
+    ApplicationDetailsDeclared,
+    CampaignClosed,
+    StudentRecordsImported,
+    TrainingSessionRecorded,
+)
+from passhub_recruitment.tables import (
+    applications,
+    appointments,
+    campaigns,
+    record_imports,
+    student_records,
+    training_completions,
+    training_sessions,
+)
+from passhub_shared.contracts.recruitment import (
+    ApplicationAssessed,
+    ApplicationRejected,
+    ApplicationSubmitted,
+    ApplicationWithdrawn,
+    CampaignOpened,
+    LeaderAppointed,
+    LeaderStoodDown,
+    TrainingCompleted,
+)
+from passhub_shared.events import Recorded
+from passhub_shared.projections import Projection
+
+Row = dict[str, Any]
+
+
+def _key_columns(table: Table) -> list[str]:
+    return [c.name for c in table.primary_key.columns]
+
+
+async def load_rows(
+    conn: AsyncConnection, table: Table, keys: Iterable[tuple[Any, ...]]
+) -> dict[tuple[Any, ...], Row]:
+    """The existing rows of `table` with these primary keys, by key."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return {}
+    names = _key_columns(table)
+    columns = [table.c[n] for n in names]
+    condition = (
+        columns[0].in_([k[0] for k in wanted])
+        if len(columns) == 1
+        else tuple_(*columns).in_(wanted)
+    )
+    result = await conn.execute(select(table).where(condition))
+    return {tuple(row._mapping[n] for n in names): dict(row._mapping) for row in result}
+
+
+async def upsert_rows(conn: AsyncConnection, table: Table, rows: Iterable[Row]) -> None:
+    """Insert or replace whole rows."""
+    batch = list(rows)
+    if not batch:
+        return
+    stmt = pg_insert(table)
+    keys = _key_columns(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+    )
+    await conn.execute(stmt, batch)
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def application_key(event: Recorded) -> str:
+    return event.stream_id.removeprefix("application-")
+
+
+class CampaignsProjection(Projection):
+    name = "campaigns"
+    tables = (campaigns,)
+    handles = frozenset({CampaignOpened.type_name(), CampaignClosed.type_name()})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        keys = [(e.data["campaign_id"],) for e in events]
+        rows = await load_rows(conn, campaigns, keys)
+        for e in events:
+            key = (e.data["campaign_id"],)
+            if e.type == CampaignOpened.type_name():
+                d = e.data
+                rows[key] = {
+                    "campaign_id": d["campaign_id"],
+                    "academic_year": d["academic_year"],
+                    "leader_title": d["leader_title"],
+                    "organiser_title": d.get("organiser_title") or "",
+                    "participating_schools": d["participating_schools"],
+                    "criteria": d["criteria"],
+                    "min_exam_mark": Decimal(str(d["min_exam_mark"])),
+                    "core_training_hours": Decimal(str(d.get("core_training_hours") or 0)),
+                    "closes_on": _day(d.get("closes_on")),
+                    "status": "open",
+                    "opened_at": e.occurred_at,
+                    "closed_on": None,
+                }
+            elif key in rows:
+                rows[key] = {
+                    **rows[key],
+                    "status": "closed",
+                    "closed_on": _day(e.data["closed_on"]),
+                }
+        await upsert_rows(conn, campaigns, rows.values())
+
+
+class StudentRecordsProjection(Projection):
+    name = "student_records"
+    tables = (student_records, record_imports)
+    handles = frozenset({StudentRecordsImported.type_name()})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        records: dict[str, Row] = {}
+        imports: list[Row] = []
+        for e in events:
+            d = e.data
+            if d["chunk"] == 1:
+                imports.append(
+                    {
+                        "import_id": d["import_id"],
+                        "source": d["source"],
+                        "rows": d["total_rows"],
+                        "imported_at": e.occurred_at,
+                        "imported_by": e.actor,
+                        "position": e.position,
+                    }
+                )
+            for r in d["records"]:
+                records[r["student_number"]] = {
+                    "student_number": r["student_number"],
+                    "name": r["name"],
+                    "email": r["email"],
+                    "school": r["school"],
+                    "programme": r["programme"],
+                    "level": r["level"],
+                    "year_of_study": r["year_of_study"],
+                    "marks": r["marks"],
+                    "import_id": d["import_id"],
+                    "line": r["line"],
+                }
+        await upsert_rows(conn, record_imports, imports)
+        await upsert_rows(conn, student_records, records.values())
+
+
+def _assessment_columns(d: dict[str, Any]) -> Row:
+    outcomes = d["outcomes"]
+    by_code = {o["code"]: o for o in outcomes}
+    flagged = any(
+        by_code.get(m["criterion"], {}).get("assessed_by", SYSTEM) == SYSTEM
+        for m in d.get("mismatches", [])
+    )
+    return {
+        "outcomes": outcomes,
+        "mismatches": d.get("mismatches", []),
+        "essentials_met": d["essentials_met"],
+        "essentials_total": d["essentials_total"],
+        "desirables_met": d["desirables_met"],
+        "desirables_total": len(outcomes) - d["essentials_total"],
+        "pending": sum(1 for o in outcomes if o["met"] is None),
+        "unverified": sum(1 for o in outcomes if o["met"] is not None and not o["verified"]),
+        "appointable": d["appointable"],
+        "flagged": flagged,
+    }
+
+
+class ApplicationsProjection(Projection):
+    name = "applications"
+    tables = (applications,)
+    handles = frozenset(
+        {
+            ApplicationSubmitted.type_name(),
+            ApplicationDetailsDeclared.type_name(),
+            ApplicationAssessed.type_name(),
+            ApplicationRejected.type_name(),
+            ApplicationWithdrawn.type_name(),
+            LeaderAppointed.type_name(),
+            LeaderStoodDown.type_name(),
+        }
+    )
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        rows = await load_rows(conn, applications, [(application_key(e),) for e in events])
+        for e in events:
+            key = (application_key(e),)
+            d = e.data
+            if e.type == ApplicationSubmitted.type_name():
+                rows[key] = {
+                    "application_id": d["application_id"],
+                    "campaign_id": d["campaign_id"],
+                    "academic_year": d["academic_year"],
+                    "student_number": d["student_number"],
+                    "name": d["name"],
+                    "email": d["email"],
+                    "school": d["school"],
+                    "role_sought": d["role_sought"],
+                    "preferred_schemes": d["preferred_schemes"],
+                    "declared": {},
+                    "status": "submitted",
+                    "submitted_at": e.occurred_at,
+                    "submitted_position": e.position,
+                    "outcomes": [],
+                    "mismatches": [],
+                    "essentials_met": 0,
+                    "essentials_total": 0,
+                    "desirables_met": 0,
+                    "desirables_total": 0,
+                    "pending": 0,
+                    "unverified": 0,
+                    "appointable": False,
+                    "flagged": False,
+                    "rejection_reasons": [],
+                    "schemes": {},
+                    "updated_at": e.occurred_at,
+                }
+                continue
+            row = dict(rows[key])
+            if e.type == ApplicationDetailsDeclared.type_name():
+                row["declared"] = {k: v for k, v in d.items() if k != "application_id"}
+            elif e.type == ApplicationAssessed.type_name():
+                row.update(_assessment_columns(d))
+            elif e.type == ApplicationRejected.type_name():
+                row.update(status="rejected", rejection_reasons=d["reasons"], appointable=False)
+            elif e.type == ApplicationWithdrawn.type_name():
+                row.update(status="withdrawn")
+            elif e.type == LeaderAppointed.type_name():
+                held = dict(row["schemes"])
+                for scheme in d["schemes"]:
+                    held[scheme] = {"role": d["role"], "appointed_on": d["appointed_on"]}
+                row.update(status="appointed", schemes=held)
+            elif e.type == LeaderStoodDown.type_name():
+                held = {s: h for s, h in row["schemes"].items() if s not in d["schemes"]}
+                row.update(status="appointed" if held else "stood_down", schemes=held)
+            row["updated_at"] = e.occurred_at
+            rows[key] = row
+        await upsert_rows(conn, applications, rows.values())
+
+
+class AppointmentsProjection(Projection):
+    name = "appointments"
+    tables = (appointments,)
+    handles = frozenset({LeaderAppointed.type_name(), LeaderStoodDown.type_name()})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        keys = [(s, e.data["student_number"]) for e in events for s in e.data["schemes"]]
+        rows = await load_rows(conn, appointments, keys)
+        for e in events:
+            d = e.data
+            for scheme in d["schemes"]:
+                key = (scheme, d["student_number"])
+                if e.type == LeaderAppointed.type_name():
+                    rows[key] = {
+                        "scheme_id": scheme,
+                        "student_number": d["student_number"],
+                        "academic_year": d["academic_year"],
+                        "application_id": d.get("application_id") or application_key(e),
+                        "role": d["role"],
+                        "name": d["name"],
+                        "email": d["email"],
+                        "appointed_on": _day(d["appointed_on"]),
+                        "stood_down_from": None,
+                        "stand_down_reason": None,
+                    }
+                elif key in rows:
+                    rows[key] = {
+                        **rows[key],
+                        "stood_down_from": _day(d["effective_from"]),
+                        "stand_down_reason": d["reason"],
+                    }
+        await upsert_rows(conn, appointments, rows.values())
+
+
+class TrainingProjection(Projection):
+    name = "training"
+    tables = (training_sessions, training_completions)
+    handles = frozenset({TrainingSessionRecorded.type_name(), TrainingCompleted.type_name()})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        sessions = await load_rows(
+            conn, training_sessions, [(e.data["training_id"],) for e in events]
+        )
+        completions: list[Row] = []
+        for e in events:
+            d = e.data
+            key = (d["training_id"],)
+            if e.type == TrainingSessionRecorded.type_name():
+                sessions[key] = {
+                    "training_id": d["training_id"],
+                    "academic_year": d["academic_year"],
+                    "title": d["title"],
+                    "held_on": _day(d["held_on"]),
+                    "hours": Decimal(str(d["hours"])),
+                    "core": d["core"],
+                    "completions": 0,
+                }
+            else:
+                session = sessions[key]
+                sessions[key] = {**session, "completions": session["completions"] + 1}
+                completions.append(
+                    {
+                        "training_id": d["training_id"],
+                        "student_number": d["student_number"],
+                        "academic_year": d["academic_year"],
+                        "hours": Decimal(str(d["hours"])),
+                        "core": session["core"],
+                        "completed_on": _day(d["completed_on"]),
+                    }
+                )
+        await upsert_rows(conn, training_sessions, sessions.values())
+        await upsert_rows(conn, training_completions, completions)
+
+
+PROJECTIONS: list[Projection] = [
+    CampaignsProjection(),
+    StudentRecordsProjection(),
+    ApplicationsProjection(),
+    AppointmentsProjection(),
+    TrainingProjection(),
+]

@@ -1,0 +1,363 @@
+"""Reads of the read models, shaped for the API."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_recruitment.domain.records import StudentRecord
+from passhub_recruitment.domain.shortlist import Candidate, rank
+from passhub_recruitment.tables import (
+    applications,
+    appointments,
+    campaigns,
+    record_imports,
+    student_records,
+    training_completions,
+    training_sessions,
+)
+from passhub_recruitment.views import (
+    ApplicationSummary,
+    ApplicationView,
+    Appointment,
+    CampaignView,
+    CriterionResult,
+    LeaderView,
+    RecordImportView,
+    ShortlistEntry,
+    StudentRecordView,
+    TrainingDone,
+    TrainingSessionView,
+    TrainingSummary,
+)
+from passhub_shared.contracts.recruitment import Criterion, RecordMismatch
+from passhub_shared.errors import NotFound
+
+#: statuses still in the running (on the shortlist)
+OPEN_STATUSES = ("submitted",)
+
+
+def _campaign_view(row: Any) -> CampaignView:
+    return CampaignView(
+        campaign_id=row.campaign_id,
+        academic_year=row.academic_year,
+        leader_title=row.leader_title,
+        organiser_title=row.organiser_title,
+        participating_schools=row.participating_schools,
+        criteria=[Criterion.model_validate(c) for c in row.criteria],
+        min_exam_mark=row.min_exam_mark,
+        core_training_hours=row.core_training_hours,
+        closes_on=row.closes_on,
+        status=row.status,
+        opened_at=row.opened_at,
+        closed_on=row.closed_on,
+    )
+
+
+async def list_campaigns(conn: AsyncConnection) -> list[CampaignView]:
+    rows = await conn.execute(select(campaigns).order_by(campaigns.c.academic_year.desc()))
+    return [_campaign_view(r) for r in rows]
+
+
+async def get_campaign(conn: AsyncConnection, campaign_id: str) -> CampaignView:
+    row = (
+        await conn.execute(select(campaigns).where(campaigns.c.campaign_id == campaign_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no campaign {campaign_id!r}")
+    return _campaign_view(row)
+
+
+def _summary(row: Any) -> ApplicationSummary:
+    return ApplicationSummary.model_validate(dict(row._mapping))
+
+
+async def list_applications(
+    conn: AsyncConnection, campaign_id: str, status: str | None = None
+) -> list[ApplicationSummary]:
+    await get_campaign(conn, campaign_id)
+    stmt = select(applications).where(applications.c.campaign_id == campaign_id)
+    if status is not None:
+        stmt = stmt.where(applications.c.status == status)
+    rows = await conn.execute(stmt.order_by(applications.c.submitted_position))
+    return [_summary(r) for r in rows]
+
+
+async def shortlist(conn: AsyncConnection, campaign_id: str) -> list[ShortlistEntry]:
+    """Open applications, most essentials met first, then most desirables met."""
+    await get_campaign(conn, campaign_id)
+    rows = (
+        await conn.execute(
+            select(applications).where(
+                applications.c.campaign_id == campaign_id,
+                applications.c.status.in_(OPEN_STATUSES),
+            )
+        )
+    ).all()
+    by_id = {r.application_id: r for r in rows}
+    ranked = rank(
+        Candidate(
+            application_id=r.application_id,
+            student_number=r.student_number,
+            essentials_met=r.essentials_met,
+            desirables_met=r.desirables_met,
+            appointable=r.appointable,
+            submitted_position=r.submitted_position,
+        )
+        for r in rows
+    )
+    return [
+        ShortlistEntry(rank=r.rank, application=_summary(by_id[r.candidate.application_id]))
+        for r in ranked
+    ]
+
+
+async def application_owner(conn: AsyncConnection, application_id: str) -> str | None:
+    return (
+        await conn.execute(
+            select(applications.c.student_number).where(
+                applications.c.application_id == application_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def get_application(conn: AsyncConnection, application_id: str) -> ApplicationView:
+    row = (
+        await conn.execute(
+            select(applications).where(applications.c.application_id == application_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no application {application_id!r}")
+    campaign = await get_campaign(conn, row.campaign_id)
+    by_code = {o["code"]: o for o in row.outcomes}
+    criteria = []
+    for c in campaign.criteria:
+        outcome = by_code.get(c.code, {})
+        mark = outcome.get("mark_used")
+        criteria.append(
+            CriterionResult(
+                code=c.code,
+                description=c.description,
+                importance=c.importance,
+                how_assessed=c.assessed_by,
+                check=c.check,
+                met=outcome.get("met"),
+                verified=outcome.get("verified", False),
+                evidence=outcome.get("evidence", ""),
+                assessed_by=outcome.get("assessed_by", "system"),
+                mark_used=Decimal(mark) if mark is not None else None,
+            )
+        )
+    data = dict(row._mapping)
+    return ApplicationView(
+        **ApplicationSummary.model_validate(data).model_dump(),
+        preferred_schemes=row.preferred_schemes,
+        declared=row.declared,
+        criteria=criteria,
+        mismatches=[RecordMismatch.model_validate(m) for m in row.mismatches],
+        rejection_reasons=row.rejection_reasons,
+        appointments=[
+            Appointment(
+                scheme_id=scheme,
+                role=held["role"],
+                appointed_on=date.fromisoformat(held["appointed_on"]),
+            )
+            for scheme, held in sorted(row.schemes.items())
+        ],
+    )
+
+
+async def applications_of(conn: AsyncConnection, student_number: str) -> list[ApplicationView]:
+    ids = (
+        await conn.execute(
+            select(applications.c.application_id)
+            .where(applications.c.student_number == student_number)
+            .order_by(applications.c.submitted_position)
+        )
+    ).scalars()
+    return [await get_application(conn, i) for i in list(ids)]
+
+
+async def open_applications(conn: AsyncConnection) -> list[tuple[str, str, str]]:
+    """(application id, campaign id, student number) of every application still open."""
+    rows = await conn.execute(
+        select(
+            applications.c.application_id,
+            applications.c.campaign_id,
+            applications.c.student_number,
+        )
+        .where(applications.c.status.in_(OPEN_STATUSES))
+        .order_by(applications.c.submitted_position)
+    )
+    return [(r.application_id, r.campaign_id, r.student_number) for r in rows]
+
+
+async def student_record(conn: AsyncConnection, student_number: str) -> StudentRecord | None:
+    row = (
+        await conn.execute(
+            select(student_records).where(student_records.c.student_number == student_number)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return StudentRecord(
+        student_number=row.student_number,
+        name=row.name,
+        email=row.email,
+        school=row.school,
+        programme=row.programme,
+        level=row.level,
+        year_of_study=row.year_of_study,
+        marks={int(y): Decimal(m) for y, m in row.marks.items()},
+        import_id=row.import_id,
+    )
+
+
+async def student_record_view(conn: AsyncConnection, student_number: str) -> StudentRecordView:
+    row = (
+        await conn.execute(
+            select(student_records).where(student_records.c.student_number == student_number)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no student record for {student_number!r}")
+    return StudentRecordView.model_validate(dict(row._mapping))
+
+
+async def list_imports(conn: AsyncConnection) -> list[RecordImportView]:
+    rows = await conn.execute(select(record_imports).order_by(record_imports.c.position.desc()))
+    return [RecordImportView.model_validate(dict(r._mapping)) for r in rows]
+
+
+async def leaders(
+    conn: AsyncConnection,
+    *,
+    scheme_id: str | None = None,
+    academic_year: str | None = None,
+    as_of: date | None = None,
+    not_stood_down_on: date | None = None,
+) -> list[LeaderView]:
+    """Appointments of one scheme or one year. With `as_of`: those in force that day; with
+    `not_stood_down_on`: those not stood down by that day (including appointments that start
+    later); with neither: every appointment ever made."""
+    stmt = select(appointments, campaigns.c.leader_title, campaigns.c.organiser_title).join(
+        campaigns, campaigns.c.academic_year == appointments.c.academic_year
+    )
+    if scheme_id is not None:
+        stmt = stmt.where(appointments.c.scheme_id == scheme_id)
+    if academic_year is not None:
+        stmt = stmt.where(appointments.c.academic_year == academic_year)
+    if as_of is not None:
+        stmt = stmt.where(
+            and_(
+                appointments.c.appointed_on <= as_of,
+                or_(
+                    appointments.c.stood_down_from.is_(None),
+                    appointments.c.stood_down_from > as_of,
+                ),
+            )
+        )
+    if not_stood_down_on is not None:
+        stmt = stmt.where(
+            or_(
+                appointments.c.stood_down_from.is_(None),
+                appointments.c.stood_down_from > not_stood_down_on,
+            )
+        )
+    rows = await conn.execute(
+        stmt.order_by(appointments.c.scheme_id, appointments.c.role, appointments.c.name)
+    )
+    return [
+        LeaderView(
+            scheme_id=r.scheme_id,
+            student_number=r.student_number,
+            name=r.name,
+            email=r.email,
+            role=r.role,
+            title=r.leader_title if r.role == "leader" else r.organiser_title,
+            appointed_on=r.appointed_on,
+            stood_down_from=r.stood_down_from,
+            stand_down_reason=r.stand_down_reason,
+        )
+        for r in rows
+    ]
+
+
+async def core_training_hours(
+    conn: AsyncConnection, student_number: str, academic_year: str
+) -> Decimal:
+    total = (
+        await conn.execute(
+            select(func.coalesce(func.sum(training_completions.c.hours), 0)).where(
+                training_completions.c.student_number == student_number,
+                training_completions.c.academic_year == academic_year,
+                training_completions.c.core.is_(True),
+            )
+        )
+    ).scalar_one()
+    return Decimal(total)
+
+
+async def training_sessions_of(
+    conn: AsyncConnection, academic_year: str | None = None
+) -> list[TrainingSessionView]:
+    stmt = select(training_sessions)
+    if academic_year is not None:
+        stmt = stmt.where(training_sessions.c.academic_year == academic_year)
+    rows = await conn.execute(
+        stmt.order_by(training_sessions.c.held_on, training_sessions.c.training_id)
+    )
+    return [TrainingSessionView.model_validate(dict(r._mapping)) for r in rows]
+
+
+async def training_session(conn: AsyncConnection, training_id: str) -> TrainingSessionView:
+    row = (
+        await conn.execute(
+            select(training_sessions).where(training_sessions.c.training_id == training_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no training session {training_id!r}")
+    return TrainingSessionView.model_validate(dict(row._mapping))
+
+
+async def training_summary(
+    conn: AsyncConnection, student_number: str, academic_year: str
+) -> TrainingSummary:
+    rows = (
+        await conn.execute(
+            select(training_completions)
+            .where(
+                training_completions.c.student_number == student_number,
+                training_completions.c.academic_year == academic_year,
+            )
+            .order_by(training_completions.c.completed_on, training_completions.c.training_id)
+        )
+    ).all()
+    required = (
+        await conn.execute(
+            select(campaigns.c.core_training_hours).where(
+                campaigns.c.academic_year == academic_year
+            )
+        )
+    ).scalar_one_or_none()
+    core = sum((r.hours for r in rows if r.core), Decimal(0))
+    return TrainingSummary(
+        student_number=student_number,
+        academic_year=academic_year,
+        core_hours=core,
+        required_hours=required,
+        complete=None if required is None else core >= required,
+        sessions=[
+            TrainingDone(
+                training_id=r.training_id, hours=r.hours, core=r.core, completed_on=r.completed_on
+            )
+            for r in rows
+        ],
+    )

@@ -1,0 +1,1 @@
+"""HTTP entry points: thin adapters from requests to use cases and queries."""

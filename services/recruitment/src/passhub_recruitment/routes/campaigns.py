@@ -1,0 +1,97 @@
+"""Campaigns and the person specification."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from passhub_recruitment import queries, usecases
+from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
+from passhub_recruitment.routes.common import ANYONE, settings
+from passhub_recruitment.views import CampaignView
+from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_shared.auth import Principal, require
+from passhub_shared.contracts.recruitment import Criterion
+
+router = APIRouter(tags=["campaigns"])
+
+
+class OpenCampaignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    academic_year: str = Field(examples=["2026-27"])
+    participating_schools: list[str] = Field(min_length=1, examples=[["Physics", "Mathematics"]])
+    #: omitted: the default person specification
+    criteria: list[Criterion] | None = None
+    #: omitted: the institution's vocabulary (PASSHUB_LEADER_TITLE / PASSHUB_ORGANISER_TITLE)
+    leader_title: str | None = Field(default=None, examples=["PASS Mentor"])
+    organiser_title: str | None = None
+    min_exam_mark: Decimal | None = None
+    core_training_hours: Decimal | None = None
+    closes_on: date | None = None
+
+
+@router.get("/person-specification/default", response_model=list[Criterion])
+async def default_specification(principal: Principal = require(*ANYONE)) -> list[Criterion]:
+    """The default criteria a campaign opens with when it names none."""
+    return list(DEFAULT_CRITERIA)
+
+
+@router.post("/campaigns", status_code=status.HTTP_201_CREATED, response_model=CampaignView)
+async def open_campaign(
+    body: OpenCampaignBody,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator"),
+) -> CampaignView:
+    """Open the campaign of an academic year (one per year), with the default person
+    specification or a custom one."""
+    own = settings()
+    campaign_id = await usecases.open_campaign(
+        runtime,
+        academic_year=body.academic_year,
+        leader_title=body.leader_title or runtime.settings.leader_title,
+        organiser_title=body.organiser_title or runtime.settings.organiser_title,
+        participating_schools=body.participating_schools,
+        criteria=body.criteria if body.criteria is not None else list(DEFAULT_CRITERIA),
+        min_exam_mark=body.min_exam_mark if body.min_exam_mark is not None else own.min_exam_mark,
+        core_training_hours=(
+            body.core_training_hours
+            if body.core_training_hours is not None
+            else own.core_training_hours
+        ),
+        closes_on=body.closes_on,
+        today=own.today(),
+        metadata=command_metadata(principal),
+    )
+    async with runtime.engine.connect() as conn:
+        return await queries.get_campaign(conn, campaign_id)
+
+
+@router.get("/campaigns", response_model=list[CampaignView])
+async def list_campaigns(
+    runtime: RuntimeDep, principal: Principal = require(*ANYONE)
+) -> list[CampaignView]:
+    async with runtime.engine.connect() as conn:
+        return await queries.list_campaigns(conn)
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignView)
+async def get_campaign(
+    campaign_id: str, runtime: RuntimeDep, principal: Principal = require(*ANYONE)
+) -> CampaignView:
+    async with runtime.engine.connect() as conn:
+        return await queries.get_campaign(conn, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/close", response_model=CampaignView)
+async def close_campaign(
+    campaign_id: str, runtime: RuntimeDep, principal: Principal = require("coordinator")
+) -> CampaignView:
+    """Stop taking applications (assessment and appointment go on)."""
+    await usecases.close_campaign(
+        runtime, campaign_id, settings().today(), command_metadata(principal)
+    )
+    async with runtime.engine.connect() as conn:
+        return await queries.get_campaign(conn, campaign_id)

@@ -1,0 +1,56 @@
+"""Appointed leaders and student organisers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Query
+
+from passhub_recruitment import queries
+from passhub_recruitment.routes.common import LEADER_READERS, settings
+from passhub_recruitment.views import LeaderView
+from passhub_shared.app import RuntimeDep
+from passhub_shared.auth import Principal, require
+
+router = APIRouter(tags=["leaders"])
+
+
+@router.get("/schemes/{scheme_id}/leaders", response_model=list[LeaderView])
+async def scheme_leaders(
+    scheme_id: str,
+    runtime: RuntimeDep,
+    as_of: date | None = Query(
+        default=None,
+        description="only those in post that day (default: all not stood down by today)",
+    ),
+    include_past: bool = Query(default=False, description="also those who stood down"),
+    principal: Principal = require(*LEADER_READERS),
+) -> list[LeaderView]:
+    """The leaders and organisers appointed to a scheme."""
+    async with runtime.engine.connect() as conn:
+        return await queries.leaders(
+            conn,
+            scheme_id=scheme_id,
+            as_of=as_of,
+            not_stood_down_on=None if include_past or as_of else settings().today(),
+        )
+
+
+@router.get("/leaders", response_model=list[LeaderView])
+async def all_leaders(
+    runtime: RuntimeDep,
+    academic_year: str = Query(examples=["2026-27"]),
+    as_of: date | None = Query(
+        default=None,
+        description="only those in post that day (default: all not stood down by today)",
+    ),
+    include_past: bool = Query(default=False, description="also those who stood down"),
+    principal: Principal = require(*LEADER_READERS),
+) -> list[LeaderView]:
+    async with runtime.engine.connect() as conn:
+        return await queries.leaders(
+            conn,
+            academic_year=academic_year,
+            as_of=as_of,
+            not_stood_down_on=None if include_past or as_of else settings().today(),
+        )

@@ -1,0 +1,112 @@
+"""Core training: sessions and completions."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from passhub_recruitment import queries, usecases
+from passhub_recruitment.domain.identifiers import check_academic_year
+from passhub_recruitment.domain.training import Completion, RecordTrainingSession
+from passhub_recruitment.routes.common import ANYONE, STAFF, ensure_own
+from passhub_recruitment.views import TrainingSessionView, TrainingSummary
+from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_shared.auth import Principal, require
+from passhub_shared.events import new_event_id
+
+router = APIRouter(tags=["training"])
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class TrainingSessionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: omitted: one is made up
+    training_id: str | None = Field(default=None, pattern=_ID)
+    academic_year: str = Field(examples=["2026-27"])
+    title: str = Field(max_length=200, examples=["Core training day 1"])
+    held_on: date
+    hours: Decimal = Field(examples=["6"])
+    #: core training counts towards the hours appointment requires
+    core: bool = True
+
+
+class CompletionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    student_number: str
+    #: omitted: the whole session
+    hours: Decimal | None = None
+
+
+class CompletionsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    completions: list[CompletionBody] = Field(min_length=1)
+
+
+@router.post(
+    "/training-sessions", status_code=status.HTTP_201_CREATED, response_model=TrainingSessionView
+)
+async def record_session(
+    body: TrainingSessionBody, runtime: RuntimeDep, principal: Principal = require(*STAFF)
+) -> TrainingSessionView:
+    check_academic_year(body.academic_year)
+    training_id = body.training_id or f"{body.academic_year}-{new_event_id().hex[-12:]}"
+    await usecases.record_training_session(
+        runtime,
+        RecordTrainingSession(
+            training_id=training_id,
+            academic_year=body.academic_year,
+            title=body.title,
+            held_on=body.held_on,
+            hours=body.hours,
+            core=body.core,
+        ),
+        command_metadata(principal),
+    )
+    async with runtime.engine.connect() as conn:
+        return await queries.training_session(conn, training_id)
+
+
+@router.get("/training-sessions", response_model=list[TrainingSessionView])
+async def list_sessions(
+    runtime: RuntimeDep,
+    academic_year: str | None = None,
+    principal: Principal = require(*STAFF),
+) -> list[TrainingSessionView]:
+    async with runtime.engine.connect() as conn:
+        return await queries.training_sessions_of(conn, academic_year)
+
+
+@router.post("/training-sessions/{training_id}/completions", response_model=TrainingSessionView)
+async def record_completions(
+    training_id: str,
+    body: CompletionsBody,
+    runtime: RuntimeDep,
+    principal: Principal = require(*STAFF),
+) -> TrainingSessionView:
+    """Who completed the session, and for how many hours (default: all of it)."""
+    await usecases.record_completions(
+        runtime,
+        training_id,
+        [Completion(student_number=c.student_number, hours=c.hours) for c in body.completions],
+        command_metadata(principal),
+    )
+    async with runtime.engine.connect() as conn:
+        return await queries.training_session(conn, training_id)
+
+
+@router.get("/training/{student_number}", response_model=TrainingSummary)
+async def training_of(
+    student_number: str,
+    runtime: RuntimeDep,
+    academic_year: str = Query(examples=["2026-27"]),
+    principal: Principal = require(*ANYONE),
+) -> TrainingSummary:
+    """A student's core training hours in a year against what appointment requires."""
+    if not principal.has("academic", "integration"):
+        ensure_own(principal, student_number, f"training record for {student_number!r}")
+    async with runtime.engine.connect() as conn:
+        return await queries.training_summary(conn, student_number, academic_year)

@@ -1,0 +1,161 @@
+"""What the HTTP API returns (response models, also the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from passhub_shared.contracts.recruitment import (
+    AssessedBy,
+    Check,
+    Criterion,
+    Importance,
+    RecordMismatch,
+    Role,
+)
+
+
+class CampaignView(BaseModel):
+    campaign_id: str
+    academic_year: str
+    leader_title: str
+    organiser_title: str
+    participating_schools: list[str]
+    criteria: list[Criterion]
+    min_exam_mark: Decimal
+    core_training_hours: Decimal
+    closes_on: date | None
+    status: str
+    opened_at: datetime
+    closed_on: date | None
+
+
+class CriterionResult(BaseModel):
+    """One criterion of the specification and this application's outcome for it."""
+
+    code: str
+    description: str
+    importance: Importance
+    how_assessed: list[AssessedBy]
+    check: Check | None = None
+    #: True met, False not met, None not assessed yet
+    met: bool | None
+    #: False: decided on self-declared data, or not decided
+    verified: bool
+    evidence: str
+    #: "system" (from the student records) or the assessor's user id
+    assessed_by: str
+    mark_used: Decimal | None = None
+
+
+class Appointment(BaseModel):
+    scheme_id: str
+    role: Role
+    appointed_on: date
+
+
+class ApplicationSummary(BaseModel):
+    application_id: str
+    campaign_id: str
+    academic_year: str
+    student_number: str
+    name: str
+    email: str
+    school: str
+    role_sought: Role
+    status: str
+    submitted_at: datetime
+    essentials_met: int
+    essentials_total: int
+    desirables_met: int
+    desirables_total: int
+    pending: int
+    unverified: int
+    appointable: bool
+    flagged: bool
+
+
+class ApplicationView(ApplicationSummary):
+    preferred_schemes: list[str]
+    declared: dict[str, Any]
+    criteria: list[CriterionResult]
+    mismatches: list[RecordMismatch]
+    rejection_reasons: list[str]
+    appointments: list[Appointment]
+
+
+class ShortlistEntry(BaseModel):
+    rank: int
+    application: ApplicationSummary
+
+
+class LeaderView(BaseModel):
+    scheme_id: str
+    student_number: str
+    name: str
+    email: str
+    role: Role
+    #: the institution's word for the role ("PASS Leader", "Student Organiser", ...)
+    title: str
+    appointed_on: date
+    stood_down_from: date | None
+    stand_down_reason: str | None
+
+
+class TrainingSessionView(BaseModel):
+    training_id: str
+    academic_year: str
+    title: str
+    held_on: date
+    hours: Decimal
+    core: bool
+    completions: int
+
+
+class TrainingDone(BaseModel):
+    training_id: str
+    hours: Decimal
+    core: bool
+    completed_on: date
+
+
+class TrainingSummary(BaseModel):
+    student_number: str
+    academic_year: str
+    core_hours: Decimal
+    #: the hours the year's campaign requires (None: no campaign for that year)
+    required_hours: Decimal | None
+    complete: bool | None
+    sessions: list[TrainingDone]
+
+
+class RecordImportView(BaseModel):
+    import_id: str
+    source: str
+    rows: int
+    imported_at: datetime
+    imported_by: str | None
+
+
+class ImportResult(BaseModel):
+    import_id: str
+    rows: int
+    ignored_columns: list[str] = Field(default_factory=list)
+    #: open applications whose automatic assessment the new records changed
+    reassessed: list[str] = Field(default_factory=list)
+
+
+class StudentRecordView(BaseModel):
+    student_number: str
+    name: str
+    email: str
+    school: str
+    programme: str
+    level: str
+    year_of_study: int
+    marks: dict[str, Decimal]
+    import_id: str
+    line: int
