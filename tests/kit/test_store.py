@@ -125,3 +125,11 @@ async def test_the_same_event_twice_in_one_batch_is_applied_once(store_runtime: 
         total = (await conn.execute(text("SELECT total, events FROM toy_totals"))).one()
     assert [e.id for e in fresh] == [event.id]
     assert tuple(total) == (3, 1)
+
+
+async def test_a_stream_version_is_read_without_loading_the_stream(store_runtime: Runtime) -> None:
+    rt = store_runtime
+    async with rt.transaction() as conn:
+        assert await rt.store.version(conn, "c-7") == 0
+        await rt.store.append(conn, "c-7", 0, [toy.Counted(counter_id="c-7", amount=1)] * 3)
+        assert await rt.store.version(conn, "c-7") == 3

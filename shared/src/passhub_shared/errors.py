@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class Rejected(Exception):
     """A command broke a rule. `status_code` is 422 unless a subclass says otherwise."""
 
     status_code = 422
 
-    def __init__(self, message: str, *, code: str = "rejected") -> None:
+    def __init__(
+        self, message: str, *, code: str = "rejected", details: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        #: structured particulars (e.g. one entry per bad CSV line), returned as `errors`
+        self.details = details or []
 
 
 class NotFound(Rejected):

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -162,6 +162,15 @@ class EventStore:
             .order_by(events.c.stream_version)
         )
         return [_row_to_recorded(r) for r in rows]
+
+    async def version(self, conn: AsyncConnection, stream_id: str) -> int:
+        """Current version of one of our streams (0 if it has no events), without loading it."""
+        value = await conn.execute(
+            select(func.max(events.c.stream_version)).where(
+                events.c.origin == self.service, events.c.stream_id == stream_id
+            )
+        )
+        return int(value.scalar_one() or 0)
 
     async def load_foreign(
         self, conn: AsyncConnection, types: Sequence[str], **data_equals: str
