@@ -66,3 +66,10 @@ async def test_appended_events_carry_the_actor_and_correlation_id(svc: Harness) 
     async with svc.runtime.engine.connect() as conn:
         [event] = await svc.runtime.store.load(conn, "c")
     assert (event.actor, event.correlation_id) == ("coord-7", "req-42")
+
+
+async def test_rejections_carry_their_details(svc: Harness) -> None:
+    r = await svc.client.post(
+        "/counters/c/increments", json={"amount": 0}, headers=svc.auth("coordinator")
+    )
+    assert "errors" not in r.json(), "no details, no errors list"

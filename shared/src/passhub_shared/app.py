@@ -58,7 +58,10 @@ def create_app(
 
     @app.exception_handler(Rejected)
     async def rejected(_: Request, exc: Rejected) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code)
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+        if exc.details:
+            body["errors"] = exc.details
+        return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(ConcurrencyConflict)
     async def conflict(_: Request, exc: ConcurrencyConflict) -> JSONResponse:

@@ -49,16 +49,9 @@ class CsvRejected(Rejected):
             f"the file was not imported: {count} problem{'s' if count != 1 else ''} found; "
             "fix them and import the whole file again",
             code="bad_csv",
+            details=[e.as_dict() for e in errors[:MAX_LISTED_ERRORS]],
         )
         self.errors = errors
-
-    def body(self) -> dict[str, object]:
-        return {
-            "detail": self.message,
-            "code": self.code,
-            "error_count": len(self.errors),
-            "errors": [e.as_dict() for e in self.errors[:MAX_LISTED_ERRORS]],
-        }
 
 
 @dataclass

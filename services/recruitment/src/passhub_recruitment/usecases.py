@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_recruitment import queries, records_csv
@@ -50,7 +49,6 @@ from passhub_shared.contracts.recruitment import Criterion, Role
 from passhub_shared.decider import handle
 from passhub_shared.errors import Forbidden, NotFound
 from passhub_shared.events import Metadata, new_event_id
-from passhub_shared.schema import events as event_log
 from passhub_shared.service import Runtime
 from passhub_shared.store import EventStore
 
@@ -71,18 +69,6 @@ async def load_application(
     if state.status == "new":
         raise NotFound(f"no application {application_id!r}")
     return state
-
-
-async def stream_version(conn: AsyncConnection, store: EventStore, stream_id: str) -> int:
-    """The version of one of our streams, without loading its events."""
-    version = (
-        await conn.execute(
-            select(func.coalesce(func.max(event_log.c.stream_version), 0)).where(
-                event_log.c.origin == store.service, event_log.c.stream_id == stream_id
-            )
-        )
-    ).scalar_one()
-    return int(version)
 
 
 # -- campaigns ------------------------------------------------------------------------------
@@ -156,7 +142,7 @@ async def import_records(
     by_number = {r.student_number: r for r in parsed.rows}
     reassessed: list[str] = []
     async with runtime.transaction() as conn:
-        version = await stream_version(conn, runtime.store, RECORDS_STREAM)
+        version = await runtime.store.version(conn, RECORDS_STREAM)
         await runtime.store.append(conn, RECORDS_STREAM, version, imported, metadata)
         campaigns: dict[str, Campaign] = {}
         for application_id, campaign_id, student_number in await queries.open_applications(conn):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse
 
 from passhub_recruitment import queries, usecases
-from passhub_recruitment.records_csv import CsvRejected
 from passhub_recruitment.routes.common import settings
 from passhub_recruitment.views import ImportResult, RecordImportView, StudentRecordView
 from passhub_shared.app import RuntimeDep, command_metadata
@@ -50,16 +48,13 @@ async def import_records(
     runtime: RuntimeDep,
     source: str = Query(default="upload", max_length=200, description="where the file came from"),
     principal: Principal = require(*IMPORTERS),
-) -> ImportResult | JSONResponse:
+) -> ImportResult:
     """Import the CSV export of the student records system (the request body, `text/csv`).
     All or nothing: any bad row refuses the file, with every problem listed by line."""
     raw = await request.body()
-    try:
-        return await usecases.import_records(
-            runtime, raw, source, settings(), command_metadata(principal)
-        )
-    except CsvRejected as rejected:
-        return JSONResponse(rejected.body(), status_code=422)
+    return await usecases.import_records(
+        runtime, raw, source, settings(), command_metadata(principal)
+    )
 
 
 @router.get("/records/imports", response_model=list[RecordImportView])
