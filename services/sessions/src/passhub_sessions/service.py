@@ -4,10 +4,42 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from passhub_sessions.api import ROUTERS
+from passhub_sessions.domain.events import AvailabilityStated, SchemeAmended, SeriesPlanned
+from passhub_sessions.projections import PROJECTIONS
+from passhub_sessions.reaction import react
+from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
+from passhub_shared.contracts.sessions import (
+    LeaderRostered,
+    LeaderUnrostered,
+    SchemeLaunched,
+    SessionCancelled,
+    SessionRescheduled,
+    SessionScheduled,
+)
 from passhub_shared.service import ServiceDefinition
+
+#: internal events, registered by importing them (kept here so the import is not unused)
+INTERNAL = (SchemeAmended, SeriesPlanned, AvailabilityStated)
 
 service = ServiceDefinition(
     name="sessions",
     title="Sessions",
     migrations=Path(__file__).parent / "migrations" / "versions",
+    projections=PROJECTIONS,
+    consumes={"recruitment": frozenset({LeaderAppointed.type_name(), LeaderStoodDown.type_name()})},
+    reaction=react,
+    routers=ROUTERS,
+    publishes=[
+        SchemeLaunched,
+        SessionScheduled,
+        SessionRescheduled,
+        SessionCancelled,
+        LeaderRostered,
+        LeaderUnrostered,
+    ],
+    description=(
+        "Schemes, sessions and rooms, the rota of leaders, and iCalendar feeds: scheduling "
+        "over the teaching weeks, clash checks, rota generation and cancellations."
+    ),
 )

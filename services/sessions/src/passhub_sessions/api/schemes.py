@@ -1,0 +1,154 @@
+"""Schemes: launch, amend, list, appointed leaders; and the term dates in force."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from passhub_sessions import handlers, queries
+from passhub_sessions.api.deps import READERS, STAFF, context
+from passhub_sessions.domain.scheme import AmendScheme, LaunchScheme
+from passhub_sessions.settings import sessions_settings, term_dates
+from passhub_shared.app import RuntimeDep
+from passhub_shared.auth import Principal, require
+from passhub_shared.contracts.sessions import Mode
+
+router = APIRouter(tags=["schemes"])
+
+
+class LaunchSchemeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=24, examples=["PHYS"])
+    title: str = Field(min_length=1, max_length=200, examples=["Physics PASS"])
+    school: str = Field(min_length=1, max_length=200, examples=["Physics and Astronomy"])
+    academic_year: str = Field(examples=["2026-27"])
+    modules: list[str] = Field(default_factory=list, max_length=50)
+    mode: Mode = "opt_in"
+    #: defaults to the caller
+    coordinator: str | None = None
+    organisers: list[str] = Field(default_factory=list, max_length=20)
+    #: defaults to PASSHUB_SESSIONS_DEFAULT_MIN_LEADERS_PER_SESSION (2)
+    min_leaders_per_session: int | None = None
+
+
+class AmendSchemeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    coordinator: str | None = None
+    organisers: list[str] | None = Field(default=None, max_length=20)
+    min_leaders_per_session: int | None = None
+
+
+@router.post("/schemes", status_code=201)
+async def launch_scheme(
+    body: LaunchSchemeBody, runtime: RuntimeDep, principal: Principal = require("coordinator")
+) -> dict[str, Any]:
+    ctx = context(runtime, principal)
+    command = LaunchScheme(
+        code=body.code.strip().upper(),
+        title=body.title,
+        school=body.school,
+        academic_year=body.academic_year.strip(),
+        mode=body.mode,
+        coordinator=body.coordinator or principal.sub,
+        modules=tuple(body.modules),
+        organisers=tuple(body.organisers),
+        min_leaders_per_session=(
+            body.min_leaders_per_session
+            if body.min_leaders_per_session is not None
+            else ctx.settings.default_min_leaders_per_session
+        ),
+    )
+    async with runtime.transaction() as conn:
+        scheme_id = await handlers.launch_scheme(conn, ctx, command)
+        row = await queries.require_scheme(conn, scheme_id)
+    return queries.scheme_view(row)
+
+
+@router.get("/schemes")
+async def list_schemes(
+    runtime: RuntimeDep,
+    academic_year: str | None = Query(default=None),
+    principal: Principal = require(*READERS),
+) -> list[dict[str, Any]]:
+    async with runtime.engine.connect() as conn:
+        return [queries.scheme_view(r) for r in await queries.list_schemes(conn, academic_year)]
+
+
+@router.get("/schemes/{scheme_id}")
+async def get_scheme(
+    scheme_id: str, runtime: RuntimeDep, principal: Principal = require(*READERS)
+) -> dict[str, Any]:
+    async with runtime.engine.connect() as conn:
+        return queries.scheme_view(await queries.require_scheme(conn, scheme_id))
+
+
+@router.patch("/schemes/{scheme_id}")
+async def amend_scheme(
+    scheme_id: str,
+    body: AmendSchemeBody,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator"),
+) -> dict[str, Any]:
+    ctx = context(runtime, principal)
+    async with runtime.transaction() as conn:
+        await queries.require_scheme(conn, scheme_id)
+        await handlers.amend_scheme(
+            conn,
+            ctx,
+            scheme_id,
+            AmendScheme(
+                coordinator=body.coordinator,
+                organisers=tuple(body.organisers) if body.organisers is not None else None,
+                min_leaders_per_session=body.min_leaders_per_session,
+            ),
+        )
+        return queries.scheme_view(await queries.require_scheme(conn, scheme_id))
+
+
+@router.get("/schemes/{scheme_id}/leaders")
+async def scheme_leaders(
+    scheme_id: str, runtime: RuntimeDep, principal: Principal = require(*STAFF)
+) -> list[dict[str, Any]]:
+    """Leaders and organisers recruitment appointed to the scheme (stood-down ones too)."""
+    async with runtime.engine.connect() as conn:
+        scheme = await queries.require_scheme(conn, scheme_id)
+        rows = await queries.leaders_of(conn, scheme_id)
+        availability = await queries.availability_rows(
+            conn, scheme["academic_year"], [r["student_number"] for r in rows]
+        )
+    return [
+        {
+            "student_number": r["student_number"],
+            "name": r["name"],
+            "email": r["email"],
+            "leader": r["leader"],
+            "organiser": r["organiser"],
+            "appointed_on": r["appointed_on"].isoformat(),
+            "stood_down_from": r["stood_down_from"].isoformat() if r["stood_down_from"] else None,
+            "availability_stated": r["student_number"] in availability,
+        }
+        for r in rows
+    ]
+
+
+@router.get("/term-dates/{academic_year}")
+async def get_term_dates(
+    academic_year: str, runtime: RuntimeDep, principal: Principal = require(*READERS)
+) -> dict[str, Any]:
+    terms = term_dates(sessions_settings(runtime), academic_year)
+    return {
+        "academic_year": terms.academic_year,
+        "timezone": sessions_settings(runtime).timezone,
+        "semesters": [s.model_dump(mode="json") for s in terms.semesters],
+        "teaching_weeks": [
+            {
+                "label": w.label,
+                "semester": w.semester,
+                "number": w.number,
+                "monday": w.monday.isoformat(),
+            }
+            for w in terms.teaching_weeks()
+        ],
+    }

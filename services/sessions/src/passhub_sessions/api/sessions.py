@@ -1,0 +1,351 @@
+"""Sessions: schedule one or a weekly series, reschedule, move room, cancel; leaders on them."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_sessions import handlers, queries
+from passhub_sessions.api.deps import READERS, STAFF, context, ensure_organises, localise
+from passhub_sessions.domain.availability import WEEKDAYS, Weekday
+from passhub_sessions.domain.recurrence import WeeklyPattern
+from passhub_sessions.settings import sessions_settings
+from passhub_shared.app import RuntimeDep
+from passhub_shared.auth import Principal, require
+from passhub_shared.errors import Rejected
+
+router = APIRouter(tags=["sessions"])
+
+ORGANISERS = ("coordinator", "organiser")
+
+
+class ScheduleBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: ISO 8601; without an offset it is the institution's local time
+    starts_at: datetime
+    ends_at: datetime
+    room: str = Field(min_length=1, max_length=80)
+    capacity: int = Field(ge=1, le=2000)
+
+
+class SeriesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    weekday: Weekday
+    #: local times
+    starts: time
+    ends: time
+    room: str = Field(min_length=1, max_length=80)
+    capacity: int = Field(ge=1, le=2000)
+    semesters: list[int] = Field(default_factory=lambda: [1, 2], min_length=1, max_length=3)
+    #: teaching weeks to leave out, e.g. ["S1W1"]
+    skip_weeks: list[str] = Field(default_factory=list, max_length=40)
+    #: every N weeks
+    interval: int = Field(default=1, ge=1, le=4)
+
+
+class RescheduleBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    starts_at: datetime | None = None
+    #: defaults to keeping the session's length
+    ends_at: datetime | None = None
+    room: str | None = Field(default=None, min_length=1, max_length=80)
+    capacity: int | None = Field(default=None, ge=1, le=2000)
+    reason: str = Field(default="", max_length=500)
+
+
+class MoveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    room: str = Field(min_length=1, max_length=80)
+    capacity: int | None = Field(default=None, ge=1, le=2000)
+    reason: str = Field(default="", max_length=500)
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RosterBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    student_number: str = Field(min_length=1, max_length=40)
+
+
+class UnrosterBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=500)
+
+
+class SwapBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    out: str = Field(min_length=1, max_length=40)
+    incoming: str = Field(min_length=1, max_length=40)
+    reason: str = Field(default="", max_length=500)
+
+
+async def _view(runtime: RuntimeDep, session_id: str, principal: Principal) -> dict[str, Any]:
+    tz = sessions_settings(runtime).tz
+    async with runtime.engine.connect() as conn:
+        row = await queries.require_session(conn, session_id)
+        leaders = None
+        if principal.has(*STAFF):
+            leaders = (await queries.rostered_on(conn, [session_id]))[session_id]
+    return queries.session_view(row, tz, leaders)
+
+
+@router.post("/schemes/{scheme_id}/sessions", status_code=201)
+async def schedule_session(
+    scheme_id: str,
+    body: ScheduleBody,
+    runtime: RuntimeDep,
+    principal: Principal = require(*ORGANISERS),
+) -> dict[str, Any]:
+    ctx = context(runtime, principal)
+    async with runtime.transaction() as conn:
+        scheme = await queries.require_scheme(conn, scheme_id)
+        await ensure_organises(conn, runtime, principal, scheme)
+        session_id = await handlers.schedule_session(
+            conn,
+            ctx,
+            scheme,
+            localise(body.starts_at, runtime),
+            localise(body.ends_at, runtime),
+            body.room,
+            body.capacity,
+        )
+    return await _view(runtime, session_id, principal)
+
+
+@router.post("/schemes/{scheme_id}/series", status_code=201)
+async def schedule_series(
+    scheme_id: str,
+    body: SeriesBody,
+    runtime: RuntimeDep,
+    principal: Principal = require(*ORGANISERS),
+) -> dict[str, Any]:
+    """A weekly session through the teaching weeks (breaks and reading weeks skipped)."""
+    ctx = context(runtime, principal)
+    if body.starts.tzinfo is not None or body.ends.tzinfo is not None:
+        raise Rejected("series times are local times, without an offset", code="invalid_times")
+    pattern = WeeklyPattern(
+        weekday=WEEKDAYS.index(body.weekday),
+        starts=body.starts,
+        ends=body.ends,
+        semesters=tuple(body.semesters),
+        skip_weeks=frozenset(body.skip_weeks),
+        interval=body.interval,
+    )
+    async with runtime.transaction() as conn:
+        scheme = await queries.require_scheme(conn, scheme_id)
+        await ensure_organises(conn, runtime, principal, scheme)
+        planned = await handlers.schedule_series(
+            conn, ctx, scheme, pattern, body.room, body.capacity
+        )
+        rows = await queries.scheme_sessions(conn, scheme_id, series_id=planned.series_id)
+    return {
+        "series_id": planned.series_id,
+        "scheme_id": scheme_id,
+        "rule": planned.rule,
+        "sessions": [queries.session_view(r, ctx.tz) for r in rows],
+    }
+
+
+@router.get("/schemes/{scheme_id}/series")
+async def list_series(
+    scheme_id: str, runtime: RuntimeDep, principal: Principal = require(*READERS)
+) -> list[dict[str, Any]]:
+    async with runtime.engine.connect() as conn:
+        await queries.require_scheme(conn, scheme_id)
+        rows = await queries.series_of(conn, scheme_id)
+    return [
+        {
+            "series_id": r["series_id"],
+            "rule": r["rule"],
+            "weekday": WEEKDAYS[r["weekday"]],
+            "starts": queries.time_text(r["starts"]),
+            "ends": queries.time_text(r["ends"]),
+            "timezone": r["timezone"],
+            "room": r["room"],
+            "capacity": r["capacity"],
+            "semesters": r["semesters"],
+            "skip_weeks": r["skip_weeks"],
+            "sessions": len(r["session_ids"]),
+        }
+        for r in rows
+    ]
+
+
+@router.get("/schemes/{scheme_id}/sessions")
+async def list_sessions(
+    scheme_id: str,
+    runtime: RuntimeDep,
+    starting_from: datetime | None = Query(default=None, alias="from"),
+    until: datetime | None = Query(default=None),
+    include_cancelled: bool = Query(default=True),
+    principal: Principal = require(*READERS),
+) -> list[dict[str, Any]]:
+    tz = sessions_settings(runtime).tz
+    async with runtime.engine.connect() as conn:
+        await queries.require_scheme(conn, scheme_id)
+        rows = await queries.scheme_sessions(
+            conn,
+            scheme_id,
+            starting_after=localise(starting_from, runtime) if starting_from else None,
+            until=localise(until, runtime) if until else None,
+            include_cancelled=include_cancelled,
+        )
+        leaders = None
+        if principal.has(*STAFF):
+            leaders = await queries.rostered_on(conn, [r["session_id"] for r in rows])
+    return [
+        queries.session_view(r, tz, leaders[r["session_id"]] if leaders is not None else None)
+        for r in rows
+    ]
+
+
+@router.get("/sessions/{session_id}")
+async def get_session(
+    session_id: str, runtime: RuntimeDep, principal: Principal = require(*READERS)
+) -> dict[str, Any]:
+    return await _view(runtime, session_id, principal)
+
+
+@router.get("/sessions/{session_id}/history")
+async def session_history(
+    session_id: str, runtime: RuntimeDep, principal: Principal = require(*ORGANISERS)
+) -> list[dict[str, Any]]:
+    """Every change to the session, oldest first (a cancelled session keeps its history)."""
+    async with runtime.engine.connect() as conn:
+        await queries.require_session(conn, session_id)
+        events = await runtime.store.load(conn, f"session-{session_id}")
+    return [
+        {
+            "version": e.stream_version,
+            "event": e.name,
+            "occurred_at": e.occurred_at.isoformat(),
+            "actor": e.actor,
+            "data": e.data,
+        }
+        for e in events
+    ]
+
+
+async def _organised_session(
+    conn: AsyncConnection, runtime: RuntimeDep, principal: Principal, session_id: str
+) -> None:
+    row = await queries.require_session(conn, session_id)
+    scheme = await queries.require_scheme(conn, row["scheme_id"])
+    await ensure_organises(conn, runtime, principal, scheme)
+
+
+@router.post("/sessions/{session_id}/reschedule")
+async def reschedule_session(
+    session_id: str,
+    body: RescheduleBody,
+    runtime: RuntimeDep,
+    principal: Principal = require(*ORGANISERS),
+) -> dict[str, Any]:
+    if body.starts_at is None and body.ends_at is None and body.room is None and not body.capacity:
+        raise Rejected("give a new start, end, room or capacity", code="nothing_to_change")
+    ctx = context(runtime, principal)
+    async with runtime.transaction() as conn:
+        await _organised_session(conn, runtime, principal, session_id)
+        result = await handlers.reschedule(
+            conn,
+            ctx,
+            session_id,
+            starts_at=localise(body.starts_at, runtime) if body.starts_at else None,
+            ends_at=localise(body.ends_at, runtime) if body.ends_at else None,
+            room=body.room,
+            capacity=body.capacity,
+            reason=body.reason,
+        )
+    return {
+        "changed": result.changed,
+        "session": await _view(runtime, session_id, principal),
+        "leaders_not_available": result.leaders_not_available,
+    }
+
+
+@router.post("/sessions/{session_id}/move")
+async def move_session(
+    session_id: str,
+    body: MoveBody,
+    runtime: RuntimeDep,
+    principal: Principal = require(*ORGANISERS),
+) -> dict[str, Any]:
+    """Another room, same time."""
+    ctx = context(runtime, principal)
+    async with runtime.transaction() as conn:
+        await _organised_session(conn, runtime, principal, session_id)
+        result = await handlers.reschedule(
+            conn, ctx, session_id, room=body.room, capacity=body.capacity, reason=body.reason
+        )
+    return {
+        "changed": result.changed,
+        "session": await _view(runtime, session_id, principal),
+        "leaders_not_available": result.leaders_not_available,
+    }
+
+
+@router.post("/sessions/{session_id}/cancel")
+async def cancel_session(
+    session_id: str,
+    body: CancelBody,
+    runtime: RuntimeDep,
+    principal: Principal = require(*ORGANISERS),
+) -> dict[str, Any]:
+    ctx = context(runtime, principal)
+    async with runtime.transaction() as conn:
+        await _organised_session(conn, runtime, principal, session_id)
+        await handlers.cancel(conn, ctx, session_id, body.reason)
+    return await _view(runtime, session_id, principal)
+
+
+@router.post("/sessions/{session_id}/leaders", status_code=201)
+async def roster_leader(
+    session_id: str,
+    body: RosterBody,
+    runtime: RuntimeDep,
+    principal: Principal = require(*ORGANISERS),
+) -> dict[str, Any]:
+    ctx = context(runtime, principal)
+    async with runtime.transaction() as conn:
+        await _organised_session(conn, runtime, principal, session_id)
+        await handlers.roster(conn, ctx, session_id, body.student_number.strip())
+    return await _view(runtime, session_id, principal)
+
+
+@router.post("/sessions/{session_id}/leaders/{student_number}/unroster")
+async def unroster_leader(
+    session_id: str,
+    student_number: str,
+    body: UnrosterBody,
+    runtime: RuntimeDep,
+    principal: Principal = require(*ORGANISERS),
+) -> dict[str, Any]:
+    ctx = context(runtime, principal)
+    async with runtime.transaction() as conn:
+        await _organised_session(conn, runtime, principal, session_id)
+        await handlers.unroster(conn, ctx, session_id, student_number, body.reason)
+    return await _view(runtime, session_id, principal)
+
+
+@router.post("/sessions/{session_id}/swap")
+async def swap_leader(
+    session_id: str,
+    body: SwapBody,
+    runtime: RuntimeDep,
+    principal: Principal = require(*ORGANISERS),
+) -> dict[str, Any]:
+    """Replace one rostered leader by another, with the same checks as rostering."""
+    ctx = context(runtime, principal)
+    async with runtime.transaction() as conn:
+        await _organised_session(conn, runtime, principal, session_id)
+        await handlers.swap(
+            conn, ctx, session_id, body.out.strip(), body.incoming.strip(), body.reason
+        )
+    return await _view(runtime, session_id, principal)
