@@ -73,3 +73,28 @@ async def test_rejections_carry_their_details(svc: Harness) -> None:
         "/counters/c/increments", json={"amount": 0}, headers=svc.auth("coordinator")
     )
     assert "errors" not in r.json(), "no details, no errors list"
+
+
+async def test_a_lost_database_connection_is_a_503_and_the_next_request_works(
+    svc: Harness,
+) -> None:
+    from sqlalchemy import text
+
+    headers = svc.auth("coordinator")
+    assert (
+        await svc.client.post("/counters/c/increments", json={"amount": 1}, headers=headers)
+    ).status_code == 201
+    async with svc.runtime.engine.connect() as conn:
+        # kill every pooled connection of the service except our own
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    statuses = []
+    for _ in range(3):
+        r = await svc.client.post("/counters/c/increments", json={"amount": 1}, headers=headers)
+        statuses.append(r.status_code)
+    assert set(statuses) <= {201, 503}
+    assert statuses[-1] == 201, "the pool recovers by itself"

@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from passhub_shared import logs, metrics
 from passhub_shared.auth import Principal
@@ -66,6 +67,24 @@ def create_app(
     @app.exception_handler(ConcurrencyConflict)
     async def conflict(_: Request, exc: ConcurrencyConflict) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "code": "concurrent_change"}, status_code=409)
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        code = _sqlstate(exc)
+        if code in _RETRYABLE:
+            return JSONResponse(
+                {"detail": "a concurrent change got in the way; retry", "code": "retry"},
+                status_code=409,
+                headers={"Retry-After": "0"},
+            )
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            log.warning("database unavailable: %s", exc)
+            return JSONResponse(
+                {"detail": "the database is unavailable; retry shortly", "code": "unavailable"},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        raise exc
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -125,6 +144,15 @@ def create_app(
     for router in definition.routers:
         app.include_router(router)
     return app
+
+
+#: deadlock_detected, serialization_failure: the same request succeeds when retried
+_RETRYABLE = {"40P01", "40001"}
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
 
 
 def get_runtime(request: Request) -> Runtime:
