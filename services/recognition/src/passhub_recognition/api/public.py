@@ -1,0 +1,151 @@
+"""Public, no login: verifying a certificate code or a credential, and the issuer's keys.
+
+A verification shows only what the certificate shows, and whether the award stands or was
+withdrawn (not why). An unknown or malformed code gets the same answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel, ConfigDict, Field
+
+from passhub_recognition.context import Recognition, RecognitionDep
+from passhub_recognition.credentials import achievement_id, award_id_of
+from passhub_recognition.domain.codes import display
+from passhub_recognition.domain.policy import check_academic_year, default_policy
+from passhub_recognition.domain.wording import Fill, activity_title, criteria_narrative
+from passhub_recognition.queries import policy_state
+from passhub_recognition.records import AwardView, award_by_code, award_by_id
+from passhub_recognition.signing import InvalidCredential
+from passhub_shared.app import RuntimeDep
+from passhub_shared.contracts.recognition import AwardKind
+from passhub_shared.errors import NotFound
+
+router = APIRouter(tags=["verification"])
+
+_templates = Environment(
+    loader=PackageLoader("passhub_recognition", "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+#: the code is in the URL: keep it out of caches, logs of other sites and search engines
+PRIVATE = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+}
+UNKNOWN = "no certificate has this verification code"
+
+
+def public_view(view: AwardView, ctx: Recognition) -> dict[str, Any]:
+    """What the certificate shows, plus whether it stands."""
+    return {
+        "verification_code": view.verification_code,
+        "status": "valid" if view.standing else "withdrawn",
+        "award": view.kind_title,
+        "name": view.name,
+        "role": view.role,
+        "schemes": view.scheme_titles,
+        "academic_year": view.academic_year,
+        "sessions_delivered": view.sessions_delivered,
+        "hours": view.hours,
+        "issued_on": view.granted_at.date().isoformat(),
+        "withdrawn_on": view.withdrawn_at.date().isoformat() if view.withdrawn_at else None,
+        "institution": ctx.settings.institution,
+        "verifying_body": ctx.settings.verifying_body,
+    }
+
+
+async def _lookup(runtime: RuntimeDep, code: str) -> AwardView | None:
+    async with runtime.engine.connect() as conn:
+        return await award_by_code(conn, code)
+
+
+@router.get("/verify/{code}.json")
+async def verify_json(code: str, runtime: RuntimeDep, ctx: RecognitionDep) -> JSONResponse:
+    view = await _lookup(runtime, code)
+    if view is None:
+        return JSONResponse(
+            {"detail": UNKNOWN, "code": "not_found"}, status_code=404, headers=PRIVATE
+        )
+    return JSONResponse(public_view(view, ctx), headers=PRIVATE)
+
+
+@router.get("/verify/{code}", response_class=HTMLResponse)
+async def verify_page(code: str, runtime: RuntimeDep, ctx: RecognitionDep) -> HTMLResponse:
+    view = await _lookup(runtime, code)
+    page = _templates.get_template("verify.html").render(
+        found=view is not None,
+        cert=public_view(view, ctx) if view else None,
+        code=display(code)[:40],
+        institution=ctx.settings.institution,
+    )
+    return HTMLResponse(page, status_code=200 if view else 404, headers=PRIVATE)
+
+
+class CredentialIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    credential: str = Field(min_length=1, max_length=100_000, description="the VC-JWT")
+
+
+@router.post("/verify/credential")
+async def verify_credential(
+    body: CredentialIn, runtime: RuntimeDep, ctx: RecognitionDep
+) -> dict[str, Any]:
+    """Check an Open Badges credential (VC-JWT) this service issued: `valid` is the
+    signature and issuer; `status` whether the award still stands."""
+    try:
+        claims = ctx.key.verify(body.credential.strip())
+    except InvalidCredential as exc:
+        return {"valid": False, "status": "invalid", "error": str(exc)}
+    award_id = award_id_of(str(claims.get("jti", "")))
+    view = None
+    if award_id:
+        async with runtime.engine.connect() as conn:
+            try:
+                view = await award_by_id(conn, award_id)
+            except NotFound:
+                view = None
+    if view is None:
+        return {"valid": True, "status": "unknown", "award": None}
+    return {
+        "valid": True,
+        "status": "active" if view.standing else "withdrawn",
+        "award": public_view(view, ctx),
+    }
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(ctx: RecognitionDep) -> dict[str, Any]:
+    return ctx.key.jwks()
+
+
+@router.get("/.well-known/did.json")
+@router.get("/did.json")
+async def did_document(ctx: RecognitionDep) -> dict[str, Any]:
+    """The did:web document: at `/.well-known/did.json` for a base URL without a path, at
+    `<path>/did.json` (this service's `/did.json` behind a proxy) for one with a path."""
+    return ctx.key.did_document()
+
+
+@router.get("/achievements/{academic_year}/{kind}")
+async def achievement(
+    academic_year: str, kind: AwardKind, runtime: RuntimeDep, ctx: RecognitionDep
+) -> dict[str, Any]:
+    """The achievement a credential names (its id is this URL), under the current policy."""
+    check_academic_year(academic_year)
+    async with runtime.engine.connect() as conn:
+        state = await policy_state(conn, runtime.store, academic_year)
+    rules = (state.policy or default_policy()).rules(kind)
+    fill = Fill(role=ctx.titles.leader, schemes=[], year=academic_year, sessions=0, hours=0)
+    return {
+        "id": achievement_id(ctx.base_url, academic_year, kind),
+        "type": ["Achievement"],
+        "achievementType": "CoCurricular",
+        "name": activity_title(rules, fill),
+        "criteria": {"narrative": criteria_narrative(rules, ctx.titles.leader)},
+        "creator": ctx.issuer.profile(),
+    }

@@ -1,0 +1,75 @@
+"""`passhub recognition ...`: operator commands of the recognition service."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from passhub_recognition.domain.awards import NewAward, RoleTitles
+from passhub_recognition.handlers import run_awards
+from passhub_recognition.ids import new_id, new_verification_code
+from passhub_recognition.signing import private_pem
+from passhub_shared.errors import Rejected
+from passhub_shared.events import Metadata, utcnow
+
+app = typer.Typer(
+    help="Recognition: awards runs and the credential signing key.", no_args_is_help=True
+)
+
+
+@app.command()
+def keygen(
+    path: Annotated[Path, typer.Argument(help="where to write the PEM file")],
+    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+) -> None:
+    """Write a new Ed25519 signing key (PEM, readable by its owner only), for
+    PASSHUB_RECOGNITION_SIGNING_KEY_PATH."""
+    if path.exists() and not force:
+        raise typer.BadParameter(f"{path} exists (use --force to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(private_pem(Ed25519PrivateKey.generate()))
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def run(
+    academic_year: Annotated[str, typer.Argument(help="e.g. 2026-27")],
+    actor: Annotated[str, typer.Option(help="recorded as who ran it")] = "operator",
+) -> None:
+    """The end-of-year awards run (the same as POST /awards/runs)."""
+    from passhub_shared.service import Runtime, load_service
+    from passhub_shared.settings import load_settings
+
+    runtime = Runtime(load_service("recognition"), load_settings("recognition"))
+
+    async def go() -> None:
+        try:
+            async with runtime.transaction() as conn:
+                summary = await run_awards(
+                    conn,
+                    runtime.store,
+                    academic_year,
+                    RoleTitles(runtime.settings.leader_title, runtime.settings.organiser_title),
+                    utcnow().date(),
+                    lambda: NewAward(new_id(), new_verification_code()),
+                    Metadata(actor=actor),
+                )
+        finally:
+            await runtime.engine.dispose()
+        typer.echo(
+            f"{academic_year} (policy version {summary.policy_version}): "
+            f"{summary.leaders} leaders, {summary.granted} granted, "
+            f"{summary.withheld} withheld, {summary.unchanged} unchanged"
+        )
+
+    try:
+        asyncio.run(go())
+    except Rejected as exc:
+        raise typer.BadParameter(exc.message) from None

@@ -1,0 +1,170 @@
+"""Reading the local log and the read models.
+
+The facts behind a decision are read from the events themselves (our copies of the other
+services' events, plus our own), not from a read model: the same fold that the given/when/then
+tests exercise then decides live, and nothing can drift between them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_recognition import tables
+from passhub_recognition.domain.awards import LeaderState, evolve, leader_stream
+from passhub_recognition.domain.facts import LEADER_EVENTS, SESSION_EVENTS, SessionBook
+from passhub_recognition.domain.policy_stream import PolicyState, policy_decider, policy_stream
+from passhub_shared.contracts.attendance import LeaderSignedIn
+from passhub_shared.contracts.recruitment import LeaderAppointed
+from passhub_shared.contracts.sessions import SchemeLaunched
+from passhub_shared.events import Event, event_class
+from passhub_shared.schema import events
+from passhub_shared.store import EventStore
+
+SERVICE = "recognition"
+
+_RECRUITMENT_TYPES = [t.type_name() for t in LEADER_EVENTS if t.service == "recruitment"]
+_ATTENDANCE_TYPES = [t.type_name() for t in LEADER_EVENTS if t.service == "attendance"]
+_SESSION_TYPES = [t.type_name() for t in SESSION_EVENTS if t is not SchemeLaunched]
+#: every type the facts are folded from
+FACT_TYPES = frozenset(
+    [*_RECRUITMENT_TYPES, *_ATTENDANCE_TYPES, *_SESSION_TYPES, SchemeLaunched.type_name()]
+)
+
+_YEAR_PREFIX = re.compile(r"^(\d{4}-\d{2})-")
+
+
+def _decode(type_name: str, data: dict[str, Any]) -> Event:
+    return event_class(type_name).model_validate(data)
+
+
+@dataclass
+class YearLog:
+    """A year's events, split for folding: the sessions once, each leader's apart."""
+
+    year: str
+    book: SessionBook = field(default_factory=SessionBook)
+    foreign: dict[str, list[Event]] = field(default_factory=lambda: defaultdict(list))
+    own: dict[str, list[Event]] = field(default_factory=lambda: defaultdict(list))
+
+    def version(self, student_number: str) -> int:
+        """How many events the leader's stream holds (the version to append at)."""
+        return len(self.own.get(student_number, []))
+
+    def state(self, student_number: str) -> LeaderState:
+        state = LeaderState(book=self.book)
+        for event in self.foreign.get(student_number, []):
+            state.facts.apply(event)
+        for event in self.own.get(student_number, []):
+            state = evolve(state, event)
+        return state
+
+    def leaders(self) -> list[str]:
+        """Everyone appointed in the year, in student number order."""
+        return sorted(
+            s for s, evs in self.foreign.items() if any(isinstance(e, LeaderAppointed) for e in evs)
+        )
+
+
+def _text(key: str) -> ColumnElement[str]:
+    return events.c.data[key].astext
+
+
+async def load_year(
+    conn: AsyncConnection, year: str, students: Collection[str] | None = None
+) -> YearLog:
+    """The events behind the decisions of `year`, for every leader or only `students`."""
+    year_schemes = select(_text("scheme_id")).where(
+        events.c.type == SchemeLaunched.type_name(), _text("academic_year") == year
+    )
+    in_year = or_(
+        _text("scheme_id").in_(year_schemes.scalar_subquery()),
+        func.starts_with(_text("scheme_id"), f"{year}-"),
+    )
+    recruitment = and_(events.c.type.in_(_RECRUITMENT_TYPES), _text("academic_year") == year)
+    attendance = and_(events.c.type.in_(_ATTENDANCE_TYPES), in_year)
+    sessions = and_(events.c.type.in_(_SESSION_TYPES), in_year)
+    if students is not None:
+        people = list(students)
+        recruitment = and_(recruitment, _text("student_number").in_(people))
+        attendance = and_(attendance, _text("student_number").in_(people))
+        their_sessions = select(_text("session_id")).where(
+            events.c.type == LeaderSignedIn.type_name(), _text("student_number").in_(people)
+        )
+        sessions = and_(sessions, _text("session_id").in_(their_sessions.scalar_subquery()))
+    launched = and_(events.c.type == SchemeLaunched.type_name(), _text("academic_year") == year)
+    rows = await conn.execute(
+        select(events.c.type, events.c.data)
+        .where(
+            events.c.origin != SERVICE,
+            or_(recruitment, attendance, sessions, launched),
+        )
+        .order_by(events.c.position)
+    )
+    log = YearLog(year)
+    for row in rows:
+        event = _decode(row.type, row.data)
+        if not log.book.apply(event):
+            log.foreign[row.data["student_number"]].append(event)
+
+    prefix = leader_stream(year, "")
+    own = select(events.c.type, events.c.data).where(events.c.origin == SERVICE)
+    if students is None:
+        own = own.where(func.starts_with(events.c.stream_id, prefix))
+    else:
+        own = own.where(events.c.stream_id.in_([leader_stream(year, s) for s in students]))
+    for row in await conn.execute(own.order_by(events.c.stream_id, events.c.stream_version)):
+        log.own[row.data["student_number"]].append(_decode(row.type, row.data))
+    return log
+
+
+async def policy_state(conn: AsyncConnection, store: EventStore, year: str) -> PolicyState:
+    history = await store.load(conn, policy_stream(year))
+    return policy_decider.fold(r.decode() for r in history)
+
+
+async def scheme_year(conn: AsyncConnection, scheme_id: str) -> str | None:
+    """The academic year of a scheme: from its launch, else from its id (`2026-27-PHYS`)."""
+    launched = (
+        await conn.execute(
+            select(_text("academic_year"))
+            .where(events.c.type == SchemeLaunched.type_name(), _text("scheme_id") == scheme_id)
+            .order_by(events.c.position.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if launched:
+        return str(launched)
+    match = _YEAR_PREFIX.match(scheme_id)
+    return match.group(1) if match else None
+
+
+async def leaders_signed_in_at(conn: AsyncConnection, session_id: str) -> list[str]:
+    rows = await conn.execute(
+        select(_text("student_number"))
+        .where(events.c.type == LeaderSignedIn.type_name(), _text("session_id") == session_id)
+        .distinct()
+    )
+    return sorted(str(r[0]) for r in rows)
+
+
+async def students_with_standing_awards(
+    conn: AsyncConnection, year: str, students: Collection[str]
+) -> set[str]:
+    t = tables.awards
+    rows = await conn.execute(
+        select(t.c.student_number)
+        .where(
+            t.c.academic_year == year,
+            t.c.status == "granted",
+            t.c.student_number.in_(list(students)),
+        )
+        .distinct()
+    )
+    return {str(r[0]) for r in rows}
