@@ -133,3 +133,29 @@ async def test_a_stream_version_is_read_without_loading_the_stream(store_runtime
         assert await rt.store.version(conn, "c-7") == 0
         await rt.store.append(conn, "c-7", 0, [toy.Counted(counter_id="c-7", amount=1)] * 3)
         assert await rt.store.version(conn, "c-7") == 3
+
+
+async def test_a_different_event_at_a_taken_version_is_an_error_not_a_duplicate(
+    store_runtime: Runtime,
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from passhub_shared.events import Recorded, new_event_id, utcnow
+
+    def counted(amount: int) -> Recorded:
+        return Recorded(
+            id=new_event_id(),
+            stream_id="c-8",
+            stream_version=1,
+            type=toy.Counted.type_name(),
+            origin="elsewhere",
+            data={"counter_id": "c-8", "amount": amount},
+            occurred_at=utcnow(),
+        )
+
+    rt = store_runtime
+    async with rt.transaction() as conn:
+        await rt.store.record(conn, [counted(1)])
+    with pytest.raises(IntegrityError):
+        async with rt.transaction() as conn:
+            await rt.store.record(conn, [counted(2)])
