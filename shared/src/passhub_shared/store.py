@@ -143,7 +143,13 @@ class EventStore:
         if not received:
             return []
         unique = list({e.id: e for e in reversed(received)}.values())[::-1]  # first copy wins
-        stmt = pg_insert(events).on_conflict_do_nothing().returning(events.c.position, events.c.id)
+        # Only a repeated event id is a redelivery. A different event claiming a stream version
+        # that is taken is an error the consumer must see (and, if it persists, park).
+        stmt = (
+            pg_insert(events)
+            .on_conflict_do_nothing(index_elements=[events.c.id])
+            .returning(events.c.position, events.c.id)
+        )
         result = await conn.execute(stmt, [_to_row(e) for e in unique])
         fresh = {row.id: row.position for row in result if row.position is not None}
         new = [replace(e, position=fresh[e.id]) for e in unique if e.id in fresh]
