@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import nats
+import orjson
 from fastapi import APIRouter
 from faststream.nats import NatsBroker
 from sqlalchemy import text
@@ -67,19 +68,27 @@ def installed_services() -> list[str]:
     return sorted(ep.name for ep in entry_points(group="passhub.services"))
 
 
+def create_engine(database_url: str) -> AsyncEngine:
+    """The service's connection pool. No pre-ping round trip on every checkout: a connection
+    found dead fails its request (503) or batch (redelivered), and SQLAlchemy then replaces
+    the pool's connections."""
+    return create_async_engine(
+        database_url,
+        pool_size=20,
+        max_overflow=20,
+        pool_recycle=1800,
+        json_serializer=lambda value: orjson.dumps(value).decode(),
+        json_deserializer=orjson.loads,
+    )
+
+
 class Runtime:
     """A running service: engine, store, relay and consumers. Used by the app, CLI and tests."""
 
     def __init__(self, definition: ServiceDefinition, settings: Settings | None = None) -> None:
         self.definition = definition
         self.settings = settings or load_settings(definition.name)
-        self.engine: AsyncEngine = create_async_engine(
-            self.settings.database_url,
-            pool_size=20,
-            max_overflow=20,
-            pool_pre_ping=True,
-            pool_recycle=1800,
-        )
+        self.engine: AsyncEngine = create_engine(self.settings.database_url)
         self.store = EventStore(definition.name, definition.projections)
         self.applier = EventApplier(
             self.engine, self.store, definition.consumes, definition.reaction

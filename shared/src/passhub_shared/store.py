@@ -14,14 +14,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+import orjson
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from passhub_shared import metrics
 from passhub_shared.events import Event, Metadata, Recorded, new_event_id, utcnow
 from passhub_shared.projections import Projection, apply_all
-from passhub_shared.schema import STREAM_VERSION_CONSTRAINT, events, outbox
+from passhub_shared.schema import STREAM_VERSION_CONSTRAINT, events
 
 
 class ConcurrencyConflict(Exception):
@@ -35,53 +36,71 @@ class ConcurrencyConflict(Exception):
         self.expected_version = expected_version
 
 
-_COLUMNS = (
-    events.c.position,
-    events.c.id,
-    events.c.stream_id,
-    events.c.stream_version,
-    events.c.type,
-    events.c.origin,
-    events.c.data,
-    events.c.occurred_at,
-    events.c.correlation_id,
-    events.c.causation_id,
-    events.c.traceparent,
-    events.c.actor,
+_SELECT = (
+    "SELECT position, id, stream_id, stream_version, type, origin, data, occurred_at,"
+    " correlation_id, causation_id, traceparent, actor FROM events"
 )
+
+# One round trip appends the events and queues the public ones in the outbox.
+_APPEND = """
+WITH new AS (
+    INSERT INTO events (id, stream_id, stream_version, type, origin, data, occurred_at,
+                        correlation_id, causation_id, traceparent, actor)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[],
+                         $6::text[]::jsonb[], $7::timestamptz[], $8::text[], $9::text[],
+                         $10::text[], $11::text[])
+    RETURNING position, id
+), queued AS (
+    INSERT INTO outbox (position) SELECT position FROM new WHERE id = ANY($12::uuid[])
+)
+SELECT position, id FROM new
+"""
+
+# Consumed events: only a repeated event id is a redelivery. A different event claiming a
+# stream version that is taken is an error the consumer must see (and, if it persists, park).
+_RECORD = """
+INSERT INTO events (id, stream_id, stream_version, type, origin, data, occurred_at,
+                    correlation_id, causation_id, traceparent, actor)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[],
+                     $6::text[]::jsonb[], $7::timestamptz[], $8::text[], $9::text[],
+                     $10::text[], $11::text[])
+ON CONFLICT (id) DO NOTHING
+RETURNING position, id
+"""
 
 
 def _row_to_recorded(row: Any) -> Recorded:
     return Recorded(
-        id=row.id,
-        stream_id=row.stream_id,
-        stream_version=row.stream_version,
-        type=row.type,
-        origin=row.origin,
-        data=row.data,
-        occurred_at=row.occurred_at,
-        position=row.position,
-        correlation_id=row.correlation_id,
-        causation_id=row.causation_id,
-        traceparent=row.traceparent,
-        actor=row.actor,
+        position=row[0],
+        id=row[1],
+        stream_id=row[2],
+        stream_version=row[3],
+        type=row[4],
+        origin=row[5],
+        data=row[6],
+        occurred_at=row[7],
+        correlation_id=row[8],
+        causation_id=row[9],
+        traceparent=row[10],
+        actor=row[11],
     )
 
 
-def _to_row(event: Recorded) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "stream_id": event.stream_id,
-        "stream_version": event.stream_version,
-        "type": event.type,
-        "origin": event.origin,
-        "data": event.data,
-        "occurred_at": event.occurred_at,
-        "correlation_id": event.correlation_id,
-        "causation_id": event.causation_id,
-        "traceparent": event.traceparent,
-        "actor": event.actor,
-    }
+def _columns(batch: Sequence[Recorded]) -> tuple[list[Any], ...]:
+    """The events as one array per column, for `unnest`."""
+    return (
+        [e.id for e in batch],
+        [e.stream_id for e in batch],
+        [e.stream_version for e in batch],
+        [e.type for e in batch],
+        [e.origin for e in batch],
+        [orjson.dumps(e.data).decode() for e in batch],
+        [e.occurred_at for e in batch],
+        [e.correlation_id for e in batch],
+        [e.causation_id for e in batch],
+        [e.traceparent for e in batch],
+        [e.actor for e in batch],
+    )
 
 
 class EventStore:
@@ -119,22 +138,16 @@ class EventStore:
             )
             for i, event in enumerate(new_events, start=1)
         ]
+        public_ids = [r.id for r, event in zip(pending, new_events, strict=True) if event.public]
         try:
-            result = await conn.execute(
-                insert(events).returning(events.c.position, sort_by_parameter_order=True),
-                [_to_row(e) for e in pending],
-            )
+            result = await conn.exec_driver_sql(_APPEND, (*_columns(pending), public_ids))
         except IntegrityError as exc:
             if STREAM_VERSION_CONSTRAINT in str(exc.orig):
                 raise ConcurrencyConflict(stream_id, expected_version) from exc
             raise
-        positions = [row.position for row in result]
-        recorded = [replace(e, position=p) for e, p in zip(pending, positions, strict=True)]
-        public = [
-            r.position for r, event in zip(recorded, new_events, strict=True) if type(event).public
-        ]
-        if public:
-            await conn.execute(insert(outbox), [{"position": p} for p in public])
+        positions = {row.id: row.position for row in result}
+        recorded = [replace(e, position=positions[e.id]) for e in pending]
+        metrics.EVENTS_APPENDED.labels(self.service).inc(len(recorded))
         await apply_all(conn, self.projections, recorded)
         return recorded
 
@@ -143,25 +156,17 @@ class EventStore:
         if not received:
             return []
         unique = list({e.id: e for e in reversed(received)}.values())[::-1]  # first copy wins
-        # Only a repeated event id is a redelivery. A different event claiming a stream version
-        # that is taken is an error the consumer must see (and, if it persists, park).
-        stmt = (
-            pg_insert(events)
-            .on_conflict_do_nothing(index_elements=[events.c.id])
-            .returning(events.c.position, events.c.id)
-        )
-        result = await conn.execute(stmt, [_to_row(e) for e in unique])
-        fresh = {row.id: row.position for row in result if row.position is not None}
+        result = await conn.exec_driver_sql(_RECORD, _columns(unique))
+        fresh = {row.id: row.position for row in result}
         new = [replace(e, position=fresh[e.id]) for e in unique if e.id in fresh]
         await apply_all(conn, self.projections, new)
         return new
 
     async def load(self, conn: AsyncConnection, stream_id: str) -> list[Recorded]:
         """Our own events of one stream, in version order."""
-        rows = await conn.execute(
-            select(*_COLUMNS)
-            .where(events.c.origin == self.service, events.c.stream_id == stream_id)
-            .order_by(events.c.stream_version)
+        rows = await conn.exec_driver_sql(
+            _SELECT + " WHERE origin = $1 AND stream_id = $2 ORDER BY stream_version",
+            (self.service, stream_id),
         )
         return [_row_to_recorded(r) for r in rows]
 
@@ -178,10 +183,12 @@ class EventStore:
         self, conn: AsyncConnection, types: Sequence[str], **data_equals: str
     ) -> list[Recorded]:
         """Recorded events of the given types whose data fields equal the given values."""
-        stmt = select(*_COLUMNS).where(events.c.type.in_(list(types)))
+        sql = _SELECT + " WHERE type = ANY($1::text[])"
+        params: list[Any] = [list(types)]
         for key, value in data_equals.items():
-            stmt = stmt.where(events.c.data[key].astext == value)
-        rows = await conn.execute(stmt.order_by(events.c.position))
+            params.extend([key, value])
+            sql += f" AND data ->> ${len(params) - 1} = ${len(params)}"
+        rows = await conn.exec_driver_sql(sql + " ORDER BY position", tuple(params))
         return [_row_to_recorded(r) for r in rows]
 
     async def read_all(
@@ -192,11 +199,8 @@ class EventStore:
         last = after
         while True:
             rows = (
-                await conn.execute(
-                    select(*_COLUMNS)
-                    .where(events.c.position > last)
-                    .order_by(events.c.position)
-                    .limit(batch_size)
+                await conn.exec_driver_sql(
+                    _SELECT + " WHERE position > $1 ORDER BY position LIMIT $2", (last, batch_size)
                 )
             ).all()
             if not rows:

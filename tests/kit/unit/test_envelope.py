@@ -82,3 +82,31 @@ def test_type_names_and_subjects_are_versioned() -> None:
     assert StudentSignedIn.type_name() == "passhub.attendance.student_signed_in.v1"
     assert StudentSignedIn.subject() == "passhub.attendance.student_signed_in"
     assert event_class("passhub.attendance.student_signed_in.v1") is StudentSignedIn
+
+
+def test_the_cloudevents_sdk_reads_what_we_write_and_we_read_what_it_writes() -> None:
+    from cloudevents.core.formats.json import JSONFormat
+    from cloudevents.core.v1.event import CloudEvent
+
+    event = _recorded()
+    sdk = JSONFormat()
+    parsed = sdk.read(CloudEvent, envelope.encode(event))
+    assert parsed.get_id() == str(event.id)
+    assert parsed.get_type() == event.type
+    assert parsed.get_source() == "/passhub/attendance"
+    assert parsed.get_subject() == event.stream_id
+    assert parsed.get_time() == event.occurred_at
+    assert parsed.get_extension("streamversion") == 3
+    assert parsed.get_extension("correlationid") == "corr-1"
+    assert parsed.get_data() == event.data
+
+    written = sdk.write(envelope.to_cloudevent(event))
+    back = envelope.decode(written)
+    assert (back.id, back.type, back.origin, back.stream_id, back.stream_version) == (
+        event.id,
+        event.type,
+        event.origin,
+        event.stream_id,
+        event.stream_version,
+    )
+    assert back.occurred_at == event.occurred_at and back.data == event.data
