@@ -52,8 +52,13 @@ def to_dict(event: Recorded) -> dict[str, Any]:
     return doc
 
 
-def encode(event: Recorded) -> bytes:
-    return orjson.dumps(to_dict(event), option=orjson.OPT_UTC_Z)
+def encode(event: Recorded, data_json: str | None = None) -> bytes:
+    """The CloudEvent's bytes. `data_json`, when given, is the body already serialised (as
+    stored), embedded as it is instead of being parsed and written again."""
+    doc = to_dict(event)
+    if data_json is not None:
+        doc["data"] = orjson.Fragment(data_json)
+    return orjson.dumps(doc, option=orjson.OPT_UTC_Z)
 
 
 def to_cloudevent(event: Recorded) -> CloudEvent:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import zlib
 from typing import Any
@@ -52,13 +51,14 @@ def asyncpg_dsn(url: str) -> str:
 
 
 def _recorded(row: asyncpg.Record) -> Recorded:
+    """The row as an event; its body stays JSON text (`row["data"]`) until it is published."""
     return Recorded(
         id=row["id"],
         stream_id=row["stream_id"],
         stream_version=row["stream_version"],
         type=row["type"],
         origin=row["origin"],
-        data=json.loads(row["data"]),
+        data={},
         occurred_at=row["occurred_at"],
         position=row["position"],
         correlation_id=row["correlation_id"],
@@ -159,7 +159,7 @@ class OutboxRelay:
         rows = await conn.fetch(_PENDING, self.batch_size)
         if not rows:
             return 0, False
-        events = [_recorded(r) for r in rows]
+        events = [(_recorded(r), r["data"]) for r in rows]
         done = await self._publish(js, events)
         if done:
             await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", done)
@@ -169,15 +169,15 @@ class OutboxRelay:
             return -1, False
         return len(done), len(rows) == self.batch_size
 
-    async def _publish(self, js: JetStreamContext, events: list[Recorded]) -> list[int]:
+    async def _publish(self, js: JetStreamContext, events: list[tuple[Recorded, str]]) -> list[int]:
         """Publish in order, pipelined; return the positions JetStream acknowledged, a prefix."""
         futures: list[asyncio.Future[Any]] = []
         try:
-            for event in events:
+            for event, data_json in events:
                 futures.append(
                     await js.publish_async(
                         event.subject,
-                        envelope.encode(event),
+                        envelope.encode(event, data_json),
                         headers={
                             "Nats-Msg-Id": str(event.id),
                             "Content-Type": envelope.CONTENT_TYPE,
@@ -189,7 +189,7 @@ class OutboxRelay:
         except Exception as exc:  # connection closed, stalled, no responders
             log.warning("publish to JetStream failed: %s", exc)
         acked: list[int] = []
-        for event, future in zip(events, futures, strict=False):
+        for (event, _), future in zip(events, futures, strict=False):
             if future.done() and not future.cancelled() and future.exception() is None:
                 acked.append(event.position)
             else:
