@@ -4,10 +4,47 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from passhub_attendance.api import router as api_router
+from passhub_attendance.evaluation.api import router as evaluation_router
+from passhub_attendance.evaluation.projections import evaluation_projections
+from passhub_attendance.handlers import revoke_cancelled
+from passhub_attendance.pages import router as pages_router
+from passhub_attendance.projections import (
+    SESSIONS_EVENTS,
+    AttendancesProjection,
+    FeedbackProjection,
+    SessionsProjection,
+)
+from passhub_shared.contracts.attendance import (
+    AttendanceRevoked,
+    FeedbackSubmitted,
+    LeaderSignedIn,
+    StudentSignedIn,
+)
 from passhub_shared.service import ServiceDefinition
 
 service = ServiceDefinition(
     name="attendance",
     title="Attendance",
     migrations=Path(__file__).parent / "migrations" / "versions",
+    projections=[
+        SessionsProjection(),
+        AttendancesProjection(),
+        FeedbackProjection(),
+        *evaluation_projections(),
+    ],
+    consumes={
+        "sessions": SESSIONS_EVENTS,
+    },
+    reaction=revoke_cancelled,
+    routers=[
+        api_router,
+        pages_router,
+        evaluation_router,
+    ],
+    publishes=[StudentSignedIn, LeaderSignedIn, AttendanceRevoked, FeedbackSubmitted],
+    description=(
+        "Who attended which PASS session: QR, kiosk, leader and paper-sheet sign-in, "
+        "feedback sheets, corrections, and the events other systems subscribe to."
+    ),
 )

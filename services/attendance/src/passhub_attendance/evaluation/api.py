@@ -1,0 +1,267 @@
+"""HTTP routes of the evaluation (`/evaluation/...`): imports (coordinators) and reports
+(coordinators, student organisers, academics)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from passhub_attendance.evaluation import queries, render
+from passhub_attendance.evaluation.csvimport import normalise_year
+from passhub_attendance.evaluation.events import new_import_id
+from passhub_attendance.evaluation.importing import (
+    InvalidFile,
+    import_enrolments,
+    import_results,
+)
+from passhub_attendance.evaluation.report import FeedbackReport, OutcomeReport
+from passhub_attendance.evaluation.settings import EvaluationSettings
+from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_shared.auth import Principal, require
+from passhub_shared.errors import Rejected
+from passhub_shared.service import Runtime
+
+router = APIRouter(prefix="/evaluation", tags=["evaluation"])
+
+REPORT_ROLES = ("coordinator", "organiser", "academic")
+
+YearQuery = Annotated[str, Query(description="academic year, e.g. 2026-27", max_length=20)]
+SchemeQuery = Annotated[
+    str | None,
+    Query(description="scheme id (2026-27-PHYS) or code (PHYS); all schemes when omitted"),
+]
+FormatQuery = Annotated[
+    Literal["json", "csv", "png", "svg"], Query(description="json, csv, or a png/svg chart")
+]
+
+_CSV_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+        },
+    }
+}
+
+
+def evaluation_settings(runtime: Runtime) -> EvaluationSettings:
+    settings = runtime.state.get("evaluation_settings")
+    if settings is None:
+        settings = runtime.state["evaluation_settings"] = EvaluationSettings()
+    assert isinstance(settings, EvaluationSettings)
+    return settings
+
+
+def _year(value: str) -> str:
+    year = normalise_year(value)
+    if year is None:
+        raise Rejected(f"year {value!r} is not an academic year like 2026-27", code="invalid_year")
+    return year
+
+
+class ImportResult(BaseModel):
+    import_id: str
+    kind: Literal["enrolments", "results"]
+    rows: int
+    events: int
+    academic_years: list[str]
+    modules: list[str]
+    replaced_modules: list[str]
+
+
+async def _upload(request: Request, limit: int) -> tuple[bytes, str]:
+    """The CSV from a raw `text/csv` body or a multipart form's `file` field, and its name."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Rejected(f"the file is larger than {limit} bytes", code="too_large")
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise Rejected("the form needs a `file` field with the CSV file", code="no_file")
+        data = await upload.read()
+        name = upload.filename or ""
+    else:
+        data = await request.body()
+        name = request.headers.get("x-filename", "")
+    if len(data) > limit:
+        raise Rejected(f"the file is larger than {limit} bytes", code="too_large")
+    if not data.strip():
+        raise Rejected("the request has no CSV file in it", code="no_file")
+    return data, name[:200]
+
+
+@router.post(
+    "/enrolments",
+    status_code=201,
+    response_model=ImportResult,
+    openapi_extra=_CSV_BODY,
+    summary="Import module enrolments (CSV: student_number, module, academic_year"
+    "[, prior_attainment])",
+)
+async def post_enrolments(
+    request: Request,
+    runtime: RuntimeDep,
+    prior_measure: Annotated[
+        str | None,
+        Query(max_length=100, description="what prior_attainment measures, e.g. entry tariff"),
+    ] = None,
+    replace: Annotated[
+        bool, Query(description="replace the earlier enrolments of the file's modules and years")
+    ] = False,
+    principal: Principal = require("coordinator"),
+) -> Any:
+    settings = evaluation_settings(runtime)
+    data, name = await _upload(request, settings.max_import_bytes)
+    try:
+        async with runtime.transaction() as conn:
+            summary = await import_enrolments(
+                conn,
+                runtime.store,
+                data,
+                settings,
+                command_metadata(principal),
+                import_id=new_import_id(),
+                prior_measure=prior_measure,
+                replace=replace,
+                source=name,
+            )
+    except InvalidFile as exc:
+        return JSONResponse(exc.body(), status_code=422)
+    return ImportResult(**asdict(summary))
+
+
+@router.post(
+    "/results",
+    status_code=201,
+    response_model=ImportResult,
+    openapi_extra=_CSV_BODY,
+    summary="Import module results (CSV: student_number, module, academic_year, mark and/or "
+    "grade[, passed][, withdrawn])",
+)
+async def post_results(
+    request: Request,
+    runtime: RuntimeDep,
+    replace: Annotated[
+        bool, Query(description="replace the earlier results of the file's modules and years")
+    ] = False,
+    principal: Principal = require("coordinator"),
+) -> Any:
+    settings = evaluation_settings(runtime)
+    data, name = await _upload(request, settings.max_import_bytes)
+    try:
+        async with runtime.transaction() as conn:
+            summary = await import_results(
+                conn,
+                runtime.store,
+                data,
+                settings,
+                command_metadata(principal),
+                import_id=new_import_id(),
+                replace=replace,
+                source=name,
+            )
+    except InvalidFile as exc:
+        return JSONResponse(exc.body(), status_code=422)
+    return ImportResult(**asdict(summary))
+
+
+def _file_response(body: bytes, fmt: str, stem: str) -> Response:
+    extension = "csv" if fmt == "csv" else fmt
+    return Response(
+        body,
+        media_type=render.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'inline; filename="{stem}.{extension}"'},
+    )
+
+
+def _stem(kind: str, year: str, scheme: str | None) -> str:
+    safe = "".join(ch for ch in (scheme or "") if ch.isalnum() or ch in "-_")
+    return f"{kind}-{year}" + (f"-{safe}" if safe else "")
+
+
+@router.get(
+    "/outcomes",
+    response_model=OutcomeReport,
+    summary="Participation against module outcomes, per module and per scheme",
+)
+async def get_outcomes(
+    runtime: RuntimeDep,
+    year: YearQuery,
+    scheme: SchemeQuery = None,
+    module: Annotated[list[str] | None, Query(description="only these modules")] = None,
+    format: FormatQuery = "json",
+    chart: Annotated[
+        Literal["regular", "bands"],
+        Query(description="chart groups: 0 / occasional / regular, or the SI bands"),
+    ] = "regular",
+    principal: Principal = require(*REPORT_ROLES),
+) -> Any:
+    academic_year = _year(year)
+    settings = evaluation_settings(runtime)
+    async with runtime.engine.connect() as conn:
+        report = await queries.outcome_report(conn, academic_year, settings, scheme, module)
+    stem = _stem("outcomes", academic_year, scheme)
+    if format == "json":
+        return report
+    if format == "csv":
+        return _file_response(render.outcomes_csv(report), "csv", stem)
+    body = await asyncio.to_thread(render.outcomes_chart, report, format, chart)
+    return _file_response(body, format, stem)
+
+
+@router.get(
+    "/feedback",
+    response_model=FeedbackReport,
+    summary="Survey results per scheme and per session (comments for coordinators only)",
+)
+async def get_feedback(
+    runtime: RuntimeDep,
+    year: YearQuery,
+    scheme: SchemeQuery = None,
+    format: FormatQuery = "json",
+    principal: Principal = require(*REPORT_ROLES),
+) -> Any:
+    academic_year = _year(year)
+    settings = evaluation_settings(runtime)
+    comments = principal.has("coordinator") and format == "json"
+    async with runtime.engine.connect() as conn:
+        report = await queries.feedback_report(conn, academic_year, settings, scheme, comments)
+    stem = _stem("feedback", academic_year, scheme)
+    if format == "json":
+        return report
+    if format == "csv":
+        return _file_response(render.feedback_csv(report), "csv", stem)
+    body = await asyncio.to_thread(render.feedback_chart, report, format)
+    return _file_response(body, format, stem)
+
+
+@router.get("/feedback/comments", summary="Free-text feedback comments (coordinators only)")
+async def get_comments(
+    runtime: RuntimeDep,
+    year: YearQuery,
+    scheme: SchemeQuery = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    principal: Principal = require("coordinator"),
+) -> Any:
+    academic_year = _year(year)
+    settings = evaluation_settings(runtime)
+    async with runtime.engine.connect() as conn:
+        report = await queries.feedback_report(conn, academic_year, settings, scheme, True)
+    if format == "csv":
+        return _file_response(
+            render.comments_csv(report), "csv", _stem("comments", academic_year, scheme)
+        )
+    return [c.model_dump(mode="json") for c in report.comments or []]

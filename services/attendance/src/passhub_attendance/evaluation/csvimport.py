@@ -1,0 +1,281 @@
+"""Reading the student records system's CSV exports: pure functions, no I/O.
+
+A file is read whole and checked whole: every problem is reported with its line number, and an
+import with any problem writes nothing. Column names are matched loosely (case, spaces and a
+few common aliases); other columns are ignored, as exports carry many.
+
+Enrolments: `student_number, module, academic_year[, prior_attainment]`.
+Results: `student_number, module, academic_year, mark and/or grade[, passed][, withdrawn]`
+(a row needs a mark, a grade or `withdrawn`; a grade of `W` is a withdrawal unless the grade
+scale defines W).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from passhub_attendance.evaluation.events import EnrolmentRow, ResultRow
+
+_ALIASES = {
+    "student_number": ("student_number", "student", "student_id", "student_no", "sid"),
+    "module": ("module", "module_code", "course", "course_code"),
+    "academic_year": ("academic_year", "year", "session_year"),
+    "prior_attainment": ("prior_attainment", "prior", "entry_tariff", "tariff"),
+    "mark": ("mark", "final_mark", "score", "percentage"),
+    "grade": ("grade", "letter_grade", "final_grade"),
+    "passed": ("passed", "pass", "outcome"),
+    "withdrawn": ("withdrawn", "withdrew", "withdrawal"),
+}
+_TRUE = {"yes", "y", "true", "t", "1", "pass", "passed", "p"}
+_FALSE = {"no", "n", "false", "f", "0", "fail", "failed"}
+_YEAR = re.compile(r"^(\d{4})\s*[-/]\s*(\d{2})$")
+
+R = TypeVar("R", EnrolmentRow, ResultRow)
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    message: str
+    column: str | None = None
+
+
+@dataclass
+class Parsed(Generic[R]):
+    """Rows grouped by academic year, in file order, or the errors that stop the import."""
+
+    by_year: dict[str, list[R]] = field(default_factory=dict)
+    errors: list[LineError] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(len(v) for v in self.by_year.values())
+
+    @property
+    def modules(self) -> list[str]:
+        return sorted({r.module for rows in self.by_year.values() for r in rows})
+
+
+def normalise_year(value: str) -> str | None:
+    """`2026-27` or `2026/27` -> `2026-27`; None unless the second year follows the first."""
+    match = _YEAR.match(value.strip())
+    if not match:
+        return None
+    first, second = int(match.group(1)), int(match.group(2))
+    if (first + 1) % 100 != second:
+        return None
+    return f"{first}-{second:02d}"
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def _records(
+    data: bytes, required: tuple[str, ...], optional: tuple[str, ...], errors: list[LineError]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, {canonical column: value}) for each non-blank record; header problems go to
+    `errors` and yield nothing."""
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        errors.append(LineError(line, "the file is not UTF-8 text (save it as CSV UTF-8)"))
+        return
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        errors.append(LineError(1, "the file is empty: a header line is needed"))
+        return
+    except csv.Error as exc:
+        errors.append(LineError(1, f"the header line cannot be read: {exc}"))
+        return
+    keys = [_key(h) for h in header]
+    where: dict[str, int] = {}
+    for canonical in (*required, *optional):
+        for i, k in enumerate(keys):
+            if k in _ALIASES[canonical] and canonical not in where:
+                where[canonical] = i
+    missing = [c for c in required if c not in where]
+    if missing:
+        hint = (
+            " (the file must be comma-separated)" if len(header) == 1 and ";" in header[0] else ""
+        )
+        errors.append(
+            LineError(
+                1, f"missing column(s): {', '.join(missing)}; found: {', '.join(header)}{hint}"
+            )
+        )
+        return
+    line = 1
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append(LineError(start, f"this line cannot be read as CSV: {exc}"))
+            return
+        line = start
+        if not any(v.strip() for v in record):
+            continue
+        if len(record) < len(header):
+            record = record + [""] * (len(header) - len(record))
+        yield line, {c: record[i].strip() for c, i in where.items()}
+
+
+def _text(values: dict[str, str], column: str, line: int, errors: list[LineError]) -> str:
+    value = values.get(column, "")
+    if not value:
+        errors.append(LineError(line, f"{column} is empty", column))
+    return value
+
+
+def _year(values: dict[str, str], line: int, errors: list[LineError]) -> str | None:
+    raw = _text(values, "academic_year", line, errors)
+    if not raw:
+        return None
+    year = normalise_year(raw)
+    if year is None:
+        errors.append(
+            LineError(line, f"academic_year {raw!r} is not like 2026-27", "academic_year")
+        )
+    return year
+
+
+def _number(
+    values: dict[str, str],
+    column: str,
+    line: int,
+    errors: list[LineError],
+    low: float | None = None,
+    high: float | None = None,
+) -> float | None:
+    raw = values.get(column, "")
+    if not raw:
+        return None
+    try:
+        number = float(raw)
+    except ValueError:
+        errors.append(LineError(line, f"{column} {raw!r} is not a number", column))
+        return None
+    if not math.isfinite(number):
+        errors.append(LineError(line, f"{column} {raw!r} is not a number", column))
+        return None
+    if (low is not None and number < low) or (high is not None and number > high):
+        errors.append(
+            LineError(line, f"{column} {raw} is not between {low:g} and {high:g}", column)
+        )
+        return None
+    return number
+
+
+def _flag(values: dict[str, str], column: str, line: int, errors: list[LineError]) -> bool | None:
+    raw = values.get(column, "").lower()
+    if not raw:
+        return None
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    errors.append(LineError(line, f"{column} {values[column]!r} is not yes or no", column))
+    return None
+
+
+def _duplicate(
+    seen: dict[tuple[str, str, str], int],
+    key: tuple[str, str, str],
+    line: int,
+    errors: list[LineError],
+) -> bool:
+    first = seen.setdefault(key, line)
+    if first != line:
+        errors.append(
+            LineError(line, f"student {key[2]} on {key[1]} in {key[0]} is also on line {first}")
+        )
+        return True
+    return False
+
+
+def parse_enrolments(data: bytes) -> Parsed[EnrolmentRow]:
+    parsed: Parsed[EnrolmentRow] = Parsed()
+    errors = parsed.errors
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, values in _records(
+        data, ("student_number", "module", "academic_year"), ("prior_attainment",), errors
+    ):
+        before = len(errors)
+        student = _text(values, "student_number", line, errors)
+        module = _text(values, "module", line, errors)
+        year = _year(values, line, errors)
+        prior = _number(values, "prior_attainment", line, errors)
+        if len(errors) > before or year is None:
+            continue
+        if _duplicate(seen, (year, module, student), line, errors):
+            continue
+        parsed.by_year.setdefault(year, []).append(
+            EnrolmentRow(student_number=student, module=module, prior_attainment=prior)
+        )
+    if not errors and not parsed.by_year:
+        errors.append(LineError(2, "the file has a header but no rows"))
+    return parsed
+
+
+def parse_results(data: bytes, grades: Collection[str]) -> Parsed[ResultRow]:
+    """`grades`: the letters of the grade scale (upper case)."""
+    parsed: Parsed[ResultRow] = Parsed()
+    errors = parsed.errors
+    seen: dict[tuple[str, str, str], int] = {}
+    known = {g.upper() for g in grades}
+    for line, values in _records(
+        data,
+        ("student_number", "module", "academic_year"),
+        ("mark", "grade", "passed", "withdrawn"),
+        errors,
+    ):
+        before = len(errors)
+        student = _text(values, "student_number", line, errors)
+        module = _text(values, "module", line, errors)
+        year = _year(values, line, errors)
+        mark = _number(values, "mark", line, errors, 0.0, 100.0)
+        passed = _flag(values, "passed", line, errors)
+        withdrawn = bool(_flag(values, "withdrawn", line, errors))
+        grade: str | None = values.get("grade", "").upper() or None
+        if grade is not None and grade not in known:
+            if grade == "W":
+                withdrawn, grade = True, None
+            else:
+                errors.append(
+                    LineError(
+                        line,
+                        f"grade {grade!r} is not in the grade scale ({', '.join(sorted(known))})",
+                        "grade",
+                    )
+                )
+        if len(errors) == before and mark is None and grade is None and not withdrawn:
+            errors.append(LineError(line, "a result needs a mark, a grade or withdrawn = yes"))
+        if len(errors) > before or year is None:
+            continue
+        if _duplicate(seen, (year, module, student), line, errors):
+            continue
+        parsed.by_year.setdefault(year, []).append(
+            ResultRow(
+                student_number=student,
+                module=module,
+                mark=mark,
+                grade=grade,
+                passed=passed,
+                withdrawn=withdrawn,
+            )
+        )
+    if not errors and not parsed.by_year:
+        errors.append(LineError(2, "the file has a header but no rows"))
+    return parsed

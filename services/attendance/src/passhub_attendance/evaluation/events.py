@@ -1,0 +1,79 @@
+"""Internal events of the evaluation (not published): imports from the student records system.
+
+An import is appended to the stream of its kind and academic year
+(`evaluation-enrolments-2026-27`, `evaluation-results-2026-27`), split into events of at most
+`import_event_rows` rows, all in one transaction. One stream per kind and year serialises
+imports of the same year (a second import at the same time gets 409), and makes each row of the
+enrolment and result tables the work of one stream, as replay needs.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from passhub_shared.events import Event, new_event_id
+
+
+class _Evaluation(Event):
+    service = "attendance"
+    public = False
+
+
+class EnrolmentRow(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    student_number: str
+    module: str
+    #: prior attainment (entry tariff, first-semester average...); None when not given
+    prior_attainment: float | None = None
+
+
+class ResultRow(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    student_number: str
+    module: str
+    #: mark out of 100
+    mark: float | None = None
+    #: letter grade, upper case, as in the grade scale at the time of import
+    grade: str | None = None
+    #: as imported; None leaves it to the pass mark / fail grades when a report is computed
+    passed: bool | None = None
+    withdrawn: bool = False
+
+
+class ModuleEnrolmentsImported(_Evaluation):
+    event_name = "module_enrolments_imported"
+    import_id: str
+    academic_year: str
+    #: what `prior_attainment` measures, e.g. "entry tariff"
+    prior_measure: str | None = None
+    #: modules whose earlier enrolments of this year this import replaces (first part only)
+    replace_modules: list[str] = Field(default_factory=list)
+    source: str = ""
+    part: int = 1
+    parts: int = 1
+    rows: list[EnrolmentRow]
+
+
+class ModuleResultsImported(_Evaluation):
+    event_name = "module_results_imported"
+    import_id: str
+    academic_year: str
+    replace_modules: list[str] = Field(default_factory=list)
+    source: str = ""
+    part: int = 1
+    parts: int = 1
+    rows: list[ResultRow]
+
+
+def enrolments_stream(academic_year: str) -> str:
+    return f"evaluation-enrolments-{academic_year}"
+
+
+def results_stream(academic_year: str) -> str:
+    return f"evaluation-results-{academic_year}"
+
+
+def new_import_id() -> str:
+    return str(new_event_id())

@@ -1,0 +1,399 @@
+"""The evaluation's projections. Each folds a batch of events in memory and writes it with a few
+set-based statements (`unnest` of arrays), so a replay of hundreds of thousands of sign-ins is
+a few hundred statements, not a statement per event.
+
+Event data are read as the plain dicts stored in the log (no pydantic decoding): it is the
+hot path of a replay, and the contracts' field names are all that is used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_attendance.evaluation import tables as t
+from passhub_attendance.evaluation.events import ModuleEnrolmentsImported, ModuleResultsImported
+from passhub_shared.contracts.attendance import (
+    AttendanceRevoked,
+    FeedbackSubmitted,
+    StudentSignedIn,
+)
+from passhub_shared.contracts.sessions import SchemeLaunched, SessionRescheduled, SessionScheduled
+from passhub_shared.events import Recorded
+from passhub_shared.projections import Projection
+
+SCHEME_LAUNCHED = SchemeLaunched.type_name()
+SESSION_SCHEDULED = SessionScheduled.type_name()
+SESSION_RESCHEDULED = SessionRescheduled.type_name()
+SIGNED_IN = StudentSignedIn.type_name()
+REVOKED = AttendanceRevoked.type_name()
+FEEDBACK = FeedbackSubmitted.type_name()
+ENROLMENTS = ModuleEnrolmentsImported.type_name()
+RESULTS = ModuleResultsImported.type_name()
+
+LIKERT_ITEMS = ("understanding", "enjoyable", "recommend")
+
+_YEAR_PREFIX = re.compile(r"^(\d{4}-\d{2})-")
+
+
+def scheme_year(scheme_id: str) -> str | None:
+    """The academic year a scheme id starts with (`2026-27-PHYS` -> `2026-27`), if it does."""
+    match = _YEAR_PREFIX.match(scheme_id)
+    return match.group(1) if match else None
+
+
+async def _run(conn: AsyncConnection, sql: str, **params: Any) -> list[Any]:
+    result = await conn.execute(text(sql), params)
+    return list(result) if result.returns_rows else []
+
+
+class SchemeCatalogue(Projection):
+    """Schemes (code, title, year) and sessions (start time), for labelling reports."""
+
+    name = "evaluation_catalogue"
+    tables = (t.schemes, t.sessions)
+    handles = frozenset({SCHEME_LAUNCHED, SESSION_SCHEDULED, SESSION_RESCHEDULED})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        schemes: dict[str, tuple[str, str, str]] = {}
+        sessions: dict[str, tuple[str, datetime]] = {}
+        for e in events:
+            d = e.data
+            if e.type == SCHEME_LAUNCHED:
+                year = scheme_year(d["scheme_id"]) or d["academic_year"]
+                schemes[d["scheme_id"]] = (d["code"], d["title"], year)
+            else:
+                sessions[d["session_id"]] = (d["scheme_id"], datetime.fromisoformat(d["starts_at"]))
+        if schemes:
+            await _run(
+                conn,
+                """
+                INSERT INTO evaluation_schemes (scheme_id, code, title, academic_year)
+                SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:codes AS text[]),
+                                     CAST(:titles AS text[]), CAST(:years AS text[]))
+                ON CONFLICT (scheme_id) DO UPDATE SET code = excluded.code,
+                    title = excluded.title, academic_year = excluded.academic_year
+                """,
+                ids=list(schemes),
+                codes=[v[0] for v in schemes.values()],
+                titles=[v[1] for v in schemes.values()],
+                years=[v[2] for v in schemes.values()],
+            )
+        if sessions:
+            await _run(
+                conn,
+                """
+                INSERT INTO evaluation_sessions (session_id, scheme_id, starts_at)
+                SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:schemes AS text[]),
+                                     CAST(:starts AS timestamptz[]))
+                ON CONFLICT (session_id) DO UPDATE SET scheme_id = excluded.scheme_id,
+                    starts_at = excluded.starts_at
+                """,
+                ids=list(sessions),
+                schemes=[v[0] for v in sessions.values()],
+                starts=[v[1] for v in sessions.values()],
+            )
+
+
+class ModuleParticipation(Projection):
+    """Distinct sessions attended per student per module per academic year.
+
+    Three tables, kept so that `module_attendance` always equals
+    `attendances JOIN scheme_modules` counted per (year, module, student):
+    - `attendances`: (session, student) present after a sign-in, absent after a revocation
+      (the last event for the pair wins, so a batch is folded to its final state first);
+    - `scheme_modules`: a grow-only set of (scheme, module), from `scheme_launched` and from the
+      `modules` a sign-in carries; a pair new to the set back-fills the counts of that scheme's
+      existing attendances;
+    - `module_attendance`: counters changed by +1/-1 per module of the scheme of each
+      attendance actually added/removed (in the statement that adds/removes it); a counter that
+      reaches 0 is deleted.
+    The result depends only on the final sets, not on the order within a batch, so live
+    (small batches) and replay (large ones) agree.
+    """
+
+    name = "evaluation_participation"
+    tables = (t.scheme_modules, t.attendances, t.module_attendance)
+    handles = frozenset({SCHEME_LAUNCHED, SIGNED_IN, REVOKED})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        mappings: set[tuple[str, str, str]] = set()
+        final: dict[tuple[str, str], tuple[str, bool]] = {}
+        for e in events:
+            d = e.data
+            if e.type == SIGNED_IN:
+                scheme = d["scheme_id"]
+                final[(d["session_id"], d["student_number"])] = (scheme, True)
+                year = scheme_year(scheme)
+                if year:
+                    for module in d.get("modules") or ():
+                        mappings.add((scheme, module, year))
+            elif e.type == REVOKED:
+                if d["role"] == "student":
+                    final[(d["session_id"], d["student_number"])] = (d["scheme_id"], False)
+            else:
+                scheme = d["scheme_id"]
+                year = scheme_year(scheme) or d["academic_year"]
+                for module in d.get("modules") or ():
+                    mappings.add((scheme, module, year))
+        if mappings:
+            await self._add_mappings(conn, sorted(mappings))
+        if final:
+            await self._apply_attendance(conn, final)
+
+    async def _add_mappings(
+        self, conn: AsyncConnection, mappings: list[tuple[str, str, str]]
+    ) -> None:
+        added = await _run(
+            conn,
+            """
+            INSERT INTO evaluation_scheme_modules (scheme_id, module, academic_year)
+            SELECT * FROM unnest(CAST(:schemes AS text[]), CAST(:modules AS text[]),
+                                 CAST(:years AS text[]))
+            ON CONFLICT DO NOTHING
+            RETURNING scheme_id, module, academic_year
+            """,
+            schemes=[m[0] for m in mappings],
+            modules=[m[1] for m in mappings],
+            years=[m[2] for m in mappings],
+        )
+        if not added:
+            return
+        # Attendances recorded before their scheme's modules were known now count for them.
+        await _run(
+            conn,
+            """
+            INSERT INTO evaluation_module_attendance AS c
+                (academic_year, module, student_number, sessions)
+            SELECT m.academic_year, m.module, a.student_number, count(*)
+            FROM evaluation_attendances a
+            JOIN unnest(CAST(:schemes AS text[]), CAST(:modules AS text[]),
+                        CAST(:years AS text[])) AS m(scheme_id, module, academic_year)
+              ON a.scheme_id = m.scheme_id
+            GROUP BY m.academic_year, m.module, a.student_number
+            ON CONFLICT (academic_year, module, student_number)
+            DO UPDATE SET sessions = c.sessions + excluded.sessions
+            """,
+            schemes=[r.scheme_id for r in added],
+            modules=[r.module for r in added],
+            years=[r.academic_year for r in added],
+        )
+
+    async def _apply_attendance(
+        self, conn: AsyncConnection, final: dict[tuple[str, str], tuple[str, bool]]
+    ) -> None:
+        present = [(k, v[0]) for k, v in final.items() if v[1]]
+        absent = [k for k, v in final.items() if not v[1]]
+        if present:
+            # One statement: add the attendances, and +1 per module of their scheme for those
+            # actually added (a repeated sign-in adds nothing).
+            await _run(
+                conn,
+                """
+                WITH added AS (
+                    INSERT INTO evaluation_attendances (session_id, student_number, scheme_id)
+                    SELECT * FROM unnest(CAST(:sessions AS text[]), CAST(:students AS text[]),
+                                         CAST(:schemes AS text[]))
+                    ON CONFLICT DO NOTHING
+                    RETURNING scheme_id, student_number
+                )
+                INSERT INTO evaluation_module_attendance AS c
+                    (academic_year, module, student_number, sessions)
+                SELECT m.academic_year, m.module, a.student_number, count(*)
+                FROM added a JOIN evaluation_scheme_modules m ON m.scheme_id = a.scheme_id
+                GROUP BY m.academic_year, m.module, a.student_number
+                ON CONFLICT (academic_year, module, student_number)
+                DO UPDATE SET sessions = c.sessions + excluded.sessions
+                """,
+                sessions=[k[0] for k, _ in present],
+                students=[k[1] for k, _ in present],
+                schemes=[s for _, s in present],
+            )
+        if absent:
+            lowered = await _run(
+                conn,
+                """
+                WITH removed AS (
+                    DELETE FROM evaluation_attendances a
+                    USING unnest(CAST(:sessions AS text[]), CAST(:students AS text[]))
+                          AS k(session_id, student_number)
+                    WHERE a.session_id = k.session_id AND a.student_number = k.student_number
+                    RETURNING a.scheme_id, a.student_number
+                ), counts AS (
+                    SELECT m.academic_year, m.module, r.student_number, count(*) AS n
+                    FROM removed r JOIN evaluation_scheme_modules m ON m.scheme_id = r.scheme_id
+                    GROUP BY m.academic_year, m.module, r.student_number
+                )
+                UPDATE evaluation_module_attendance c SET sessions = c.sessions - counts.n
+                FROM counts
+                WHERE c.academic_year = counts.academic_year AND c.module = counts.module
+                  AND c.student_number = counts.student_number
+                RETURNING c.academic_year, c.module, c.student_number, c.sessions
+                """,
+                sessions=[k[0] for k in absent],
+                students=[k[1] for k in absent],
+            )
+            gone = [r for r in lowered if r.sessions <= 0]
+            if gone:
+                await _run(
+                    conn,
+                    """
+                    DELETE FROM evaluation_module_attendance c
+                    USING unnest(CAST(:years AS text[]), CAST(:modules AS text[]),
+                                 CAST(:students AS text[]))
+                          AS k(academic_year, module, student_number)
+                    WHERE c.academic_year = k.academic_year AND c.module = k.module
+                      AND c.student_number = k.student_number AND c.sessions <= 0
+                    """,
+                    years=[r.academic_year for r in gone],
+                    modules=[r.module for r in gone],
+                    students=[r.student_number for r in gone],
+                )
+
+
+class EnrolmentsAndResults(Projection):
+    """Module enrolments and results as imported; a later import of the same student, module
+    and year replaces the earlier row, and a `replace_modules` import first clears those
+    modules for that year. Rows of one year are written only by that year's import stream."""
+
+    name = "evaluation_records"
+    tables = (t.enrolments, t.results)
+    handles = frozenset({ENROLMENTS, RESULTS})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        # Imports are few and large: one event at a time keeps replace-then-insert in order.
+        for e in events:
+            d = e.data
+            table = "evaluation_enrolments" if e.type == ENROLMENTS else "evaluation_results"
+            if d.get("replace_modules"):
+                await _run(
+                    conn,
+                    f"DELETE FROM {table} WHERE academic_year = :year"
+                    " AND module = ANY(CAST(:modules AS text[]))",
+                    year=d["academic_year"],
+                    modules=d["replace_modules"],
+                )
+            rows = d["rows"]
+            if not rows:
+                continue
+            if e.type == ENROLMENTS:
+                await self._enrolments(conn, d["academic_year"], d.get("prior_measure"), rows)
+            else:
+                await self._results(conn, d["academic_year"], rows)
+
+    async def _enrolments(
+        self, conn: AsyncConnection, year: str, measure: str | None, rows: list[dict[str, Any]]
+    ) -> None:
+        await _run(
+            conn,
+            """
+            INSERT INTO evaluation_enrolments
+                (academic_year, module, student_number, prior_attainment, prior_measure)
+            SELECT :year, m, s, p, CAST(:measure AS text)
+            FROM unnest(CAST(:modules AS text[]), CAST(:students AS text[]),
+                        CAST(:prior AS double precision[])) AS r(m, s, p)
+            ON CONFLICT (academic_year, module, student_number) DO UPDATE
+            SET prior_attainment = excluded.prior_attainment,
+                prior_measure = excluded.prior_measure
+            """,
+            year=year,
+            measure=measure,
+            modules=[r["module"] for r in rows],
+            students=[r["student_number"] for r in rows],
+            prior=[r.get("prior_attainment") for r in rows],
+        )
+
+    async def _results(self, conn: AsyncConnection, year: str, rows: list[dict[str, Any]]) -> None:
+        await _run(
+            conn,
+            """
+            INSERT INTO evaluation_results
+                (academic_year, module, student_number, mark, grade, passed, withdrawn)
+            SELECT :year, m, s, mk, g, p, w
+            FROM unnest(CAST(:modules AS text[]), CAST(:students AS text[]),
+                        CAST(:marks AS double precision[]), CAST(:grades AS text[]),
+                        CAST(:passed AS boolean[]), CAST(:withdrawn AS boolean[]))
+                 AS r(m, s, mk, g, p, w)
+            ON CONFLICT (academic_year, module, student_number) DO UPDATE
+            SET mark = excluded.mark, grade = excluded.grade, passed = excluded.passed,
+                withdrawn = excluded.withdrawn
+            """,
+            year=year,
+            modules=[r["module"] for r in rows],
+            students=[r["student_number"] for r in rows],
+            marks=[r.get("mark") for r in rows],
+            grades=[r.get("grade") for r in rows],
+            passed=[r.get("passed") for r in rows],
+            withdrawn=[bool(r.get("withdrawn")) for r in rows],
+        )
+
+
+class FeedbackTallies(Projection):
+    """Responses per session, Likert item and score (counters: updates commute), and the
+    free-text comments."""
+
+    name = "evaluation_feedback"
+    tables = (t.feedback_tallies, t.feedback_comments)
+    handles = frozenset({FEEDBACK})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        counts: dict[tuple[str, str, int], list[Any]] = {}
+        comments: dict[str, tuple[str, str, str, datetime]] = {}
+        for e in events:
+            d = e.data
+            for item in LIKERT_ITEMS:
+                key = (d["session_id"], item, int(d[item]))
+                entry = counts.setdefault(key, [d["scheme_id"], 0])
+                entry[1] += 1
+            comment = (d.get("comment") or "").strip()
+            if comment:
+                comments[d["feedback_id"]] = (
+                    d["session_id"],
+                    d["scheme_id"],
+                    comment,
+                    e.occurred_at,
+                )
+        keys = list(counts)
+        await _run(
+            conn,
+            """
+            INSERT INTO evaluation_feedback_tallies AS f
+                (session_id, item, score, scheme_id, responses)
+            SELECT * FROM unnest(CAST(:sessions AS text[]), CAST(:items AS text[]),
+                                 CAST(:scores AS integer[]), CAST(:schemes AS text[]),
+                                 CAST(:responses AS integer[]))
+            ON CONFLICT (session_id, item, score)
+            DO UPDATE SET responses = f.responses + excluded.responses
+            """,
+            sessions=[k[0] for k in keys],
+            items=[k[1] for k in keys],
+            scores=[k[2] for k in keys],
+            schemes=[counts[k][0] for k in keys],
+            responses=[counts[k][1] for k in keys],
+        )
+        if comments:
+            await _run(
+                conn,
+                """
+                INSERT INTO evaluation_feedback_comments
+                    (feedback_id, session_id, scheme_id, comment, submitted_at)
+                SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:sessions AS text[]),
+                                     CAST(:schemes AS text[]), CAST(:comments AS text[]),
+                                     CAST(:at AS timestamptz[]))
+                ON CONFLICT (feedback_id) DO NOTHING
+                """,
+                ids=list(comments),
+                sessions=[v[0] for v in comments.values()],
+                schemes=[v[1] for v in comments.values()],
+                comments=[v[2] for v in comments.values()],
+                at=[v[3] for v in comments.values()],
+            )
+
+
+def evaluation_projections() -> list[Projection]:
+    return [SchemeCatalogue(), ModuleParticipation(), EnrolmentsAndResults(), FeedbackTallies()]

@@ -1,0 +1,259 @@
+"""Reading the evaluation's tables and assembling the reports.
+
+One query per report fetches every enrolment of the year with its session count and result
+(three primary-key joins); the statistics then run in numpy/scipy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_attendance.evaluation.projections import LIKERT_ITEMS
+from passhub_attendance.evaluation.report import (
+    Comment,
+    FeedbackReport,
+    ModuleData,
+    OutcomeReport,
+    SchemeInfo,
+    Tally,
+    build_feedback_report,
+    build_outcome_report,
+)
+from passhub_attendance.evaluation.settings import EvaluationSettings
+from passhub_attendance.evaluation.stats import Cohort, Rules
+from passhub_shared.errors import NotFound
+
+
+async def schemes_of_year(conn: AsyncConnection, year: str) -> list[SchemeInfo]:
+    """Schemes of the year: launched ones, and those known only from sign-ins' modules."""
+    rows = await conn.execute(
+        text(
+            """
+            SELECT coalesce(s.scheme_id, m.scheme_id) AS scheme_id, s.code, s.title,
+                   array_remove(array_agg(m.module ORDER BY m.module), NULL) AS modules
+            FROM (SELECT * FROM evaluation_schemes WHERE academic_year = :year) s
+            FULL JOIN (SELECT * FROM evaluation_scheme_modules WHERE academic_year = :year) m
+              ON m.scheme_id = s.scheme_id
+            GROUP BY 1, 2, 3
+            ORDER BY 1
+            """
+        ),
+        {"year": year},
+    )
+    return [
+        SchemeInfo(
+            scheme_id=r.scheme_id,
+            code=r.code or r.scheme_id.removeprefix(f"{year}-"),
+            title=r.title or r.scheme_id,
+            academic_year=year,
+            modules=tuple(r.modules or ()),
+        )
+        for r in rows
+    ]
+
+
+def resolve_scheme(schemes: Sequence[SchemeInfo], year: str, scheme: str) -> SchemeInfo:
+    """By scheme id, or by code within the year (`PHYS` for `2026-27-PHYS`)."""
+    for s in schemes:
+        if scheme in (s.scheme_id, s.code):
+            return s
+    for s in schemes:
+        if s.code.lower() == scheme.lower():
+            return s
+    raise NotFound(f"no scheme {scheme!r} in {year}")
+
+
+async def _fetch(conn: AsyncConnection, sql: str, *args: object) -> list[Any]:
+    """Rows straight from asyncpg (positional `$n` parameters): the report reads its cohort as
+    a few hundred rows of arrays, which asyncpg decodes in C."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    rows: list[Any] = await driver.fetch(sql, *args)
+    return rows
+
+
+async def load_modules(
+    conn: AsyncConnection, year: str, modules: Sequence[str] | None, rules: Rules
+) -> dict[str, ModuleData]:
+    """Every enrolment of `year` (on `modules`, or on any module) as a cohort per module."""
+    rows = await _fetch(
+        conn,
+        """
+        SELECT e.module,
+               array_agg(coalesce(c.sessions, 0)) AS sessions,
+               array_agg(r.student_number IS NOT NULL) AS has_result,
+               array_agg(r.mark) AS mark,
+               array_agg(r.grade) AS grade,
+               array_agg(r.passed) AS passed,
+               array_agg(r.withdrawn) AS withdrawn,
+               array_agg(e.prior_attainment) AS prior,
+               array_agg(DISTINCT e.prior_measure) AS measures
+        FROM evaluation_enrolments e
+        LEFT JOIN evaluation_module_attendance c
+          ON c.academic_year = e.academic_year AND c.module = e.module
+         AND c.student_number = e.student_number
+        LEFT JOIN evaluation_results r
+          ON r.academic_year = e.academic_year AND r.module = e.module
+         AND r.student_number = e.student_number
+        WHERE e.academic_year = $1 AND ($2::text[] IS NULL OR e.module = ANY($2::text[]))
+        GROUP BY e.module
+        """,
+        year,
+        None if modules is None else list(modules),
+    )
+    out: dict[str, ModuleData] = {}
+    for row in rows:
+        cohort = Cohort.from_columns(
+            row["sessions"],
+            row["has_result"],
+            row["mark"],
+            row["grade"],
+            row["passed"],
+            row["withdrawn"],
+            row["prior"],
+            rules,
+        )
+        out[row["module"]] = ModuleData(
+            module=row["module"],
+            cohort=cohort,
+            prior_measures={m for m in row["measures"] if m},
+        )
+    not_enrolled = await conn.execute(
+        text(
+            """
+            SELECT c.module, count(*) AS n
+            FROM evaluation_module_attendance c
+            WHERE c.academic_year = :year
+              AND (CAST(:modules AS text[]) IS NULL OR c.module = ANY(CAST(:modules AS text[])))
+              AND NOT EXISTS (SELECT 1 FROM evaluation_enrolments e
+                              WHERE e.academic_year = c.academic_year AND e.module = c.module
+                                AND e.student_number = c.student_number)
+            GROUP BY c.module
+            """
+        ),
+        {"year": year, "modules": list(modules) if modules is not None else None},
+    )
+    for row in not_enrolled:
+        data = out.get(row.module)
+        if data is None and (modules is None or row.module in modules):
+            data = out[row.module] = ModuleData(row.module, Cohort.concat([]))
+        if data is not None:
+            data.not_enrolled = int(row.n)
+    return out
+
+
+async def outcome_report(
+    conn: AsyncConnection,
+    year: str,
+    settings: EvaluationSettings,
+    scheme: str | None = None,
+    modules: Sequence[str] | None = None,
+) -> OutcomeReport:
+    """For one scheme (its modules) or for every module and scheme of the year; `modules`
+    narrows either to those modules."""
+    schemes = await schemes_of_year(conn, year)
+    wanted: list[str] | None
+    if scheme is not None:
+        chosen = resolve_scheme(schemes, year, scheme)
+        schemes = [chosen]
+        wanted = expected = [m for m in chosen.modules if modules is None or m in modules]
+    elif modules is not None:
+        wanted = expected = list(modules)
+    else:
+        wanted = None
+        expected = sorted({m for s in schemes for m in s.modules})
+    data = await load_modules(conn, year, wanted, settings.rules())
+    for m in expected:
+        data.setdefault(m, ModuleData(m, Cohort.concat([])))
+    chosen_id = schemes[0].scheme_id if scheme is not None else None
+    return build_outcome_report(year, data, schemes, settings, scheme=chosen_id)
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+async def feedback_report(
+    conn: AsyncConnection,
+    year: str,
+    settings: EvaluationSettings,
+    scheme: str | None = None,
+    with_comments: bool = False,
+) -> FeedbackReport:
+    schemes = await schemes_of_year(conn, year)
+    if scheme is not None:
+        schemes = [resolve_scheme(schemes, year, scheme)]
+        ids = [schemes[0].scheme_id]
+        prefix = None
+    else:
+        ids = [s.scheme_id for s in schemes]
+        prefix = f"{year}-%"
+    rows = await conn.execute(
+        text(
+            """
+            SELECT t.session_id, t.scheme_id, t.item, t.score, t.responses
+            FROM evaluation_feedback_tallies t
+            WHERE t.scheme_id = ANY(CAST(:ids AS text[]))
+               OR (CAST(:prefix AS text) IS NOT NULL AND t.scheme_id LIKE CAST(:prefix AS text))
+            """
+        ),
+        {"ids": ids, "prefix": prefix},
+    )
+    tallies = [Tally(r.session_id, r.scheme_id, r.item, r.score, r.responses) for r in rows]
+    starts = await _session_starts(conn, {t.session_id for t in tallies})
+    comments = await _comments(conn, ids, prefix) if with_comments else None
+    titles = {s.scheme_id: s.title for s in schemes}
+    return build_feedback_report(
+        year,
+        tallies,
+        titles,
+        starts,
+        settings,
+        LIKERT_ITEMS,
+        scheme=schemes[0].scheme_id if scheme is not None else None,
+        comments=comments,
+    )
+
+
+async def _session_starts(conn: AsyncConnection, session_ids: set[str]) -> dict[str, datetime]:
+    if not session_ids:
+        return {}
+    rows = await conn.execute(
+        text(
+            "SELECT session_id, starts_at FROM evaluation_sessions"
+            " WHERE session_id = ANY(CAST(:ids AS text[]))"
+        ),
+        {"ids": sorted(session_ids)},
+    )
+    return {r.session_id: r.starts_at for r in rows}
+
+
+async def _comments(conn: AsyncConnection, ids: list[str], prefix: str | None) -> list[Comment]:
+    rows = await conn.execute(
+        text(
+            """
+            SELECT c.scheme_id, c.session_id, s.starts_at, c.submitted_at, c.comment
+            FROM evaluation_feedback_comments c
+            LEFT JOIN evaluation_sessions s ON s.session_id = c.session_id
+            WHERE c.scheme_id = ANY(CAST(:ids AS text[]))
+               OR (CAST(:prefix AS text) IS NOT NULL AND c.scheme_id LIKE CAST(:prefix AS text))
+            ORDER BY c.scheme_id, s.starts_at NULLS LAST, c.submitted_at, c.feedback_id
+            """
+        ),
+        {"ids": ids, "prefix": prefix},
+    )
+    return [
+        Comment(
+            scheme_id=r.scheme_id,
+            session_id=r.session_id,
+            starts_at=r.starts_at,
+            submitted_at=r.submitted_at,
+            comment=r.comment,
+        )
+        for r in rows
+    ]

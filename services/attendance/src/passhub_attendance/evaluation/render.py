@@ -1,0 +1,453 @@
+"""Reports as CSV and as charts (PNG, SVG).
+
+Charts are drawn with matplotlib's object API on the Agg backend (no display, safe in a server
+thread): one row per module, a bar per group, the group's size written on each bar, and
+suppressed groups marked as such rather than drawn.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any, Literal
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from passhub_attendance.evaluation.groups import Group, chart_groups
+from passhub_attendance.evaluation.report import (
+    FeedbackReport,
+    OutcomeReport,
+    OutcomeSummary,
+)
+from passhub_attendance.evaluation.stats import GroupFigures
+
+Format = Literal["json", "csv", "png", "svg"]
+FORMATS: tuple[str, ...] = ("json", "csv", "png", "svg")
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "png": "image/png",
+    "svg": "image/svg+xml",
+}
+
+# Colour-blind safe (Okabe-Ito), in group order: non-participants first.
+PALETTE = ["#999999", "#E69F00", "#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _csv(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(header), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _fmt(v) for k, v in row.items()})
+    return buffer.getvalue().encode("utf-8")
+
+
+# --------------------------------------------------------------------------- outcomes CSV
+
+OUTCOME_COLUMNS = [
+    "academic_year",
+    "scope",
+    "id",
+    "title",
+    "enrolled",
+    "with_result",
+    "participants",
+    "participation_rate",
+    "measure",
+    "prior_measure",
+    "row",
+    "group",
+    "label",
+    "min_sessions",
+    "max_sessions",
+    "suppressed",
+    "count",
+    "marks",
+    "mean_mark",
+    "sd_mark",
+    "grade_points",
+    "mean_grade_points",
+    "sd_grade_points",
+    "passed",
+    "pass_rate",
+    "dfw",
+    "dfw_rate",
+    "prior",
+    "mean_prior",
+    "versus",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "cohens_d",
+    "pass_rate_difference",
+    "pass_rate_p_value",
+    "dfw_rate_difference",
+    "dfw_rate_p_value",
+    "prior_difference",
+    "prior_p_value",
+    "prior_cohens_d",
+]
+
+
+def _outcome_rows(report: OutcomeReport, summary: OutcomeSummary) -> Iterable[dict[str, Any]]:
+    head = {
+        "academic_year": report.academic_year,
+        "scope": summary.scope,
+        "id": summary.id,
+        "title": summary.title,
+        "enrolled": summary.enrolled,
+        "with_result": summary.with_result,
+        "participants": summary.participants,
+        "participation_rate": summary.participation_rate,
+        "measure": summary.measure,
+        "prior_measure": summary.prior_measure,
+    }
+    for g in summary.groups:
+        fig = asdict(g)
+        fig["group"] = fig.pop("key")
+        yield {**head, "row": "group", **fig}
+    for c in summary.comparisons:
+        row: dict[str, Any] = {
+            **head,
+            "row": "comparison",
+            "group": c.group_a,
+            "versus": c.group_b,
+            "suppressed": c.suppressed,
+        }
+        if c.outcome is not None:
+            row |= {
+                "difference": c.outcome.difference,
+                "ci_low": c.outcome.ci_low,
+                "ci_high": c.outcome.ci_high,
+                "p_value": c.outcome.p_value,
+                "cohens_d": c.outcome.cohens_d,
+            }
+        if c.pass_rate is not None:
+            row |= {
+                "pass_rate_difference": c.pass_rate.difference,
+                "pass_rate_p_value": c.pass_rate.p_value,
+            }
+        if c.dfw_rate is not None:
+            row |= {
+                "dfw_rate_difference": c.dfw_rate.difference,
+                "dfw_rate_p_value": c.dfw_rate.p_value,
+            }
+        if c.prior is not None:
+            row |= {
+                "prior_difference": c.prior.difference,
+                "prior_p_value": c.prior.p_value,
+                "prior_cohens_d": c.prior.cohens_d,
+            }
+        yield row
+
+
+def outcomes_csv(report: OutcomeReport) -> bytes:
+    """One row per group and per comparison, of every scheme then every module."""
+    summaries = [*report.schemes, *report.modules]
+    return _csv(OUTCOME_COLUMNS, (r for s in summaries for r in _outcome_rows(report, s)))
+
+
+# --------------------------------------------------------------------------- feedback CSV
+
+FEEDBACK_COLUMNS = [
+    "academic_year",
+    "scheme_id",
+    "title",
+    "session_id",
+    "starts_at",
+    "item",
+    "statement",
+    "responses",
+    "agree",
+    "percent_agree",
+    "mean",
+    "score_1",
+    "score_2",
+    "score_3",
+    "score_4",
+    "score_5",
+]
+
+
+def feedback_csv(report: FeedbackReport) -> bytes:
+    """One row per item for each scheme (session empty) and each of its sessions."""
+
+    def rows() -> Iterable[dict[str, Any]]:
+        for s in report.schemes:
+            scopes = [(None, None, s.items)] + [
+                (x.session_id, x.starts_at.isoformat() if x.starts_at else None, x.items)
+                for x in s.sessions
+            ]
+            for session_id, starts_at, items in scopes:
+                for i in items:
+                    yield {
+                        "academic_year": report.academic_year,
+                        "scheme_id": s.scheme_id,
+                        "title": s.title,
+                        "session_id": session_id,
+                        "starts_at": starts_at,
+                        "item": i.item,
+                        "statement": i.statement,
+                        "responses": i.responses,
+                        "agree": i.agree,
+                        "percent_agree": i.percent_agree,
+                        "mean": i.mean,
+                        **{f"score_{k}": v for k, v in i.distribution.items()},
+                    }
+
+    return _csv(FEEDBACK_COLUMNS, rows())
+
+
+def comments_csv(report: FeedbackReport) -> bytes:
+    return _csv(
+        ["scheme_id", "session_id", "starts_at", "submitted_at", "comment"],
+        (
+            {
+                "scheme_id": c.scheme_id,
+                "session_id": c.session_id,
+                "starts_at": c.starts_at.isoformat() if c.starts_at else None,
+                "submitted_at": c.submitted_at.isoformat(),
+                "comment": c.comment,
+            }
+            for c in report.comments or []
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _save(fig: Figure, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    # a very tall chart (hundreds of modules) gets fewer dots per inch, within PNG's limits
+    dpi = min(110.0, 30_000 / fig.get_figheight())
+    with rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _outcome_value(g: GroupFigures, measure: str, scale: float) -> tuple[float, str] | None:
+    """The left panel's bar length and label: the mean mark, or the mean grade points
+    (drawn scaled to 100 when `scale` is set, for a chart that mixes both)."""
+    if measure == "mark":
+        return None if g.mean_mark is None else (g.mean_mark, f"{g.mean_mark:.1f}")
+    if g.mean_grade_points is None:
+        return None
+    label = f"{g.mean_grade_points:.2f} GP" if scale else f"{g.mean_grade_points:.2f}"
+    return g.mean_grade_points * (scale or 1.0), label
+
+
+def _row_label(s: OutcomeSummary, regular: str) -> str:
+    name = s.id if s.scope == "module" else f"{s.title or s.id} (all modules)"
+    comp = next((c for c in s.comparisons if c.group_a == "regular"), None)
+    if comp is None or comp.outcome is None:
+        return f"{name}\nenrolled {s.enrolled}"
+    o = comp.outcome
+    if o.p_value is None:
+        p = "p n/a"
+    elif o.p_value < 0.001:
+        p = "p < 0.001"
+    else:
+        p = f"p = {o.p_value:.3f}"
+    d = f", d = {o.cohens_d:.2f}" if o.cohens_d is not None else ""
+    unit = "marks" if comp.measure == "mark" else "GP"
+    return f"{name}\n{regular} vs 0 sessions: {o.difference:+.1f} {unit} ({p}{d})"
+
+
+def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> bytes:
+    """Grouped horizontal bars: mean mark (left) and pass rate (right) per group per module,
+    the group's size on each bar; a scheme's pooled row first when the report is for one
+    scheme."""
+    groups = [Group(g.key, g.label, g.min_sessions, g.max_sessions) for g in report.groups]
+    shown = chart_groups(groups, view)
+    regular = next((g.range_text for g in groups if g.key == "regular"), "regular")
+    rows: list[OutcomeSummary] = (list(report.schemes) if report.scheme else []) + list(
+        report.modules
+    )
+    measures = {s.measure for s in rows if s.enrolled} or {"mark"}
+    mixed = len(measures) > 1
+    top_points = max(report.settings.get("grade_scale", {}).values(), default=4.0) or 4.0
+    scale = 100.0 / top_points if mixed else 0.0
+    only_points = measures == {"grade_points"}
+    if mixed:
+        left_title = "Mean mark (GP: grade points, drawn scaled to 100)"
+    elif only_points:
+        left_title = "Mean grade points"
+    else:
+        left_title = "Mean mark (out of 100)"
+    left_top = top_points if only_points else 100.0
+    size = report.settings.get("min_group_size", 5)
+
+    k = len(shown)
+    bar = 0.8 / k
+    top_in, bottom_in = 1.25, 0.75
+    height = top_in + bottom_in + max(len(rows), 1) * (0.26 * k + 0.45)
+    fig = Figure(figsize=(13, height))
+    fig.subplots_adjust(
+        top=1 - top_in / height, bottom=bottom_in / height, left=0.3, right=0.98, wspace=0.08
+    )
+    left, right = fig.subplots(1, 2, sharey=True)
+    for ax, title in ((left, left_title), (right, "Pass rate (%)")):
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    left.set_xlim(0, left_top * 1.18)
+    left.set_xticks([left_top * f for f in (0, 0.2, 0.4, 0.6, 0.8, 1.0)])
+    right.set_xlim(0, 118)
+    right.set_xticks([0, 20, 40, 60, 80, 100])
+    pad = {left: left_top * 0.01, right: 1.0}
+
+    for r, summary in enumerate(rows):
+        figures = {g.key: g for g in summary.groups}
+        for j, group in enumerate(shown):
+            y = r + (j - (k - 1) / 2) * bar
+            g = figures.get(group.key)
+            colour = PALETTE[j % len(PALETTE)]
+            if g is None or g.suppressed:
+                for ax in (left, right):
+                    ax.text(
+                        pad[ax],
+                        y,
+                        f"fewer than {size}: not shown",
+                        va="center",
+                        fontsize=7,
+                        color="#777777",
+                    )
+                continue
+            outcome = _outcome_value(g, summary.measure, scale)
+            passed = (
+                None
+                if g.pass_rate is None
+                else (100.0 * g.pass_rate, f"{100.0 * g.pass_rate:.0f}%")
+            )
+            for ax, value, missing in (
+                (left, outcome, "too few marks" if summary.measure == "mark" else "too few grades"),
+                (right, passed, "too few results"),
+            ):
+                if value is None:
+                    ax.text(
+                        pad[ax],
+                        y,
+                        f"n = {g.count}, {missing}",
+                        va="center",
+                        fontsize=7,
+                        color="#777777",
+                    )
+                    continue
+                ax.barh(y, value[0], height=bar * 0.92, color=colour)
+                ax.text(
+                    value[0] + pad[ax], y, f"{value[1]}  n = {g.count}", va="center", fontsize=7
+                )
+    left.set_yticks(range(len(rows)), [_row_label(s, regular) for s in rows], fontsize=8)
+    left.set_ylim(len(rows) - 0.5, -0.5)
+    if report.scheme and report.schemes and len(rows) > 1:
+        for ax in (left, right):
+            ax.axhline(0.5, color="#bbbbbb", linewidth=0.8)
+    scope = f" \u2014 {report.schemes[0].title}" if report.scheme and report.schemes else ""
+    fig.text(
+        0.01,
+        1 - 0.3 / height,
+        f"Participation and outcomes, {report.academic_year}{scope}",
+        fontsize=13,
+        fontweight="bold",
+        va="center",
+    )
+    fig.legend(
+        handles=[
+            Patch(color=PALETTE[j % len(PALETTE)], label=g.label) for j, g in enumerate(shown)
+        ],
+        loc="center left",
+        bbox_to_anchor=(0.005, 1 - 0.7 / height),
+        ncol=len(shown),
+        frameon=False,
+        fontsize=9,
+    )
+    fig.text(
+        0.01,
+        0.12 / height,
+        f"n = students (enrolments) in the group. Groups of fewer than {size} are not shown. "
+        f"Differences: {regular} sessions minus none, Welch's t-test p, Cohen's d.",
+        fontsize=8,
+        color="#555555",
+    )
+    return _save(fig, fmt)
+
+
+def feedback_chart(report: FeedbackReport, fmt: str) -> bytes:
+    """Per scheme (and, for one scheme, per session): % agreeing with each item, with n."""
+    rows: list[tuple[str, list[Any]]] = []
+    for s in report.schemes:
+        rows.append((f"{s.title or s.scheme_id}\n{s.responses} responses", s.items))
+        if report.scheme:
+            for x in s.sessions:
+                when = x.starts_at.strftime("%d %b %Y %H:%M") if x.starts_at else x.session_id
+                rows.append((f"{when}\n{x.responses} responses", x.items))
+    items = report.items
+    k = max(len(items), 1)
+    bar = 0.8 / k
+    height = 1.6 + max(len(rows), 1) * (0.24 * k + 0.4)
+    fig = Figure(figsize=(11, height))
+    ax = fig.subplots()
+    for r, (_, row_items) in enumerate(rows):
+        for j, item in enumerate(row_items):
+            y = r + (j - (k - 1) / 2) * bar
+            if item.percent_agree is None:
+                ax.text(1, y, "no responses", va="center", fontsize=7, color="#777777")
+                continue
+            ax.barh(y, item.percent_agree, height=bar * 0.92, color=PALETTE[(j + 1) % len(PALETTE)])
+            ax.text(
+                item.percent_agree + 1,
+                y,
+                f"{item.percent_agree:.0f}%  n = {item.responses}",
+                va="center",
+                fontsize=7,
+            )
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlim(0, 112)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.set_xlabel("% agree or strongly agree (4 or 5 of 5)")
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    statements = {i.item: i.statement for s in report.schemes for i in s.items}
+    handles = [
+        Patch(color=PALETTE[(j + 1) % len(PALETTE)], label=statements.get(i, i))
+        for j, i in enumerate(items)
+    ]
+    fig.suptitle(
+        f"Survey results, {report.academic_year}", x=0.01, ha="left", fontsize=13, fontweight="bold"
+    )
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.01, 1 - 0.5 / height),
+        ncol=1,
+        frameon=False,
+        fontsize=9,
+    )
+    fig.subplots_adjust(top=1 - (0.9 + 0.2 * k) / height)
+    return _save(fig, fmt)

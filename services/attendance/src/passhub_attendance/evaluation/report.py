@@ -1,0 +1,327 @@
+"""The reports as data (pydantic models, the JSON the API returns) and the pure functions that
+build them from loaded cohorts and tallies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel
+
+from passhub_attendance.evaluation.groups import Group, find
+from passhub_attendance.evaluation.settings import EvaluationSettings
+from passhub_attendance.evaluation.stats import (
+    Agreement,
+    Cohort,
+    Comparison,
+    GroupFigures,
+    agreement,
+    compare,
+    empty_cohort,
+    group_figures,
+)
+
+#: comparisons every summary carries: group a against group b
+COMPARISONS = (("regular", "non_participants"), ("participants", "non_participants"))
+
+ITEM_STATEMENTS = {
+    "understanding": "attending {p} improved their understanding",
+    "enjoyable": "the {p} sessions were enjoyable",
+    "recommend": "they would recommend {p} to other students",
+}
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+class GroupDefinition(BaseModel):
+    key: str
+    label: str
+    min_sessions: int
+    max_sessions: int | None
+
+
+class OutcomeSummary(BaseModel):
+    """One module, or one scheme pooling its modules' enrolments (a student on two of the
+    scheme's modules counts once per module)."""
+
+    scope: Literal["module", "scheme"]
+    id: str
+    title: str | None = None
+    modules: list[str]
+    schemes: list[str]
+    enrolled: int
+    with_result: int
+    participants: int
+    participation_rate: float | None
+    #: students who attended sessions for the module but are not in its enrolments
+    participants_not_enrolled: int
+    #: the outcome compared: marks out of 100, or grade points where there are no marks
+    measure: Literal["mark", "grade_points"]
+    prior_measure: str | None = None
+    groups: list[GroupFigures]
+    comparisons: list[Comparison]
+
+
+class OutcomeReport(BaseModel):
+    academic_year: str
+    scheme: str | None = None
+    settings: dict[str, Any]
+    groups: list[GroupDefinition]
+    modules: list[OutcomeSummary]
+    schemes: list[OutcomeSummary]
+
+
+@dataclass
+class ModuleData:
+    module: str
+    cohort: Cohort
+    prior_measures: set[str] = field(default_factory=set)
+    not_enrolled: int = 0
+
+
+@dataclass(frozen=True)
+class SchemeInfo:
+    scheme_id: str
+    code: str
+    title: str
+    academic_year: str
+    modules: tuple[str, ...]
+
+
+def summarise(
+    scope: Literal["module", "scheme"],
+    ident: str,
+    title: str | None,
+    modules: Sequence[str],
+    schemes: Sequence[str],
+    cohort: Cohort,
+    not_enrolled: int,
+    prior_measures: set[str],
+    settings: EvaluationSettings,
+    groups: list[Group],
+) -> OutcomeSummary:
+    enrolled = len(cohort)
+    participants = int(np.count_nonzero(cohort.sessions >= 1))
+    measure = cohort.measure
+    size = settings.min_group_size
+    comparisons = [
+        compare(cohort, find(groups, a), find(groups, b), size, measure)
+        for a, b in COMPARISONS
+        if any(g.key == a for g in groups)
+    ]
+    return OutcomeSummary(
+        scope=scope,
+        id=ident,
+        title=title,
+        modules=list(modules),
+        schemes=list(schemes),
+        enrolled=enrolled,
+        with_result=int(np.count_nonzero(cohort.has_result)),
+        participants=participants,
+        participation_rate=participants / enrolled if enrolled else None,
+        participants_not_enrolled=not_enrolled,
+        measure="grade_points" if measure == "grade_points" else "mark",
+        prior_measure=" / ".join(sorted(prior_measures)) or None,
+        groups=[group_figures(cohort, g, size) for g in groups],
+        comparisons=comparisons,
+    )
+
+
+def build_outcome_report(
+    academic_year: str,
+    modules: Mapping[str, ModuleData],
+    schemes: Sequence[SchemeInfo],
+    settings: EvaluationSettings,
+    scheme: str | None = None,
+) -> OutcomeReport:
+    """`modules`: every module to report on (empty cohort when none enrolled); `schemes`: the
+    schemes to summarise, each over those of its modules that are in `modules`."""
+    groups = settings.groups()
+    covering: dict[str, list[str]] = {}
+    for s in schemes:
+        for m in s.modules:
+            covering.setdefault(m, []).append(s.scheme_id)
+    module_summaries = [
+        summarise(
+            "module",
+            name,
+            None,
+            [name],
+            sorted(covering.get(name, [])),
+            data.cohort,
+            data.not_enrolled,
+            data.prior_measures,
+            settings,
+            groups,
+        )
+        for name, data in sorted(modules.items())
+    ]
+    scheme_summaries = []
+    for s in sorted(schemes, key=lambda s: s.scheme_id):
+        own = [modules[m] for m in sorted(s.modules) if m in modules]
+        scheme_summaries.append(
+            summarise(
+                "scheme",
+                s.scheme_id,
+                s.title,
+                [d.module for d in own],
+                [s.scheme_id],
+                Cohort.concat([d.cohort for d in own]) if own else empty_cohort(),
+                sum(d.not_enrolled for d in own),
+                set().union(*(d.prior_measures for d in own)) if own else set(),
+                settings,
+                groups,
+            )
+        )
+    return OutcomeReport(
+        academic_year=academic_year,
+        scheme=scheme,
+        settings=settings.public(),
+        groups=[
+            GroupDefinition(key=g.key, label=g.label, min_sessions=g.low, max_sessions=g.high)
+            for g in groups
+        ],
+        modules=module_summaries,
+        schemes=scheme_summaries,
+    )
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+class ItemAgreement(BaseModel):
+    item: str
+    statement: str
+    responses: int
+    agree: int
+    percent_agree: float | None
+    mean: float | None
+    distribution: dict[str, int]
+    #: "93% agreed that attending PASS improved their understanding (n = 120)"
+    headline: str | None
+
+
+class SessionFeedback(BaseModel):
+    session_id: str
+    starts_at: datetime | None
+    responses: int
+    items: list[ItemAgreement]
+
+
+class SchemeFeedback(BaseModel):
+    scheme_id: str
+    title: str | None
+    responses: int
+    items: list[ItemAgreement]
+    sessions: list[SessionFeedback]
+
+
+class Comment(BaseModel):
+    scheme_id: str
+    session_id: str
+    starts_at: datetime | None
+    submitted_at: datetime
+    comment: str
+
+
+class FeedbackReport(BaseModel):
+    academic_year: str
+    scheme: str | None = None
+    items: list[str]
+    schemes: list[SchemeFeedback]
+    #: free-text comments: coordinators only (None for other roles)
+    comments: list[Comment] | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    session_id: str
+    scheme_id: str
+    item: str
+    score: int
+    responses: int
+
+
+def item_agreement(item: str, counts: Mapping[int, int], programme: str) -> ItemAgreement:
+    a: Agreement = agreement(dict(counts))
+    statement = ITEM_STATEMENTS.get(item, item).format(p=programme)
+    headline = (
+        f"{a.percent_agree:.0f}% agreed that {statement} (n = {a.responses})"
+        if a.percent_agree is not None
+        else None
+    )
+    return ItemAgreement(
+        item=item,
+        statement=statement,
+        responses=a.responses,
+        agree=a.agree,
+        percent_agree=a.percent_agree,
+        mean=a.mean,
+        distribution=a.distribution,
+        headline=headline,
+    )
+
+
+def _items(
+    counts: Mapping[str, Mapping[int, int]], items: Sequence[str], programme: str
+) -> tuple[int, list[ItemAgreement]]:
+    result = [item_agreement(i, counts.get(i, {}), programme) for i in items]
+    # every form answers every item, so any item's count is the number of forms
+    return max((r.responses for r in result), default=0), result
+
+
+def build_feedback_report(
+    academic_year: str,
+    tallies: Sequence[Tally],
+    scheme_titles: Mapping[str, str],
+    session_starts: Mapping[str, datetime],
+    settings: EvaluationSettings,
+    items: Sequence[str],
+    scheme: str | None = None,
+    comments: list[Comment] | None = None,
+) -> FeedbackReport:
+    by_scheme: dict[str, dict[str, dict[int, int]]] = {}
+    by_session: dict[str, dict[str, dict[str, dict[int, int]]]] = {}
+    for t in tallies:
+        s = by_scheme.setdefault(t.scheme_id, {}).setdefault(t.item, {})
+        s[t.score] = s.get(t.score, 0) + t.responses
+        ss = by_session.setdefault(t.scheme_id, {}).setdefault(t.session_id, {})
+        ss.setdefault(t.item, {})[t.score] = t.responses
+    programme = settings.programme_name
+    schemes = []
+    for scheme_id in sorted(set(by_scheme) | set(scheme_titles)):
+        responses, summary = _items(by_scheme.get(scheme_id, {}), items, programme)
+        sessions = []
+        for session_id, counts in by_session.get(scheme_id, {}).items():
+            n, session_items = _items(counts, items, programme)
+            sessions.append(
+                SessionFeedback(
+                    session_id=session_id,
+                    starts_at=session_starts.get(session_id),
+                    responses=n,
+                    items=session_items,
+                )
+            )
+        sessions.sort(
+            key=lambda s: (s.starts_at is None, s.starts_at or datetime.min, s.session_id)
+        )
+        schemes.append(
+            SchemeFeedback(
+                scheme_id=scheme_id,
+                title=scheme_titles.get(scheme_id),
+                responses=responses,
+                items=summary,
+                sessions=sessions,
+            )
+        )
+    return FeedbackReport(
+        academic_year=academic_year,
+        scheme=scheme,
+        items=list(items),
+        schemes=schemes,
+        comments=comments,
+    )

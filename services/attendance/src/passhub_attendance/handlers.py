@@ -1,0 +1,292 @@
+"""Use cases: each runs one transaction that loads what the rules need, decides, and appends.
+
+Each person's attendance at a session is a stream of its own, so sign-ins never wait for each
+other; two sign-ins of the same person racing each other clash on the stream version, and the
+loser is retried (and finds the attendance already there). Writers also take a shared advisory
+lock on the session, which costs nothing between them, so that a cancellation (which takes it
+exclusively) sees every sign-in that committed before it and no sign-in slips in after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_attendance import queries
+from passhub_attendance.domain.attendance import (
+    Attendance,
+    Presence,
+    Revoke,
+    SignIn,
+    attendance,
+    stream_id,
+)
+from passhub_attendance.domain.feedback import (
+    SubmitFeedback,
+    decide_feedback,
+    feedback_stream,
+    guard_of,
+    guard_stream,
+)
+from passhub_attendance.domain.imports import ImportPlan, LineError, parse_sheet, plan_import
+from passhub_attendance.domain.model import SessionView
+from passhub_attendance.settings import AttendanceSettings
+from passhub_attendance.tables import attendances
+from passhub_shared.contracts.attendance import Method
+from passhub_shared.contracts.sessions import SessionCancelled
+from passhub_shared.errors import NotFound, Rejected
+from passhub_shared.events import Metadata, Recorded, event_class
+from passhub_shared.service import Runtime
+from passhub_shared.store import ConcurrencyConflict, EventStore
+from passhub_shared.subscriptions import ReactionContext
+
+T = TypeVar("T")
+
+_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")
+_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+ATTEMPTS = 4
+
+
+def _session_key(session_id: str) -> str:
+    return f"passhub-attendance-session:{session_id}"
+
+
+async def share_session(conn: AsyncConnection, session_id: str) -> None:
+    """Writers of attendances hold this until they commit; a cancellation waits for them."""
+    await conn.execute(_SHARED, {"key": _session_key(session_id)})
+
+
+async def hold_session(conn: AsyncConnection, session_id: str) -> None:
+    await conn.execute(_EXCLUSIVE, {"key": _session_key(session_id)})
+
+
+async def load_presence(
+    conn: AsyncConnection, store: EventStore, session_id: str, student_number: str
+) -> tuple[Presence, int]:
+    history = await store.load(conn, stream_id(session_id, student_number))
+    return attendance.fold(r.decode() for r in history), len(history)
+
+
+async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run a transaction again when a concurrent writer got to its stream first."""
+    for n in range(ATTEMPTS):
+        try:
+            return await attempt()
+        except ConcurrencyConflict:
+            if n == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+# -- sign-in -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    attendance: Attendance
+    created: bool
+    session: SessionView
+
+
+async def sign_in(
+    runtime: Runtime,
+    settings: AttendanceSettings,
+    *,
+    session_id: str,
+    student_number: str,
+    method: Method,
+    now: datetime,
+    metadata: Metadata,
+    at: datetime | None = None,
+    as_leader: bool = False,
+    authorise: Callable[[SessionView], None] | None = None,
+) -> SignInOutcome:
+    """Sign one person in. `authorise` checks the caller against the session (it raises
+    `Forbidden`); signing in again returns the existing attendance with `created=False`."""
+
+    async def attempt() -> SignInOutcome:
+        async with runtime.transaction() as conn:
+            await share_session(conn, session_id)
+            found = await queries.session_and_history(
+                conn, session_id, stream_id(session_id, student_number)
+            )
+            if found is None:
+                raise NotFound(f"no session {session_id!r} is scheduled")
+            session, history = found
+            if authorise is not None:
+                authorise(session)
+            state = attendance.fold(event_class(t).model_validate(d) for t, d in history)
+            version = len(history)
+            command = SignIn(
+                session_id=session_id,
+                session=session,
+                student_number=student_number,
+                method=method,
+                at=at or now,
+                now=now,
+                window=settings.window,
+                as_leader=as_leader,
+            )
+            decided = attendance.decide(command, state)
+            if decided:
+                await runtime.store.append(
+                    conn, stream_id(session_id, student_number), version, decided, metadata
+                )
+                for event in decided:
+                    state = attendance.evolve(state, event)
+            assert state.attendance is not None
+            return SignInOutcome(state.attendance, bool(decided), session)
+
+    return await retrying(attempt)
+
+
+# -- corrections -------------------------------------------------------------------------------
+
+
+async def revoke(
+    runtime: Runtime,
+    *,
+    session_id: str,
+    student_number: str,
+    reason: str,
+    metadata: Metadata,
+    authorise: Callable[[SessionView | None], None],
+) -> Recorded:
+    async def attempt() -> Recorded:
+        async with runtime.transaction() as conn:
+            await share_session(conn, session_id)
+            authorise(await queries.session_view(conn, session_id))
+            state, version = await load_presence(conn, runtime.store, session_id, student_number)
+            decided = attendance.decide(Revoke(session_id, student_number, reason), state)
+            recorded = await runtime.store.append(
+                conn, stream_id(session_id, student_number), version, decided, metadata
+            )
+            return recorded[0]
+
+    return await retrying(attempt)
+
+
+async def revoke_cancelled(ctx: ReactionContext, new_events: Sequence[Recorded]) -> None:
+    """A session cancelled after people signed in was not delivered: its attendances are
+    revoked, as events caused by the cancellation."""
+    for event in new_events:
+        if event.type != SessionCancelled.type_name():
+            continue
+        cancelled = event.as_(SessionCancelled)
+        await hold_session(ctx.conn, cancelled.session_id)
+        present = await ctx.conn.execute(
+            select(attendances.c.student_number)
+            .where(
+                and_(
+                    attendances.c.session_id == cancelled.session_id,
+                    attendances.c.active,
+                )
+            )
+            .order_by(attendances.c.student_number)
+        )
+        for (student_number,) in present.all():
+            state, version = await load_presence(
+                ctx.conn, ctx.store, cancelled.session_id, student_number
+            )
+            decided = attendance.decide(
+                Revoke(
+                    cancelled.session_id,
+                    student_number,
+                    f"session cancelled: {cancelled.reason}",
+                ),
+                state,
+            )
+            await ctx.store.append(
+                ctx.conn,
+                stream_id(cancelled.session_id, student_number),
+                version,
+                decided,
+                Metadata().caused_by(event),
+            )
+
+
+# -- feedback ----------------------------------------------------------------------------------
+
+
+async def submit_feedback(
+    runtime: Runtime,
+    settings: AttendanceSettings,
+    command: SubmitFeedback,
+    metadata: Metadata,
+) -> str:
+    """Returns the feedback id. An anonymous one is appended with no actor in its metadata."""
+    guard = guard_of(settings.feedback_guard_key, command.session_id, command.student_number)
+    command = replace(command, guard=guard)
+    if command.anonymous:
+        metadata = replace(metadata, actor=None)
+    guard_id = guard_stream(guard)
+    try:
+        async with runtime.transaction() as conn:
+            presence, _ = await load_presence(
+                conn, runtime.store, command.session_id, command.student_number
+            )
+            taken = bool(await runtime.store.load(conn, guard_id))
+            decision = decide_feedback(command, presence, taken)
+            await runtime.store.append(conn, guard_id, 0, [decision.guard], metadata)
+            await runtime.store.append(
+                conn, feedback_stream(command.feedback_id), 0, [decision.feedback], metadata
+            )
+    except ConcurrencyConflict:
+        # the same student sent it twice at once: the other one took the guard
+        return await submit_feedback(runtime, settings, command, metadata)
+    return command.feedback_id
+
+
+# -- paper sheets ------------------------------------------------------------------------------
+
+
+class ImportRejected(Rejected):
+    """A sheet with errors; `errors` lists them by line."""
+
+    def __init__(self, errors: list[LineError]) -> None:
+        super().__init__(
+            f"the sheet has {len(errors)} error(s); nothing was imported", code="import_rejected"
+        )
+        self.errors = errors
+
+
+async def import_sheet(
+    runtime: Runtime,
+    settings: AttendanceSettings,
+    sheet: str,
+    *,
+    now: datetime,
+    metadata: Metadata,
+) -> ImportPlan:
+    """All lines or none: any error rejects the whole sheet, listing every bad line."""
+    lines, errors = parse_sheet(
+        sheet, ZoneInfo(settings.local_timezone), settings.student_number_pattern
+    )
+    if errors:
+        raise ImportRejected(errors)
+
+    async def attempt() -> ImportPlan:
+        async with runtime.transaction() as conn:
+            session_ids = sorted({line.session_id for line in lines})
+            for session_id in session_ids:
+                await share_session(conn, session_id)
+            sessions = await queries.session_views(conn, session_ids)
+            keys = sorted({(line.session_id, line.student_number) for line in lines})
+            states: dict[tuple[str, str], Presence] = {}
+            versions: dict[tuple[str, str], int] = {}
+            for key in keys:
+                states[key], versions[key] = await load_presence(conn, runtime.store, *key)
+            plan = plan_import(lines, sessions, states, now, settings.window)
+            if plan.errors:
+                raise ImportRejected(sorted(plan.errors, key=lambda e: e.line))
+            for key, decided in plan.events.items():
+                await runtime.store.append(conn, stream_id(*key), versions[key], decided, metadata)
+            return plan
+
+    return await retrying(attempt)

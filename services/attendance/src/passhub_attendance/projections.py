@@ -1,0 +1,258 @@
+"""Read models, updated in the transaction that appends or records their events.
+
+Each `apply` folds its batch in memory and writes once, so that a replay is fast, and gives the
+same rows as applying the events one at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_attendance.events import FeedbackGuardTaken
+from passhub_attendance.tables import (
+    attendances,
+    feedback,
+    feedback_guards,
+    rostered_leaders,
+    scheduled_sessions,
+    schemes,
+)
+from passhub_shared.contracts.attendance import (
+    AttendanceRevoked,
+    FeedbackSubmitted,
+    LeaderSignedIn,
+    StudentSignedIn,
+)
+from passhub_shared.contracts.sessions import (
+    LeaderRostered,
+    LeaderUnrostered,
+    SchemeLaunched,
+    SessionCancelled,
+    SessionRescheduled,
+    SessionScheduled,
+)
+from passhub_shared.events import Recorded
+from passhub_shared.projections import Projection
+
+SESSIONS_EVENTS = frozenset(
+    cls.type_name()
+    for cls in (
+        SchemeLaunched,
+        SessionScheduled,
+        SessionRescheduled,
+        SessionCancelled,
+        LeaderRostered,
+        LeaderUnrostered,
+    )
+)
+
+
+def _when(value: str | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+class SessionsProjection(Projection):
+    """Schemes, sessions and rosters, as the sessions service published them."""
+
+    name = "scheduled_sessions"
+    tables = (schemes, scheduled_sessions, rostered_leaders)
+    handles = SESSIONS_EVENTS
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        scheme_rows: dict[str, dict[str, Any]] = {}
+        touched = {
+            e.data["session_id"]
+            for e in events
+            if e.type in (SessionRescheduled.type_name(), SessionCancelled.type_name())
+        }
+        sessions: dict[str, dict[str, Any]] = {}
+        if touched:
+            rows = await conn.execute(
+                select(scheduled_sessions).where(scheduled_sessions.c.session_id.in_(touched))
+            )
+            sessions = {r.session_id: dict(r._mapping) for r in rows}
+        changed: set[str] = set()
+        leaders: dict[tuple[str, str], bool] = {}
+        for e in events:
+            d = e.data
+            if e.type == SchemeLaunched.type_name():
+                scheme_rows[d["scheme_id"]] = {
+                    "scheme_id": d["scheme_id"],
+                    "code": d["code"],
+                    "title": d["title"],
+                    "school": d["school"],
+                    "academic_year": d["academic_year"],
+                    "modules": list(d.get("modules", [])),
+                    "mode": d.get("mode", "opt_in"),
+                }
+            elif e.type == SessionScheduled.type_name():
+                sessions[d["session_id"]] = {
+                    "session_id": d["session_id"],
+                    "scheme_id": d["scheme_id"],
+                    "starts_at": _when(d["starts_at"]),
+                    "ends_at": _when(d["ends_at"]),
+                    "room": d["room"],
+                    "capacity": d["capacity"],
+                    "teaching_week": d.get("teaching_week"),
+                    "cancelled": False,
+                    "cancel_reason": None,
+                }
+                changed.add(d["session_id"])
+            elif e.type == SessionRescheduled.type_name():
+                row = sessions.get(d["session_id"])
+                if row is not None:
+                    row.update(
+                        starts_at=_when(d["starts_at"]),
+                        ends_at=_when(d["ends_at"]),
+                        room=d["room"],
+                        capacity=d["capacity"],
+                    )
+                    changed.add(d["session_id"])
+            elif e.type == SessionCancelled.type_name():
+                row = sessions.get(d["session_id"])
+                if row is not None:
+                    row.update(cancelled=True, cancel_reason=d["reason"])
+                    changed.add(d["session_id"])
+            elif e.type == LeaderRostered.type_name():
+                leaders[(d["session_id"], d["student_number"])] = True
+            elif e.type == LeaderUnrostered.type_name():
+                leaders[(d["session_id"], d["student_number"])] = False
+
+        if scheme_rows:
+            stmt = pg_insert(schemes)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[schemes.c.scheme_id],
+                    set_={
+                        c.name: stmt.excluded[c.name] for c in schemes.c if c.name != "scheme_id"
+                    },
+                ),
+                list(scheme_rows.values()),
+            )
+        if changed:
+            stmt = pg_insert(scheduled_sessions)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[scheduled_sessions.c.session_id],
+                    set_={
+                        c.name: stmt.excluded[c.name]
+                        for c in scheduled_sessions.c
+                        if c.name != "session_id"
+                    },
+                ),
+                [sessions[s] for s in sorted(changed)],
+            )
+        added = [{"session_id": s, "student_number": n} for (s, n), on in leaders.items() if on]
+        removed = [{"s": s, "n": n} for (s, n), on in leaders.items() if not on]
+        if added:
+            await conn.execute(pg_insert(rostered_leaders).on_conflict_do_nothing(), added)
+        if removed:
+            await conn.execute(
+                delete(rostered_leaders).where(
+                    and_(
+                        rostered_leaders.c.session_id == bindparam("s"),
+                        rostered_leaders.c.student_number == bindparam("n"),
+                    )
+                ),
+                removed,
+            )
+
+
+class AttendancesProjection(Projection):
+    """Who signed in to what (a row per session and person; `active` false once revoked)."""
+
+    name = "attendances"
+    tables = (attendances,)
+    handles = frozenset(
+        cls.type_name() for cls in (StudentSignedIn, LeaderSignedIn, AttendanceRevoked)
+    )
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        full: dict[tuple[str, str], dict[str, Any]] = {}
+        revoked_only: dict[tuple[str, str], str] = {}
+        for e in events:
+            d = e.data
+            key = (d["session_id"], d["student_number"])
+            if e.type == AttendanceRevoked.type_name():
+                row = full.get(key)
+                if row is not None:
+                    row.update(active=False, revoked_reason=d["reason"])
+                else:
+                    revoked_only[key] = d["reason"]
+            else:
+                revoked_only.pop(key, None)
+                full[key] = {
+                    "session_id": d["session_id"],
+                    "student_number": d["student_number"],
+                    "scheme_id": d["scheme_id"],
+                    "role": "leader" if e.type == LeaderSignedIn.type_name() else "student",
+                    "method": d["method"],
+                    "signed_in_at": _when(d["signed_in_at"]),
+                    "active": True,
+                    "revoked_reason": None,
+                }
+        if full:
+            stmt = pg_insert(attendances)
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[attendances.c.session_id, attendances.c.student_number],
+                    set_={
+                        c.name: stmt.excluded[c.name]
+                        for c in attendances.c
+                        if c.name not in ("session_id", "student_number")
+                    },
+                ),
+                list(full.values()),
+            )
+        if revoked_only:
+            await conn.execute(
+                update(attendances)
+                .where(
+                    and_(
+                        attendances.c.session_id == bindparam("s"),
+                        attendances.c.student_number == bindparam("n"),
+                    )
+                )
+                .values(active=False, revoked_reason=bindparam("r")),
+                [{"s": s, "n": n, "r": r} for (s, n), r in revoked_only.items()],
+            )
+
+
+class FeedbackProjection(Projection):
+    """Feedback sheets, and apart from them the guards that keep one per student per session."""
+
+    name = "feedback"
+    tables = (feedback, feedback_guards)
+    handles = frozenset({FeedbackSubmitted.type_name(), FeedbackGuardTaken.type_name()})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        sheets = [
+            {
+                "feedback_id": e.data["feedback_id"],
+                "session_id": e.data["session_id"],
+                "scheme_id": e.data["scheme_id"],
+                "student_number": e.data.get("student_number"),
+                "understanding": e.data["understanding"],
+                "enjoyable": e.data["enjoyable"],
+                "recommend": e.data["recommend"],
+                "comment": e.data.get("comment", ""),
+                "submitted_at": e.occurred_at,
+            }
+            for e in events
+            if e.type == FeedbackSubmitted.type_name()
+        ]
+        guards = [
+            {"guard": e.data["guard"], "session_id": e.data["session_id"]}
+            for e in events
+            if e.type == FeedbackGuardTaken.type_name()
+        ]
+        if sheets:
+            await conn.execute(pg_insert(feedback).on_conflict_do_nothing(), sheets)
+        if guards:
+            await conn.execute(pg_insert(feedback_guards).on_conflict_do_nothing(), guards)

@@ -1,0 +1,329 @@
+"""Reads of the read models (and of the log, for the audit trail)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_attendance.domain.model import SessionView
+from passhub_attendance.tables import (
+    attendances,
+    feedback,
+    rostered_leaders,
+    scheduled_sessions,
+    schemes,
+)
+from passhub_shared.schema import events
+
+_leaders = (
+    select(func.coalesce(func.array_agg(rostered_leaders.c.student_number), text("'{}'")))
+    .where(rostered_leaders.c.session_id == scheduled_sessions.c.session_id)
+    .correlate(scheduled_sessions)
+    .scalar_subquery()
+)
+
+_SESSION = select(
+    scheduled_sessions,
+    func.coalesce(schemes.c.modules, text("'{}'")).label("modules"),
+    func.coalesce(schemes.c.title, "").label("scheme_title"),
+    _leaders.label("leaders"),
+).select_from(
+    scheduled_sessions.outerjoin(schemes, schemes.c.scheme_id == scheduled_sessions.c.scheme_id)
+)
+
+
+def _view(row: Any) -> SessionView:
+    return SessionView(
+        session_id=row.session_id,
+        scheme_id=row.scheme_id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        room=row.room,
+        cancelled=row.cancelled,
+        leaders=frozenset(row.leaders or ()),
+        modules=tuple(row.modules or ()),
+        scheme_title=row.scheme_title,
+    )
+
+
+async def session_view(conn: AsyncConnection, session_id: str) -> SessionView | None:
+    row = (
+        await conn.execute(_SESSION.where(scheduled_sessions.c.session_id == session_id))
+    ).one_or_none()
+    return None if row is None else _view(row)
+
+
+async def session_and_history(
+    conn: AsyncConnection, session_id: str, stream: str, origin: str = "attendance"
+) -> tuple[SessionView, list[tuple[str, dict[str, Any]]]] | None:
+    """The session and the (type, data) of every event of `stream`, in one round trip: a
+    sign-in needs both, and it is the hottest path of the service."""
+    history = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_array(events.c.type, events.c.data),
+                        events.c.stream_version,
+                    )
+                ),
+                text("'[]'::json"),
+            )
+        )
+        .where(and_(events.c.origin == origin, events.c.stream_id == stream))
+        .scalar_subquery()
+    )
+    row = (
+        await conn.execute(
+            _SESSION.add_columns(history.label("history")).where(
+                scheduled_sessions.c.session_id == session_id
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return _view(row), [(t, d) for t, d in row.history]
+
+
+async def session_views(
+    conn: AsyncConnection, session_ids: Iterable[str]
+) -> dict[str, SessionView | None]:
+    wanted = sorted(set(session_ids))
+    rows = await conn.execute(_SESSION.where(scheduled_sessions.c.session_id.in_(wanted)))
+    found: dict[str, SessionView | None] = {r.session_id: _view(r) for r in rows}
+    return {s: found.get(s) for s in wanted}
+
+
+async def sessions_in_room(
+    conn: AsyncConnection, room: str, start: datetime, end: datetime
+) -> list[SessionView]:
+    """Sessions in `room` that overlap [start, end], earliest first."""
+    rows = await conn.execute(
+        _SESSION.where(
+            and_(
+                scheduled_sessions.c.room == room,
+                scheduled_sessions.c.starts_at <= end,
+                scheduled_sessions.c.ends_at >= start,
+            )
+        ).order_by(scheduled_sessions.c.starts_at)
+    )
+    return [_view(r) for r in rows]
+
+
+async def list_sessions(
+    conn: AsyncConnection,
+    *,
+    scheme_id: str | None = None,
+    room: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    stmt = _SESSION
+    if scheme_id:
+        stmt = stmt.where(scheduled_sessions.c.scheme_id == scheme_id)
+    if room:
+        stmt = stmt.where(scheduled_sessions.c.room == room)
+    if start:
+        stmt = stmt.where(scheduled_sessions.c.ends_at >= start)
+    if end:
+        stmt = stmt.where(scheduled_sessions.c.starts_at <= end)
+    rows = await conn.execute(stmt.order_by(scheduled_sessions.c.starts_at).limit(limit))
+    return [
+        {
+            "session_id": r.session_id,
+            "scheme_id": r.scheme_id,
+            "scheme_title": r.scheme_title,
+            "starts_at": r.starts_at,
+            "ends_at": r.ends_at,
+            "room": r.room,
+            "cancelled": r.cancelled,
+            "leaders": sorted(r.leaders or ()),
+        }
+        for r in rows
+    ]
+
+
+async def headcount(conn: AsyncConnection, session_id: str) -> dict[str, int]:
+    row = (
+        await conn.execute(
+            select(
+                func.count().filter(attendances.c.role == "student").label("students"),
+                func.count().filter(attendances.c.role == "leader").label("leaders"),
+            ).where(and_(attendances.c.session_id == session_id, attendances.c.active))
+        )
+    ).one()
+    return {"students": int(row.students), "leaders": int(row.leaders)}
+
+
+async def session_attendances(conn: AsyncConnection, session_id: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(attendances)
+        .where(attendances.c.session_id == session_id)
+        .order_by(attendances.c.signed_in_at, attendances.c.student_number)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def student_history(conn: AsyncConnection, student_number: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(
+            attendances,
+            scheduled_sessions.c.starts_at,
+            scheduled_sessions.c.ends_at,
+            scheduled_sessions.c.room,
+        )
+        .select_from(
+            attendances.outerjoin(
+                scheduled_sessions, scheduled_sessions.c.session_id == attendances.c.session_id
+            )
+        )
+        .where(attendances.c.student_number == student_number)
+        .order_by(attendances.c.signed_in_at)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def scheme_attendance(conn: AsyncConnection, scheme_id: str) -> dict[str, Any]:
+    """Per session of the scheme: headcounts; and per student: sessions attended."""
+    active = and_(attendances.c.active, attendances.c.session_id == scheduled_sessions.c.session_id)
+    rows = await conn.execute(
+        select(
+            scheduled_sessions.c.session_id,
+            scheduled_sessions.c.starts_at,
+            scheduled_sessions.c.room,
+            scheduled_sessions.c.cancelled,
+            func.count(case((attendances.c.role == "student", 1))).label("students"),
+            func.count(case((attendances.c.role == "leader", 1))).label("leaders"),
+        )
+        .select_from(scheduled_sessions.outerjoin(attendances, active))
+        .where(scheduled_sessions.c.scheme_id == scheme_id)
+        .group_by(scheduled_sessions.c.session_id)
+        .order_by(scheduled_sessions.c.starts_at)
+    )
+    sessions = [dict(r._mapping) for r in rows]
+    per_student = await conn.execute(
+        select(attendances.c.student_number, func.count().label("sessions"))
+        .where(
+            and_(
+                attendances.c.scheme_id == scheme_id,
+                attendances.c.active,
+                attendances.c.role == "student",
+            )
+        )
+        .group_by(attendances.c.student_number)
+        .order_by(attendances.c.student_number)
+    )
+    students = [{"student_number": r.student_number, "sessions": r.sessions} for r in per_student]
+    return {
+        "scheme_id": scheme_id,
+        "sessions": sessions,
+        "students": students,
+        "total_attendances": sum(s["students"] for s in sessions),
+        "distinct_students": len(students),
+        "sessions_delivered": sum(1 for s in sessions if s["leaders"] > 0 and not s["cancelled"]),
+    }
+
+
+async def leader_delivered(conn: AsyncConnection, student_number: str) -> dict[str, Any]:
+    """Sessions a leader signed in to (not revoked, not cancelled): sessions delivered."""
+    rows = await conn.execute(
+        select(
+            attendances.c.session_id,
+            attendances.c.scheme_id,
+            attendances.c.signed_in_at,
+            scheduled_sessions.c.starts_at,
+            scheduled_sessions.c.room,
+        )
+        .select_from(
+            attendances.join(
+                scheduled_sessions, scheduled_sessions.c.session_id == attendances.c.session_id
+            )
+        )
+        .where(
+            and_(
+                attendances.c.student_number == student_number,
+                attendances.c.role == "leader",
+                attendances.c.active,
+                scheduled_sessions.c.cancelled.is_(False),
+            )
+        )
+        .order_by(scheduled_sessions.c.starts_at)
+    )
+    sessions = [dict(r._mapping) for r in rows]
+    by_scheme: dict[str, int] = {}
+    for s in sessions:
+        by_scheme[s["scheme_id"]] = by_scheme.get(s["scheme_id"], 0) + 1
+    return {
+        "student_number": student_number,
+        "sessions_delivered": len(sessions),
+        "by_scheme": by_scheme,
+        "sessions": sessions,
+    }
+
+
+async def session_feedback(conn: AsyncConnection, session_id: str) -> dict[str, Any]:
+    rows = (
+        await conn.execute(
+            select(feedback)
+            .where(feedback.c.session_id == session_id)
+            .order_by(feedback.c.submitted_at, feedback.c.feedback_id)
+        )
+    ).all()
+    sheets = [dict(r._mapping) for r in rows]
+    summary: dict[str, Any] = {"responses": len(sheets)}
+    for item in ("understanding", "enjoyable", "recommend"):
+        values = [s[item] for s in sheets]
+        summary[item] = {
+            "mean": round(sum(values) / len(values), 2) if values else None,
+            "agreed": sum(1 for v in values if v >= 4),
+        }
+    return {"session_id": session_id, "summary": summary, "feedback": sheets}
+
+
+async def audit(
+    conn: AsyncConnection,
+    *,
+    session_id: str | None = None,
+    actor: str | None = None,
+    origin: str = "attendance",
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Our own events with who caused them (the actor is kept locally, never published)."""
+    stmt = select(
+        events.c.position,
+        events.c.id,
+        events.c.stream_id,
+        events.c.stream_version,
+        events.c.type,
+        events.c.data,
+        events.c.occurred_at,
+        events.c.actor,
+        events.c.correlation_id,
+        events.c.causation_id,
+    ).where(events.c.origin == origin, ~events.c.stream_id.startswith("feedback-guard-"))
+    if session_id is not None:
+        stmt = stmt.where(events.c.data["session_id"].astext == session_id)
+    if actor is not None:
+        stmt = stmt.where(events.c.actor == actor)
+    rows = await conn.execute(stmt.order_by(events.c.position).limit(limit))
+    return [
+        {
+            "position": r.position,
+            "event_id": str(r.id),
+            "stream_id": r.stream_id,
+            "stream_version": r.stream_version,
+            "type": r.type,
+            "data": r.data,
+            "occurred_at": r.occurred_at,
+            "actor": r.actor,
+            "correlation_id": r.correlation_id,
+            "causation_id": r.causation_id,
+        }
+        for r in rows
+    ]

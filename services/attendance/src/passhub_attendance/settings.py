@@ -1,0 +1,59 @@
+"""Settings of the attendance service (environment variables `PASSHUB_ATTENDANCE_*`).
+
+The kit's `Settings` hold what every service shares (database, NATS, JWT); these are the
+attendance rules an institution may tune, and the keys of its own signatures.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from passhub_attendance.domain.model import Window
+from passhub_shared.settings import ENV_FILE
+
+
+class AttendanceSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PASSHUB_ATTENDANCE_", env_file=ENV_FILE, extra="ignore"
+    )
+
+    #: sign-in opens this many minutes before a session starts
+    open_before_minutes: float = 15.0
+    #: and closes this many minutes after it ends (0: at the end)
+    late_minutes: float = 0.0
+
+    #: HMAC key of the QR sign-in tokens (set it in production; any long random string)
+    qr_secret: str = "passhub-attendance-qr-dev-key-change-me"
+    #: a QR code is valid this long after it is shown
+    qr_validity_seconds: int = 60
+    #: the leader's page fetches a new code this often (below the validity, so a code on screen
+    #: is always usable)
+    qr_refresh_seconds: int = 20
+    #: time a student has, after scanning a valid code, to log in and press "Sign in"
+    qr_grace_seconds: int = 120
+    #: the address students reach the service at, for the URL in the QR code (e.g.
+    #: https://pass.example.ac.uk); empty: the address the leader's page was requested at
+    public_url: str = ""
+
+    #: key of the keyed hash that keeps "one feedback per student per session" for anonymous
+    #: feedback without storing who gave it
+    feedback_guard_key: str = "passhub-attendance-feedback-dev-key-change-me"
+
+    #: time zone of times typed on imported paper sheets without an offset
+    local_timezone: str = "Europe/London"
+    #: what a student number looks like (kiosk and import input is checked against it)
+    student_number_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+
+    #: name of the cookie holding the passhub token on the browser pages
+    cookie_name: str = "passhub_token"
+    #: mark the cookie Secure: "auto" = when the request came over https
+    cookie_secure: str = "auto"
+
+    @property
+    def window(self) -> Window:
+        return Window(
+            open_before=timedelta(minutes=self.open_before_minutes),
+            late=timedelta(minutes=self.late_minutes),
+        )

@@ -1,0 +1,1 @@
+"""Tests of the scheme evaluation: statistics, imports, reports, replay."""

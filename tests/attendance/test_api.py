@@ -1,0 +1,516 @@
+"""The JSON API against a real PostgreSQL: sign-in four ways, corrections, feedback, queries,
+and the role checks and bad input of each."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from passhub_attendance.domain.qr import QrCodes
+from passhub_attendance.settings import AttendanceSettings
+from passhub_shared.contracts.attendance import StudentSignedIn
+from passhub_shared.schema import events
+from tests.attendance.helpers import SCHEME, cancelled, given, given_session, now, settings
+from tests.support import Harness
+
+
+async def own_events(h: Harness) -> list[Any]:
+    async with h.runtime.engine.connect() as conn:
+        rows = await conn.execute(
+            select(events.c.type, events.c.data, events.c.actor, events.c.stream_id)
+            .where(events.c.origin == "attendance")
+            .order_by(events.c.position)
+        )
+        return list(rows)
+
+
+async def event_count(h: Harness) -> int:
+    async with h.runtime.engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(events))).scalar_one())
+
+
+async def code_for(h: Harness, session_id: str = "S1", leader: str = "L100") -> str:
+    r = await h.client.get(f"/sessions/{session_id}/qr-code", headers=h.auth("leader", leader))
+    assert r.status_code == 200, r.text
+    assert r.json()["url"].startswith("http://test/sign-in?t=")
+    return str(r.json()["code"])
+
+
+async def headcount(h: Harness, session_id: str = "S1") -> dict[str, Any]:
+    r = await h.client.get(f"/sessions/{session_id}/headcount", headers=h.auth("coordinator"))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+# -- QR ----------------------------------------------------------------------------------------
+
+
+async def test_qr_sign_in_twice_is_one_attendance(h: Harness) -> None:
+    await given_session(h)
+    code = await code_for(h)
+    first = await h.client.post(
+        "/sessions/S1/sign-in", json={"code": code}, headers=h.auth("student", "1234567")
+    )
+    assert first.status_code == 201, first.text
+    assert first.json() | {"signed_in_at": None} == {
+        "session_id": "S1",
+        "scheme_id": SCHEME,
+        "student_number": "1234567",
+        "role": "student",
+        "method": "qr",
+        "signed_in_at": None,
+        "created": True,
+    }
+    again = await h.client.post(
+        "/sessions/S1/sign-in", json={"code": code}, headers=h.auth("student", "1234567")
+    )
+    assert again.status_code == 200
+    assert again.json() == first.json() | {"created": False}
+    mine = await own_events(h)
+    assert [e.type for e in mine] == [StudentSignedIn.type_name()]
+    assert mine[0].data["modules"] == ["PHYS101", "PHYS102"]
+    assert mine[0].actor == "1234567"
+    assert mine[0].stream_id == "attendance-S1/1234567"
+    assert await headcount(h) == {"session_id": "S1", "students": 1, "leaders": 0}
+
+
+async def test_sign_in_needs_a_token_and_a_student(h: Harness) -> None:
+    await given_session(h)
+    code = await code_for(h)
+    no_token = await h.client.post("/sessions/S1/sign-in", json={"code": code})
+    assert no_token.status_code == 401
+    staff = await h.client.post(
+        "/sessions/S1/sign-in", json={"code": code}, headers=h.auth("coordinator", "c1")
+    )
+    assert staff.status_code == 403
+    assert await own_events(h) == []
+
+
+async def test_a_student_cannot_sign_in_as_someone_else(h: Harness) -> None:
+    await given_session(h)
+    code = await code_for(h)
+    r = await h.client.post(
+        "/sessions/S1/sign-in",
+        json={"code": code, "student_number": "7654321"},
+        headers=h.auth("student", "1234567"),
+    )
+    assert r.status_code == 403
+    assert "cannot sign in 7654321" in r.json()["detail"]
+    assert await own_events(h) == []
+
+
+async def test_an_expired_code_is_refused(h: Harness) -> None:
+    await given_session(h)
+    s = settings(h, qr_validity_seconds=60, qr_grace_seconds=120)
+    old = QrCodes(s.qr_secret, timedelta(seconds=60)).issue("S1", now() - timedelta(seconds=181))
+    r = await h.client.post(
+        "/sessions/S1/sign-in", json={"code": old}, headers=h.auth("student", "1234567")
+    )
+    assert r.status_code == 403
+    assert r.json()["code"] == "code_expired"
+    assert await own_events(h) == []
+
+
+async def test_a_code_just_within_the_grace_is_accepted(h: Harness) -> None:
+    await given_session(h)
+    s = settings(h, qr_validity_seconds=60, qr_grace_seconds=120)
+    old = QrCodes(s.qr_secret, timedelta(seconds=60)).issue("S1", now() - timedelta(seconds=170))
+    r = await h.client.post(
+        "/sessions/S1/sign-in", json={"code": old}, headers=h.auth("student", "1234567")
+    )
+    assert r.status_code == 201
+
+
+async def test_a_tampered_or_foreign_code_is_refused(h: Harness) -> None:
+    await given_session(h, "S1")
+    await given_session(h, "S2")
+    code = await code_for(h, "S1")
+    forged = "S2" + code[2:]
+    for body, session in (({"code": forged}, "S2"), ({"code": code}, "S2")):
+        r = await h.client.post(
+            f"/sessions/{session}/sign-in", json=body, headers=h.auth("student", "1234567")
+        )
+        assert r.status_code == 403, r.text
+        assert r.json()["code"] == "code_invalid"
+    other_key = QrCodes("not-the-key", timedelta(seconds=60)).issue("S1", now())
+    r = await h.client.post(
+        "/sessions/S1/sign-in", json={"code": other_key}, headers=h.auth("student", "1234567")
+    )
+    assert r.status_code == 403
+    assert await own_events(h) == []
+
+
+async def test_bad_input_is_a_clear_422(h: Harness) -> None:
+    await given_session(h)
+    r = await h.client.post(
+        "/sessions/S1/sign-in", json={"qr": "x"}, headers=h.auth("student", "1234567")
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"] == ["body", "code"]
+    r = await h.client.post(
+        "/sessions/S1/attendances",
+        json={"student_number": "12 34; drop"},
+        headers=h.auth("leader", "L100"),
+    )
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_student_number"
+    assert await own_events(h) == []
+
+
+# -- the window and the session ----------------------------------------------------------------
+
+
+async def test_sign_in_is_refused_before_the_window_opens(h: Harness) -> None:
+    await given_session(h, starts_at=now() + timedelta(minutes=30))
+    code = await code_for(h)
+    r = await h.client.post(
+        "/sessions/S1/sign-in", json={"code": code}, headers=h.auth("student", "1234567")
+    )
+    assert r.status_code == 422
+    assert r.json()["code"] == "sign_in_not_open"
+    assert await own_events(h) == []
+
+
+async def test_late_sign_in_follows_the_setting(h: Harness) -> None:
+    await given_session(h, starts_at=now() - timedelta(minutes=65), minutes=60)
+    code = await code_for(h)
+    r = await h.client.post(
+        "/sessions/S1/sign-in", json={"code": code}, headers=h.auth("student", "1234567")
+    )
+    assert r.status_code == 422 and r.json()["code"] == "sign_in_closed"
+    settings(h, late_minutes=10)
+    r = await h.client.post(
+        "/sessions/S1/sign-in", json={"code": code}, headers=h.auth("student", "1234567")
+    )
+    assert r.status_code == 201
+
+
+async def test_a_cancelled_session_takes_no_sign_in(h: Harness) -> None:
+    await given_session(h)
+    code = await code_for(h)
+    await given(h, cancelled("S1"))
+    r = await h.client.post(
+        "/sessions/S1/sign-in", json={"code": code}, headers=h.auth("student", "1234567")
+    )
+    assert r.status_code == 422 and r.json()["code"] == "session_cancelled"
+
+
+async def test_an_unknown_session_is_404(h: Harness) -> None:
+    r = await h.client.post(
+        "/sessions/nope/kiosk",
+        json={"student_number": "1234567"},
+        headers=h.auth("integration", "kiosk"),
+    )
+    assert r.status_code == 404
+
+
+async def test_a_cancellation_after_sign_in_revokes_the_attendances(h: Harness) -> None:
+    await given_session(h)
+    await h.client.post("/sessions/S1/leader-sign-in", headers=h.auth("leader", "L100"))
+    await h.client.post(
+        "/sessions/S1/kiosk",
+        json={"student_number": "1234567"},
+        headers=h.auth("integration", "kiosk-1"),
+    )
+    assert await headcount(h) == {"session_id": "S1", "students": 1, "leaders": 1}
+    await given(h, cancelled("S1"))
+    assert await headcount(h) == {"session_id": "S1", "students": 0, "leaders": 0}
+    revoked = [e for e in await own_events(h) if e.type.endswith("attendance_revoked.v1")]
+    assert {e.data["reason"] for e in revoked} == {"session cancelled: leader ill"}
+    assert {e.actor for e in revoked} == {None}
+    delivered = await h.client.get(
+        "/leaders/L100/sessions-delivered", headers=h.auth("leader", "L100")
+    )
+    assert delivered.json()["sessions_delivered"] == 0
+
+
+# -- leaders, kiosks, by hand ------------------------------------------------------------------
+
+
+async def test_a_rostered_leader_adds_a_student_by_hand(h: Harness) -> None:
+    await given_session(h)
+    r = await h.client.post(
+        "/sessions/S1/attendances",
+        json={"student_number": " 1234567 "},
+        headers=h.auth("leader", "L100"),
+    )
+    assert r.status_code == 201
+    assert r.json()["method"] == "leader" and r.json()["student_number"] == "1234567"
+    for headers in (h.auth("leader", "L999"), h.auth("student", "1234567")):
+        r = await h.client.post(
+            "/sessions/S1/attendances", json={"student_number": "7654321"}, headers=headers
+        )
+        assert r.status_code == 403
+    assert len(await own_events(h)) == 1
+
+
+async def test_kiosk_sign_in(h: Harness) -> None:
+    await given_session(h)
+    ok = await h.client.post(
+        "/sessions/S1/kiosk",
+        json={"student_number": "1234567"},
+        headers=h.auth("integration", "kiosk-P005"),
+    )
+    assert ok.status_code == 201 and ok.json()["method"] == "kiosk"
+    again = await h.client.post(
+        "/sessions/S1/kiosk", json={"student_number": "1234567"}, headers=h.auth("leader", "L200")
+    )
+    assert again.status_code == 200 and again.json()["method"] == "kiosk"
+    for headers in (h.auth("leader", "L999"), h.auth("student", "1234567")):
+        r = await h.client.post(
+            "/sessions/S1/kiosk", json={"student_number": "7654321"}, headers=headers
+        )
+        assert r.status_code == 403
+    assert len(await own_events(h)) == 1
+
+
+async def test_leaders_sign_in_only_where_rostered(h: Harness) -> None:
+    await given_session(h)
+    ok = await h.client.post("/sessions/S1/leader-sign-in", headers=h.auth("leader", "L100"))
+    assert ok.status_code == 201 and ok.json()["role"] == "leader"
+    again = await h.client.post("/sessions/S1/leader-sign-in", headers=h.auth("leader", "L100"))
+    assert again.status_code == 200
+    stranger = await h.client.post("/sessions/S1/leader-sign-in", headers=h.auth("leader", "L9"))
+    assert stranger.status_code == 403
+    assert "not rostered" in stranger.json()["detail"]
+    student = await h.client.post("/sessions/S1/leader-sign-in", headers=h.auth("student", "1"))
+    assert student.status_code == 403
+    mine = await own_events(h)
+    assert [e.type for e in mine] == ["passhub.attendance.leader_signed_in.v1"]
+    delivered = await h.client.get(
+        "/leaders/L100/sessions-delivered", headers=h.auth("leader", "L100")
+    )
+    assert delivered.json()["sessions_delivered"] == 1
+    assert delivered.json()["by_scheme"] == {SCHEME: 1}
+    other = await h.client.get("/leaders/L100/sessions-delivered", headers=h.auth("leader", "L2"))
+    assert other.status_code == 403
+
+
+# -- corrections -------------------------------------------------------------------------------
+
+
+async def test_revocation_with_a_reason_and_its_audit(h: Harness) -> None:
+    await given_session(h)
+    await h.client.post(
+        "/sessions/S1/attendances",
+        json={"student_number": "1234567"},
+        headers=h.auth("leader", "L100"),
+    )
+    no_reason = await h.client.post(
+        "/sessions/S1/attendances/1234567/revoke",
+        json={"reason": ""},
+        headers=h.auth("coordinator", "c1"),
+    )
+    assert no_reason.status_code == 422
+    blank = await h.client.post(
+        "/sessions/S1/attendances/1234567/revoke",
+        json={"reason": "   "},
+        headers=h.auth("coordinator", "c1"),
+    )
+    assert blank.status_code == 422 and blank.json()["code"] == "reason_required"
+    student = await h.client.post(
+        "/sessions/S1/attendances/1234567/revoke",
+        json={"reason": "mine"},
+        headers=h.auth("student", "1234567"),
+    )
+    assert student.status_code == 403
+    stranger = await h.client.post(
+        "/sessions/S1/attendances/1234567/revoke",
+        json={"reason": "x"},
+        headers=h.auth("leader", "L9"),
+    )
+    assert stranger.status_code == 403
+    missing = await h.client.post(
+        "/sessions/S1/attendances/555/revoke",
+        json={"reason": "x"},
+        headers=h.auth("coordinator", "c1"),
+    )
+    assert missing.status_code == 404
+    ok = await h.client.post(
+        "/sessions/S1/attendances/1234567/revoke",
+        json={"reason": "signed in for a friend"},
+        headers=h.auth("organiser", "o1"),
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["reason"] == "signed in for a friend"
+    assert await headcount(h) == {"session_id": "S1", "students": 0, "leaders": 0}
+    listing = await h.client.get("/sessions/S1/attendances", headers=h.auth("leader", "L100"))
+    [row] = listing.json()["attendances"]
+    assert row["active"] is False and row["revoked_reason"] == "signed in for a friend"
+
+    audit = await h.client.get("/sessions/S1/audit", headers=h.auth("coordinator", "c1"))
+    assert [(a["type"].split(".")[2], a["actor"]) for a in audit.json()] == [
+        ("student_signed_in", "L100"),
+        ("attendance_revoked", "o1"),
+    ]
+    by_actor = await h.client.get("/audit", params={"actor": "o1"}, headers=h.auth("organiser"))
+    assert [a["data"]["reason"] for a in by_actor.json()] == ["signed in for a friend"]
+    assert (
+        await h.client.get("/sessions/S1/audit", headers=h.auth("leader", "L100"))
+    ).status_code == 403
+    assert (await h.client.get("/sessions/S1/audit")).status_code == 401
+
+
+# -- paper sheets ------------------------------------------------------------------------------
+
+
+async def test_a_sheet_imports_all_or_nothing(h: Harness) -> None:
+    start = now() - timedelta(hours=3)
+    await given_session(h, "S1", starts_at=start)
+    await given_session(h, "S2", starts_at=start)
+    await given(h, cancelled("S2"))
+    before = await event_count(h)
+    bad = (
+        "session_id,student_number,signed_in_at\n"
+        "S1,1001,\n"
+        "S1,1002,\n"
+        "S2,1003,\n"
+        "S1,10 04,\n"
+        "S3,1005,\n"
+    )
+    r = await h.client.post(
+        "/imports",
+        content=bad.encode(),
+        headers=h.auth("coordinator", "c1") | {"content-type": "text/csv"},
+    )
+    assert r.status_code == 422
+    assert [e["line"] for e in r.json()["errors"]] == [5]  # format errors first
+    bad = bad.replace("10 04", "1004")
+    r = await h.client.post("/imports", content=bad.encode(), headers=h.auth("coordinator", "c1"))
+    assert r.status_code == 422
+    assert [(e["line"], "cancelled" in e["message"]) for e in r.json()["errors"]] == [
+        (4, True),
+        (6, False),
+    ]
+    assert await event_count(h) == before  # nothing half-imported
+
+    good = "session_id,student_number,name\nS1,1001,Ann\nS1,1002,Bob\nS1,L100,Lee\n"
+    ok = await h.client.post("/imports", content=good.encode(), headers=h.auth("organiser", "o1"))
+    assert ok.status_code == 200, ok.text
+    assert ok.json() == {"imported": 3, "already_recorded": 0, "sessions": ["S1"]}
+    again = await h.client.post("/imports", content=good.encode(), headers=h.auth("organiser"))
+    assert again.json() == {"imported": 0, "already_recorded": 3, "sessions": []}
+    assert await headcount(h) == {"session_id": "S1", "students": 2, "leaders": 1}
+    mine = await own_events(h)
+    assert {e.data["method"] for e in mine} == {"import"}
+    assert {e.actor for e in mine} == {"o1"}
+
+
+async def test_imports_are_for_staff(h: Harness) -> None:
+    sheet = b"session_id,student_number\nS1,1001\n"
+    assert (await h.client.post("/imports", content=sheet)).status_code == 401
+    r = await h.client.post("/imports", content=sheet, headers=h.auth("leader", "L100"))
+    assert r.status_code == 403
+    r = await h.client.post("/imports", content=b"\xff\xfe", headers=h.auth("coordinator"))
+    assert r.status_code == 422 and r.json()["code"] == "sheet_not_utf8"
+
+
+# -- feedback ----------------------------------------------------------------------------------
+
+
+async def test_feedback_named_and_anonymous(h: Harness) -> None:
+    await given_session(h)
+    for student in ("1001", "1002"):
+        await h.client.post(
+            "/sessions/S1/kiosk",
+            json={"student_number": student},
+            headers=h.auth("integration", "kiosk"),
+        )
+    sheet = {"understanding": 5, "enjoyable": 4, "recommend": 5, "comment": "great"}
+    not_there = await h.client.post(
+        "/sessions/S1/feedback", json=sheet, headers=h.auth("student", "1003")
+    )
+    assert not_there.status_code == 422 and not_there.json()["code"] == "not_attended"
+    invalid = await h.client.post(
+        "/sessions/S1/feedback", json=sheet | {"recommend": 6}, headers=h.auth("student", "1001")
+    )
+    assert invalid.status_code == 422
+    named = await h.client.post(
+        "/sessions/S1/feedback", json=sheet, headers=h.auth("student", "1001")
+    )
+    assert named.status_code == 201, named.text
+    anonymous = await h.client.post(
+        "/sessions/S1/feedback",
+        json=sheet | {"anonymous": True, "comment": "too fast"},
+        headers=h.auth("student", "1002"),
+    )
+    assert anonymous.status_code == 201
+    twice = await h.client.post(
+        "/sessions/S1/feedback",
+        json=sheet | {"anonymous": True},
+        headers=h.auth("student", "1002"),
+    )
+    assert twice.status_code == 409
+    twice_named = await h.client.post(
+        "/sessions/S1/feedback", json=sheet, headers=h.auth("student", "1002")
+    )
+    assert twice_named.status_code == 409
+
+    listing = await h.client.get("/sessions/S1/feedback", headers=h.auth("academic", "a1"))
+    body = listing.json()
+    assert body["summary"]["responses"] == 2
+    assert body["summary"]["recommend"] == {"mean": 5.0, "agreed": 2}
+    by_comment = {f["comment"]: f["student_number"] for f in body["feedback"]}
+    assert by_comment == {"great": "1001", "too fast": None}
+    assert (
+        await h.client.get("/sessions/S1/feedback", headers=h.auth("student", "1001"))
+    ).status_code == 403
+
+    feedback_events = [e for e in await own_events(h) if "feedback" in e.type]
+    anonymous_event = next(e for e in feedback_events if e.data.get("comment") == "too fast")
+    assert anonymous_event.data["student_number"] is None
+    assert anonymous_event.actor is None
+    assert "1002" not in anonymous_event.stream_id
+    guards = [e for e in feedback_events if e.type.endswith("feedback_guard_taken.v1")]
+    assert len(guards) == 2 and all("1002" not in str(g.data) for g in guards)
+    assert all(g.actor != "1002" for g in guards)
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+
+async def test_history_scheme_and_session_queries(h: Harness) -> None:
+    await given_session(h, "S1")
+    await given_session(h, "S2", room="P/T/006")
+    for session in ("S1", "S2"):
+        await h.client.post(
+            f"/sessions/{session}/kiosk",
+            json={"student_number": "1001"},
+            headers=h.auth("integration", "kiosk"),
+        )
+    own = await h.client.get("/students/1001/attendance", headers=h.auth("student", "1001"))
+    assert own.status_code == 200
+    assert own.json()["sessions_attended"] == 2
+    assert {a["room"] for a in own.json()["attendances"]} == {"P/T/005", "P/T/006"}
+    other = await h.client.get("/students/1001/attendance", headers=h.auth("student", "1002"))
+    assert other.status_code == 403
+    assert (await h.client.get("/students/1001/attendance")).status_code == 401
+
+    scheme = await h.client.get(f"/schemes/{SCHEME}/attendance", headers=h.auth("academic"))
+    assert scheme.status_code == 200
+    assert scheme.json()["total_attendances"] == 2
+    assert scheme.json()["students"] == [{"student_number": "1001", "sessions": 2}]
+    assert (
+        await h.client.get(f"/schemes/{SCHEME}/attendance", headers=h.auth("student", "1001"))
+    ).status_code == 403
+
+    listing = await h.client.get(
+        "/sessions", params={"room": "P/T/006"}, headers=h.auth("integration")
+    )
+    assert [s["session_id"] for s in listing.json()] == ["S2"]
+    assert listing.json()[0]["leaders"] == ["L100", "L200"]
+
+    not_rostered = await h.client.get("/sessions/S1/headcount", headers=h.auth("leader", "L9"))
+    assert not_rostered.status_code == 403
+    assert (
+        await h.client.get("/sessions/S9/headcount", headers=h.auth("coordinator"))
+    ).status_code == 404
+
+
+async def test_the_settings_come_from_the_environment(monkeypatch: Any) -> None:
+    monkeypatch.setenv("PASSHUB_ATTENDANCE_OPEN_BEFORE_MINUTES", "30")
+    monkeypatch.setenv("PASSHUB_ATTENDANCE_LATE_MINUTES", "5")
+    window = AttendanceSettings().window
+    assert window.open_before == timedelta(minutes=30) and window.late == timedelta(minutes=5)

@@ -1,0 +1,149 @@
+"""The server-rendered pages over HTTP (no browser): login cookie, the public sign-in page, the
+authenticated sign-in POST, the kiosk and the leader's page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+from passhub_attendance.domain.qr import QrCodes
+from tests.attendance.helpers import given_session, now, settings
+from tests.support import Harness
+
+
+async def login(h: Harness, role: str, sub: str, next_url: str = "/login") -> None:
+    r = await h.client.post("/login", data={"token": h.token(role, sub), "next": next_url})
+    assert r.status_code == 303
+    assert r.headers["location"] == next_url
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+async def code_from_qr_page(h: Harness) -> str:
+    r = await h.client.get("/sessions/S1/qr")
+    assert r.status_code == 200, r.text
+    assert '<meta http-equiv="refresh" content="20">' in r.text
+    assert "<svg" in r.text
+    url = re.search(r'data-url="([^"]+)"', r.text)
+    assert url is not None
+    return parse_qs(urlparse(url.group(1).replace("&amp;", "&")).query)["t"][0]
+
+
+async def test_the_leader_page_needs_a_rostered_leader(h: Harness) -> None:
+    await given_session(h)
+    anonymous = await h.client.get("/sessions/S1/qr")
+    assert anonymous.status_code == 401 and 'name="token"' in anonymous.text
+    await login(h, "leader", "L999")
+    stranger = await h.client.get("/sessions/S1/qr")
+    assert stranger.status_code == 403 and "rostered" in stranger.text
+    bearer = await h.client.get("/sessions/S1/qr", headers=h.auth("leader", "L100"))
+    assert bearer.status_code == 200 and "Sign me in as leader" in bearer.text
+
+
+async def test_a_bad_token_does_not_log_in(h: Harness) -> None:
+    r = await h.client.post("/login", data={"token": "not-a-token", "next": "/sign-in"})
+    assert r.status_code == 401 and "not valid" in r.text
+    assert "set-cookie" not in r.headers
+
+
+async def test_login_redirects_only_within_the_site(h: Harness) -> None:
+    r = await h.client.post(
+        "/login", data={"token": h.token("student", "1"), "next": "https://evil.example/"}
+    )
+    assert r.headers["location"] == "/login"
+    r = await h.client.post("/login", data={"token": h.token("student", "1"), "next": "//evil"})
+    assert r.headers["location"] == "/login"
+
+
+async def test_the_scanned_page_is_public_and_the_post_needs_a_login(h: Harness) -> None:
+    await given_session(h)
+    await login(h, "leader", "L100")
+    code = await code_from_qr_page(h)
+    h.client.cookies.clear()
+
+    page = await h.client.get("/sign-in", params={"t": code})
+    assert page.status_code == 401  # shows the session and a login form
+    assert "Physics PASS" in page.text and 'name="token"' in page.text
+    anonymous_post = await h.client.post("/sign-in", data={"t": code})
+    assert anonymous_post.status_code == 401
+
+    await login(h, "student", "1234567", f"/sign-in?t={code}")
+    page = await h.client.get("/sign-in", params={"t": code})
+    assert page.status_code == 200 and "1234567" in page.text
+    done = await h.client.post("/sign-in", data={"t": code})
+    assert done.status_code == 201 and "signed in" in done.text
+    again = await h.client.post("/sign-in", data={"t": code})
+    assert again.status_code == 200 and "already signed in" in again.text
+    count = await h.client.get("/sessions/S1/headcount", headers=h.auth("coordinator"))
+    assert count.json()["students"] == 1
+
+
+async def test_expired_and_tampered_codes_on_the_page(h: Harness) -> None:
+    await given_session(h)
+    s = settings(h)
+    codes = QrCodes(s.qr_secret, timedelta(seconds=s.qr_validity_seconds))
+    expired = codes.issue("S1", now() - timedelta(seconds=61))
+    r = await h.client.get("/sign-in", params={"t": expired})
+    assert r.status_code == 403 and "expired" in r.text
+    r = await h.client.get("/sign-in", params={"t": expired.replace("S1", "S2")})
+    assert r.status_code == 403 and "not a valid" in r.text
+    await login(h, "student", "1234567")
+    too_late = codes.issue("S1", now() - timedelta(seconds=s.qr_validity_seconds + 121))
+    r = await h.client.post("/sign-in", data={"t": too_late})
+    assert r.status_code == 403
+    # within the grace after a scan, the POST still works
+    scanned = codes.issue("S1", now() - timedelta(seconds=90))
+    r = await h.client.post("/sign-in", data={"t": scanned})
+    assert r.status_code == 201
+
+
+async def test_the_kiosk_page(h: Harness) -> None:
+    await given_session(h, room="P/T/005")
+    r = await h.client.get("/kiosk", params={"room": "P/T/005"})
+    assert r.status_code == 401
+    await login(h, "student", "1234567")
+    r = await h.client.get("/kiosk", params={"room": "P/T/005"})
+    assert r.status_code == 401  # a student cannot run a kiosk
+    await login(h, "integration", "kiosk-P005")
+    r = await h.client.get("/kiosk", params={"room": "P/T/005"})
+    assert r.status_code == 200 and 'name="student_number"' in r.text
+    form = {"room": "P/T/005", "session_id": "S1", "student_number": " 7654321 "}
+    r = await h.client.post("/kiosk", data=form)
+    assert r.status_code == 201 and "7654321 is signed in" in r.text
+    r = await h.client.post("/kiosk", data=form)
+    assert r.status_code == 200 and "already signed in" in r.text
+    r = await h.client.post("/kiosk", data=form | {"student_number": "<script>"})
+    assert r.status_code == 422 and "&lt;script&gt;" in r.text
+    empty = await h.client.get("/kiosk", params={"room": "Nowhere"})
+    assert "No session in this room" in empty.text
+
+
+async def test_a_leader_signs_in_from_the_qr_page(h: Harness) -> None:
+    await given_session(h)
+    await login(h, "leader", "L100")
+    r = await h.client.post("/sessions/S1/qr/leader-sign-in")
+    assert r.status_code == 303
+    page = await h.client.get("/sessions/S1/qr")
+    assert "You are signed in as a leader" in page.text
+
+
+async def test_the_feedback_form(h: Harness) -> None:
+    await given_session(h)
+    await login(h, "student", "1234567")
+    ratings = {"session_id": "S1", "understanding": "4", "enjoyable": "4", "recommend": "5"}
+    not_attended = await h.client.post("/sign-in/feedback", data=ratings)
+    assert not_attended.status_code == 422
+    await h.client.post(
+        "/sessions/S1/kiosk",
+        json={"student_number": "1234567"},
+        headers=h.auth("integration", "kiosk"),
+    )
+    page = await h.client.get("/sign-in/feedback", params={"session_id": "S1"})
+    assert page.status_code == 200 and 'name="understanding"' in page.text
+    sent = await h.client.post("/sign-in/feedback", data=ratings | {"anonymous": "1"})
+    assert sent.status_code == 201
+    twice = await h.client.post("/sign-in/feedback", data=ratings)
+    assert twice.status_code == 409
+    bad = await h.client.post("/sign-in/feedback", data=ratings | {"recommend": "9"})
+    assert bad.status_code == 422

@@ -1,0 +1,88 @@
+"""Who may do what: students only as themselves, leaders only on sessions they are rostered on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from passhub_attendance.domain import access
+from passhub_attendance.domain.model import Actor, SessionView
+from passhub_shared.errors import Forbidden
+
+SESSION = SessionView(
+    session_id="S1",
+    scheme_id="X",
+    starts_at=datetime(2026, 10, 5, 14, tzinfo=UTC),
+    ends_at=datetime(2026, 10, 5, 15, tzinfo=UTC),
+    leaders=frozenset({"L1"}),
+)
+
+
+def who(sub: str, *roles: str) -> Actor:
+    return Actor(sub, frozenset(roles))
+
+
+def test_a_student_signs_in_as_themself() -> None:
+    access.may_sign_in_self(who("123", "student"), "123")
+
+
+def test_a_student_cannot_sign_in_as_someone_else() -> None:
+    with pytest.raises(Forbidden) as refused:
+        access.may_sign_in_self(who("123", "student"), "456")
+    assert "cannot sign in 456" in refused.value.message
+
+
+def test_staff_do_not_sign_themselves_in_to_sessions() -> None:
+    with pytest.raises(Forbidden):
+        access.may_sign_in_self(who("c1", "coordinator"), "c1")
+
+
+def test_only_a_rostered_leader_adds_by_hand() -> None:
+    access.may_add_by_hand(who("L1", "leader"), SESSION)
+    with pytest.raises(Forbidden):
+        access.may_add_by_hand(who("L2", "leader"), SESSION)
+    with pytest.raises(Forbidden):
+        access.may_add_by_hand(who("L1", "student"), SESSION)
+
+
+def test_kiosk_accounts() -> None:
+    access.may_use_kiosk(who("kiosk-P005", "integration"), SESSION)
+    access.may_use_kiosk(who("L1", "leader"), SESSION)
+    with pytest.raises(Forbidden):
+        access.may_use_kiosk(who("L2", "leader"), SESSION)
+    with pytest.raises(Forbidden):
+        access.may_use_kiosk(who("123", "student"), SESSION)
+
+
+def test_revocations() -> None:
+    access.may_revoke(who("c", "coordinator"), SESSION)
+    access.may_revoke(who("o", "organiser"), None)
+    access.may_revoke(who("L1", "leader"), SESSION)
+    with pytest.raises(Forbidden):
+        access.may_revoke(who("L2", "leader"), SESSION)
+    with pytest.raises(Forbidden):
+        access.may_revoke(who("123", "student"), SESSION)
+
+
+def test_students_read_only_their_own_history() -> None:
+    access.may_read_student(who("123", "student"), "123")
+    access.may_read_student(who("a", "academic"), "123")
+    with pytest.raises(Forbidden):
+        access.may_read_student(who("456", "student"), "123")
+
+
+def test_imports_are_for_staff() -> None:
+    access.may_import(who("c", "coordinator"))
+    with pytest.raises(Forbidden):
+        access.may_import(who("L1", "leader"))
+
+
+def test_the_code_is_shown_by_rostered_leaders_and_staff() -> None:
+    access.may_show_code(who("L1", "leader"), SESSION)
+    access.may_show_code(who("o", "organiser"), SESSION)
+    with pytest.raises(Forbidden):
+        access.may_show_code(who("L2", "leader"), SESSION)
+    later = SessionView(**{**SESSION.__dict__, "starts_at": SESSION.starts_at + timedelta(1)})
+    with pytest.raises(Forbidden):
+        access.may_show_code(who("123", "student"), later)
