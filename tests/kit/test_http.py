@@ -54,6 +54,7 @@ async def test_health_readiness_and_metrics_need_no_token(svc: Harness) -> None:
     )
     metrics = (await svc.client.get("/metrics")).text
     assert "passhub_http_request_seconds" in metrics
+    assert 'route="/counters/{counter_id}/increments"' in metrics
 
 
 async def test_appended_events_carry_the_actor_and_correlation_id(svc: Harness) -> None:

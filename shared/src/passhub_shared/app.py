@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passhub_shared import logs, metrics
 from passhub_shared.auth import Principal
@@ -96,26 +97,7 @@ def create_app(
             {"detail": "the request is not valid", "errors": errors}, status_code=422
         )
 
-    @app.middleware("http")
-    async def correlate(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-        token = logs.correlation_id.set(cid)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            logs.correlation_id.reset(token)
-        route = request.scope.get("route")
-        metrics.HTTP_LATENCY.labels(
-            definition.name,
-            request.method,
-            getattr(route, "path", "unmatched"),
-            str(response.status_code),
-        ).observe(time.perf_counter() - started)
-        response.headers["x-correlation-id"] = cid
-        return response
+    app.add_middleware(RequestContext, service=definition.name)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -144,6 +126,48 @@ def create_app(
     for router in definition.routers:
         app.include_router(router)
     return app
+
+
+class RequestContext:
+    """Plain ASGI middleware: the request's correlation id (from `X-Correlation-ID` or new) for
+    logs and appended events, echoed in the response, and the latency histogram."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = ""
+        for name, value in scope["headers"]:
+            if name == b"x-correlation-id":
+                cid = value.decode("latin-1")[:200]
+                break
+        cid = cid or str(uuid.uuid4())
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-correlation-id", cid.encode("latin-1")),
+                ]
+            await send(message)
+
+        token = logs.correlation_id.set(cid)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            logs.correlation_id.reset(token)
+            route = getattr(scope.get("route"), "path", "unmatched")
+            metrics.HTTP_LATENCY.labels(self.service, scope["method"], route, str(status)).observe(
+                time.perf_counter() - started
+            )
 
 
 #: deadlock_detected, serialization_failure: the same request succeeds when retried
