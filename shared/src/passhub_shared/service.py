@@ -19,18 +19,18 @@ from typing import Any
 import nats
 import orjson
 from fastapi import APIRouter
-from faststream.nats import NatsBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from passhub_shared.events import Event
 from passhub_shared.migrate import migrate
 from passhub_shared.projections import Projection
+from passhub_shared.pulling import PullConsumer
 from passhub_shared.relay import OutboxRelay
 from passhub_shared.settings import Settings, load_settings
 from passhub_shared.store import EventStore
-from passhub_shared.streams import ensure_stream
-from passhub_shared.subscriptions import BatchHandler, EventApplier, Reaction, subscribe
+from passhub_shared.streams import ensure_stream, stream_name
+from passhub_shared.subscriptions import BatchHandler, EventApplier, Reaction, durable_name
 
 log = logging.getLogger("passhub.service")
 
@@ -94,9 +94,8 @@ class Runtime:
             self.engine, self.store, definition.consumes, definition.reaction
         )
         self.relay: OutboxRelay | None = None
-        self.broker: NatsBroker | None = None
         self.handlers: list[BatchHandler] = []
-        self.subscribers: list[Any] = []
+        self.consumers: list[PullConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.state: dict[str, Any] = {}
 
@@ -147,62 +146,30 @@ class Runtime:
 
     async def _start_consumers(self) -> None:
         s = self.settings
-        self.broker = NatsBroker(
-            s.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=1, log_level=logging.DEBUG
-        )
         for origin in sorted(self.definition.consumes):
-            handler = BatchHandler(
-                self.applier, f"{self.name}--{origin}", max_deliver=s.consumer_max_deliver
+            durable = durable_name(self.name, origin)
+            handler = BatchHandler(self.applier, durable, max_deliver=s.consumer_max_deliver)
+            consumer = PullConsumer(
+                s.nats_url,
+                stream_name(origin),
+                durable,
+                f"passhub.{origin}.>",
+                handler,
+                batch_size=s.consumer_batch_size,
+                ack_wait=s.consumer_ack_wait_seconds,
+                linger=s.consumer_batch_timeout_seconds,
             )
+            await consumer.start()
             self.handlers.append(handler)
-            self.subscribers.append(
-                subscribe(
-                    self.broker,
-                    self.name,
-                    origin,
-                    handler,
-                    batch_size=s.consumer_batch_size,
-                    batch_timeout=s.consumer_batch_timeout_seconds,
-                    ack_wait=s.consumer_ack_wait_seconds,
-                )
-            )
-        await self.broker.start()
-        self._tasks.append(asyncio.create_task(self._watch_consumers(), name="consumer-watchdog"))
-
-    async def _watch_consumers(self) -> None:
-        """Restart a subscriber whose fetch loop died (e.g. an unexpected error after a NATS
-        restart) instead of letting it stop silently."""
-        while True:
-            await asyncio.sleep(2.0)
-            for subscriber in self.subscribers:
-                tasks = getattr(subscriber, "tasks", [])
-                if tasks and all(t.done() for t in tasks):
-                    log.warning("consumer loop stopped; restarting it")
-                    try:
-                        await subscriber.stop()
-                        await subscriber.start()
-                    except Exception as exc:
-                        log.warning("could not restart consumer yet: %s", exc)
+            self.consumers.append(consumer)
 
     def consumers_alive(self) -> bool:
-        for subscriber in self.subscribers:
-            tasks = getattr(subscriber, "tasks", [])
-            if tasks and all(t.done() for t in tasks):
-                return False
-        return True
+        return all(c.alive for c in self.consumers)
 
     async def stop(self) -> None:
         """Graceful: stop fetching, let in-flight batches commit and ack, then close."""
-        for task in self._tasks:
-            if task.get_name() == "consumer-watchdog":
-                task.cancel()
-        if self.broker is not None:
-            for subscriber in self.subscribers:
-                subscriber.running = False  # the fetch loop ends after its current fetch
-            await asyncio.sleep(self.settings.consumer_batch_timeout_seconds * 2)
-            for handler in self.handlers:
-                await asyncio.wait_for(handler.idle.wait(), timeout=30)
-            await self.broker.stop()
+        for consumer in self.consumers:
+            await consumer.stop()
         if self.relay is not None:
             self.relay.stop()
         for task in self._tasks:
@@ -222,6 +189,6 @@ class Runtime:
             checks["database"] = False
         if self.relay is not None:
             checks["relay"] = not any(t.done() for t in self._tasks if t.get_name() == "relay")
-        if self.broker is not None:
+        if self.consumers:
             checks["consumers"] = self.consumers_alive()
         return checks

@@ -14,8 +14,7 @@ failing one is nak'ed with a delay. After `max_deliver` deliveries a failing eve
 applies it once the cause is fixed. A poison event does let later events of the same aggregate
 overtake it.
 
-FastStream's default acknowledgement would terminate a message whose handler raised; here the
-policy is MANUAL and every outcome is acked or nak'ed explicitly.
+Every outcome is acked or nak'ed explicitly (`passhub_shared.pulling` runs the fetch loop).
 """
 
 from __future__ import annotations
@@ -26,9 +25,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from faststream import AckPolicy, Context
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
-from faststream.nats.message import NatsBatchMessage
 from nats.aio.msg import Msg
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -39,7 +35,6 @@ from passhub_shared import envelope, logs, metrics
 from passhub_shared.events import Recorded
 from passhub_shared.schema import dead_letters
 from passhub_shared.store import ConcurrencyConflict, EventStore
-from passhub_shared.streams import stream_name
 
 log = logging.getLogger("passhub.consumer")
 
@@ -241,36 +236,3 @@ async def _nak(msg: Msg, delay: float) -> None:
         await msg.nak(delay=delay)
     except Exception as exc:  # connection gone: ack_wait expiry redelivers it anyway
         log.warning("nak failed: %s", exc)
-
-
-async def _skip_decoding(message: Any) -> None:
-    """The handler decodes the raw CloudEvents itself; FastStream need not parse them first."""
-    return None
-
-
-def subscribe(
-    broker: NatsBroker,
-    service: str,
-    origin: str,
-    handler: BatchHandler,
-    batch_size: int,
-    batch_timeout: float,
-    ack_wait: float,
-) -> Any:
-    """Register a durable batch pull subscriber on `origin`'s stream with manual acks."""
-    subscriber = broker.subscriber(
-        f"passhub.{origin}.>",
-        stream=JStream(stream_name(origin), declare=False),
-        durable=durable_name(service, origin),
-        pull_sub=PullSub(batch_size=batch_size, timeout=batch_timeout, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        config=ConsumerConfig(ack_wait=ack_wait, max_ack_pending=max(batch_size * 4, 1000)),
-        title=f"{service} consumes {origin}",
-        decoder=_skip_decoding,
-    )
-
-    @subscriber
-    async def consume(body: Any, message: NatsBatchMessage = Context("message")) -> None:
-        await handler(message.raw_message)
-
-    return subscriber

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import text
@@ -41,8 +42,10 @@ LIKERT_ITEMS = ("understanding", "enjoyable", "recommend")
 _YEAR_PREFIX = re.compile(r"^(\d{4}-\d{2})-")
 
 
+@lru_cache(maxsize=8192)
 def scheme_year(scheme_id: str) -> str | None:
-    """The academic year a scheme id starts with (`2026-27-PHYS` -> `2026-27`), if it does."""
+    """The academic year a scheme id starts with (`2026-27-PHYS` -> `2026-27`), if it does.
+    (Cached: a replay asks once per sign-in, for a few hundred schemes.)"""
     match = _YEAR_PREFIX.match(scheme_id)
     return match.group(1) if match else None
 

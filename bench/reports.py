@@ -1,0 +1,431 @@
+"""Evaluation reports benchmark: replay and report over a large generated year.
+
+`python -m bench.reports` starts its own PostgreSQL (the embedded server of
+`passhub_shared.devservers`) in a temporary directory, or uses `--database-url`; generates a
+year of 30,000 students on 100 modules (3 modules each), 50 schemes of two modules with 24
+sessions each, and 300,000 student sign-ins; and measures:
+
+1. replay: the sign-ins are written straight into the attendance log (COPY, no projection),
+   the enrolments and results are imported as a coordinator would (CSV through the import
+   code, 90,000 rows each), then `replay.rebuild` builds the projections from the log: with
+   no projection at all (what reading the log back costs), with the evaluation's projections
+   alone, and with every projection of the attendance service; events/s of the log replayed,
+   and the seconds each projection's `apply` took;
+2. report: `outcome_report` for the whole year (every module and scheme: group figures,
+   Welch's t-tests, Cohen's d) after the replay, best and median of several runs; and one
+   scheme's report; and the CSV and PNG renderings of the whole-year report.
+
+Results go to `bench/results/reports.json`; a table is printed. `--profile` adds the top
+functions of a profiled replay of the evaluation's projections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_attendance.evaluation import render
+from passhub_attendance.evaluation.importing import import_enrolments, import_results
+from passhub_attendance.evaluation.projections import evaluation_projections
+from passhub_attendance.evaluation.queries import outcome_report
+from passhub_attendance.evaluation.settings import EvaluationSettings
+from passhub_attendance.service import service
+from passhub_shared.contracts.attendance import StudentSignedIn
+from passhub_shared.contracts.sessions import SchemeLaunched, SessionScheduled
+from passhub_shared.devservers import PostgresServer
+from passhub_shared.events import Event, Metadata, Recorded, new_event_id
+from passhub_shared.projections import Projection
+from passhub_shared.replay import ReplayReport, digests, projection_tables, rebuild
+from passhub_shared.service import Runtime
+from passhub_shared.settings import Settings
+from passhub_shared.store import EventStore
+
+RESULTS = Path(__file__).parent / "results"
+YEAR = "2026-27"
+START = datetime(2026, 9, 28, 12, 0, tzinfo=UTC)
+T = TypeVar("T")
+
+
+def scheme_id(k: int) -> str:
+    return f"{YEAR}-S{k:03d}"
+
+
+def module_name(m: int) -> str:
+    return f"MOD{m:03d}"
+
+
+class Year:
+    """The generated year: CSV files of enrolments and results, and the sign-ins."""
+
+    def __init__(self, students: int, modules: int, attendances: int, seed: int = 7) -> None:
+        rng = np.random.default_rng(seed)
+        self.schemes = modules // 2
+        self.sessions_per_scheme = 24
+        enrol = ["student_number,module,academic_year,prior_attainment"]
+        results = ["student_number,module,academic_year,mark,grade,passed,withdrawn"]
+        pairs: dict[tuple[int, int], int] = {}
+        for s in range(students):
+            number = 2_000_000 + s
+            for m in sorted(rng.choice(modules, size=3, replace=False).tolist()):
+                enrol.append(f"{number},{module_name(m)},{YEAR},{rng.normal(120, 20):.0f}")
+                pairs.setdefault((number, m // 2), 0)
+                if rng.random() < 0.04:
+                    results.append(f"{number},{module_name(m)},{YEAR},,,,yes")
+                elif m % 5 == 4:
+                    results.append(
+                        f"{number},{module_name(m)},{YEAR},,{rng.choice(list('ABCDF'))},,"
+                    )
+                else:
+                    results.append(f"{number},{module_name(m)},{YEAR},{rng.uniform(10, 95):.1f},,,")
+        self.enrolments = ("\n".join(enrol) + "\n").encode()
+        self.results = ("\n".join(results) + "\n").encode()
+        # Sign-ins: participating (student, scheme) pairs attend distinct sessions until the
+        # wanted number of attendances is reached.
+        keys = list(pairs)
+        order = rng.permutation(len(keys))
+        signins: list[tuple[str, int, int]] = []
+        for i in order:
+            if len(signins) >= attendances:
+                break
+            number, k = keys[i]
+            n = int(min(self.sessions_per_scheme, rng.geometric(0.14)))
+            for j in rng.choice(self.sessions_per_scheme, size=n, replace=False).tolist():
+                signins.append((f"{k:03d}-{j:02d}", k, number))
+        self.signins = signins[:attendances]
+        self.students, self.modules = students, modules
+
+
+class Timed(Projection):
+    """A projection that adds up the time its `apply` takes."""
+
+    def __init__(self, inner: Projection) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.tables = inner.tables
+        self.handles = inner.handles
+        self.seconds = 0.0
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        started = time.perf_counter()
+        await self.inner.apply(conn, events)
+        self.seconds += time.perf_counter() - started
+
+
+def modules_of(k: int) -> list[str]:
+    return [module_name(2 * k), module_name(2 * k + 1)]
+
+
+async def load(runtime: Runtime, year: Year, dsn: str) -> dict[str, float]:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    sessions_events: list[Recorded] = []
+    for k in range(year.schemes):
+        events: list[Event] = [
+            SchemeLaunched(
+                scheme_id=scheme_id(k),
+                code=f"S{k:03d}",
+                title=f"Scheme {k:03d}",
+                school="bench",
+                academic_year=YEAR,
+                modules=modules_of(k),
+            )
+        ]
+        for j in range(year.sessions_per_scheme):
+            at = START + timedelta(weeks=j)
+            events.append(
+                SessionScheduled(
+                    session_id=f"{k:03d}-{j:02d}",
+                    scheme_id=scheme_id(k),
+                    starts_at=at,
+                    ends_at=at + timedelta(hours=1),
+                    room="R1",
+                    capacity=300,
+                )
+            )
+        for event in events:
+            sessions_events.append(
+                Recorded(
+                    id=new_event_id(),
+                    stream_id=f"bench-{getattr(event, 'session_id', scheme_id(k))}",
+                    stream_version=1,
+                    type=event.type_name(),
+                    origin="sessions",
+                    data=event.model_dump(mode="json"),
+                    occurred_at=START,
+                )
+            )
+    async with runtime.transaction() as conn:
+        await runtime.store.record(conn, sessions_events)
+
+    # The sign-ins go straight into the log: building their projections is the replay's job.
+    versions: dict[str, int] = {}
+    records = []
+    kind = StudentSignedIn.type_name()
+    for session, k, number in year.signins:
+        stream = f"attendance-{session}"
+        versions[stream] = versions.get(stream, 0) + 1
+        data = {
+            "session_id": session,
+            "scheme_id": scheme_id(k),
+            "modules": modules_of(k),
+            "student_number": str(number),
+            "signed_in_at": START.isoformat(),
+            "method": "qr",
+        }
+        records.append(
+            (new_event_id(), stream, versions[stream], kind, "attendance", json.dumps(data), START)
+        )
+    conn = await asyncpg.connect(dsn.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.copy_records_to_table(
+            "events",
+            records=records,
+            columns=["id", "stream_id", "stream_version", "type", "origin", "data", "occurred_at"],
+        )
+    finally:
+        await conn.close()
+    timings["load_signins_s"] = time.perf_counter() - started
+
+    settings = EvaluationSettings()
+    started = time.perf_counter()
+    async with runtime.transaction() as conn:
+        await import_enrolments(
+            conn,
+            runtime.store,
+            year.enrolments,
+            settings,
+            Metadata(actor="bench"),
+            import_id="bench-enrolments",
+            prior_measure="entry tariff",
+        )
+        await import_results(
+            conn,
+            runtime.store,
+            year.results,
+            settings,
+            Metadata(actor="bench"),
+            import_id="bench-results",
+        )
+    timings["import_csv_s"] = time.perf_counter() - started
+    return timings
+
+
+async def timed(work: Callable[[], Awaitable[T]], runs: int) -> tuple[T, list[float]]:
+    times, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = await work()
+        times.append(time.perf_counter() - started)
+    assert result is not None
+    return result, times
+
+
+async def run(args: argparse.Namespace, dsn: str) -> dict[str, Any]:
+    runtime = Runtime(service, Settings(database_url=dsn, log_json=False))
+    await runtime.migrate()
+    print(
+        f"generating {args.students:,} students, {args.modules} modules, "
+        f"{args.attendances:,} sign-ins ...",
+        flush=True,
+    )
+    year = Year(args.students, args.modules, args.attendances)
+    timings = await load(runtime, year, dsn)
+    async with runtime.engine.connect() as conn:
+        events = await runtime.store.count(conn)
+    print(f"log: {events:,} events; replaying ...", flush=True)
+
+    # The floor: the kit reading the log back with no projection to apply.
+    floor: ReplayReport = await rebuild(runtime.engine, EventStore("attendance", []), commit=False)
+    evaluation = [Timed(p) for p in evaluation_projections()]
+    profile_text = ""
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        await rebuild(
+            runtime.engine, EventStore("attendance", evaluation_projections()), commit=False
+        )
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
+        profile_text = out.getvalue()
+    own: ReplayReport = await rebuild(
+        runtime.engine, EventStore("attendance", evaluation), commit=True
+    )
+    async with runtime.engine.connect() as conn:
+        started = time.perf_counter()
+        await digests(conn, projection_tables(evaluation))
+        own_digest_s = time.perf_counter() - started
+    everything = [Timed(p) for p in service.projections]
+    whole: ReplayReport = await rebuild(
+        runtime.engine, EventStore("attendance", everything), commit=True
+    )
+    check: ReplayReport = await rebuild(runtime.engine, runtime.store, commit=False)
+
+    settings = EvaluationSettings()
+
+    async def whole_year() -> Any:
+        async with runtime.engine.connect() as conn:
+            return await outcome_report(conn, YEAR, settings)
+
+    async def one_scheme() -> Any:
+        async with runtime.engine.connect() as conn:
+            return await outcome_report(conn, YEAR, settings, scheme=scheme_id(0))
+
+    report, year_times = await timed(whole_year, args.runs)
+    _, scheme_times = await timed(one_scheme, args.runs)
+    started = time.perf_counter()
+    csv_bytes = render.outcomes_csv(report)
+    csv_s = time.perf_counter() - started
+    started = time.perf_counter()
+    png = render.outcomes_chart(report, "png")
+    png_s = time.perf_counter() - started
+    await runtime.engine.dispose()
+
+    enrolled = sum(m.enrolled for m in report.modules)
+    participants = sum(m.participants for m in report.modules)
+    return {
+        "params": {
+            "students": args.students,
+            "modules": args.modules,
+            "schemes": year.schemes,
+            "sessions": year.schemes * year.sessions_per_scheme,
+            "attendances": len(year.signins),
+            "enrolments": enrolled,
+            "participating_enrolments": participants,
+            "log_events": events,
+        },
+        "load": timings,
+        "replay_no_projections": {
+            "events": floor.events,
+            "seconds": floor.seconds,
+            "events_per_s": floor.rate,
+        },
+        "replay_evaluation_only": {
+            "events": own.events,
+            "seconds": own.seconds,
+            "events_per_s": own.rate,
+            "apply_seconds": {p.name: p.seconds for p in evaluation},
+            "digest_seconds_once": own_digest_s,
+        },
+        "replay_whole_service": {
+            "events": whole.events,
+            "seconds": whole.seconds,
+            "events_per_s": whole.rate,
+            "apply_seconds": {p.name: p.seconds for p in everything},
+            "identical_on_check": check.identical,
+        },
+        "report_whole_year_s": {"best": min(year_times), "median": statistics.median(year_times)},
+        "report_one_scheme_s": {
+            "best": min(scheme_times),
+            "median": statistics.median(scheme_times),
+        },
+        "render_csv_s": csv_s,
+        "render_csv_bytes": len(csv_bytes),
+        "render_png_s": png_s,
+        "render_png_bytes": len(png),
+        "profile": profile_text,
+    }
+
+
+def print_table(result: dict[str, Any]) -> None:
+    p = result["params"]
+    rows = [
+        ("students / modules / schemes", f"{p['students']:,} / {p['modules']} / {p['schemes']}"),
+        ("sign-ins / enrolments", f"{p['attendances']:,} / {p['enrolments']:,}"),
+        ("events in the log", f"{p['log_events']:,}"),
+        ("import 2 CSVs (enrolments, results)", f"{result['load']['import_csv_s']:.2f} s"),
+    ]
+    for key, label in (
+        ("replay_no_projections", "replay, no projection (reading the log)"),
+        ("replay_evaluation_only", "replay, evaluation projections"),
+        ("replay_whole_service", "replay, whole attendance service"),
+    ):
+        r = result[key]
+        rows.append((label, f"{r['seconds']:.2f} s  {r['events_per_s']:,.0f} events/s"))
+        for name, seconds in r.get("apply_seconds", {}).items():
+            rows.append((f"  of which {name}", f"{seconds:.2f} s"))
+        if "digest_seconds_once" in r:
+            rows.append(("  of which table digests (x2)", f"{2 * r['digest_seconds_once']:.2f} s"))
+    rows += [
+        ("replay check identical", str(result["replay_whole_service"]["identical_on_check"])),
+        (
+            "report, whole year (best / median)",
+            f"{result['report_whole_year_s']['best']:.3f} / "
+            f"{result['report_whole_year_s']['median']:.3f} s",
+        ),
+        (
+            "report, one scheme (best / median)",
+            f"{result['report_one_scheme_s']['best']:.3f} / "
+            f"{result['report_one_scheme_s']['median']:.3f} s",
+        ),
+        (
+            "render CSV / PNG of the whole year",
+            f"{result['render_csv_s']:.2f} / {result['render_png_s']:.2f} s",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30_000)
+    parser.add_argument("--modules", type=int, default=100)
+    parser.add_argument("--attendances", type=int, default=300_000)
+    parser.add_argument("--runs", type=int, default=5, help="report runs to time")
+    parser.add_argument("--profile", action="store_true", help="profile a replay")
+    parser.add_argument(
+        "--database-url", help="an empty database to use instead of an embedded server"
+    )
+    args = parser.parse_args()
+
+    root: Path | None = None
+    server: PostgresServer | None = None
+    dsn = args.database_url
+    if dsn is None:
+        root = Path(tempfile.mkdtemp(prefix="passhub-bench-reports-"))
+        server = PostgresServer(root / "postgres")
+        server.start()
+        dsn = server.create_database("reports")
+    try:
+        result = asyncio.run(run(args, dsn))
+    finally:
+        if server is not None:
+            server.stop()
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+    result["machine"] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+    }
+    result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    RESULTS.mkdir(exist_ok=True)
+    profile = result.pop("profile")
+    (RESULTS / "reports.json").write_text(json.dumps(result, indent=2) + "\n")
+    print_table(result)
+    if profile:
+        print(profile)
+
+
+if __name__ == "__main__":
+    main()
