@@ -285,12 +285,57 @@ def _nats_binary() -> str:
     )
 
 
-class NatsServer:
+class _Server:
+    """What both local servers share: a name for messages, a log to quote when they fail,
+    and use as a context manager."""
+
+    label = "server"
+    port: int
+    log_path: Path
+    data_dir: Path
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def is_running(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        raise NotImplementedError
+
+    def _failure(self, what: str) -> str:
+        tail = log_tail(self.log_path)
+        return f"{self.label} on port {self.port} {what}; end of {self.log_path}:\n{tail}"
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_running() else "stopped"
+        return f"{type(self).__name__}({self.url}, {self.data_dir}, {state})"
+
+
+class NatsServer(_Server):
     """A ``nats-server -js`` process with its JetStream store in ``data_dir/jetstream``.
 
     The log goes to ``data_dir/nats.log``. ``port=None`` picks a free port once; ``restart()``
     keeps the port and the data directory, so file-stored streams survive it.
     """
+
+    label = "nats-server"
 
     START_TIMEOUT = 15.0
 
@@ -373,26 +418,6 @@ class NatsServer:
             terminate(pid, None, signal.SIGTERM, NATS_STOP_TIMEOUT)
         self.pid_path.unlink(missing_ok=True)
 
-    def _failure(self, what: str) -> str:
-        tail = log_tail(self.log_path)
-        return f"nats-server on port {self.port} {what}; end of {self.log_path}:\n{tail}"
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        state = "running" if self.is_running() else "stopped"
-        return f"NatsServer({self.url}, {self.data_dir}, {state})"
-
 
 # --------------------------------------------------------------------------- PostgreSQL
 
@@ -467,7 +492,7 @@ def _chown_tree(root: Path, user: _OsUser) -> None:
                 os.lchown(name, user.uid, user.gid)
 
 
-class PostgresServer:
+class PostgresServer(_Server):
     """A PostgreSQL cluster in ``data_dir/data``, serving on ``127.0.0.1:port``.
 
     ``start()`` runs ``initdb`` the first time (trust authentication, superuser ``postgres``,
@@ -475,6 +500,8 @@ class PostgresServer:
     socket in ``data_dir/run`` (or a short directory under the temp dir if that path is too
     long for a socket). ``settings`` adds or overrides ``-c name=value`` server settings.
     """
+
+    label = "PostgreSQL"
 
     START_TIMEOUT = 60.0
     INITDB_TIMEOUT = 180.0
@@ -714,23 +741,3 @@ class PostgresServer:
                 path.unlink(missing_ok=True)
                 if path == lock_file:
                     (self.socket_dir / f".s.PGSQL.{self.port}").unlink(missing_ok=True)
-
-    def _failure(self, what: str) -> str:
-        tail = log_tail(self.log_path)
-        return f"PostgreSQL on port {self.port} {what}; end of {self.log_path}:\n{tail}"
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        state = "running" if self.is_running() else "stopped"
-        return f"PostgresServer({self.url}, {self.data_dir}, {state})"
