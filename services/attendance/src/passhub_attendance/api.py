@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -14,7 +15,7 @@ from pydantic import BaseModel, Field
 from passhub_attendance import handlers, queries
 from passhub_attendance.domain import access
 from passhub_attendance.domain.feedback import MAX_COMMENT, SubmitFeedback
-from passhub_attendance.domain.model import SessionView
+from passhub_attendance.domain.model import Actor, SessionView
 from passhub_attendance.domain.qr import InvalidCode, QrCodes
 from passhub_attendance.settings import AttendanceSettings
 from passhub_attendance.web import SettingsDep, actor, now, student_number_of
@@ -140,18 +141,9 @@ async def add_by_hand(
     principal: Principal = require("leader"),
 ) -> AttendanceOut:
     """A rostered leader adds a student who is in the room."""
-    who = actor(principal)
-    outcome = await handlers.sign_in(
-        runtime,
-        settings,
-        session_id=session_id,
-        student_number=student_number_of(settings, body.student_number),
-        method="leader",
-        now=now(),
-        metadata=command_metadata(principal),
-        authorise=lambda session: access.may_add_by_hand(who, session),
+    return await _sign_in_someone(
+        session_id, body, response, runtime, settings, principal, "leader", access.may_add_by_hand
     )
-    return _status(response, outcome)
 
 
 @router.post("/sessions/{session_id}/kiosk", response_model=AttendanceOut, status_code=201)
@@ -164,16 +156,32 @@ async def kiosk_sign_in(
     principal: Principal = require("integration", "leader"),
 ) -> AttendanceOut:
     """A room's kiosk (or card reader) signs in a student number."""
+    return await _sign_in_someone(
+        session_id, body, response, runtime, settings, principal, "kiosk", access.may_use_kiosk
+    )
+
+
+async def _sign_in_someone(
+    session_id: str,
+    body: StudentRef,
+    response: Response,
+    runtime: Runtime,
+    settings: AttendanceSettings,
+    principal: Principal,
+    method: Method,
+    may: Callable[[Actor, SessionView], None],
+) -> AttendanceOut:
+    """Sign in the student named in `body` on behalf of `principal`, whom `may` checks."""
     who = actor(principal)
     outcome = await handlers.sign_in(
         runtime,
         settings,
         session_id=session_id,
         student_number=student_number_of(settings, body.student_number),
-        method="kiosk",
+        method=method,
         now=now(),
         metadata=command_metadata(principal),
-        authorise=lambda session: access.may_use_kiosk(who, session),
+        authorise=lambda session: may(who, session),
     )
     return _status(response, outcome)
 
