@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from passhub_shared.errors import Rejected
 from tests.kit import toy
 from tests.support import Harness, running_service
 
@@ -99,3 +100,17 @@ async def test_a_lost_database_connection_is_a_503_and_the_next_request_works(
         statuses.append(r.status_code)
     assert set(statuses) <= {201, 503}
     assert statuses[-1] == 201, "the pool recovers by itself"
+
+
+async def test_a_long_list_of_particulars_is_capped_and_counted(svc: Harness) -> None:
+    from passhub_shared.errors import MAX_LISTED_DETAILS
+
+    details = [{"line": n, "message": "bad"} for n in range(2, MAX_LISTED_DETAILS + 52)]
+
+    @svc.app.get("/many-problems")
+    async def many_problems() -> None:
+        raise Rejected("the file was not imported", code="bad_file", details=details)
+
+    body = (await svc.client.get("/many-problems")).json()
+    assert body["error_count"] == MAX_LISTED_DETAILS + 50
+    assert body["errors"] == details[:MAX_LISTED_DETAILS]

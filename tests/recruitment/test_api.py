@@ -206,7 +206,7 @@ async def test_bad_csv_rows_are_reported_by_line_and_nothing_is_imported(h: Harn
     response = await import_csv(h, bad)
     assert response.status_code == 422
     body = response.json()
-    assert body["code"] == "bad_csv"
+    assert body["code"] == "bad_csv" and body["error_count"] == 4
     assert [(e["line"], e["column"]) for e in body["errors"]] == [
         (4, "name"),
         (4, "email"),

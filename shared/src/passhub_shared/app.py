@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passhub_shared import logs, metrics
 from passhub_shared.auth import Principal
-from passhub_shared.errors import Rejected
+from passhub_shared.errors import MAX_LISTED_DETAILS, Rejected
 from passhub_shared.events import Metadata
 from passhub_shared.service import Runtime, ServiceDefinition
 from passhub_shared.settings import Settings, load_settings
@@ -62,7 +62,8 @@ def create_app(
     async def rejected(_: Request, exc: Rejected) -> JSONResponse:
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
         if exc.details:
-            body["errors"] = exc.details
+            body["error_count"] = len(exc.details)
+            body["errors"] = exc.details[:MAX_LISTED_DETAILS]
         return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(ConcurrencyConflict)

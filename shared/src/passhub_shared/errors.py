@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: a rejection lists at most this many particulars; `error_count` always gives the total
+MAX_LISTED_DETAILS = 200
+
 
 class Rejected(Exception):
     """A command broke a rule. `status_code` is 422 unless a subclass says otherwise."""
@@ -17,6 +20,7 @@ class Rejected(Exception):
         self.message = message
         self.code = code
         #: structured particulars (e.g. one entry per bad CSV line), returned as `errors`
+        #: (the first MAX_LISTED_DETAILS of them) with their total as `error_count`
         self.details = details or []
 
 

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
-from passhub_attendance.evaluation.importing import stream_version
 from passhub_shared.contracts.attendance import (
     AttendanceRevoked,
     FeedbackSubmitted,
@@ -73,7 +72,7 @@ async def record_sessions_events(runtime: Runtime, events: Iterable[Event]) -> N
 
 async def append_own(runtime: Runtime, stream: str, events: Sequence[Event]) -> None:
     async with runtime.transaction() as conn:
-        version = await stream_version(conn, runtime.store.service, stream)
+        version = await runtime.store.version(conn, stream)
         await runtime.store.append(conn, stream, version, events, Metadata(actor="test"))
 
 

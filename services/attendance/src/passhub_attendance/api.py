@@ -259,19 +259,9 @@ async def import_sheet(
         sheet = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Rejected("the sheet is not UTF-8 text", code="sheet_not_utf8") from None
-    try:
-        plan = await handlers.import_sheet(
-            runtime, settings, sheet, now=now(), metadata=command_metadata(principal)
-        )
-    except handlers.ImportRejected as exc:
-        return JSONResponse(
-            {
-                "detail": exc.message,
-                "code": exc.code,
-                "errors": [{"line": e.line, "message": e.message} for e in exc.errors],
-            },
-            status_code=422,
-        )
+    plan = await handlers.import_sheet(
+        runtime, settings, sheet, now=now(), metadata=command_metadata(principal)
+    )
     return JSONResponse(
         {
             "imported": plan.imported,

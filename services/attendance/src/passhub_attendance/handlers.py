@@ -251,7 +251,9 @@ class ImportRejected(Rejected):
 
     def __init__(self, errors: list[LineError]) -> None:
         super().__init__(
-            f"the sheet has {len(errors)} error(s); nothing was imported", code="import_rejected"
+            f"the sheet has {len(errors)} error(s); nothing was imported",
+            code="import_rejected",
+            details=[{"line": e.line, "message": e.message} for e in errors],
         )
         self.errors = errors
 

@@ -26,8 +26,6 @@ from passhub_shared.errors import Rejected
 
 REQUIRED = ("student_number", "name", "email", "school", "programme", "level", "year_of_study")
 _MARK_COLUMN = re.compile(r"^year_?(\d)_mark$")
-#: at most this many line errors are listed (the count says how many there were)
-MAX_LISTED_ERRORS = 200
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class CsvRejected(Rejected):
             f"the file was not imported: {count} problem{'s' if count != 1 else ''} found; "
             "fix them and import the whole file again",
             code="bad_csv",
-            details=[e.as_dict() for e in errors[:MAX_LISTED_ERRORS]],
+            details=[e.as_dict() for e in errors],
         )
         self.errors = errors
 

@@ -8,14 +8,12 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from passhub_attendance.evaluation import queries, render
 from passhub_attendance.evaluation.csvimport import normalise_year
 from passhub_attendance.evaluation.events import new_import_id
 from passhub_attendance.evaluation.importing import (
-    InvalidFile,
     import_enrolments,
     import_results,
 )
@@ -125,21 +123,18 @@ async def post_enrolments(
 ) -> Any:
     settings = evaluation_settings(runtime)
     data, name = await _upload(request, settings.max_import_bytes)
-    try:
-        async with runtime.transaction() as conn:
-            summary = await import_enrolments(
-                conn,
-                runtime.store,
-                data,
-                settings,
-                command_metadata(principal),
-                import_id=new_import_id(),
-                prior_measure=prior_measure,
-                replace=replace,
-                source=name,
-            )
-    except InvalidFile as exc:
-        return JSONResponse(exc.body(), status_code=422)
+    async with runtime.transaction() as conn:
+        summary = await import_enrolments(
+            conn,
+            runtime.store,
+            data,
+            settings,
+            command_metadata(principal),
+            import_id=new_import_id(),
+            prior_measure=prior_measure,
+            replace=replace,
+            source=name,
+        )
     return ImportResult(**asdict(summary))
 
 
@@ -161,20 +156,17 @@ async def post_results(
 ) -> Any:
     settings = evaluation_settings(runtime)
     data, name = await _upload(request, settings.max_import_bytes)
-    try:
-        async with runtime.transaction() as conn:
-            summary = await import_results(
-                conn,
-                runtime.store,
-                data,
-                settings,
-                command_metadata(principal),
-                import_id=new_import_id(),
-                replace=replace,
-                source=name,
-            )
-    except InvalidFile as exc:
-        return JSONResponse(exc.body(), status_code=422)
+    async with runtime.transaction() as conn:
+        summary = await import_results(
+            conn,
+            runtime.store,
+            data,
+            settings,
+            command_metadata(principal),
+            import_id=new_import_id(),
+            replace=replace,
+            source=name,
+        )
     return ImportResult(**asdict(summary))
 
 

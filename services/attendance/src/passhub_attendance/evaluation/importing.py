@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_attendance.evaluation.csvimport import LineError, parse_enrolments, parse_results
@@ -26,13 +25,11 @@ from passhub_attendance.evaluation.events import (
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_shared.errors import Rejected
 from passhub_shared.events import Event, Metadata
-from passhub_shared.schema import events
 from passhub_shared.store import EventStore
 
 T = TypeVar("T")
 
 #: errors listed in full in a rejection; the count says how many there were in all
-MAX_LISTED_ERRORS = 200
 
 
 class InvalidFile(Rejected):
@@ -44,19 +41,9 @@ class InvalidFile(Rejected):
             f"the file has {len(errors)} error(s), nothing was imported; "
             f"first, line {first.line}: {first.message}",
             code="invalid_file",
+            details=[{"line": e.line, "column": e.column, "message": e.message} for e in errors],
         )
         self.errors = list(errors)
-
-    def body(self) -> dict[str, object]:
-        return {
-            "detail": self.message,
-            "code": self.code,
-            "error_count": len(self.errors),
-            "errors": [
-                {"line": e.line, "column": e.column, "message": e.message}
-                for e in self.errors[:MAX_LISTED_ERRORS]
-            ],
-        }
 
 
 @dataclass
@@ -68,16 +55,6 @@ class ImportSummary:
     academic_years: list[str] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)
     replaced_modules: list[str] = field(default_factory=list)
-
-
-async def stream_version(conn: AsyncConnection, service: str, stream_id: str) -> int:
-    """Current version of one of our streams (0 when new), without loading its events."""
-    result = await conn.execute(
-        select(func.coalesce(func.max(events.c.stream_version), 0)).where(
-            events.c.origin == service, events.c.stream_id == stream_id
-        )
-    )
-    return int(result.scalar_one())
 
 
 def _chunks(rows: list[T], size: int) -> list[list[T]]:
@@ -117,7 +94,7 @@ async def import_enrolments(
             for part, chunk in enumerate(chunks, start=1)
         ]
         stream = enrolments_stream(year)
-        version = await stream_version(conn, store.service, stream)
+        version = await store.version(conn, stream)
         await store.append(conn, stream, version, new, metadata)
         summary.events += len(new)
         summary.academic_years.append(year)
@@ -158,7 +135,7 @@ async def import_results(
             for part, chunk in enumerate(chunks, start=1)
         ]
         stream = results_stream(year)
-        version = await stream_version(conn, store.service, stream)
+        version = await store.version(conn, stream)
         await store.append(conn, stream, version, new, metadata)
         summary.events += len(new)
         summary.academic_years.append(year)
