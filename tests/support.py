@@ -26,7 +26,7 @@ def service_settings(database_url: str, nats_url: str, **overrides: Any) -> Sett
         "nats_url": nats_url,
         "log_json": False,
         "relay_poll_seconds": 1.0,
-        "consumer_batch_timeout_seconds": 0.02,
+        "consumer_linger_seconds": 0.02,
         "consumer_max_deliver": 3,
         "consumer_ack_wait_seconds": 5.0,
     }

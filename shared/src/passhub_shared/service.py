@@ -94,7 +94,6 @@ class Runtime:
             self.engine, self.store, definition.consumes, definition.reaction
         )
         self.relay: OutboxRelay | None = None
-        self.handlers: list[BatchHandler] = []
         self.consumers: list[PullConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.state: dict[str, Any] = {}
@@ -157,10 +156,9 @@ class Runtime:
                 handler,
                 batch_size=s.consumer_batch_size,
                 ack_wait=s.consumer_ack_wait_seconds,
-                linger=s.consumer_batch_timeout_seconds,
+                linger=s.consumer_linger_seconds,
             )
             await consumer.start()
-            self.handlers.append(handler)
             self.consumers.append(consumer)
 
     def consumers_alive(self) -> bool:

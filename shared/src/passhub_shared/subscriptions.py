@@ -20,6 +20,7 @@ Every outcome is acked or nak'ed explicitly (`passhub_shared.pulling` runs the f
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -126,8 +127,6 @@ def _event_id_or_digest(payload: bytes) -> str:
     try:
         return str(envelope.decode(payload).id)
     except envelope.InvalidEnvelope:
-        import hashlib
-
         return "sha256:" + hashlib.sha256(payload).hexdigest()
 
 
