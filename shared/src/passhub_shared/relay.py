@@ -35,11 +35,19 @@ log = logging.getLogger("passhub.relay")
 _PENDING = """
 SELECT e.position, e.id, e.stream_id, e.stream_version, e.type, e.origin, e.data::text AS data,
        e.occurred_at, e.correlation_id, e.causation_id, e.traceparent
-FROM outbox o JOIN events e ON e.position = o.position
-WHERE e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY e.tx_id, e.position
-LIMIT $1
+FROM (
+    SELECT position, tx_id FROM outbox
+    WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY tx_id, position
+    LIMIT $1
+) o JOIN events e ON e.position = o.position
+ORDER BY o.tx_id, o.position
 """
+
+
+#: a round never has more publishes in flight than this, well under nats-py's pending limit
+#: (4,000), so publishing never waits for a free slot
+MAX_BATCH = 2000
 
 
 def lock_key(service: str) -> int:
@@ -80,7 +88,7 @@ class OutboxRelay:
         self.service = service
         self.dsn = asyncpg_dsn(database_url)
         self.nats_url = nats_url
-        self.batch_size = batch_size
+        self.batch_size = min(batch_size, MAX_BATCH)
         self.poll_seconds = poll_seconds
         self.publish_timeout = publish_timeout
         self.is_leader = False
@@ -170,7 +178,11 @@ class OutboxRelay:
         return len(done), len(rows) == self.batch_size
 
     async def _publish(self, js: JetStreamContext, events: list[tuple[Recorded, str]]) -> list[int]:
-        """Publish in order, pipelined; return the positions JetStream acknowledged, a prefix."""
+        """Publish in order, pipelined; return the positions JetStream acknowledged, a prefix.
+
+        No `wait_stall`: a batch (at most MAX_BATCH) stays below
+        nats-py's pending limit, and unanswered publishes are cancelled below, so acquiring a
+        slot never waits; with `wait_stall` set, nats-py would spend a task per message on it."""
         futures: list[asyncio.Future[Any]] = []
         try:
             for event, data_json in events:
@@ -182,7 +194,6 @@ class OutboxRelay:
                             "Nats-Msg-Id": str(event.id),
                             "Content-Type": envelope.CONTENT_TYPE,
                         },
-                        wait_stall=self.publish_timeout,
                     )
                 )
             await asyncio.wait(futures, timeout=self.publish_timeout)

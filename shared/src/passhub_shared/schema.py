@@ -4,7 +4,8 @@
   consumed from other services (origin = the publisher). `position` is assigned at insert;
   `tx_id` is the inserting transaction, which lets a reader hold back at gaps left by
   transactions still open (see `relay`).
-- `outbox`: positions of our public events not yet acknowledged by JetStream.
+- `outbox`: positions of our public events not yet acknowledged by JetStream, with the id of the
+  transaction that wrote them (migration kit_0002), which orders publishing.
 - `dead_letters`: consumed messages that kept failing, parked for an operator.
 """
 
