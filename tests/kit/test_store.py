@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
@@ -99,7 +100,7 @@ async def test_recording_a_consumed_event_twice_changes_nothing(store_runtime: R
     rt = store_runtime
     async with rt.transaction() as conn:
         [event] = await rt.store.append(conn, "c-5", 0, [toy.Counted(counter_id="c-5", amount=7)])
-    foreign = event.__class__(**{**event.__dict__, "origin": "elsewhere", "position": 0})
+    foreign = replace(event, origin="elsewhere", position=0)
     async with rt.transaction() as conn:
         # same id as an event already in the log: a redelivery
         assert await rt.store.record(conn, [foreign]) == []

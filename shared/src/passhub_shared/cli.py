@@ -19,7 +19,7 @@ from rich.table import Table
 
 from passhub_shared.auth import ROLES, make_token
 from passhub_shared.deadletters import list_dead_letters, retry_dead_letters
-from passhub_shared.replay import rebuild
+from passhub_shared.replay import DEFAULT_BATCH_SIZE, rebuild
 from passhub_shared.service import Runtime, installed_services, load_service
 from passhub_shared.settings import load_settings
 
@@ -83,7 +83,7 @@ def replay(
     check: Annotated[
         bool, typer.Option("--check", help="rebuild, compare with the live tables, roll back")
     ] = False,
-    batch_size: Annotated[int, typer.Option(help="events per batch")] = 5000,
+    batch_size: Annotated[int, typer.Option(help="events per batch")] = DEFAULT_BATCH_SIZE,
 ) -> None:
     """Rebuild a service's projections from its own event log."""
     runtime = _runtime(service)

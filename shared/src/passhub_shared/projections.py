@@ -46,7 +46,16 @@ async def apply_all(
 ) -> None:
     if not events:
         return
+    types = {e.type for e in events}
     for projection in projections:
-        wanted = [e for e in events if projection.wants(e)]
+        if type(projection).wants is not Projection.wants:
+            wanted = [e for e in events if projection.wants(e)]
+        elif types <= projection.handles:
+            wanted = list(events)  # a replay batch is often all of one projection's types
+        elif types.isdisjoint(projection.handles):
+            continue
+        else:
+            handles = projection.handles
+            wanted = [e for e in events if e.type in handles]
         if wanted:
             await projection.apply(conn, wanted)

@@ -16,7 +16,6 @@ import contextlib
 import logging
 import time
 
-import nats
 import orjson
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -25,6 +24,26 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from passhub_shared.subscriptions import BatchHandler
 
 log = logging.getLogger("passhub.consumer")
+
+
+class _Client(NATS):
+    """nats-py's client with a leaner parser for message headers. The stock one checks each
+    character of every header name in a generator, which was a tenth of a consumer's time (every
+    JetStream message carries `Nats-Msg-Id`). Same result for well-formed headers; a name with
+    whitespace is skipped as before."""
+
+    @staticmethod
+    def _parse_header_lines(raw: bytes) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for line in raw.split(b"\r\n"):
+            name, sep, value = line.partition(b":")
+            if not sep:
+                continue
+            name = name.strip()
+            if not name or len(name.split()) != 1 or not name.isascii():
+                continue
+            out[name.decode("ascii")] = value.strip().decode("utf-8", "replace")
+        return out
 
 
 class PullConsumer:
@@ -36,7 +55,7 @@ class PullConsumer:
         subject: str,
         handler: BatchHandler,
         *,
-        batch_size: int = 256,
+        batch_size: int = 1000,
         expires: float = 5.0,
         ack_wait: float = 30.0,
         linger: float = 0.0,
@@ -65,10 +84,11 @@ class PullConsumer:
         return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
-        self._nc = await nats.connect(
+        self._nc = _Client()
+        await self._nc.connect(
             self.nats_url,
             max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
+            reconnect_time_wait=0.5,  # type: ignore[arg-type]  # a float is slept as such
             name=f"passhub-{self.durable}",
         )
         await self._ensure_consumer()
@@ -86,6 +106,11 @@ class PullConsumer:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(self._task, timeout=grace)
         await asyncio.wait_for(self.handler.idle.wait(), timeout=grace)
+        # Delivered but not handed over: give them back now rather than after `ack_wait`.
+        unhandled, self._pending = self._pending, []
+        for msg in unhandled:
+            with contextlib.suppress(Exception):
+                await msg.nak()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.flush(timeout=2)
@@ -149,6 +174,10 @@ class PullConsumer:
                 if not self.running:
                     break
                 batch, self._pending = self._pending, []
+                if not self._open:
+                    # ask for the next batch now: it arrives while this one is written
+                    await self._request()
+                    requested_at = time.monotonic()
                 await self.handler(batch)
                 backoff = 0.1
             except Exception as exc:  # never stop silently; the next round tries again

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     duplicate_window_seconds: float = 120.0
     consumer_max_deliver: int = 5
     consumer_ack_wait_seconds: float = 30.0
-    consumer_batch_size: int = 256
+    consumer_batch_size: int = 1000
     #: after a batch's first message, wait this long for more before applying it
     consumer_linger_seconds: float = 0.05
     relay_batch_size: int = 500

@@ -10,10 +10,10 @@ services, where the event id makes a redelivery a no-op.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -41,32 +41,58 @@ _SELECT = (
     " correlation_id, causation_id, traceparent, actor FROM events"
 )
 
+# The new events travel as one JSON array (orjson writes `Recorded` dataclasses directly), which
+# PostgreSQL unpacks by field name. Binding one array per column instead costs the client about
+# ten microseconds per event in the driver's array encoder.
+_ROWS = """json_to_recordset($1::json) AS r(
+    id uuid, stream_id text, stream_version int, type text, origin text, data jsonb,
+    occurred_at timestamptz, correlation_id text, causation_id text, traceparent text,
+    actor text)"""
+_COLUMNS = """id, stream_id, stream_version, type, origin, data, occurred_at, correlation_id,
+    causation_id, traceparent, actor"""
+
 # One round trip appends the events and queues the public ones in the outbox.
-_APPEND = """
+_APPEND = f"""
 WITH new AS (
-    INSERT INTO events (id, stream_id, stream_version, type, origin, data, occurred_at,
-                        correlation_id, causation_id, traceparent, actor)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[],
-                         $6::text[]::jsonb[], $7::timestamptz[], $8::text[], $9::text[],
-                         $10::text[], $11::text[])
+    INSERT INTO events ({_COLUMNS})
+    SELECT {_COLUMNS} FROM {_ROWS}
     RETURNING position, id
 ), queued AS (
-    INSERT INTO outbox (position) SELECT position FROM new WHERE id = ANY($12::uuid[])
+    INSERT INTO outbox (position) SELECT position FROM new WHERE id = ANY($2::uuid[])
 )
 SELECT position, id FROM new
 """
 
 # Consumed events: only a repeated event id is a redelivery. A different event claiming a
 # stream version that is taken is an error the consumer must see (and, if it persists, park).
-_RECORD = """
-INSERT INTO events (id, stream_id, stream_version, type, origin, data, occurred_at,
-                    correlation_id, causation_id, traceparent, actor)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[],
-                     $6::text[]::jsonb[], $7::timestamptz[], $8::text[], $9::text[],
-                     $10::text[], $11::text[])
+_RECORD = f"""
+INSERT INTO events ({_COLUMNS})
+SELECT {_COLUMNS} FROM {_ROWS}
 ON CONFLICT (id) DO NOTHING
 RETURNING position, id
 """
+
+
+def _rows_json(batch: Sequence[Recorded]) -> str:
+    """The events as the JSON array `_ROWS` reads (a naive time is taken as UTC; ids loaded by
+    asyncpg are its own UUID type, which orjson writes through `str`)."""
+    return orjson.dumps(list(batch), default=str, option=orjson.OPT_NAIVE_UTC).decode()
+
+
+def _positioned(e: Recorded, position: int) -> Recorded:
+    """`e` at `position` (positional construction: `dataclasses.replace` costs five times more)."""
+    return Recorded(
+        e.id, e.stream_id, e.stream_version, e.type, e.origin, e.data, e.occurred_at, position,
+        e.correlation_id, e.causation_id, e.traceparent, e.actor,
+    )  # fmt: skip
+
+
+# The log as replay reads it: the body as text, parsed with orjson in one step rather than
+# through the driver's jsonb codec.
+_SCAN = (
+    "SELECT id, stream_id, stream_version, type, origin, data::text, occurred_at, position,"
+    " correlation_id, causation_id, traceparent, actor FROM events ORDER BY position"
+)
 
 
 def _row_to_recorded(row: Any) -> Recorded:
@@ -83,23 +109,6 @@ def _row_to_recorded(row: Any) -> Recorded:
         causation_id=row[9],
         traceparent=row[10],
         actor=row[11],
-    )
-
-
-def _columns(batch: Sequence[Recorded]) -> tuple[list[Any], ...]:
-    """The events as one array per column, for `unnest`."""
-    return (
-        [e.id for e in batch],
-        [e.stream_id for e in batch],
-        [e.stream_version for e in batch],
-        [e.type for e in batch],
-        [e.origin for e in batch],
-        [orjson.dumps(e.data).decode() for e in batch],
-        [e.occurred_at for e in batch],
-        [e.correlation_id for e in batch],
-        [e.causation_id for e in batch],
-        [e.traceparent for e in batch],
-        [e.actor for e in batch],
     )
 
 
@@ -140,13 +149,13 @@ class EventStore:
         ]
         public_ids = [r.id for r, event in zip(pending, new_events, strict=True) if event.public]
         try:
-            result = await conn.exec_driver_sql(_APPEND, (*_columns(pending), public_ids))
+            result = await conn.exec_driver_sql(_APPEND, (_rows_json(pending), public_ids))
         except IntegrityError as exc:
             if STREAM_VERSION_CONSTRAINT in str(exc.orig):
                 raise ConcurrencyConflict(stream_id, expected_version) from exc
             raise
         positions = {row.id: row.position for row in result}
-        recorded = [replace(e, position=positions[e.id]) for e in pending]
+        recorded = [_positioned(e, positions[e.id]) for e in pending]
         metrics.EVENTS_APPENDED.labels(self.service).inc(len(recorded))
         await apply_all(conn, self.projections, recorded)
         return recorded
@@ -156,9 +165,9 @@ class EventStore:
         if not received:
             return []
         unique = list({e.id: e for e in reversed(received)}.values())[::-1]  # first copy wins
-        result = await conn.exec_driver_sql(_RECORD, _columns(unique))
+        result = await conn.exec_driver_sql(_RECORD, (_rows_json(unique),))
         fresh = {row.id: row.position for row in result}
-        new = [replace(e, position=fresh[e.id]) for e in unique if e.id in fresh]
+        new = [_positioned(e, fresh[e.id]) for e in unique if e.id in fresh]
         await apply_all(conn, self.projections, new)
         return new
 
@@ -208,6 +217,23 @@ class EventStore:
             batch = [_row_to_recorded(r) for r in rows]
             last = batch[-1].position
             yield batch
+
+    async def scan(
+        self, conn: asyncpg.Connection, page_size: int = 20_000
+    ) -> AsyncIterator[list[Recorded]]:
+        """Every event in the local log, in position order, in pages, through a server-side
+        cursor on a plain asyncpg connection (the caller holds it in a transaction). This is
+        replay's reader: about three times the rate of `read_all`."""
+        cursor = await conn.cursor(_SCAN)
+        loads = orjson.loads
+        while rows := await cursor.fetch(page_size):
+            # positional fields in Recorded's order: id ... occurred_at, position, metadata
+            yield [
+                Recorded(
+                    r[0], r[1], r[2], r[3], r[4], loads(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
+                )
+                for r in rows
+            ]
 
     async def count(self, conn: AsyncConnection) -> int:
         return int((await conn.execute(text("SELECT count(*) FROM events"))).scalar_one())

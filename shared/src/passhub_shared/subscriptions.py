@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -87,8 +88,8 @@ class EventApplier:
                 if attempt == 4:
                     raise
         metrics.EVENTS_REDELIVERED.labels(self.store.service).inc(len(events) - len(fresh))
-        for event in fresh:
-            metrics.EVENTS_CONSUMED.labels(self.store.service, event.origin).inc()
+        for origin, count in Counter(e.origin for e in fresh).items():
+            metrics.EVENTS_CONSUMED.labels(self.store.service, origin).inc(count)
         return fresh
 
     async def park(
