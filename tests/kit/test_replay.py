@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_shared.events import new_event_id, utcnow
+from passhub_shared.events import Recorded, new_event_id, utcnow
 from passhub_shared.replay import rebuild
 from passhub_shared.schema import events as events_table
 from passhub_shared.service import Runtime
+from passhub_shared.store import EventStore
 from tests.kit import toy
 
 N_EVENTS = 100_000
@@ -66,3 +70,30 @@ async def test_replay_notices_a_projection_that_drifted_and_repairs_it(publisher
             await conn.execute(text("SELECT total FROM toy_totals WHERE counter_id = 's-3'"))
         ).scalar_one()
     assert total == 4 + 100
+
+
+class _FailsOnThird(toy.TotalsProjection):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        self.calls += 1
+        if self.calls == 3:
+            raise RuntimeError("projection bug")
+        await super().apply(conn, events)
+
+
+async def test_a_replay_that_fails_midway_changes_nothing(publisher: Runtime) -> None:
+    async with publisher.transaction() as conn:
+        for i in range(10):
+            await publisher.store.append(
+                conn, f"f-{i}", 0, [toy.Counted(counter_id=f"f-{i}", amount=i + 1)]
+            )
+    before = await rebuild(publisher.engine, publisher.store, commit=False, batch_size=3)
+    assert before.identical and before.events == 10  # four pages of at most three
+    failing = EventStore(publisher.store.service, [_FailsOnThird()])
+    with pytest.raises(RuntimeError, match="projection bug"):
+        await rebuild(publisher.engine, failing, commit=True, batch_size=3)
+    after = await rebuild(publisher.engine, publisher.store, commit=False)
+    assert after.identical and after.before == before.before
+    assert publisher.engine.pool.checkedout() == 0  # the reader's connection went back too
