@@ -12,7 +12,7 @@ from passhub_shared.decider import handle
 from passhub_shared.errors import Rejected
 from passhub_shared.events import Metadata
 from passhub_shared.service import Runtime
-from passhub_shared.store import ConcurrencyConflict
+from passhub_shared.store import Append, ConcurrencyConflict
 from tests.kit import toy
 from tests.support import service_settings
 
@@ -160,3 +160,54 @@ async def test_a_different_event_at_a_taken_version_is_an_error_not_a_duplicate(
     with pytest.raises(IntegrityError):
         async with rt.transaction() as conn:
             await rt.store.record(conn, [counted(2)])
+
+
+async def test_append_many_writes_several_streams_in_one_statement(store_runtime: Runtime) -> None:
+    rt = store_runtime
+    async with rt.transaction() as conn:
+        await rt.store.append(conn, "m-2", 0, [toy.Counted(counter_id="m-2", amount=1)])
+    async with rt.transaction() as conn:
+        recorded = await rt.store.append_many(
+            conn,
+            [
+                Append("m-1", 0, [toy.Counted(counter_id="m-1", amount=2)], Metadata(actor="a")),
+                Append(
+                    "m-2", 1, [toy.Counted(counter_id="m-2", amount=3)] * 2, Metadata(actor="b")
+                ),
+                Append("m-3", 0, []),
+            ],
+        )
+    assert [(r.stream_id, r.stream_version, r.actor) for r in recorded] == [
+        ("m-1", 1, "a"),
+        ("m-2", 2, "b"),
+        ("m-2", 3, "b"),
+    ]
+    assert [r.position for r in recorded] == sorted(r.position for r in recorded)
+    async with rt.transaction() as conn:
+        streams = await rt.store.load_many(conn, ["m-2", "m-1", "m-3"])
+        totals = dict((await conn.execute(text("SELECT counter_id, total FROM toy_totals"))).all())
+    assert [e.stream_version for e in streams["m-2"]] == [1, 2, 3]
+    assert [e.id for e in streams["m-1"]] == [recorded[0].id]
+    assert streams["m-3"] == []
+    assert totals == {"m-1": 2, "m-2": 7}
+
+
+async def test_append_many_is_all_or_nothing_and_names_the_stream_that_moved(
+    store_runtime: Runtime,
+) -> None:
+    rt = store_runtime
+    async with rt.transaction() as conn:
+        await rt.store.append(conn, "n-2", 0, [toy.Counted(counter_id="n-2", amount=1)])
+    with pytest.raises(ConcurrencyConflict) as caught:
+        async with rt.transaction() as conn:
+            await rt.store.append_many(
+                conn,
+                [
+                    Append("n-1", 0, [toy.Counted(counter_id="n-1", amount=1)]),
+                    Append("n-2", 0, [toy.Counted(counter_id="n-2", amount=1)]),  # stale
+                ],
+            )
+    assert caught.value.stream_id == "n-2"
+    async with rt.transaction() as conn:
+        assert await rt.store.version(conn, "n-1") == 0
+        assert await rt.store.version(conn, "n-2") == 1

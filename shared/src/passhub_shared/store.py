@@ -9,9 +9,12 @@ services, where the event id makes a redelivery a no-op.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import orjson
@@ -112,6 +115,32 @@ def _row_to_recorded(row: Any) -> Recorded:
     )
 
 
+@dataclass(frozen=True)
+class Append:
+    """New events for one stream, which must be at `expected_version` (0 for a new stream)."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[Event]
+    metadata: Metadata | None = None
+
+
+_NO_METADATA = Metadata()
+
+# PostgreSQL names the clashing key: "Key (origin, stream_id, stream_version)=(svc, s-1, 2) ..."
+_CLASH = re.compile(r"\(origin, stream_id, stream_version\)=\([^,]*, (.*), (\d+)\)")
+
+
+def _conflict(exc: IntegrityError, appends: Sequence[Append]) -> ConcurrencyConflict:
+    detail = getattr(exc.orig, "detail", None) or str(exc.orig)
+    match = _CLASH.search(detail)
+    clashing = match.group(1) if match else None
+    for item in appends:
+        if item.stream_id == clashing:
+            return ConcurrencyConflict(item.stream_id, item.expected_version)
+    return ConcurrencyConflict(appends[0].stream_id, appends[0].expected_version)
+
+
 class EventStore:
     def __init__(self, service: str, projections: Sequence[Projection] = ()) -> None:
         self.service = service
@@ -127,38 +156,42 @@ class EventStore:
         occurred_at: datetime | None = None,
     ) -> list[Recorded]:
         """Append to `stream_id`, which must be at `expected_version` (0 for a new stream)."""
-        if not new_events:
-            return []
-        meta = metadata or Metadata()
+        return await self.append_many(
+            conn, [Append(stream_id, expected_version, new_events, metadata)], occurred_at
+        )
+
+    async def append_many(
+        self, conn: AsyncConnection, appends: Sequence[Append], occurred_at: datetime | None = None
+    ) -> list[Recorded]:
+        """Append to several streams in one statement (a batch of commands, or an import):
+        all or none. If any stream has moved on, `ConcurrencyConflict` names one of them."""
         when = occurred_at or utcnow()
-        pending = [
-            Recorded(
-                id=new_event_id(),
-                stream_id=stream_id,
-                stream_version=expected_version + i,
-                type=event.type_name(),
-                origin=self.service,
-                data=event.model_dump(mode="json"),
-                occurred_at=when,
-                correlation_id=meta.correlation_id,
-                causation_id=meta.causation_id,
-                traceparent=meta.traceparent,
-                actor=meta.actor,
-            )
-            for i, event in enumerate(new_events, start=1)
-        ]
-        public_ids = [r.id for r, event in zip(pending, new_events, strict=True) if event.public]
+        pending: list[Recorded] = []
+        public_ids: list[UUID] = []
+        for item in appends:
+            meta = item.metadata or _NO_METADATA
+            for i, event in enumerate(item.events, start=1):
+                recorded = Recorded(
+                    new_event_id(), item.stream_id, item.expected_version + i, event.type_name(),
+                    self.service, event.model_dump(mode="json"), when, 0, meta.correlation_id,
+                    meta.causation_id, meta.traceparent, meta.actor,
+                )  # fmt: skip
+                pending.append(recorded)
+                if event.public:
+                    public_ids.append(recorded.id)
+        if not pending:
+            return []
         try:
             result = await conn.exec_driver_sql(_APPEND, (_rows_json(pending), public_ids))
         except IntegrityError as exc:
             if STREAM_VERSION_CONSTRAINT in str(exc.orig):
-                raise ConcurrencyConflict(stream_id, expected_version) from exc
+                raise _conflict(exc, appends) from exc
             raise
         positions = {row.id: row.position for row in result}
-        recorded = [_positioned(e, positions[e.id]) for e in pending]
-        metrics.EVENTS_APPENDED.labels(self.service).inc(len(recorded))
-        await apply_all(conn, self.projections, recorded)
-        return recorded
+        recorded_all = [_positioned(e, positions[e.id]) for e in pending]
+        metrics.EVENTS_APPENDED.labels(self.service).inc(len(recorded_all))
+        await apply_all(conn, self.projections, recorded_all)
+        return recorded_all
 
     async def record(self, conn: AsyncConnection, received: Sequence[Recorded]) -> list[Recorded]:
         """Keep copies of consumed events; returns only those not seen before, projected."""
@@ -178,6 +211,23 @@ class EventStore:
             (self.service, stream_id),
         )
         return [_row_to_recorded(r) for r in rows]
+
+    async def load_many(
+        self, conn: AsyncConnection, stream_ids: Iterable[str]
+    ) -> dict[str, list[Recorded]]:
+        """Our own events of several streams in one round trip (a stream with no events maps to
+        an empty list)."""
+        wanted = sorted(set(stream_ids))
+        rows = await conn.exec_driver_sql(
+            _SELECT + " WHERE origin = $1 AND stream_id = ANY($2::text[])"
+            " ORDER BY stream_id, stream_version",
+            (self.service, wanted),
+        )
+        found: dict[str, list[Recorded]] = {s: [] for s in wanted}
+        for row in rows:
+            event = _row_to_recorded(row)
+            found[event.stream_id].append(event)
+        return found
 
     async def version(self, conn: AsyncConnection, stream_id: str) -> int:
         """Current version of one of our streams (0 if it has no events), without loading it."""

@@ -9,6 +9,9 @@ exclusively) sees every sign-in that committed before it and no sign-in slips in
 
 from __future__ import annotations
 
+import asyncio
+from asyncio import Future
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -41,14 +44,18 @@ from passhub_attendance.tables import attendances
 from passhub_shared.contracts.attendance import Method
 from passhub_shared.contracts.sessions import SessionCancelled
 from passhub_shared.errors import NotFound, Rejected
-from passhub_shared.events import Metadata, Recorded, event_class
+from passhub_shared.events import Metadata, Recorded
 from passhub_shared.service import Runtime
-from passhub_shared.store import ConcurrencyConflict, EventStore
+from passhub_shared.store import Append, ConcurrencyConflict, EventStore
 from passhub_shared.subscriptions import ReactionContext
 
 T = TypeVar("T")
 
 _SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")
+_SHARED_MANY = text(
+    "SELECT count(pg_advisory_xact_lock_shared(hashtextextended(k, 0)))"
+    " FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS ordered"
+)
 _EXCLUSIVE = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 ATTEMPTS = 4
 
@@ -60,6 +67,14 @@ def _session_key(session_id: str) -> str:
 async def share_session(conn: AsyncConnection, session_id: str) -> None:
     """Writers of attendances hold this until they commit; a cancellation waits for them."""
     await conn.execute(_SHARED, {"key": _session_key(session_id)})
+
+
+async def share_sessions(conn: AsyncConnection, session_ids: Sequence[str]) -> None:
+    """`share_session` for several sessions in one statement, in a fixed order."""
+    if len(session_ids) == 1:
+        await share_session(conn, session_ids[0])
+        return
+    await conn.execute(_SHARED_MANY, {"keys": sorted(_session_key(s) for s in session_ids)})
 
 
 async def hold_session(conn: AsyncConnection, session_id: str) -> None:
@@ -94,6 +109,21 @@ class SignInOutcome:
     session: SessionView
 
 
+@dataclass(frozen=True)
+class SignInRequest:
+    """One sign-in as the rules need it. `authorise` checks the caller against the session (it
+    raises `Forbidden`)."""
+
+    session_id: str
+    student_number: str
+    method: Method
+    now: datetime
+    metadata: Metadata
+    at: datetime | None = None
+    as_leader: bool = False
+    authorise: Callable[[SessionView], None] | None = None
+
+
 async def sign_in(
     runtime: Runtime,
     settings: AttendanceSettings,
@@ -107,43 +137,151 @@ async def sign_in(
     as_leader: bool = False,
     authorise: Callable[[SessionView], None] | None = None,
 ) -> SignInOutcome:
-    """Sign one person in. `authorise` checks the caller against the session (it raises
-    `Forbidden`); signing in again returns the existing attendance with `created=False`."""
+    """Sign one person in; signing in again returns the existing attendance with
+    `created=False`. Sign-ins arriving together are written together (`SignInBatcher`)."""
+    request = SignInRequest(
+        session_id, student_number, method, now, metadata, at, as_leader, authorise
+    )
+    return await batcher_of(runtime).submit(settings, request)
 
-    async def attempt() -> SignInOutcome:
+
+async def sign_in_many(
+    runtime: Runtime, settings: AttendanceSettings, requests: Sequence[SignInRequest]
+) -> list[SignInOutcome | Rejected]:
+    """Decide every request against its session and its attendance stream, and append what was
+    decided, in one transaction of a fixed number of statements however many requests there
+    are. A request the rules refuse gets its `Rejected` and changes nothing; the others go on.
+    Requests for the same person and session are decided in order, the later seeing the
+    earlier."""
+
+    async def attempt() -> list[SignInOutcome | Rejected]:
         async with runtime.transaction() as conn:
-            await share_session(conn, session_id)
-            found = await queries.session_and_history(
-                conn, session_id, stream_id(session_id, student_number)
-            )
-            if found is None:
-                raise NotFound(f"no session {session_id!r} is scheduled")
-            session, history = found
-            if authorise is not None:
-                authorise(session)
-            state = attendance.fold(event_class(t).model_validate(d) for t, d in history)
-            version = len(history)
-            command = SignIn(
-                session_id=session_id,
-                session=session,
-                student_number=student_number,
-                method=method,
-                at=at or now,
-                now=now,
-                window=settings.window,
-                as_leader=as_leader,
-            )
-            decided = attendance.decide(command, state)
-            if decided:
-                await runtime.store.append(
-                    conn, stream_id(session_id, student_number), version, decided, metadata
-                )
-                for event in decided:
-                    state = attendance.evolve(state, event)
-            assert state.attendance is not None
-            return SignInOutcome(state.attendance, bool(decided), session)
+            session_ids = sorted({r.session_id for r in requests})
+            await share_sessions(conn, session_ids)
+            sessions = await queries.session_views(conn, session_ids)
+            keys = [stream_id(r.session_id, r.student_number) for r in requests]
+            histories = await runtime.store.load_many(conn, keys)
+            streams = {
+                key: (attendance.fold(e.decode() for e in history), len(history))
+                for key, history in histories.items()
+            }
+            outcomes: list[SignInOutcome | Rejected] = []
+            appends: list[Append] = []
+            for request, key in zip(requests, keys, strict=True):
+                session = sessions.get(request.session_id)
+                try:
+                    if session is None:
+                        raise NotFound(f"no session {request.session_id!r} is scheduled")
+                    if request.authorise is not None:
+                        request.authorise(session)
+                    state, version = streams[key]
+                    decided = attendance.decide(_command(request, session, settings), state)
+                except Rejected as refused:
+                    outcomes.append(refused)
+                    continue
+                if decided:
+                    appends.append(Append(key, version, decided, request.metadata))
+                    for event in decided:
+                        state = attendance.evolve(state, event)
+                    streams[key] = (state, version + len(decided))
+                assert state.attendance is not None
+                outcomes.append(SignInOutcome(state.attendance, bool(decided), session))
+            await runtime.store.append_many(conn, appends)
+            return outcomes
 
     return await retrying(attempt)
+
+
+def _command(request: SignInRequest, session: SessionView, settings: AttendanceSettings) -> SignIn:
+    return SignIn(
+        session_id=request.session_id,
+        session=session,
+        student_number=request.student_number,
+        method=request.method,
+        at=request.at or request.now,
+        now=request.now,
+        window=settings.window,
+        as_leader=request.as_leader,
+    )
+
+
+def batcher_of(runtime: Runtime) -> SignInBatcher:
+    batcher = runtime.state.get("sign_in_batcher")
+    if batcher is None:
+        batcher = runtime.state["sign_in_batcher"] = SignInBatcher(runtime)
+    assert isinstance(batcher, SignInBatcher)
+    return batcher
+
+
+class SignInBatcher:
+    """Group commit for sign-ins. When a session starts, hundreds of students sign in within a
+    minute; one transaction each costs eight round trips to PostgreSQL apiece. Here requests
+    queue while a batch is being written, and the next batch takes all of them (up to
+    `max_batch`) in one transaction of the same eight round trips. A lone request waits for
+    nothing: it is a batch of one.
+
+    If a batch fails as a whole (a database error, or a stream still moving after the retries),
+    its requests are retried one by one, so one request's trouble is not its neighbours'."""
+
+    def __init__(self, runtime: Runtime, max_batch: int = 200) -> None:
+        self.runtime = runtime
+        self.max_batch = max_batch
+        self._queue: deque[tuple[AttendanceSettings, SignInRequest, Future[SignInOutcome]]] = (
+            deque()
+        )
+        self._task: asyncio.Task[None] | None = None
+        #: the most requests written in one transaction so far (for tests and operators)
+        self.largest_batch = 0
+
+    async def submit(self, settings: AttendanceSettings, request: SignInRequest) -> SignInOutcome:
+        future: Future[SignInOutcome] = asyncio.get_running_loop().create_future()
+        self._queue.append((settings, request, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain(), name="sign-in-batches")
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            settings = self._queue[0][0]
+            batch: list[tuple[SignInRequest, Future[SignInOutcome]]] = []
+            # one settings object per batch (they change only when an operator changes them)
+            while self._queue and len(batch) < self.max_batch and self._queue[0][0] == settings:
+                _, request, future = self._queue.popleft()
+                if not future.done():  # its caller went away
+                    batch.append((request, future))
+            if batch:
+                self.largest_batch = max(self.largest_batch, len(batch))
+                await self._write(settings, batch)
+
+    async def _write(
+        self,
+        settings: AttendanceSettings,
+        batch: list[tuple[SignInRequest, Future[SignInOutcome]]],
+    ) -> None:
+        try:
+            try:
+                outcomes = await sign_in_many(self.runtime, settings, [r for r, _ in batch])
+            except Exception:
+                if len(batch) == 1:
+                    raise
+                for request, future in batch:
+                    await self._write(settings, [(request, future)])
+                return
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, Rejected):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+        except BaseException:  # cancelled (shutting down): the callers are told so
+            for _, future in batch:
+                future.cancel()
+            raise
 
 
 # -- corrections -------------------------------------------------------------------------------
@@ -276,19 +414,26 @@ async def import_sheet(
     async def attempt() -> ImportPlan:
         async with runtime.transaction() as conn:
             session_ids = sorted({line.session_id for line in lines})
-            for session_id in session_ids:
-                await share_session(conn, session_id)
+            await share_sessions(conn, session_ids)
             sessions = await queries.session_views(conn, session_ids)
             keys = sorted({(line.session_id, line.student_number) for line in lines})
+            histories = await runtime.store.load_many(conn, (stream_id(*key) for key in keys))
             states: dict[tuple[str, str], Presence] = {}
             versions: dict[tuple[str, str], int] = {}
             for key in keys:
-                states[key], versions[key] = await load_presence(conn, runtime.store, *key)
+                history = histories[stream_id(*key)]
+                states[key] = attendance.fold(e.decode() for e in history)
+                versions[key] = len(history)
             plan = plan_import(lines, sessions, states, now, settings.window)
             if plan.errors:
                 raise ImportRejected(sorted(plan.errors, key=lambda e: e.line))
-            for key, decided in plan.events.items():
-                await runtime.store.append(conn, stream_id(*key), versions[key], decided, metadata)
+            await runtime.store.append_many(
+                conn,
+                [
+                    Append(stream_id(*key), versions[key], decided, metadata)
+                    for key, decided in plan.events.items()
+                ],
+            )
             return plan
 
     return await retrying(attempt)

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, select, text
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_attendance.domain.model import SessionView
@@ -56,38 +55,6 @@ async def session_view(conn: AsyncConnection, session_id: str) -> SessionView | 
         await conn.execute(_SESSION.where(scheduled_sessions.c.session_id == session_id))
     ).one_or_none()
     return None if row is None else _view(row)
-
-
-async def session_and_history(
-    conn: AsyncConnection, session_id: str, stream: str, origin: str = "attendance"
-) -> tuple[SessionView, list[tuple[str, dict[str, Any]]]] | None:
-    """The session and the (type, data) of every event of `stream`, in one round trip: a
-    sign-in needs both, and it is the hottest path of the service."""
-    history = (
-        select(
-            func.coalesce(
-                func.json_agg(
-                    aggregate_order_by(
-                        func.json_build_array(events.c.type, events.c.data),
-                        events.c.stream_version,
-                    )
-                ),
-                text("'[]'::json"),
-            )
-        )
-        .where(and_(events.c.origin == origin, events.c.stream_id == stream))
-        .scalar_subquery()
-    )
-    row = (
-        await conn.execute(
-            _SESSION.add_columns(history.label("history")).where(
-                scheduled_sessions.c.session_id == session_id
-            )
-        )
-    ).one_or_none()
-    if row is None:
-        return None
-    return _view(row), [(t, d) for t, d in row.history]
 
 
 async def session_views(
