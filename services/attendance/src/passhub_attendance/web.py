@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 
 from passhub_attendance.domain.model import Actor
 from passhub_attendance.settings import AttendanceSettings
-from passhub_shared.app import get_runtime
+from passhub_shared.app import runtime_of
 from passhub_shared.auth import Principal, verify_token
 from passhub_shared.errors import Rejected
 from passhub_shared.settings import Settings
@@ -23,9 +23,9 @@ from passhub_shared.settings import Settings
 _SETTINGS_KEY = "attendance_settings"
 
 
-def attendance_settings(request: Request) -> AttendanceSettings:
+async def attendance_settings(request: Request) -> AttendanceSettings:
     """Loaded once per runtime; tests may replace `runtime.state["attendance_settings"]`."""
-    state = get_runtime(request).state
+    state = runtime_of(request).state
     if _SETTINGS_KEY not in state:
         state[_SETTINGS_KEY] = AttendanceSettings()
     settings: AttendanceSettings = state[_SETTINGS_KEY]

@@ -54,7 +54,7 @@ async def start(runtime: Runtime) -> None:
     )
 
 
-def get_recognition(runtime: RuntimeDep) -> Recognition:
+async def get_recognition(runtime: RuntimeDep) -> Recognition:
     context: Recognition = runtime.state[STATE_KEY]
     return context
 
