@@ -10,9 +10,11 @@ Each figure is measured with the toy service of the kit's tests (`tests/kit/toy.
 that records them into its own totals) and compared with a raw rate measured in the same run
 on the same servers:
 
-1. appends: `decider.handle` (load, decide, append, outbox, projection) and a direct
-   `EventStore.append`, one event per transaction, sequentially and from concurrent writers
-   on different streams; raw: one asyncpg INSERT per transaction into a copy of `events`.
+1. appends: `decider.handle` (load, decide, append, outbox, projection), the same commands
+   through `GroupCommit` and `handle_many` (requests arriving together share a transaction),
+   and a direct `EventStore.append`, one event per command, sequentially and from concurrent
+   writers on different streams; raw: one asyncpg INSERT per transaction into a copy of
+   `events`.
 2. relay: `OutboxRelay` draining N outbox rows to JetStream; raw: nats-py `publish_async`
    of the same CloudEvents, pipelined, then awaiting every ack.
 3. consumer: a `Runtime` of the consumer service, from start until all N events of the
@@ -59,7 +61,8 @@ from bench.common import (
     write_results,
 )
 from passhub_shared import envelope, replay
-from passhub_shared.decider import handle
+from passhub_shared.batching import GroupCommit
+from passhub_shared.decider import Command, handle, handle_many
 from passhub_shared.events import Recorded, new_event_id
 from passhub_shared.relay import OutboxRelay
 from passhub_shared.service import Runtime, ServiceDefinition
@@ -284,15 +287,33 @@ async def bench_appends(servers: Servers, opts: Options) -> list[Figure]:
 
         return op
 
+    async def write_batch(
+        batch: list[Command[toy.Increment]],
+    ) -> Sequence[list[Recorded] | Exception]:
+        async with runtime.transaction() as conn:
+            return await handle_many(conn, store, toy.counter, batch)
+
+    def grouped(prefix: str) -> Op:
+        # one group per measurement, as a service holds one per use case
+        group: GroupCommit[Command[toy.Increment], list[Recorded]] = GroupCommit(write_batch)
+
+        async def op(w: int, i: int) -> None:
+            stream = _stream(prefix, w, i)
+            await group.submit(Command(stream, toy.Increment(stream, 1 + i % 7)))
+
+        return op
+
     variants: dict[str, Callable[[str], Op]] = {
         "raw": raw,
         "same_sql": same_sql,
         "handle": via_handle,
+        "grouped": grouped,
         "append": direct,
         "store": store_only,
     }
     labels = {
         "handle": "decider.handle",
+        "grouped": "decider.handle_many through GroupCommit",
         "append": "EventStore.append",
         "store": "EventStore.append, no projection",
     }
@@ -325,7 +346,8 @@ async def bench_appends(servers: Servers, opts: Options) -> list[Figure]:
                 figures.append(
                     Figure(
                         key=f"appends.{name}.{mode}",
-                        label=f"{what}, 1 event/tx, "
+                        label=f"{what}, "
+                        + ("1 event/command, " if name == "grouped" else "1 event/tx, ")
                         + ("sequential" if writers == 1 else f"{writers} concurrent writers"),
                         events=kit.events,
                         seconds=kit.timing.seconds,

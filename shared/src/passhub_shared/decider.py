@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_shared.errors import Rejected
 from passhub_shared.events import Event, Metadata, Recorded
-from passhub_shared.store import EventStore
+from passhub_shared.store import Append, EventStore
 
 S = TypeVar("S")
 C = TypeVar("C")
@@ -58,4 +58,54 @@ async def handle(
     return await store.append(conn, stream_id, len(history), decided, metadata)
 
 
-__all__ = ["Decider", "Rejected", "handle"]
+@dataclass(frozen=True)
+class Command(Generic[C]):
+    """A command for `handle_many`: what to do, to which stream, on whose behalf."""
+
+    stream_id: str
+    command: C
+    metadata: Metadata | None = None
+
+
+async def handle_many(
+    conn: AsyncConnection,
+    store: EventStore,
+    decider: Decider[C, S],
+    commands: Sequence[Command[C]],
+) -> list[list[Recorded] | Rejected]:
+    """`handle` for many commands in a fixed number of statements: their streams are loaded in
+    one query and what they decide is appended in one statement. Each command gets its own
+    outcome, in order: the events it appended, or the `Rejected` its decider raised (which
+    appends nothing and leaves the others alone). Commands on the same stream are decided in
+    order, each seeing the events of those before it. A concurrent writer gives
+    `ConcurrencyConflict` for the whole batch. Pairs with `batching.GroupCommit`."""
+    histories = await store.load_many(conn, (c.stream_id for c in commands))
+    streams = {
+        stream_id: (decider.fold(r.decode() for r in history), len(history))
+        for stream_id, history in histories.items()
+    }
+    decisions: list[tuple[int, Append] | Rejected] = []
+    appends: list[Append] = []
+    offset = 0  # where each append's events will be in what append_many returns
+    for item in commands:
+        state, version = streams[item.stream_id]
+        try:
+            decided = list(decider.decide(item.command, state))
+        except Rejected as refused:
+            decisions.append(refused)
+            continue
+        for event in decided:
+            state = decider.evolve(state, event)
+        streams[item.stream_id] = (state, version + len(decided))
+        append = Append(item.stream_id, version, decided, item.metadata)
+        decisions.append((offset, append))
+        appends.append(append)
+        offset += len(decided)
+    recorded = await store.append_many(conn, appends)
+    return [
+        d if isinstance(d, Rejected) else recorded[d[0] : d[0] + len(d[1].events)]
+        for d in decisions
+    ]
+
+
+__all__ = ["Command", "Decider", "Rejected", "handle", "handle_many"]

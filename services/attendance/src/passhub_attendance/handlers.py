@@ -9,9 +9,6 @@ exclusively) sees every sign-in that committed before it and no sign-in slips in
 
 from __future__ import annotations
 
-import asyncio
-from asyncio import Future
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -41,6 +38,7 @@ from passhub_attendance.domain.imports import ImportPlan, LineError, parse_sheet
 from passhub_attendance.domain.model import SessionView
 from passhub_attendance.settings import AttendanceSettings
 from passhub_attendance.tables import attendances
+from passhub_shared.batching import GroupCommit
 from passhub_shared.contracts.attendance import Method
 from passhub_shared.contracts.sessions import SessionCancelled
 from passhub_shared.errors import NotFound, Rejected
@@ -142,7 +140,7 @@ async def sign_in(
     request = SignInRequest(
         session_id, student_number, method, now, metadata, at, as_leader, authorise
     )
-    return await batcher_of(runtime).submit(settings, request)
+    return await batcher_of(runtime).submit((settings, request))
 
 
 async def sign_in_many(
@@ -205,83 +203,24 @@ def _command(request: SignInRequest, session: SessionView, settings: AttendanceS
     )
 
 
+SignInBatcher = GroupCommit[tuple[AttendanceSettings, SignInRequest], SignInOutcome]
+
+
 def batcher_of(runtime: Runtime) -> SignInBatcher:
+    """The runtime's group commit for sign-ins. When a session starts, a room's worth of students
+    sign in within a minute; one transaction each would cost eight round trips apiece. Sign-ins
+    arriving together are decided together by `sign_in_many`, one transaction per batch."""
     batcher = runtime.state.get("sign_in_batcher")
     if batcher is None:
-        batcher = runtime.state["sign_in_batcher"] = SignInBatcher(runtime)
-    assert isinstance(batcher, SignInBatcher)
+
+        async def write(
+            batch: list[tuple[AttendanceSettings, SignInRequest]],
+        ) -> list[SignInOutcome | Rejected]:
+            return await sign_in_many(runtime, batch[0][0], [request for _, request in batch])
+
+        batcher = runtime.state["sign_in_batcher"] = SignInBatcher(write, key=lambda item: item[0])
+    assert isinstance(batcher, GroupCommit)
     return batcher
-
-
-class SignInBatcher:
-    """Group commit for sign-ins. When a session starts, hundreds of students sign in within a
-    minute; one transaction each costs eight round trips to PostgreSQL apiece. Here requests
-    queue while a batch is being written, and the next batch takes all of them (up to
-    `max_batch`) in one transaction of the same eight round trips. A lone request waits for
-    nothing: it is a batch of one.
-
-    If a batch fails as a whole (a database error, or a stream still moving after the retries),
-    its requests are retried one by one, so one request's trouble is not its neighbours'."""
-
-    def __init__(self, runtime: Runtime, max_batch: int = 200) -> None:
-        self.runtime = runtime
-        self.max_batch = max_batch
-        self._queue: deque[tuple[AttendanceSettings, SignInRequest, Future[SignInOutcome]]] = (
-            deque()
-        )
-        self._task: asyncio.Task[None] | None = None
-        #: the most requests written in one transaction so far (for tests and operators)
-        self.largest_batch = 0
-
-    async def submit(self, settings: AttendanceSettings, request: SignInRequest) -> SignInOutcome:
-        future: Future[SignInOutcome] = asyncio.get_running_loop().create_future()
-        self._queue.append((settings, request, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain(), name="sign-in-batches")
-        return await future
-
-    async def _drain(self) -> None:
-        while self._queue:
-            settings = self._queue[0][0]
-            batch: list[tuple[SignInRequest, Future[SignInOutcome]]] = []
-            # one settings object per batch (they change only when an operator changes them)
-            while self._queue and len(batch) < self.max_batch and self._queue[0][0] == settings:
-                _, request, future = self._queue.popleft()
-                if not future.done():  # its caller went away
-                    batch.append((request, future))
-            if batch:
-                self.largest_batch = max(self.largest_batch, len(batch))
-                await self._write(settings, batch)
-
-    async def _write(
-        self,
-        settings: AttendanceSettings,
-        batch: list[tuple[SignInRequest, Future[SignInOutcome]]],
-    ) -> None:
-        try:
-            try:
-                outcomes = await sign_in_many(self.runtime, settings, [r for r, _ in batch])
-            except Exception:
-                if len(batch) == 1:
-                    raise
-                for request, future in batch:
-                    await self._write(settings, [(request, future)])
-                return
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                if future.done():
-                    continue
-                if isinstance(outcome, Rejected):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
-        except Exception as exc:
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-        except BaseException:  # cancelled (shutting down): the callers are told so
-            for _, future in batch:
-                future.cancel()
-            raise
 
 
 # -- corrections -------------------------------------------------------------------------------
