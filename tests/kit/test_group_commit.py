@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from passhub_shared.batching import GroupCommit
@@ -66,13 +67,20 @@ async def test_a_burst_through_group_commit_is_written_in_few_transactions(rt: R
         async with rt.transaction() as conn:
             return await handle_many(conn, rt.store, toy.counter, batch)
 
-    group: GroupCommit[Command[toy.Increment], list[Recorded]] = GroupCommit(write, max_batch=50)
+    group: GroupCommit[Command[toy.Increment], list[Recorded]] = GroupCommit(
+        write, max_batch=50, name="burst_test"
+    )
     commands = [increment(f"h-{i % 40}", 1 + i % 5) for i in range(400)] + [increment("h-x", 0)]
     results = await asyncio.gather(*(group.submit(c) for c in commands), return_exceptions=True)
     assert isinstance(results[-1], Rejected)
     assert all(isinstance(r, list) and len(r) == 1 for r in results[:-1])
     assert transactions < len(commands) // 10  # batches, not one transaction each
     assert 1 < group.largest_batch <= 50
+    labels = {"use_case": "burst_test"}
+    assert REGISTRY.get_sample_value("passhub_group_commit_batch_size_count", labels) == (
+        transactions
+    )
+    assert REGISTRY.get_sample_value("passhub_group_commit_batch_size_sum", labels) == len(commands)
     async with rt.engine.connect() as conn:
         total = (await conn.execute(text("SELECT sum(total) FROM toy_totals"))).scalar()
         versions = (

@@ -21,6 +21,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from passhub_shared import metrics
+
 Req = TypeVar("Req")
 Out = TypeVar("Out")
 
@@ -35,10 +37,13 @@ class GroupCommit(Generic[Req, Out]):
         *,
         max_batch: int = 200,
         key: Callable[[Req], object] | None = None,
+        name: str = "",
     ) -> None:
         """`key`, when given, keeps requests whose keys differ (`!=`) out of the same batch
-        (e.g. requests made under different settings)."""
+        (e.g. requests made under different settings). `name` labels the batch-size histogram
+        `passhub_group_commit_batch_size`."""
         self.write = write
+        self._sizes = metrics.GROUP_COMMIT_BATCH.labels(name or "unnamed")
         self.max_batch = max_batch
         self.key = key
         self._queue: deque[tuple[Req, asyncio.Future[Out]]] = deque()
@@ -67,6 +72,7 @@ class GroupCommit(Generic[Req, Out]):
                     batch.append((request, future))
             if batch:
                 self.largest_batch = max(self.largest_batch, len(batch))
+                self._sizes.observe(len(batch))
                 await self._write(batch)
 
     async def _write(self, batch: list[tuple[Req, asyncio.Future[Out]]]) -> None:

@@ -21,3 +21,9 @@ OUTBOX_PENDING = Gauge("passhub_outbox_pending", "Events waiting in the outbox",
 HTTP_LATENCY = Histogram(
     "passhub_http_request_seconds", "HTTP request latency", ["service", "method", "route", "status"]
 )
+GROUP_COMMIT_BATCH = Histogram(
+    "passhub_group_commit_batch_size",
+    "Requests written together in one group-commit transaction",
+    ["use_case"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)

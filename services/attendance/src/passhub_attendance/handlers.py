@@ -218,7 +218,9 @@ def batcher_of(runtime: Runtime) -> SignInBatcher:
         ) -> list[SignInOutcome | Rejected]:
             return await sign_in_many(runtime, batch[0][0], [request for _, request in batch])
 
-        batcher = runtime.state["sign_in_batcher"] = SignInBatcher(write, key=lambda item: item[0])
+        batcher = runtime.state["sign_in_batcher"] = SignInBatcher(
+            write, key=lambda item: item[0], name="attendance_sign_in"
+        )
     assert isinstance(batcher, GroupCommit)
     return batcher
 
