@@ -17,6 +17,7 @@ for another's trouble.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
@@ -55,7 +56,10 @@ class GroupCommit(Generic[Req, Out]):
         future: asyncio.Future[Out] = asyncio.get_running_loop().create_future()
         self._queue.append((request, future))
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain(), name="group-commit")
+            # a context of its own: the batch belongs to no one request (log correlation ids)
+            self._task = asyncio.create_task(
+                self._drain(), name="group-commit", context=contextvars.Context()
+            )
         return await future
 
     async def _drain(self) -> None:
