@@ -103,7 +103,7 @@ async def read_stream(
             while len(out) < total:
                 msg = await sub.next_msg(timeout=timeout)
                 out.append(json.loads(msg.data))
-        except nats.errors.TimeoutError:
+        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
             pass
         finally:
             await sub.unsubscribe()

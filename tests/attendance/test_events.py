@@ -105,7 +105,7 @@ class Analytics:
             )
             try:
                 messages = await sub.fetch(max_messages, timeout=2)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
                 messages = []
             for msg in messages:
                 self.deliveries += 1
