@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,39 +40,6 @@ class Projection(ABC):
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
         """Fold `events` (all of types in `handles`, in log order) into the tables."""
 
-    # Replay. A replay hands the log over in batches; by default each goes to `apply`. A
-    # projection whose rows many batches would update again and again (counters, say) can fold
-    # the whole log in memory instead and write each row once: `replay_state` returns a fresh
-    # accumulator, `replay_fold` folds a batch into it (writing part of it when it grows large,
-    # if it likes), and `replay_finish` writes the rest. Only for a projection whose result
-    # does not depend on where batches begin and end.
-
-    def replay_state(self) -> Any:
-        """A fresh accumulator for one replay, or None to replay through `apply`."""
-        return None
-
-    async def replay_fold(
-        self, conn: AsyncConnection, events: Sequence[Recorded], state: Any
-    ) -> None:
-        raise NotImplementedError  # only called when replay_state returned an accumulator
-
-    async def replay_finish(self, conn: AsyncConnection, state: Any) -> None:
-        raise NotImplementedError
-
-
-def wanted_by(
-    projection: Projection, events: Sequence[Recorded], types: set[str]
-) -> list[Recorded]:
-    """The events of `events` (whose types are `types`) that `projection` reads, in order."""
-    if type(projection).wants is not Projection.wants:
-        return [e for e in events if projection.wants(e)]
-    if types <= projection.handles:
-        return list(events)  # a replay batch is often all of one projection's types
-    if types.isdisjoint(projection.handles):
-        return []
-    handles = projection.handles
-    return [e for e in events if e.type in handles]
-
 
 async def apply_all(
     conn: AsyncConnection, projections: Sequence[Projection], events: Sequence[Recorded]
@@ -82,6 +48,14 @@ async def apply_all(
         return
     types = {e.type for e in events}
     for projection in projections:
-        wanted = wanted_by(projection, events, types)
+        if type(projection).wants is not Projection.wants:
+            wanted = [e for e in events if projection.wants(e)]
+        elif types <= projection.handles:
+            wanted = list(events)  # a replay batch is often all of one projection's types
+        elif types.isdisjoint(projection.handles):
+            continue
+        else:
+            handles = projection.handles
+            wanted = [e for e in events if e.type in handles]
         if wanted:
             await projection.apply(conn, wanted)

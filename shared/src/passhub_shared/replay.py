@@ -18,13 +18,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection, wanted_by
+from passhub_shared.projections import Projection, apply_all
 from passhub_shared.store import EventStore
 
 #: events per batch handed to the projections: large, so that a projection folding a batch in
@@ -101,17 +100,13 @@ async def rebuild(
             if tables:
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
-            states = {id(p): p.replay_state() for p in store.projections}
             with _paused_gc():
                 async with _ReadAhead(engine, store, batch_size) as batches:
                     while (batch := await batches.get()) is not None:
-                        await _replay_batch(conn, store.projections, states, batch)
+                        await apply_all(conn, store.projections, batch)
                         count += len(batch)
                         if progress is not None:
                             progress(len(batch))
-                for projection in store.projections:
-                    if states[id(projection)] is not None:
-                        await projection.replay_finish(conn, states[id(projection)])
             after = await digests(conn, tables)
         except BaseException:
             await transaction.rollback()
@@ -121,24 +116,6 @@ async def rebuild(
         else:
             await transaction.rollback()
     return ReplayReport(count, time.perf_counter() - started, before, after, commit)
-
-
-async def _replay_batch(
-    conn: AsyncConnection,
-    projections: Sequence[Projection],
-    states: dict[int, Any],
-    batch: list[Recorded],
-) -> None:
-    types = {e.type for e in batch}
-    for projection in projections:
-        wanted = wanted_by(projection, batch, types)
-        if not wanted:
-            continue
-        state = states[id(projection)]
-        if state is None:
-            await projection.apply(conn, wanted)
-        else:
-            await projection.replay_fold(conn, wanted, state)
 
 
 @contextmanager

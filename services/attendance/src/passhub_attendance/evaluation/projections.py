@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -104,19 +103,6 @@ class SchemeCatalogue(Projection):
             )
 
 
-#: (session, student) pairs a replay folds before writing them out
-_FOLD_LIMIT = 1_000_000
-
-
-@dataclass
-class _Participation:
-    """Folded and not yet written: (scheme, module, year) pairs, and each (session, student)'s
-    last word (its scheme, and whether present)."""
-
-    mappings: set[tuple[str, str, str]]
-    final: dict[tuple[str, str], tuple[str, bool]]
-
-
 class ModuleParticipation(Projection):
     """Distinct sessions attended per student per module per academic year.
 
@@ -139,34 +125,8 @@ class ModuleParticipation(Projection):
     handles = frozenset({SCHEME_LAUNCHED, SIGNED_IN, REVOKED})
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        state = self.replay_state()
-        self._fold(events, state)
-        await self.replay_finish(conn, state)
-
-    # A replay folds the whole log before writing: each counter of `module_attendance` is then
-    # written once, where batch by batch it was updated once per batch the student appears in.
-    # (The result does not depend on where batches begin and end; see the class docstring.)
-
-    def replay_state(self) -> _Participation:
-        return _Participation(set(), {})
-
-    async def replay_fold(
-        self, conn: AsyncConnection, events: Sequence[Recorded], state: _Participation
-    ) -> None:
-        self._fold(events, state)
-        if len(state.final) > _FOLD_LIMIT:  # bound a replay's memory on a very long log
-            await self.replay_finish(conn, state)
-
-    async def replay_finish(self, conn: AsyncConnection, state: _Participation) -> None:
-        if state.mappings:
-            await self._add_mappings(conn, sorted(state.mappings))
-        if state.final:
-            await self._apply_attendance(conn, state.final)
-        state.mappings.clear()
-        state.final.clear()
-
-    def _fold(self, events: Sequence[Recorded], state: _Participation) -> None:
-        mappings, final = state.mappings, state.final
+        mappings: set[tuple[str, str, str]] = set()
+        final: dict[tuple[str, str], tuple[str, bool]] = {}
         for e in events:
             d = e.data
             if e.type == SIGNED_IN:
@@ -184,6 +144,10 @@ class ModuleParticipation(Projection):
                 year = scheme_year(scheme) or d["academic_year"]
                 for module in d.get("modules") or ():
                     mappings.add((scheme, module, year))
+        if mappings:
+            await self._add_mappings(conn, sorted(mappings))
+        if final:
+            await self._apply_attendance(conn, final)
 
     async def _add_mappings(
         self, conn: AsyncConnection, mappings: list[tuple[str, str, str]]
