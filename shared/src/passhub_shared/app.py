@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import uuid
@@ -42,11 +43,13 @@ def create_app(
         runtime = Runtime(definition, settings)
         app.state.runtime = runtime
         await runtime.start(relay=relay, consumers=consumers)
+        _settle_garbage_collector()
         log.info("%s started", definition.name)
         try:
             yield
         finally:
             await runtime.stop()
+            gc.unfreeze()  # a process hosting several apps in turn (tests) frees each one's
             log.info("%s stopped", definition.name)
 
     app = FastAPI(
@@ -173,6 +176,17 @@ class RequestContext:
 
 #: deadlock_detected, serialization_failure: the same request succeeds when retried
 _RETRYABLE = {"40P01", "40001"}
+
+
+def _settle_garbage_collector() -> None:
+    """Keep the cyclic collector's pauses out of request latency. What exists once the service
+    has started (modules, the app, mappers, compiled statements) lives as long as the process:
+    frozen, it is no longer traversed by every full collection. The youngest generation is
+    collected after 10,000 allocations instead of 700, as each request allocates thousands of
+    short-lived objects that reference counting frees anyway."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
