@@ -206,11 +206,7 @@ class EventStore:
 
     async def load(self, conn: AsyncConnection, stream_id: str) -> list[Recorded]:
         """Our own events of one stream, in version order."""
-        rows = await conn.exec_driver_sql(
-            _SELECT + " WHERE origin = $1 AND stream_id = $2 ORDER BY stream_version",
-            (self.service, stream_id),
-        )
-        return [_row_to_recorded(r) for r in rows]
+        return (await self.load_many(conn, [stream_id]))[stream_id]
 
     async def load_many(
         self, conn: AsyncConnection, stream_ids: Iterable[str]

@@ -9,7 +9,7 @@ exclusively) sees every sign-in that committed before it and no sign-in slips in
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
@@ -49,8 +49,7 @@ from passhub_shared.subscriptions import ReactionContext
 
 T = TypeVar("T")
 
-_SHARED = text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:key, 0))")
-_SHARED_MANY = text(
+_SHARED = text(
     "SELECT count(pg_advisory_xact_lock_shared(hashtextextended(k, 0)))"
     " FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS ordered"
 )
@@ -64,15 +63,12 @@ def _session_key(session_id: str) -> str:
 
 async def share_session(conn: AsyncConnection, session_id: str) -> None:
     """Writers of attendances hold this until they commit; a cancellation waits for them."""
-    await conn.execute(_SHARED, {"key": _session_key(session_id)})
+    await share_sessions(conn, [session_id])
 
 
 async def share_sessions(conn: AsyncConnection, session_ids: Sequence[str]) -> None:
     """`share_session` for several sessions in one statement, in a fixed order."""
-    if len(session_ids) == 1:
-        await share_session(conn, session_ids[0])
-        return
-    await conn.execute(_SHARED_MANY, {"keys": sorted(_session_key(s) for s in session_ids)})
+    await conn.execute(_SHARED, {"keys": sorted(_session_key(s) for s in session_ids)})
 
 
 async def hold_session(conn: AsyncConnection, session_id: str) -> None:
@@ -82,8 +78,19 @@ async def hold_session(conn: AsyncConnection, session_id: str) -> None:
 async def load_presence(
     conn: AsyncConnection, store: EventStore, session_id: str, student_number: str
 ) -> tuple[Presence, int]:
-    history = await store.load(conn, stream_id(session_id, student_number))
-    return attendance.fold(r.decode() for r in history), len(history)
+    key = stream_id(session_id, student_number)
+    return (await load_presences(conn, store, [key]))[key]
+
+
+async def load_presences(
+    conn: AsyncConnection, store: EventStore, stream_ids: Iterable[str]
+) -> dict[str, tuple[Presence, int]]:
+    """Each attendance stream's presence and version, in one query."""
+    histories = await store.load_many(conn, stream_ids)
+    return {
+        key: (attendance.fold(e.decode() for e in history), len(history))
+        for key, history in histories.items()
+    }
 
 
 async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
@@ -158,11 +165,7 @@ async def sign_in_many(
             await share_sessions(conn, session_ids)
             sessions = await queries.session_views(conn, session_ids)
             keys = [stream_id(r.session_id, r.student_number) for r in requests]
-            histories = await runtime.store.load_many(conn, keys)
-            streams = {
-                key: (attendance.fold(e.decode() for e in history), len(history))
-                for key, history in histories.items()
-            }
+            streams = await load_presences(conn, runtime.store, keys)
             outcomes: list[SignInOutcome | Rejected] = []
             appends: list[Append] = []
             for request, key in zip(requests, keys, strict=True):
@@ -358,13 +361,11 @@ async def import_sheet(
             await share_sessions(conn, session_ids)
             sessions = await queries.session_views(conn, session_ids)
             keys = sorted({(line.session_id, line.student_number) for line in lines})
-            histories = await runtime.store.load_many(conn, (stream_id(*key) for key in keys))
+            presences = await load_presences(conn, runtime.store, (stream_id(*k) for k in keys))
             states: dict[tuple[str, str], Presence] = {}
             versions: dict[tuple[str, str], int] = {}
             for key in keys:
-                history = histories[stream_id(*key)]
-                states[key] = attendance.fold(e.decode() for e in history)
-                versions[key] = len(history)
+                states[key], versions[key] = presences[stream_id(*key)]
             plan = plan_import(lines, sessions, states, now, settings.window)
             if plan.errors:
                 raise ImportRejected(sorted(plan.errors, key=lambda e: e.line))
