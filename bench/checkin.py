@@ -13,7 +13,10 @@ all those sessions at once. It measures:
 3. sign-in to subscriber: a plain nats-py subscriber on the service's JetStream stream records
    when each `student_signed_in` arrives; latency from when the sign-in was due;
 4. raw: one `INSERT` per transaction with asyncpg on the same PostgreSQL, with as many
-   concurrent connections, for the ratio "sign-ins per raw insert".
+   concurrent connections, for the ratio "sign-ins per raw insert";
+5. web stack alone: the same requests, clients and uvicorn workers against `bench.bare_http`,
+   a FastAPI route of the same shape that does no work, for the ratio "sign-ins per bare
+   request": the most any endpoint on this stack sustains on this machine.
 
 The load generator is a minimal HTTP/1.1 keep-alive client on asyncio streams (requests are
 prepared beforehand), so that the client spends as little of the shared CPUs as possible. The
@@ -49,6 +52,7 @@ from nats.js.api import DeliverPolicy
 
 from passhub_attendance.domain.qr import QrCodes
 from passhub_attendance.service import service
+from passhub_shared import loop
 from passhub_shared.auth import make_token
 from passhub_shared.contracts.sessions import LeaderRostered, SchemeLaunched, SessionScheduled
 from passhub_shared.devservers import NatsServer, PostgresServer, free_port
@@ -146,7 +150,12 @@ async def schedule(settings: Settings, prefixes: Sequence[str], count: int) -> N
 
 
 def start_service(
-    opts: Options, database_url: str, nats_url: str, port: int, log: Path
+    opts: Options,
+    database_url: str,
+    nats_url: str,
+    port: int,
+    log: Path,
+    app: str = "passhub_attendance.main:app",
 ) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "PASSHUB_ENV_FILE": "/nonexistent/passhub.env",
@@ -163,7 +172,7 @@ def start_service(
         sys.executable,
         "-m",
         "uvicorn",
-        "passhub_attendance.main:app",
+        app,
         "--host",
         "127.0.0.1",
         "--port",
@@ -413,6 +422,44 @@ async def raw_inserts(dsn: str, concurrency: int, seconds: float) -> tuple[int, 
     return count, elapsed
 
 
+async def raw_paced(dsn: str, rate: float, seconds: float, connections: int) -> dict[str, Any]:
+    """One INSERT per transaction due every `1 / rate` s whatever the others do (open loop, as
+    the paced sign-ins), on a pool of `connections`: the latency of a durable commit on this
+    PostgreSQL and disk at that rate, the floor under any sign-in's."""
+    pool = await asyncpg.create_pool(dsn, min_size=connections, max_size=connections)
+    assert pool is not None
+    latencies: list[float] = []
+
+    async def insert(i: int, due: float) -> None:
+        async with pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO bench_raw VALUES ($1, $2, $3, $4)",
+                new_event_id(),
+                "paced",
+                f"n{i}",
+                '{"method": "qr"}',
+            )
+        latencies.append(time.perf_counter() - due)
+
+    tasks = []
+    start = time.perf_counter() + 0.05
+    for i in range(int(rate * seconds)):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(insert(i, due)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    await pool.close()
+    return {
+        "inserts": len(latencies),
+        "target_rate": rate,
+        "inserts_per_s": round(len(latencies) / elapsed, 1),
+        "latency": latency_summary(latencies),
+    }
+
+
 # --------------------------------------------------------------------------- CPU accounting
 
 
@@ -548,6 +595,7 @@ def machine() -> dict[str, Any]:
         "python_calibration_s": round(calibration, 3),
         "load_average_1min_at_start": round(load, 2),
         "python": platform.python_version(),
+        "event_loop": loop.name(),
         "system": platform.platform(),
     }
 
@@ -597,7 +645,19 @@ def table(result: dict[str, Any]) -> str:
             "",
         ),
         ("raw INSERT per transaction /s", f"{raw['inserts_per_s']:.0f}", ""),
+        (
+            f"raw INSERT paced {raw['paced']['target_rate']:.0f}/s: p50 / p99 ms",
+            f"{raw['paced']['latency']['p50_ms']} / {raw['paced']['latency']['p99_ms']}",
+            "",
+        ),
         ("sign-ins / raw inserts", f"{result['ratio_to_raw']:.2f}", ""),
+        (
+            "web stack alone (no work): requests/s, p99 ms",
+            f"{result['web_stack_alone']['requests_per_s']:.0f}, "
+            f"{result['web_stack_alone']['latency']['p99_ms']}",
+            "",
+        ),
+        ("sign-ins / bare requests", f"{result['ratio_to_web_stack']:.2f}", ""),
         ("errors (saturation + paced)", f"{sat['errors'] + paced['errors']}", "0"),
     ]
     width = max(len(r[0]) for r in rows)
@@ -609,6 +669,36 @@ def table(result: dict[str, Any]) -> str:
         + ", ".join(f"{k}={'met' if v else 'NOT met'}" for k, v in result["targets"].items())
     )
     return "\n".join(lines)
+
+
+async def bare_http(
+    opts: Options, root: Path, measured: list[SignInRequest], warm: list[SignInRequest]
+) -> dict[str, Any]:
+    """The saturation phase's requests, clients and workers against `bench.bare_http`."""
+    port = free_port()
+    log = root / "bare_http.log"
+    proc = start_service(opts, "", "", port, log, app="bench.bare_http:app")
+    try:
+        await wait_ready(port, proc, log)
+        copies = [SignInRequest(r.session_id, r.student, r.raw) for r in warm + measured]
+        await closed_loop(port, copies[: len(warm)], opts.concurrency)
+        timed = copies[len(warm) :]
+        elapsed = await closed_loop(port, timed, opts.concurrency)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    ok = [r for r in timed if r.status == 201]
+    return {
+        "app": "bench.bare_http:app (uvicorn + FastAPI, no auth, no database, no NATS)",
+        "requests": len(timed),
+        "errors": len(timed) - len(ok),
+        "seconds": round(elapsed, 3),
+        "requests_per_s": round(len(ok) / elapsed, 1) if elapsed else 0.0,
+        "latency": latency_summary([r.done - r.due for r in ok]),
+    }
 
 
 # --------------------------------------------------------------------------- run
@@ -692,7 +782,15 @@ async def run(opts: Options) -> dict[str, Any]:
             "seconds": round(raw_elapsed, 3),
             "inserts_per_s": round(count / raw_elapsed, 1),
             "connections": opts.concurrency,
+            "paced": await raw_paced(
+                database_url.replace("postgresql+asyncpg://", "postgresql://", 1),
+                opts.rate,
+                opts.seconds,
+                max(opts.concurrency, 128),
+            ),
         }
+        bare = await bare_http(opts, root, measured, warm)
+        say(f"web stack alone: {bare['requests_per_s']:.0f} requests/s")
         conn = await asyncpg.connect(
             database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         )
@@ -721,6 +819,8 @@ async def run(opts: Options) -> dict[str, Any]:
             "paced_half_saturation": half,
             "raw": raw,
             "ratio_to_raw": round(sat["sign_ins_per_s"] / raw["inserts_per_s"], 3),
+            "web_stack_alone": bare,
+            "ratio_to_web_stack": round(sat["sign_ins_per_s"] / bare["requests_per_s"], 3),
             "consistency": {
                 "sign_ins_sent": expected,
                 "attendances_in_read_model": attendances,
@@ -778,7 +878,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
 
 def main(argv: Sequence[str] | None = None) -> None:
     opts = parse(argv)
-    result = asyncio.run(run(opts))
+    result = loop.run(run(opts))
     opts.output.mkdir(parents=True, exist_ok=True)
     path = opts.output / "checkin.json"
     path.write_text(json.dumps(result, indent=2, default=str) + "\n")

@@ -32,6 +32,7 @@ from typing import Any, Self
 import asyncpg
 import nats
 
+from passhub_shared import loop
 from passhub_shared.devservers import NatsServer, PostgresServer
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -312,6 +313,7 @@ def machine_info() -> dict[str, Any]:
         "system": platform.platform(),
         "python": sys.version.split()[0],
         "python_implementation": platform.python_implementation(),
+        "event_loop": loop.name(),
         "versions": {p: _version(p) for p in PACKAGES},
         "git_commit": _git_commit(),
     }
@@ -369,7 +371,7 @@ def write_results(
         f"- date: {machine.get('date')}, commit `{machine.get('git_commit')}`",
         f"- machine: {machine.get('nproc')} CPUs ({machine.get('processor')}), "
         f"{machine.get('memory_gb')} GB, {machine.get('system')}",
-        f"- Python {machine.get('python')}; "
+        f"- Python {machine.get('python')} on {machine.get('event_loop', 'asyncio')}; "
         + ", ".join(f"{k} {v}" for k, v in machine.get("versions", {}).items() if v),
         f"- PostgreSQL {postgres.get('server_version')} (fsync={postgres.get('fsync')}, "
         f"synchronous_commit={postgres.get('synchronous_commit')}), "

@@ -60,7 +60,7 @@ from bench.common import (
     timed,
     write_results,
 )
-from passhub_shared import envelope, replay
+from passhub_shared import envelope, loop, replay
 from passhub_shared.batching import GroupCommit
 from passhub_shared.decider import Command, handle, handle_many
 from passhub_shared.events import Recorded, new_event_id
@@ -914,7 +914,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     opts = parse(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.disable(logging.INFO)  # FastStream logs each restart of its fetch task at INFO
-    figures = asyncio.run(run(opts))
+    figures = loop.run(run(opts))
     print(markdown_table(figures))
     print(f"\nresults: {opts.output / 'kit.json'}, {opts.output / 'kit.md'}")
 

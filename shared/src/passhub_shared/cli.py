@@ -6,7 +6,6 @@ Services add their own sub-commands (e.g. `passhub report`) through the entry po
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from passhub_shared import loop
 from passhub_shared.auth import ROLES, make_token
 from passhub_shared.deadletters import list_dead_letters, retry_dead_letters
 from passhub_shared.replay import DEFAULT_BATCH_SIZE, rebuild
@@ -73,7 +73,7 @@ def migrate(service: ServiceArg) -> None:
         finally:
             await runtime.engine.dispose()
 
-    asyncio.run(run())
+    loop.run(run())
     console.print(f"[green]{service}: schema up to date")
 
 
@@ -122,7 +122,7 @@ def replay(
             console.print(f"[red]differs: {', '.join(report.differing_tables)}")
             raise typer.Exit(1)
 
-    asyncio.run(run())
+    loop.run(run())
 
 
 @app.command()
@@ -171,7 +171,7 @@ def dead_list(service: ServiceArg) -> None:
             )
         console.print(table)
 
-    asyncio.run(run())
+    loop.run(run())
 
 
 @dead.command("retry")
@@ -194,7 +194,7 @@ def dead_retry(
         if any(not o.ok for o in outcomes):
             raise typer.Exit(1)
 
-    asyncio.run(run())
+    loop.run(run())
 
 
 @dev.command("up")

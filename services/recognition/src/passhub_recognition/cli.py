@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from passhub_recognition.domain.awards import NewAward, RoleTitles
 from passhub_recognition.handlers import run_awards
 from passhub_recognition.ids import new_id, new_verification_code
 from passhub_recognition.signing import private_pem
+from passhub_shared import loop
 from passhub_shared.errors import Rejected
 from passhub_shared.events import Metadata, utcnow
 
@@ -70,6 +70,6 @@ def run(
         )
 
     try:
-        asyncio.run(go())
+        loop.run(go())
     except Rejected as exc:
         raise typer.BadParameter(exc.message) from None

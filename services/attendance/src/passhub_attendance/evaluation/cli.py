@@ -3,7 +3,6 @@ attendance database (`PASSHUB_ATTENDANCE_DATABASE_URL`, or `PASSHUB_DATABASE_URL
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ from passhub_attendance.evaluation import queries, render
 from passhub_attendance.evaluation.csvimport import normalise_year
 from passhub_attendance.evaluation.report import FeedbackReport, OutcomeReport
 from passhub_attendance.evaluation.settings import EvaluationSettings
+from passhub_shared import loop
 from passhub_shared.errors import Rejected
 from passhub_shared.settings import load_settings
 
@@ -50,7 +50,7 @@ def _read(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
             await engine.dispose()
 
     try:
-        return asyncio.run(run())
+        return loop.run(run())
     except Rejected as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None
