@@ -21,7 +21,8 @@ all those sessions at once. It measures:
 The load generator is a minimal HTTP/1.1 keep-alive client on asyncio streams (requests are
 prepared beforehand), so that the client spends as little of the shared CPUs as possible. The
 client, the service, PostgreSQL and NATS all share the machine: the figures are for the whole
-stack on one box. Results go to `bench/results/checkin.json` and a table is printed.
+stack on one box. Results go to `bench/results/checkin.json` (`checkin-workers-N.json` with
+`--workers N`) and a table is printed.
 """
 
 from __future__ import annotations
@@ -880,7 +881,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     opts = parse(argv)
     result = loop.run(run(opts))
     opts.output.mkdir(parents=True, exist_ok=True)
-    path = opts.output / "checkin.json"
+    name = "checkin.json" if opts.workers == 1 else f"checkin-workers-{opts.workers}.json"
+    path = opts.output / name
     path.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(table(result))
     print(f"\nresults: {path}")
