@@ -1,7 +1,7 @@
 """Run the toy consumer as its own process (for kill and SIGTERM tests).
 
 Settings come from the environment (PASSHUB_DATABASE_URL, PASSHUB_NATS_URL, ...). On SIGTERM
-it stops gracefully and exits 0.
+it stops gracefully and exits 0. It runs on the event loop a service runs on (uvloop).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from passhub_shared import loop
 from passhub_shared.service import Runtime
 from passhub_shared.settings import Settings
 from tests.kit import toy
@@ -26,4 +27,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    loop.run(main())
