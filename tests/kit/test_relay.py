@@ -179,3 +179,32 @@ async def test_of_two_relay_replicas_only_one_publishes_and_the_other_takes_over
         second.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
         await rt.stop()
+
+
+class _NotifiedWhileDraining(OutboxRelay):
+    """Receives a commit's notification in the middle of its first round."""
+
+    rounds = 0
+
+    async def _drain_once(self, conn: Any, js: Any) -> tuple[int, bool]:
+        result = await super()._drain_once(conn, js)
+        type(self).rounds += 1
+        if type(self).rounds == 1:
+            self._notified()
+        return result
+
+
+async def test_a_notification_during_a_round_is_not_lost_until_the_next_poll(
+    database_url: str, nats_url: str
+) -> None:
+    rt = Runtime(toy.publisher, service_settings(database_url, nats_url))
+    await rt.start(relay=False)
+    # a poll far longer than the test's patience: only the notification can start round two
+    relay = _NotifiedWhileDraining("kittest", rt.settings.database_url, nats_url, poll_seconds=600)
+    task = asyncio.create_task(relay.run())
+    try:
+        await wait_for(lambda: _flag(_NotifiedWhileDraining.rounds >= 2), timeout=10)
+    finally:
+        relay.stop()
+        await task
+        await rt.stop()

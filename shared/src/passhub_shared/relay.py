@@ -128,7 +128,12 @@ class OutboxRelay:
         self._wake.set()
 
     async def _sleep(self, seconds: float) -> None:
+        """Sleep `seconds` unless woken (by `stop()` or a notification) meanwhile."""
         self._wake.clear()
+        await self._wait(seconds)
+
+    async def _wait(self, seconds: float) -> None:
+        """Until woken, or `seconds`; a wake that came before the call counts."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
@@ -146,15 +151,18 @@ class OutboxRelay:
             await conn.add_listener(OUTBOX_CHANNEL, self._notified)
             log.info("relay for %s is publishing", self.service)
             while not self._stopping.is_set():
+                # Cleared before the drain, not after: a commit notified while this round
+                # publishes or looks at the outbox must wake the next round, not wait for a poll.
+                self._wake.clear()
                 sent, full = await self._drain_once(conn, js)
                 if full:
                     continue
                 if sent < 0:  # NATS trouble: back off, the rows stay in the outbox
-                    await self._sleep(1.0)
+                    await self._wait(1.0)
                 elif await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox)"):
-                    await self._sleep(0.02)  # held back behind an open transaction
+                    await self._wait(0.02)  # held back behind an open transaction
                 else:
-                    await self._sleep(self.poll_seconds)
+                    await self._wait(self.poll_seconds)
         finally:
             self.is_leader = False
             conn.terminate()
