@@ -151,16 +151,20 @@ class OutboxRelay:
             await conn.add_listener(OUTBOX_CHANNEL, self._notified)
             log.info("relay for %s is publishing", self.service)
             while not self._stopping.is_set():
-                # Cleared before the drain, not after: a commit notified while this round
-                # publishes or looks at the outbox must wake the next round, not wait for a poll.
+                # Cleared before the round, not after: a commit notified while this round
+                # publishes or looks at the outbox must start the next round, not wait for a poll.
                 self._wake.clear()
                 sent, full = await self._drain_once(conn, js)
                 if full:
                     continue
                 if sent < 0:  # NATS trouble: back off, the rows stay in the outbox
-                    await self._wait(1.0)
+                    await self._sleep(1.0)
                 elif await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox)"):
-                    await self._wait(0.02)  # held back behind an open transaction
+                    # Rows held back behind a transaction still open. If this round published
+                    # nothing, only that transaction's commit can change it: wait for a
+                    # notification after this round (or 20 ms) rather than going round again
+                    # for each commit of the others.
+                    await (self._sleep if sent == 0 else self._wait)(0.02)
                 else:
                     await self._wait(self.poll_seconds)
         finally:
