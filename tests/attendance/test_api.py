@@ -3,13 +3,17 @@ and the role checks and bad input of each."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from passhub_attendance.domain.attendance import Presence, SignIn, attendance, stream_id
 from passhub_attendance.domain.qr import QrCodes
+from passhub_attendance.queries import sessions_to_write
 from passhub_attendance.settings import AttendanceSettings
+from passhub_attendance.tables import scheduled_sessions
 from passhub_shared.contracts.attendance import StudentSignedIn
 from passhub_shared.schema import events
 from tests.attendance.helpers import SCHEME, cancelled, given, given_session, now, settings
@@ -195,6 +199,56 @@ async def test_a_cancelled_session_takes_no_sign_in(h: Harness) -> None:
         "/sessions/S1/sign-in", json={"code": code}, headers=h.auth("student", "1234567")
     )
     assert r.status_code == 422 and r.json()["code"] == "session_cancelled"
+
+
+async def test_a_sign_in_behind_a_cancellation_in_progress_waits_and_is_refused(
+    h: Harness,
+) -> None:
+    """The cancellation's update of the session row is uncommitted while the sign-in arrives:
+    the sign-in waits for it rather than reading the session as it was, then is refused."""
+    await given_session(h)
+    code = await code_for(h)
+    async with h.runtime.engine.connect() as cancelling:
+        await cancelling.execute(
+            update(scheduled_sessions)
+            .where(scheduled_sessions.c.session_id == "S1")
+            .values(cancelled=True, cancel_reason="leader ill")
+        )
+        signing_in = asyncio.create_task(
+            h.client.post(
+                "/sessions/S1/sign-in", json={"code": code}, headers=h.auth("student", "1234567")
+            )
+        )
+        await asyncio.sleep(0.5)
+        assert not signing_in.done(), "the sign-in read the session past an open cancellation"
+        await cancelling.commit()
+    r = await signing_in
+    assert r.status_code == 422 and r.json()["code"] == "session_cancelled"
+    assert await headcount(h) == {"session_id": "S1", "students": 0, "leaders": 0}
+
+
+async def test_a_cancellation_waits_for_a_sign_in_in_progress_and_revokes_it(
+    h: Harness,
+) -> None:
+    """A writer holds the session row `FOR SHARE` until it commits: the cancellation's update
+    waits, so its revocations see the attendance the writer committed."""
+    await given_session(h)
+    async with h.runtime.engine.connect() as writer:
+        view = (await sessions_to_write(writer, ["S1"]))["S1"]
+        signed_in = attendance.decide(
+            SignIn("S1", view, "1234567", "kiosk", at=now(), now=now()), Presence()
+        )
+        await h.runtime.store.append(writer, stream_id("S1", "1234567"), 0, signed_in)
+        cancelling = asyncio.create_task(given(h, cancelled("S1")))
+        await asyncio.sleep(0.5)
+        assert not cancelling.done(), "the cancellation did not wait for the writer"
+        await writer.commit()
+    await cancelling
+    assert await headcount(h) == {"session_id": "S1", "students": 0, "leaders": 0}
+    revoked = [e for e in await own_events(h) if e.type.endswith("attendance_revoked.v1")]
+    assert [(e.data["student_number"], e.data["reason"]) for e in revoked] == [
+        ("1234567", "session cancelled: leader ill")
+    ]
 
 
 async def test_an_unknown_session_is_404(h: Harness) -> None:

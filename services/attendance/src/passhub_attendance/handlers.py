@@ -2,9 +2,10 @@
 
 Each person's attendance at a session is a stream of its own, so sign-ins never wait for each
 other; two sign-ins of the same person racing each other clash on the stream version, and the
-loser is retried (and finds the attendance already there). Writers also take a shared advisory
-lock on the session, which costs nothing between them, so that a cancellation (which takes it
-exclusively) sees every sign-in that committed before it and no sign-in slips in after it.
+loser is retried (and finds the attendance already there). Writers read their sessions
+`FOR SHARE` (`queries.sessions_to_write`), which costs nothing between them, so that a
+cancellation (whose update of the session row waits for them) sees every sign-in that committed
+before it and no sign-in slips in after it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, text
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_attendance import queries
@@ -49,30 +50,7 @@ from passhub_shared.subscriptions import ReactionContext
 
 T = TypeVar("T")
 
-_SHARED = text(
-    "SELECT count(pg_advisory_xact_lock_shared(hashtextextended(k, 0)))"
-    " FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS ordered"
-)
-_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 ATTEMPTS = 4
-
-
-def _session_key(session_id: str) -> str:
-    return f"passhub-attendance-session:{session_id}"
-
-
-async def share_session(conn: AsyncConnection, session_id: str) -> None:
-    """Writers of attendances hold this until they commit; a cancellation waits for them."""
-    await share_sessions(conn, [session_id])
-
-
-async def share_sessions(conn: AsyncConnection, session_ids: Sequence[str]) -> None:
-    """`share_session` for several sessions in one statement, in a fixed order."""
-    await conn.execute(_SHARED, {"keys": sorted(_session_key(s) for s in session_ids)})
-
-
-async def hold_session(conn: AsyncConnection, session_id: str) -> None:
-    await conn.execute(_EXCLUSIVE, {"key": _session_key(session_id)})
 
 
 async def load_presence(
@@ -161,9 +139,7 @@ async def sign_in_many(
 
     async def attempt() -> list[SignInOutcome | Rejected]:
         async with runtime.transaction() as conn:
-            session_ids = sorted({r.session_id for r in requests})
-            await share_sessions(conn, session_ids)
-            sessions = await queries.session_views(conn, session_ids)
+            sessions = await queries.sessions_to_write(conn, (r.session_id for r in requests))
             keys = [stream_id(r.session_id, r.student_number) for r in requests]
             streams = await load_presences(conn, runtime.store, keys)
             outcomes: list[SignInOutcome | Rejected] = []
@@ -242,8 +218,7 @@ async def revoke(
 ) -> Recorded:
     async def attempt() -> Recorded:
         async with runtime.transaction() as conn:
-            await share_session(conn, session_id)
-            authorise(await queries.session_view(conn, session_id))
+            authorise((await queries.sessions_to_write(conn, [session_id]))[session_id])
             state, version = await load_presence(conn, runtime.store, session_id, student_number)
             decided = attendance.decide(Revoke(session_id, student_number, reason), state)
             recorded = await runtime.store.append(
@@ -260,8 +235,9 @@ async def revoke_cancelled(ctx: ReactionContext, new_events: Sequence[Recorded])
     for event in new_events:
         if event.type != SessionCancelled.type_name():
             continue
+        # The projection has already updated the session row in this transaction: every writer
+        # that read it `FOR SHARE` has committed, and any later one waits for this commit.
         cancelled = event.as_(SessionCancelled)
-        await hold_session(ctx.conn, cancelled.session_id)
         present = await ctx.conn.execute(
             select(attendances.c.student_number)
             .where(
@@ -357,9 +333,7 @@ async def import_sheet(
 
     async def attempt() -> ImportPlan:
         async with runtime.transaction() as conn:
-            session_ids = sorted({line.session_id for line in lines})
-            await share_sessions(conn, session_ids)
-            sessions = await queries.session_views(conn, session_ids)
+            sessions = await queries.sessions_to_write(conn, (line.session_id for line in lines))
             keys = sorted({(line.session_id, line.student_number) for line in lines})
             presences = await load_presences(conn, runtime.store, (stream_id(*k) for k in keys))
             states: dict[tuple[str, str], Presence] = {}

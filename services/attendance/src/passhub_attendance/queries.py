@@ -66,6 +66,24 @@ async def session_views(
     return {s: found.get(s) for s in wanted}
 
 
+async def sessions_to_write(
+    conn: AsyncConnection, session_ids: Iterable[str]
+) -> dict[str, SessionView | None]:
+    """`session_views` for a transaction that writes attendances: each session row is read
+    `FOR SHARE` (in session order), which writers do not contend for but a cancellation's
+    update of the row waits for. A writer that comes after a cancellation waits for it instead,
+    and then reads the row as the cancellation left it (PostgreSQL rereads a locked row that
+    changed). So a cancellation sees every attendance committed before it, and none after."""
+    wanted = sorted(set(session_ids))
+    rows = await conn.execute(
+        _SESSION.where(scheduled_sessions.c.session_id.in_(wanted))
+        .order_by(scheduled_sessions.c.session_id)
+        .with_for_update(read=True, of=scheduled_sessions)
+    )
+    found: dict[str, SessionView | None] = {r.session_id: _view(r) for r in rows}
+    return {s: found.get(s) for s in wanted}
+
+
 async def sessions_in_room(
     conn: AsyncConnection, room: str, start: datetime, end: datetime
 ) -> list[SessionView]:
