@@ -27,6 +27,7 @@ from passhub_shared.contracts.attendance import (
 from passhub_shared.contracts.sessions import SchemeLaunched, SessionRescheduled, SessionScheduled
 from passhub_shared.events import Recorded
 from passhub_shared.projections import Projection
+from passhub_shared.store import ConcurrencyConflict
 
 SCHEME_LAUNCHED = SchemeLaunched.type_name()
 SESSION_SCHEDULED = SessionScheduled.type_name()
@@ -144,119 +145,126 @@ class ModuleParticipation(Projection):
                 year = scheme_year(scheme) or d["academic_year"]
                 for module in d.get("modules") or ():
                     mappings.add((scheme, module, year))
-        if mappings:
-            await self._add_mappings(conn, sorted(mappings))
-        if final:
-            await self._apply_attendance(conn, final)
-
-    async def _add_mappings(
-        self, conn: AsyncConnection, mappings: list[tuple[str, str, str]]
-    ) -> None:
-        added = await _run(
-            conn,
-            """
-            INSERT INTO evaluation_scheme_modules (scheme_id, module, academic_year)
-            SELECT * FROM unnest(CAST(:schemes AS text[]), CAST(:modules AS text[]),
-                                 CAST(:years AS text[]))
-            ON CONFLICT DO NOTHING
-            RETURNING scheme_id, module, academic_year
-            """,
-            schemes=[m[0] for m in mappings],
-            modules=[m[1] for m in mappings],
-            years=[m[2] for m in mappings],
-        )
-        if not added:
-            return
-        # Attendances recorded before their scheme's modules were known now count for them.
-        await _run(
-            conn,
-            """
-            INSERT INTO evaluation_module_attendance AS c
-                (academic_year, module, student_number, sessions)
-            SELECT m.academic_year, m.module, a.student_number, count(*)
-            FROM evaluation_attendances a
-            JOIN unnest(CAST(:schemes AS text[]), CAST(:modules AS text[]),
-                        CAST(:years AS text[])) AS m(scheme_id, module, academic_year)
-              ON a.scheme_id = m.scheme_id
-            GROUP BY m.academic_year, m.module, a.student_number
-            ON CONFLICT (academic_year, module, student_number)
-            DO UPDATE SET sessions = c.sessions + excluded.sessions
-            """,
-            schemes=[r.scheme_id for r in added],
-            modules=[r.module for r in added],
-            years=[r.academic_year for r in added],
-        )
-
-    async def _apply_attendance(
-        self, conn: AsyncConnection, final: dict[tuple[str, str], tuple[str, bool]]
-    ) -> None:
         present = [(k, v[0]) for k, v in final.items() if v[1]]
+        if mappings or present:
+            await self._add(conn, sorted(mappings), present)
         absent = [k for k, v in final.items() if not v[1]]
-        if present:
-            # One statement: add the attendances, and +1 per module of their scheme for those
-            # actually added (a repeated sign-in adds nothing).
+        if absent:
+            await self._remove(conn, absent)
+
+    async def _add(
+        self,
+        conn: AsyncConnection,
+        mappings: list[tuple[str, str, str]],
+        present: list[tuple[tuple[str, str], str]],
+    ) -> None:
+        """One statement: new (scheme, module) pairs, with the counts of the attendances their
+        scheme already had; new attendances, +1 per module of their scheme. The common batch
+        (sign-ins of schemes whose modules are known) costs one round trip.
+
+        A pair that a concurrent transaction added and committed while this statement waited on
+        it is neither inserted here nor visible to this statement's snapshot, so this batch's
+        attendances would miss its count: the statement reports such pairs and the transaction
+        is retried (`ConcurrencyConflict`), when the pair is visible."""
+        raced = await _run(
+            conn,
+            """
+            WITH wanted AS (
+                SELECT * FROM unnest(CAST(:m_schemes AS text[]), CAST(:m_modules AS text[]),
+                                     CAST(:m_years AS text[]))
+                     AS w(scheme_id, module, academic_year)
+            ), new_pairs AS (
+                INSERT INTO evaluation_scheme_modules (scheme_id, module, academic_year)
+                SELECT * FROM wanted
+                ON CONFLICT DO NOTHING
+                RETURNING scheme_id, module, academic_year
+            ), pairs AS (
+                SELECT scheme_id, module, academic_year FROM evaluation_scheme_modules
+                UNION ALL
+                SELECT scheme_id, module, academic_year FROM new_pairs
+            ), added AS (
+                INSERT INTO evaluation_attendances (session_id, student_number, scheme_id)
+                SELECT * FROM unnest(CAST(:sessions AS text[]), CAST(:students AS text[]),
+                                     CAST(:schemes AS text[]))
+                ON CONFLICT DO NOTHING
+                RETURNING scheme_id, student_number
+            ), increments AS (
+                -- attendances recorded before their scheme's modules were known (this
+                -- statement's snapshot: without those `added` here) ...
+                SELECT p.academic_year, p.module, a.student_number
+                FROM evaluation_attendances a JOIN new_pairs p ON p.scheme_id = a.scheme_id
+                UNION ALL
+                -- ... and the attendances added now, for every module of their scheme
+                SELECT m.academic_year, m.module, a.student_number
+                FROM added a JOIN pairs m ON m.scheme_id = a.scheme_id
+            ), counted AS (
+                INSERT INTO evaluation_module_attendance AS c
+                    (academic_year, module, student_number, sessions)
+                SELECT academic_year, module, student_number, count(*)
+                FROM increments
+                GROUP BY academic_year, module, student_number
+                ON CONFLICT (academic_year, module, student_number)
+                DO UPDATE SET sessions = c.sessions + excluded.sessions
+            )
+            SELECT w.scheme_id, w.module FROM wanted w
+            WHERE NOT EXISTS (SELECT 1 FROM new_pairs n
+                              WHERE n.scheme_id = w.scheme_id AND n.module = w.module)
+              AND NOT EXISTS (SELECT 1 FROM evaluation_scheme_modules m
+                              WHERE m.scheme_id = w.scheme_id AND m.module = w.module)
+            """,
+            m_schemes=[m[0] for m in mappings],
+            m_modules=[m[1] for m in mappings],
+            m_years=[m[2] for m in mappings],
+            sessions=[k[0] for k, _ in present],
+            students=[k[1] for k, _ in present],
+            schemes=[s for _, s in present],
+        )
+        if raced:
+            first = raced[0]
+            raise ConcurrencyConflict(f"evaluation-modules:{first.scheme_id}/{first.module}", 0)
+
+    async def _remove(self, conn: AsyncConnection, absent: list[tuple[str, str]]) -> None:
+        """Revoked attendances: removed, and -1 per module of their scheme; a counter that
+        reaches 0 is deleted."""
+        lowered = await _run(
+            conn,
+            """
+            WITH removed AS (
+                DELETE FROM evaluation_attendances a
+                USING unnest(CAST(:sessions AS text[]), CAST(:students AS text[]))
+                      AS k(session_id, student_number)
+                WHERE a.session_id = k.session_id AND a.student_number = k.student_number
+                RETURNING a.scheme_id, a.student_number
+            ), counts AS (
+                SELECT m.academic_year, m.module, r.student_number, count(*) AS n
+                FROM removed r JOIN evaluation_scheme_modules m ON m.scheme_id = r.scheme_id
+                GROUP BY m.academic_year, m.module, r.student_number
+            )
+            UPDATE evaluation_module_attendance c SET sessions = c.sessions - counts.n
+            FROM counts
+            WHERE c.academic_year = counts.academic_year AND c.module = counts.module
+              AND c.student_number = counts.student_number
+            RETURNING c.academic_year, c.module, c.student_number, c.sessions
+            """,
+            sessions=[k[0] for k in absent],
+            students=[k[1] for k in absent],
+        )
+        gone = [r for r in lowered if r.sessions <= 0]
+        if gone:
             await _run(
                 conn,
                 """
-                WITH added AS (
-                    INSERT INTO evaluation_attendances (session_id, student_number, scheme_id)
-                    SELECT * FROM unnest(CAST(:sessions AS text[]), CAST(:students AS text[]),
-                                         CAST(:schemes AS text[]))
-                    ON CONFLICT DO NOTHING
-                    RETURNING scheme_id, student_number
-                )
-                INSERT INTO evaluation_module_attendance AS c
-                    (academic_year, module, student_number, sessions)
-                SELECT m.academic_year, m.module, a.student_number, count(*)
-                FROM added a JOIN evaluation_scheme_modules m ON m.scheme_id = a.scheme_id
-                GROUP BY m.academic_year, m.module, a.student_number
-                ON CONFLICT (academic_year, module, student_number)
-                DO UPDATE SET sessions = c.sessions + excluded.sessions
+                DELETE FROM evaluation_module_attendance c
+                USING unnest(CAST(:years AS text[]), CAST(:modules AS text[]),
+                             CAST(:students AS text[]))
+                      AS k(academic_year, module, student_number)
+                WHERE c.academic_year = k.academic_year AND c.module = k.module
+                  AND c.student_number = k.student_number AND c.sessions <= 0
                 """,
-                sessions=[k[0] for k, _ in present],
-                students=[k[1] for k, _ in present],
-                schemes=[s for _, s in present],
+                years=[r.academic_year for r in gone],
+                modules=[r.module for r in gone],
+                students=[r.student_number for r in gone],
             )
-        if absent:
-            lowered = await _run(
-                conn,
-                """
-                WITH removed AS (
-                    DELETE FROM evaluation_attendances a
-                    USING unnest(CAST(:sessions AS text[]), CAST(:students AS text[]))
-                          AS k(session_id, student_number)
-                    WHERE a.session_id = k.session_id AND a.student_number = k.student_number
-                    RETURNING a.scheme_id, a.student_number
-                ), counts AS (
-                    SELECT m.academic_year, m.module, r.student_number, count(*) AS n
-                    FROM removed r JOIN evaluation_scheme_modules m ON m.scheme_id = r.scheme_id
-                    GROUP BY m.academic_year, m.module, r.student_number
-                )
-                UPDATE evaluation_module_attendance c SET sessions = c.sessions - counts.n
-                FROM counts
-                WHERE c.academic_year = counts.academic_year AND c.module = counts.module
-                  AND c.student_number = counts.student_number
-                RETURNING c.academic_year, c.module, c.student_number, c.sessions
-                """,
-                sessions=[k[0] for k in absent],
-                students=[k[1] for k in absent],
-            )
-            gone = [r for r in lowered if r.sessions <= 0]
-            if gone:
-                await _run(
-                    conn,
-                    """
-                    DELETE FROM evaluation_module_attendance c
-                    USING unnest(CAST(:years AS text[]), CAST(:modules AS text[]),
-                                 CAST(:students AS text[]))
-                          AS k(academic_year, module, student_number)
-                    WHERE c.academic_year = k.academic_year AND c.module = k.module
-                      AND c.student_number = k.student_number AND c.sessions <= 0
-                    """,
-                    years=[r.academic_year for r in gone],
-                    modules=[r.module for r in gone],
-                    students=[r.student_number for r in gone],
-                )
 
 
 class EnrolmentsAndResults(Projection):
