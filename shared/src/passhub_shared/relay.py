@@ -160,11 +160,14 @@ class OutboxRelay:
                 if sent < 0:  # NATS trouble: back off, the rows stay in the outbox
                     await self._sleep(1.0)
                 elif await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox)"):
-                    # Rows held back behind a transaction still open. If this round published
-                    # nothing, only that transaction's commit can change it: wait for a
-                    # notification after this round (or 20 ms) rather than going round again
-                    # for each commit of the others.
-                    await (self._sleep if sent == 0 else self._wait)(0.02)
+                    # Rows held back behind a transaction still open.
+                    if sent == 0:
+                        # Only that transaction's end can free them: wait for a commit notified
+                        # after this round (20 ms at most: an abort notifies nothing), rather
+                        # than going round again for each commit of the others.
+                        await self._sleep(0.02)
+                    else:
+                        await self._wait(0.02)
                 else:
                     await self._wait(self.poll_seconds)
         finally:
