@@ -41,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,7 @@ import asyncpg
 import nats
 from nats.js.api import DeliverPolicy
 
+from bench.common import asyncpg_dsn
 from passhub_attendance.domain.qr import QrCodes
 from passhub_attendance.service import service
 from passhub_shared import loop
@@ -148,6 +149,17 @@ async def schedule(settings: Settings, prefixes: Sequence[str], count: int) -> N
     for i in range(0, len(events), 2000):
         await runtime.applier.apply(events[i : i + 2000])
     await runtime.engine.dispose()
+
+
+def stop_service(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT (uvicorn's graceful shutdown), then kill if it has not exited in 30 s."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def start_service(
@@ -308,6 +320,22 @@ async def closed_loop(port: int, requests: list[SignInRequest], concurrency: int
     return time.perf_counter() - started
 
 
+async def paced(count: int, rate: float, fire: Callable[[int, float], Awaitable[None]]) -> float:
+    """Call `fire(i, due)` for i in range(count), the i-th due at `start + i / rate` whatever
+    happened to the others (open loop), each in a task of its own; returns the seconds from
+    start until the last has finished."""
+    tasks = []
+    start = time.perf_counter() + 0.05
+    for i in range(count):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(fire(i, due)))
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - start
+
+
 async def open_loop(
     port: int, requests: list[SignInRequest], rate: float, connections: int
 ) -> float:
@@ -320,23 +348,16 @@ async def open_loop(
         await conn.open()
         pool.put_nowait(conn)
 
-    async def send(r: SignInRequest) -> None:
+    async def send(i: int, due: float) -> None:
+        r = requests[i]
+        r.due = due
         conn = await pool.get()
         r.sent = time.perf_counter()
         r.status, _ = await conn.request(r.raw)
         r.done = time.perf_counter()
         pool.put_nowait(conn)
 
-    tasks = []
-    start = time.perf_counter() + 0.05
-    for i, r in enumerate(requests):
-        r.due = start + i / rate
-        delay = r.due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(send(r)))
-    await asyncio.gather(*tasks)
-    elapsed = time.perf_counter() - start
+    elapsed = await paced(len(requests), rate, send)
     while not pool.empty():
         await pool.get_nowait().close()
     return elapsed
@@ -442,16 +463,7 @@ async def raw_paced(dsn: str, rate: float, seconds: float, connections: int) -> 
             )
         latencies.append(time.perf_counter() - due)
 
-    tasks = []
-    start = time.perf_counter() + 0.05
-    for i in range(int(rate * seconds)):
-        due = start + i / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(insert(i, due)))
-    await asyncio.gather(*tasks)
-    elapsed = time.perf_counter() - start
+    elapsed = await paced(int(rate * seconds), rate, insert)
     await pool.close()
     return {
         "inserts": len(latencies),
@@ -686,11 +698,7 @@ async def bare_http(
         timed = copies[len(warm) :]
         elapsed = await closed_loop(port, timed, opts.concurrency)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_service(proc)
     ok = [r for r in timed if r.status == 201]
     return {
         "app": "bench.bare_http:app (uvicorn + FastAPI, no auth, no database, no NATS)",
@@ -773,8 +781,9 @@ async def run(opts: Options) -> dict[str, Any]:
         await subscriber.stop()
 
         say("raw inserts...")
+        dsn = asyncpg_dsn(database_url)
         count, raw_elapsed = await raw_inserts(
-            database_url.replace("postgresql+asyncpg://", "postgresql://", 1),
+            dsn,
             opts.concurrency,
             opts.raw_seconds,
         )
@@ -784,7 +793,7 @@ async def run(opts: Options) -> dict[str, Any]:
             "inserts_per_s": round(count / raw_elapsed, 1),
             "connections": opts.concurrency,
             "paced": await raw_paced(
-                database_url.replace("postgresql+asyncpg://", "postgresql://", 1),
+                dsn,
                 opts.rate,
                 opts.seconds,
                 max(opts.concurrency, 128),
@@ -792,9 +801,7 @@ async def run(opts: Options) -> dict[str, Any]:
         }
         bare = await bare_http(opts, root, measured, warm)
         say(f"web stack alone: {bare['requests_per_s']:.0f} requests/s")
-        conn = await asyncpg.connect(
-            database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        )
+        conn = await asyncpg.connect(dsn)
         try:
             attendances = await conn.fetchval(
                 "SELECT count(*) FROM attendance_attendances WHERE active"
@@ -836,12 +843,8 @@ async def run(opts: Options) -> dict[str, Any]:
         }
         return result
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        if proc is not None:
+            stop_service(proc)
         pg.stop()
         nats_server.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -42,6 +42,7 @@ import numpy as np
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bench.common import asyncpg_dsn
 from passhub_attendance.evaluation import render
 from passhub_attendance.evaluation.importing import import_enrolments, import_results
 from passhub_attendance.evaluation.projections import evaluation_projections
@@ -232,7 +233,7 @@ async def load(runtime: Runtime, year: Year, dsn: str) -> dict[str, float]:
         records.append(
             (new_event_id(), stream, versions[stream], kind, "attendance", json.dumps(data), START)
         )
-    conn = await asyncpg.connect(dsn.replace("postgresql+asyncpg", "postgresql"))
+    conn = await asyncpg.connect(asyncpg_dsn(dsn))
     try:
         await conn.copy_records_to_table(
             "events",

@@ -184,12 +184,14 @@ async def test_of_two_relay_replicas_only_one_publishes_and_the_other_takes_over
 class _NotifiedWhileDraining(OutboxRelay):
     """Receives a commit's notification in the middle of its first round."""
 
-    rounds = 0
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rounds = 0
 
     async def _drain_once(self, conn: Any, js: Any) -> tuple[int, bool]:
         result = await super()._drain_once(conn, js)
-        type(self).rounds += 1
-        if type(self).rounds == 1:
+        self.rounds += 1
+        if self.rounds == 1:
             self._notified()
         return result
 
@@ -203,7 +205,7 @@ async def test_a_notification_during_a_round_is_not_lost_until_the_next_poll(
     relay = _NotifiedWhileDraining("kittest", rt.settings.database_url, nats_url, poll_seconds=600)
     task = asyncio.create_task(relay.run())
     try:
-        await wait_for(lambda: _flag(_NotifiedWhileDraining.rounds >= 2), timeout=10)
+        await wait_for(lambda: _flag(relay.rounds >= 2), timeout=10)
     finally:
         relay.stop()
         await task

@@ -57,23 +57,15 @@ async def session_view(conn: AsyncConnection, session_id: str) -> SessionView | 
     return None if row is None else _view(row)
 
 
-async def session_views(
-    conn: AsyncConnection, session_ids: Iterable[str]
-) -> dict[str, SessionView | None]:
-    wanted = sorted(set(session_ids))
-    rows = await conn.execute(_SESSION.where(scheduled_sessions.c.session_id.in_(wanted)))
-    found: dict[str, SessionView | None] = {r.session_id: _view(r) for r in rows}
-    return {s: found.get(s) for s in wanted}
-
-
 async def sessions_to_write(
     conn: AsyncConnection, session_ids: Iterable[str]
 ) -> dict[str, SessionView | None]:
-    """`session_views` for a transaction that writes attendances: each session row is read
-    `FOR SHARE` (in session order), which writers do not contend for but a cancellation's
-    update of the row waits for. A writer that comes after a cancellation waits for it instead,
-    and then reads the row as the cancellation left it (PostgreSQL rereads a locked row that
-    changed). So a cancellation sees every attendance committed before it, and none after."""
+    """The sessions a transaction writes attendances to (None for one not scheduled). Each
+    session row is read `FOR SHARE` (in session order), which writers do not contend for but a
+    cancellation's update of the row waits for. A writer that comes after a cancellation waits
+    for it instead, and then reads the row as the cancellation left it (PostgreSQL rereads a
+    locked row that changed). So a cancellation sees every attendance committed before it, and
+    none after."""
     wanted = sorted(set(session_ids))
     rows = await conn.execute(
         _SESSION.where(scheduled_sessions.c.session_id.in_(wanted))
