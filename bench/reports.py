@@ -54,7 +54,7 @@ from passhub_shared.contracts.attendance import StudentSignedIn
 from passhub_shared.contracts.sessions import SchemeLaunched, SessionScheduled
 from passhub_shared.devservers import PostgresServer
 from passhub_shared.events import Event, Metadata, Recorded, new_event_id
-from passhub_shared.projections import Projection
+from passhub_shared.projections import Projection, Rebuild
 from passhub_shared.replay import ReplayReport, digests, projection_tables, rebuild
 from passhub_shared.service import Runtime
 from passhub_shared.settings import Settings
@@ -116,7 +116,8 @@ class Year:
 
 
 class Timed(Projection):
-    """A projection that adds up the time its `apply` takes."""
+    """A projection that adds up the time its `apply`, or its rebuild's `fold` and `write`,
+    take."""
 
     def __init__(self, inner: Projection) -> None:
         self.inner = inner
@@ -129,6 +130,29 @@ class Timed(Projection):
         started = time.perf_counter()
         await self.inner.apply(conn, events)
         self.seconds += time.perf_counter() - started
+
+    def rebuild(self) -> Rebuild | None:
+        inner = self.inner.rebuild()
+        return None if inner is None else TimedRebuild(self, inner)
+
+
+class TimedRebuild(Rebuild):
+    def __init__(self, owner: Timed, inner: Rebuild) -> None:
+        self.owner, self.inner = owner, inner
+
+    def fold(self, events: Sequence[Recorded]) -> None:
+        started = time.perf_counter()
+        self.inner.fold(events)
+        self.owner.seconds += time.perf_counter() - started
+
+    @property
+    def size(self) -> int:
+        return self.inner.size
+
+    async def write(self, conn: AsyncConnection) -> None:
+        started = time.perf_counter()
+        await self.inner.write(conn)
+        self.owner.seconds += time.perf_counter() - started
 
 
 async def write_floor(runtime: Runtime, tables: Sequence[Table]) -> dict[str, Any]:

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_shared.events import Recorded, new_event_id, utcnow
+from passhub_shared.projections import Rebuild, copy_rows
 from passhub_shared.replay import rebuild
 from passhub_shared.schema import events as events_table
 from passhub_shared.service import Runtime
@@ -97,3 +99,88 @@ async def test_a_replay_that_fails_midway_changes_nothing(publisher: Runtime) ->
     after = await rebuild(publisher.engine, publisher.store, commit=False)
     assert after.identical and after.before == before.before
     assert publisher.engine.pool.checkedout() == 0  # the reader's connection went back too
+
+
+class _FoldedTotals(toy.TotalsProjection):
+    """The toy totals with a `Rebuild`: sums kept in memory over the log, copied once."""
+
+    def __init__(self) -> None:
+        self.folds: list[_TotalsFold] = []
+
+    def rebuild(self) -> Rebuild:
+        fold = _TotalsFold()
+        self.folds.append(fold)
+        return fold
+
+
+class _TotalsFold(Rebuild):
+    def __init__(self) -> None:
+        self.sums: dict[str, list[int]] = {}
+        self.batches = 0
+        self.written = 0
+
+    def fold(self, events: Sequence[Recorded]) -> None:
+        self.batches += 1
+        for e in events:
+            entry = self.sums.setdefault(e.data["counter_id"], [0, 0])
+            entry[0] += e.data["amount"]
+            entry[1] += 1
+
+    @property
+    def size(self) -> int:
+        return len(self.sums)
+
+    async def write(self, conn: AsyncConnection) -> None:
+        self.written += 1
+        await copy_rows(conn, toy.totals, [(k, v[0], v[1]) for k, v in self.sums.items()])
+
+
+async def _counted(publisher: Runtime, counters: int, events: int) -> None:
+    async with publisher.transaction() as conn:
+        for i in range(events):
+            stream = f"k-{i % counters}"
+            await publisher.store.append(
+                conn, stream, i // counters, [toy.Counted(counter_id=stream, amount=i + 1)]
+            )
+
+
+INDEXES = text(
+    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'toy_totals' ORDER BY indexname"
+)
+
+
+async def test_a_folded_rebuild_writes_once_and_equals_the_live_rows(publisher: Runtime) -> None:
+    await _counted(publisher, counters=7, events=50)
+    async with publisher.engine.connect() as conn:
+        await conn.exec_driver_sql("CREATE INDEX toy_totals_by_total ON toy_totals (total)")
+        await conn.commit()
+        indexes = (await conn.execute(INDEXES)).all()
+    folded = _FoldedTotals()
+    report = await rebuild(
+        publisher.engine, EventStore(publisher.store.service, [folded]), batch_size=8
+    )
+    assert report.events == 50 and report.identical, report.differing_tables
+    (fold,) = folded.folds
+    assert fold.batches == 7 and fold.written == 1  # every page folded, written at the end
+    async with publisher.engine.connect() as conn:
+        # dropped for the load, built again after it: the primary key and the plain index
+        assert (await conn.execute(INDEXES)).all() == indexes and len(indexes) == 2
+        with pytest.raises(IntegrityError):
+            await conn.execute(text("INSERT INTO toy_totals VALUES ('k-1', 1, 1)"))
+
+
+async def test_a_fold_past_the_limit_is_written_and_replay_goes_on_with_apply(
+    publisher: Runtime,
+) -> None:
+    await _counted(publisher, counters=40, events=200)
+    folded = _FoldedTotals()
+    report = await rebuild(
+        publisher.engine,
+        EventStore(publisher.store.service, [folded]),
+        batch_size=10,
+        fold_limit=25,
+    )
+    assert report.events == 200 and report.identical, report.differing_tables
+    (fold,) = folded.folds
+    # pages of 10 events on 40 counters: the third page takes the fold past 25 counters
+    assert fold.batches == 3 and fold.written == 1

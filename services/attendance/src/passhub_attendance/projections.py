@@ -1,7 +1,8 @@
 """Read models, updated in the transaction that appends or records their events.
 
-Each `apply` folds its batch in memory and writes once, so that a replay is fast, and gives the
-same rows as applying the events one at a time.
+Each `apply` folds its batch in memory and writes once, and gives the same rows as applying the
+events one at a time. The attendances, by far the largest, also fold the whole log for a replay
+(`Rebuild`) and are written once, with `COPY`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from passhub_shared.contracts.sessions import (
     SessionScheduled,
 )
 from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection
+from passhub_shared.projections import Projection, Rebuild, copy_rows
 
 SESSIONS_EVENTS = frozenset(
     cls.type_name()
@@ -165,48 +166,76 @@ class SessionsProjection(Projection):
             )
 
 
+_SIGNED_IN = StudentSignedIn.type_name()
+_LEADER_SIGNED_IN = LeaderSignedIn.type_name()
+_REVOKED = AttendanceRevoked.type_name()
+_ATTENDANCE_COLUMNS = tuple(str(c.name) for c in attendances.columns)
+_ACTIVE, _REASON = _ATTENDANCE_COLUMNS.index("active"), _ATTENDANCE_COLUMNS.index("revoked_reason")
+
+
+class _Attendances(Rebuild):
+    """The last row of each (session, person) (a sign-in writes the whole row; a revocation
+    clears `active` on it), and revocations of rows this fold has not seen (they were written
+    earlier: `apply` updates them in place; a rebuild from empty tables has none)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], list[Any]] = {}
+        self.revoked_only: dict[tuple[str, str], str] = {}
+
+    def fold(self, events: Sequence[Recorded]) -> None:
+        rows, revoked_only = self.rows, self.revoked_only
+        for e in events:
+            d = e.data
+            key = (d["session_id"], d["student_number"])
+            if e.type == _REVOKED:
+                row = rows.get(key)
+                if row is not None:
+                    row[_ACTIVE], row[_REASON] = False, d["reason"]
+                else:
+                    revoked_only[key] = d["reason"]
+            else:
+                revoked_only.pop(key, None)
+                # in the order of the table's columns
+                rows[key] = [
+                    key[0],
+                    key[1],
+                    d["scheme_id"],
+                    "leader" if e.type == _LEADER_SIGNED_IN else "student",
+                    d["method"],
+                    _when(d["signed_in_at"]),
+                    True,
+                    None,
+                ]
+
+    @property
+    def size(self) -> int:
+        return len(self.rows) + len(self.revoked_only)
+
+    async def write(self, conn: AsyncConnection) -> None:
+        await copy_rows(conn, attendances, self.rows.values())
+
+
 class AttendancesProjection(Projection):
     """Who signed in to what (a row per session and person; `active` false once revoked)."""
 
     name = "attendances"
     tables = (attendances,)
-    handles = frozenset(
-        cls.type_name() for cls in (StudentSignedIn, LeaderSignedIn, AttendanceRevoked)
-    )
+    handles = frozenset({_SIGNED_IN, _LEADER_SIGNED_IN, _REVOKED})
+
+    def rebuild(self) -> Rebuild:
+        return _Attendances()
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        full: dict[tuple[str, str], dict[str, Any]] = {}
-        revoked_only: dict[tuple[str, str], str] = {}
-        for e in events:
-            d = e.data
-            key = (d["session_id"], d["student_number"])
-            if e.type == AttendanceRevoked.type_name():
-                row = full.get(key)
-                if row is not None:
-                    row.update(active=False, revoked_reason=d["reason"])
-                else:
-                    revoked_only[key] = d["reason"]
-            else:
-                revoked_only.pop(key, None)
-                full[key] = {
-                    "session_id": d["session_id"],
-                    "student_number": d["student_number"],
-                    "scheme_id": d["scheme_id"],
-                    "role": "leader" if e.type == LeaderSignedIn.type_name() else "student",
-                    "method": d["method"],
-                    "signed_in_at": _when(d["signed_in_at"]),
-                    "active": True,
-                    "revoked_reason": None,
-                }
+        batch = _Attendances()
+        batch.fold(events)
         # The rows travel as one JSON parameter that PostgreSQL unpacks by column name: a
-        # replay writes hundreds of thousands, and this costs the client next to nothing.
-        if full:
-            await conn.exec_driver_sql(
-                _UPSERT_ATTENDANCES, (orjson.dumps(list(full.values())).decode(),)
-            )
-        if revoked_only:
-            rows = [{"s": s, "n": n, "r": r} for (s, n), r in revoked_only.items()]
-            await conn.exec_driver_sql(_REVOKE_ATTENDANCES, (orjson.dumps(rows).decode(),))
+        # batch of thousands costs the client next to nothing.
+        if batch.rows:
+            rows = [dict(zip(_ATTENDANCE_COLUMNS, row, strict=True)) for row in batch.rows.values()]
+            await conn.exec_driver_sql(_UPSERT_ATTENDANCES, (orjson.dumps(rows).decode(),))
+        if batch.revoked_only:
+            revoked = [{"s": s, "n": n, "r": r} for (s, n), r in batch.revoked_only.items()]
+            await conn.exec_driver_sql(_REVOKE_ATTENDANCES, (orjson.dumps(revoked).decode(),))
 
 
 _UPSERT_ATTENDANCES = f"""

@@ -1,6 +1,7 @@
 """The evaluation's projections. Each folds a batch of events in memory and writes it with a few
-set-based statements (`unnest` of arrays), so a replay of hundreds of thousands of sign-ins is
-a few hundred statements, not a statement per event.
+set-based statements (`unnest` of arrays). The same fold, kept over the whole log, is each
+projection's `Rebuild`: a replay writes every final row once, with `COPY`, into the emptied
+tables.
 
 Event data are read as the plain dicts stored in the log (no pydantic decoding): it is the
 hot path of a replay, and the contracts' field names are all that is used.
@@ -26,7 +27,7 @@ from passhub_shared.contracts.attendance import (
 )
 from passhub_shared.contracts.sessions import SchemeLaunched, SessionRescheduled, SessionScheduled
 from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection
+from passhub_shared.projections import Projection, Rebuild, copy_rows
 from passhub_shared.store import ConcurrencyConflict
 
 SCHEME_LAUNCHED = SchemeLaunched.type_name()
@@ -56,16 +57,15 @@ async def _run(conn: AsyncConnection, sql: str, **params: Any) -> list[Any]:
     return list(result) if result.returns_rows else []
 
 
-class SchemeCatalogue(Projection):
-    """Schemes (code, title, year) and sessions (start time), for labelling reports."""
+class _Catalogue(Rebuild):
+    """Schemes and sessions as last launched / scheduled."""
 
-    name = "evaluation_catalogue"
-    tables = (t.schemes, t.sessions)
-    handles = frozenset({SCHEME_LAUNCHED, SESSION_SCHEDULED, SESSION_RESCHEDULED})
+    def __init__(self) -> None:
+        self.schemes: dict[str, tuple[str, str, str]] = {}
+        self.sessions: dict[str, tuple[str, datetime]] = {}
 
-    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        schemes: dict[str, tuple[str, str, str]] = {}
-        sessions: dict[str, tuple[str, datetime]] = {}
+    def fold(self, events: Sequence[Recorded]) -> None:
+        schemes, sessions = self.schemes, self.sessions
         for e in events:
             d = e.data
             if e.type == SCHEME_LAUNCHED:
@@ -73,6 +73,30 @@ class SchemeCatalogue(Projection):
                 schemes[d["scheme_id"]] = (d["code"], d["title"], year)
             else:
                 sessions[d["session_id"]] = (d["scheme_id"], datetime.fromisoformat(d["starts_at"]))
+
+    @property
+    def size(self) -> int:
+        return len(self.schemes) + len(self.sessions)
+
+    async def write(self, conn: AsyncConnection) -> None:
+        await copy_rows(conn, t.schemes, [(k, *v) for k, v in self.schemes.items()])
+        await copy_rows(conn, t.sessions, [(k, *v) for k, v in self.sessions.items()])
+
+
+class SchemeCatalogue(Projection):
+    """Schemes (code, title, year) and sessions (start time), for labelling reports."""
+
+    name = "evaluation_catalogue"
+    tables = (t.schemes, t.sessions)
+    handles = frozenset({SCHEME_LAUNCHED, SESSION_SCHEDULED, SESSION_RESCHEDULED})
+
+    def rebuild(self) -> Rebuild:
+        return _Catalogue()
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        batch = _Catalogue()
+        batch.fold(events)
+        schemes, sessions = batch.schemes, batch.sessions
         if schemes:
             await _run(
                 conn,
@@ -104,6 +128,69 @@ class SchemeCatalogue(Projection):
             )
 
 
+class _Participation(Rebuild):
+    """The (scheme, module) pairs seen (first year wins, as the table's `ON CONFLICT DO
+    NOTHING`), and the last state of each (session, student): present with its scheme (a
+    repeated sign-in keeps the first scheme, as the table does), or revoked."""
+
+    def __init__(self) -> None:
+        self.modules: dict[tuple[str, str], str] = {}
+        self.final: dict[tuple[str, str], tuple[str, bool]] = {}
+        # the modules list last folded per scheme: sign-ins repeat it, and it needs folding once
+        self._listed: dict[str, list[str]] = {}
+
+    def fold(self, events: Sequence[Recorded]) -> None:
+        modules, final, listed = self.modules, self.final, self._listed
+        for e in events:
+            d = e.data
+            if e.type == SIGNED_IN:
+                scheme = d["scheme_id"]
+                key = (d["session_id"], d["student_number"])
+                now = final.get(key)
+                if now is None or not now[1]:
+                    final[key] = (scheme, True)
+                carried = d.get("modules")
+                if carried and listed.get(scheme) != carried:
+                    listed[scheme] = carried
+                    year = scheme_year(scheme)
+                    if year:
+                        for module in carried:
+                            modules.setdefault((scheme, module), year)
+            elif e.type == REVOKED:
+                if d["role"] == "student":
+                    final[(d["session_id"], d["student_number"])] = (d["scheme_id"], False)
+            else:
+                scheme = d["scheme_id"]
+                year = scheme_year(scheme) or d["academic_year"]
+                for module in d.get("modules") or ():
+                    modules.setdefault((scheme, module), year)
+
+    @property
+    def size(self) -> int:
+        return len(self.modules) + len(self.final)
+
+    async def write(self, conn: AsyncConnection) -> None:
+        """The pairs and the present attendances as they are; the counters from the two, as
+        the table's invariant defines them."""
+        await copy_rows(conn, t.scheme_modules, [(s, m, y) for (s, m), y in self.modules.items()])
+        await copy_rows(
+            conn,
+            t.attendances,
+            [(session, student, v[0]) for (session, student), v in self.final.items() if v[1]],
+        )
+        await _run(
+            conn,
+            """
+            INSERT INTO evaluation_module_attendance
+                (academic_year, module, student_number, sessions)
+            SELECT m.academic_year, m.module, a.student_number, count(*)
+            FROM evaluation_attendances a
+            JOIN evaluation_scheme_modules m ON m.scheme_id = a.scheme_id
+            GROUP BY m.academic_year, m.module, a.student_number
+            """,
+        )
+
+
 class ModuleParticipation(Projection):
     """Distinct sessions attended per student per module per academic year.
 
@@ -125,30 +212,17 @@ class ModuleParticipation(Projection):
     tables = (t.scheme_modules, t.attendances, t.module_attendance)
     handles = frozenset({SCHEME_LAUNCHED, SIGNED_IN, REVOKED})
 
+    def rebuild(self) -> Rebuild:
+        return _Participation()
+
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        mappings: set[tuple[str, str, str]] = set()
-        final: dict[tuple[str, str], tuple[str, bool]] = {}
-        for e in events:
-            d = e.data
-            if e.type == SIGNED_IN:
-                scheme = d["scheme_id"]
-                final[(d["session_id"], d["student_number"])] = (scheme, True)
-                year = scheme_year(scheme)
-                if year:
-                    for module in d.get("modules") or ():
-                        mappings.add((scheme, module, year))
-            elif e.type == REVOKED:
-                if d["role"] == "student":
-                    final[(d["session_id"], d["student_number"])] = (d["scheme_id"], False)
-            else:
-                scheme = d["scheme_id"]
-                year = scheme_year(scheme) or d["academic_year"]
-                for module in d.get("modules") or ():
-                    mappings.add((scheme, module, year))
-        present = [(k, v[0]) for k, v in final.items() if v[1]]
+        batch = _Participation()
+        batch.fold(events)
+        mappings = sorted((s, m, y) for (s, m), y in batch.modules.items())
+        present = [(k, v[0]) for k, v in batch.final.items() if v[1]]
         if mappings or present:
-            await self._add(conn, sorted(mappings), present)
-        absent = [k for k, v in final.items() if not v[1]]
+            await self._add(conn, mappings, present)
+        absent = [k for k, v in batch.final.items() if not v[1]]
         if absent:
             await self._remove(conn, absent)
 
@@ -267,6 +341,60 @@ class ModuleParticipation(Projection):
             )
 
 
+_Key = tuple[str, str]  # (academic year, module)
+
+
+class _Records(Rebuild):
+    """Enrolment and result rows per (year, module), per student, as the imports leave them:
+    a later row for the same student replaces the earlier one; `replace_modules` first drops
+    those modules' rows for that year."""
+
+    def __init__(self) -> None:
+        self.enrolments: dict[_Key, dict[str, tuple[Any, ...]]] = {}
+        self.results: dict[_Key, dict[str, tuple[Any, ...]]] = {}
+        self._size = 0
+
+    def fold(self, events: Sequence[Recorded]) -> None:
+        for e in events:
+            d = e.data
+            year = d["academic_year"]
+            held = self.enrolments if e.type == ENROLMENTS else self.results
+            for module in d.get("replace_modules") or ():
+                held.pop((year, module), None)
+            if e.type == ENROLMENTS:
+                measure = d.get("prior_measure")
+                for r in d["rows"]:
+                    rows = held.setdefault((year, r["module"]), {})
+                    rows[r["student_number"]] = (r.get("prior_attainment"), measure)
+            else:
+                for r in d["rows"]:
+                    rows = held.setdefault((year, r["module"]), {})
+                    rows[r["student_number"]] = (
+                        r.get("mark"),
+                        r.get("grade"),
+                        r.get("passed"),
+                        bool(r.get("withdrawn")),
+                    )
+            self._size += len(d["rows"])
+
+    @property
+    def size(self) -> int:
+        """Rows folded so far (an upper bound on those held: replaced rows count too)."""
+        return self._size
+
+    async def write(self, conn: AsyncConnection) -> None:
+        for table, held in ((t.enrolments, self.enrolments), (t.results, self.results)):
+            await copy_rows(
+                conn,
+                table,
+                [
+                    (year, module, student, *row)
+                    for (year, module), rows in held.items()
+                    for student, row in rows.items()
+                ],
+            )
+
+
 class EnrolmentsAndResults(Projection):
     """Module enrolments and results as imported; a later import of the same student, module
     and year replaces the earlier row, and a `replace_modules` import first clears those
@@ -275,6 +403,9 @@ class EnrolmentsAndResults(Projection):
     name = "evaluation_records"
     tables = (t.enrolments, t.results)
     handles = frozenset({ENROLMENTS, RESULTS})
+
+    def rebuild(self) -> Rebuild:
+        return _Records()
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
         # Imports are few and large: one event at a time keeps replace-then-insert in order.
@@ -344,17 +475,16 @@ class EnrolmentsAndResults(Projection):
         )
 
 
-class FeedbackTallies(Projection):
-    """Responses per session, Likert item and score (counters: updates commute), and the
-    free-text comments."""
+class _Feedback(Rebuild):
+    """Responses counted per (session, item, score), with the scheme first seen for it, and
+    each comment as first submitted (as the tables' upsert and `DO NOTHING` keep them)."""
 
-    name = "evaluation_feedback"
-    tables = (t.feedback_tallies, t.feedback_comments)
-    handles = frozenset({FEEDBACK})
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, int], list[Any]] = {}
+        self.comments: dict[str, tuple[str, str, str, datetime]] = {}
 
-    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        counts: dict[tuple[str, str, int], list[Any]] = {}
-        comments: dict[str, tuple[str, str, str, datetime]] = {}
+    def fold(self, events: Sequence[Recorded]) -> None:
+        counts, comments = self.counts, self.comments
         for e in events:
             d = e.data
             for item in LIKERT_ITEMS:
@@ -363,12 +493,36 @@ class FeedbackTallies(Projection):
                 entry[1] += 1
             comment = (d.get("comment") or "").strip()
             if comment:
-                comments[d["feedback_id"]] = (
-                    d["session_id"],
-                    d["scheme_id"],
-                    comment,
-                    e.occurred_at,
+                comments.setdefault(
+                    d["feedback_id"], (d["session_id"], d["scheme_id"], comment, e.occurred_at)
                 )
+
+    @property
+    def size(self) -> int:
+        return len(self.counts) + len(self.comments)
+
+    async def write(self, conn: AsyncConnection) -> None:
+        await copy_rows(
+            conn, t.feedback_tallies, [(*k, v[0], v[1]) for k, v in self.counts.items()]
+        )
+        await copy_rows(conn, t.feedback_comments, [(k, *v) for k, v in self.comments.items()])
+
+
+class FeedbackTallies(Projection):
+    """Responses per session, Likert item and score (counters: updates commute), and the
+    free-text comments."""
+
+    name = "evaluation_feedback"
+    tables = (t.feedback_tallies, t.feedback_comments)
+    handles = frozenset({FEEDBACK})
+
+    def rebuild(self) -> Rebuild:
+        return _Feedback()
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        batch = _Feedback()
+        batch.fold(events)
+        counts, comments = batch.counts, batch.comments
         keys = list(counts)
         await _run(
             conn,
