@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +22,17 @@ from tests.support import Harness, read_stream, running_service, wait_for
 
 LEADER = "S2400042"
 SESSIONS = 8  # the default policy's minimum
+CAMPUS = ZoneInfo("Europe/London")  # the sessions service's default time zone
+
+
+def past_session_starts(now: datetime, count: int) -> list[datetime]:
+    """`count` hourly sessions, ended before `now`, within the late sign-in window, and all on
+    one local day: a session across midnight fits no one's weekday availability."""
+    local = now.astimezone(CAMPUS)
+    if local.hour > count:
+        return [now - timedelta(hours=k) for k in range(count, 0, -1)]
+    noon = (local - timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    return [(noon + timedelta(hours=k)).astimezone(UTC) for k in range(count)]
 
 
 def academic_year(now: datetime) -> str:
@@ -177,8 +189,7 @@ async def test_a_leaders_year_from_application_to_withdrawn_award(
         )
     )
     session_ids = []
-    for k in range(SESSIONS, 0, -1):
-        starts = now - timedelta(hours=k)
+    for starts in past_session_starts(now, SESSIONS):
         created = await ok(
             await ses.client.post(
                 f"/schemes/{scheme}/sessions",
