@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import update
 
@@ -87,3 +92,26 @@ async def test_replay_rebuilds_identical_read_models(h: Harness) -> None:
     report = await rebuild(h.runtime.engine, h.runtime.store, commit=False)
     assert not report.identical
     assert report.differing_tables == ["attendance_attendances"]
+
+    # As an operator runs it: the check finds the drift, a replay repairs it, and folds held to
+    # a handful of rows (written early, the rest applied) give the same tables.
+    async def passhub(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "PASSHUB_ATTENDANCE_DATABASE_URL": h.runtime.settings.database_url,
+            "COLUMNS": "200",
+        }
+        command = [str(Path(sys.executable).parent / "passhub"), *args]
+        return await asyncio.to_thread(
+            subprocess.run, command, capture_output=True, text=True, env=env, timeout=120
+        )
+
+    checked = await passhub("replay", "attendance", "--check", "--fold-limit", "4")
+    assert checked.returncode == 1 and "differs: attendance_attendances" in checked.stdout
+    repaired = await passhub("replay", "attendance", "--fold-limit", "4")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "committed" in repaired.stdout and "write folds" in repaired.stdout
+    again = await passhub("replay", "attendance", "--check")
+    assert again.returncode == 0, again.stdout
+    report = await rebuild(h.runtime.engine, h.runtime.store, commit=False)
+    assert report.identical and report.before["attendance_attendances"].startswith("12:")

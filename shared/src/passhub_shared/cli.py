@@ -19,7 +19,7 @@ from rich.table import Table
 from passhub_shared import loop
 from passhub_shared.auth import ROLES, make_token
 from passhub_shared.deadletters import list_dead_letters, retry_dead_letters
-from passhub_shared.replay import DEFAULT_BATCH_SIZE, rebuild
+from passhub_shared.replay import DEFAULT_BATCH_SIZE, DEFAULT_FOLD_LIMIT, rebuild
 from passhub_shared.service import Runtime, installed_services, load_service
 from passhub_shared.settings import load_settings
 
@@ -84,6 +84,9 @@ def replay(
         bool, typer.Option("--check", help="rebuild, compare with the live tables, roll back")
     ] = False,
     batch_size: Annotated[int, typer.Option(help="events per batch")] = DEFAULT_BATCH_SIZE,
+    fold_limit: Annotated[
+        int, typer.Option(help="entries a projection may fold in memory before it is written")
+    ] = DEFAULT_FOLD_LIMIT,
 ) -> None:
     """Rebuild a service's projections from its own event log."""
     runtime = _runtime(service)
@@ -104,6 +107,7 @@ def replay(
                     runtime.store,
                     commit=not check,
                     batch_size=batch_size,
+                    fold_limit=fold_limit,
                     progress=lambda n: bar.advance(task, n),
                     total=lambda n: bar.update(task, total=n),
                 )
@@ -118,6 +122,7 @@ def replay(
             f"{report.events} events in {report.seconds:.2f}s ({report.rate:,.0f} events/s); "
             + ("checked, rolled back" if check else "committed")
         )
+        console.print(", ".join(f"{name} {s:.2f}s" for name, s in report.phases.items()))
         if check and not report.identical:
             console.print(f"[red]differs: {', '.join(report.differing_tables)}")
             raise typer.Exit(1)

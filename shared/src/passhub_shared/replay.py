@@ -1,8 +1,9 @@
 """Rebuild a service's projections from its own event log.
 
 `rebuild` runs in one transaction that first takes `EXCLUSIVE` on `events` (appends and
-consumers wait; reads go on), digests every projection table, empties them, re-applies every
-event in log order, and digests them again. With `commit=False` the transaction is rolled back,
+consumers wait; reads go on), digests every projection table (on a third connection, while the
+log is read), empties them before the first row is written, re-applies every event in log
+order, and digests them again. With `commit=False` the transaction is rolled back,
 so it is a check that the live tables equal what the log says, and changes nothing.
 
 A projection that offers a `Rebuild` is folded in memory over the whole log and writes its final
@@ -22,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy import Table, text
@@ -48,6 +49,9 @@ class ReplayReport:
     before: dict[str, str] = field(default_factory=dict)
     after: dict[str, str] = field(default_factory=dict)
     committed: bool = True
+    #: seconds per phase: `digest before` (beside the reading), `read and apply` (the log
+    #: streamed through, with `apply` and folds), `write folds`, `digest after`
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def identical(self) -> bool:
@@ -104,15 +108,24 @@ async def rebuild(
     count = 0
     async with engine.connect() as conn:
         transaction = await conn.begin()
+        beside: asyncio.Task[tuple[dict[str, str], float]] | None = None
         try:
             await conn.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
             if total is not None:
                 total(await store.count(conn))
-            before = await digests(conn, tables)
-            if tables:
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
-            folds = _Folds(store.projections, fold_limit)
+            beside = asyncio.create_task(_digests_beside(engine, tables))
+            before: dict[str, str] = {}
+            phases: dict[str, float] = {}
+
+            async def empty() -> None:
+                nonlocal before
+                before, phases["digest before"] = await beside
+                if tables:
+                    names = ", ".join(f'"{t.name}"' for t in tables)
+                    await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+
+            folds = _Folds(store.projections, fold_limit, empty)
+            mark = time.perf_counter()
             with _paused_gc():
                 async with _ReadAhead(engine, store, batch_size) as batches:
                     while (batch := await batches.get()) is not None:
@@ -120,29 +133,64 @@ async def rebuild(
                         count += len(batch)
                         if progress is not None:
                             progress(len(batch))
+                mark = _lap(phases, "read and apply", mark)
                 await folds.write(conn)
+                mark = _lap(phases, "write folds", mark)
             after = await digests(conn, tables)
+            _lap(phases, "digest after", mark)
         except BaseException:
+            if beside is not None and not beside.done():
+                beside.cancel()
+                with suppress(BaseException):
+                    await beside
             await transaction.rollback()
             raise
         if commit:
             await transaction.commit()
         else:
             await transaction.rollback()
-    return ReplayReport(count, time.perf_counter() - started, before, after, commit)
+    return ReplayReport(count, time.perf_counter() - started, before, after, commit, phases)
+
+
+def _lap(phases: dict[str, float], name: str, since: float) -> float:
+    now = time.perf_counter()
+    phases[name] = now - since
+    return now
+
+
+async def _digests_beside(
+    engine: AsyncEngine, tables: Sequence[Table]
+) -> tuple[dict[str, str], float]:
+    """The tables' digests as they stand, on a connection of their own, so that they are taken
+    while the log streams past. The replay's lock on `events` is held already, so nothing can
+    change the tables, and they are emptied only once this is done (its transaction ended)."""
+    started = time.perf_counter()
+    async with engine.connect() as other:
+        other = await other.execution_options(isolation_level="REPEATABLE READ")
+        async with other.begin():
+            return await digests(other, tables), time.perf_counter() - started
 
 
 class _Folds:
     """Hands each batch to every projection: into its `Rebuild` while it has one within the
-    limit, else to `apply`."""
+    limit, else to `apply`. `empty` (digest, then truncate the tables) runs once, before the
+    first row is written: when every projection folds, that is after the whole log is read."""
 
-    def __init__(self, projections: Sequence[Projection], limit: int) -> None:
+    def __init__(
+        self, projections: Sequence[Projection], limit: int, empty: Callable[[], Awaitable[None]]
+    ) -> None:
         self._projections = projections
         self._limit = limit
+        self._empty: Callable[[], Awaitable[None]] | None = empty
         self._folds: dict[int, Rebuild] = {}
         for i, projection in enumerate(projections):
             if (fold := projection.rebuild()) is not None:
                 self._folds[i] = fold
+
+    async def _before_writing(self) -> None:
+        if self._empty is not None:
+            empty, self._empty = self._empty, None
+            await empty()
 
     async def take(self, conn: AsyncConnection, batch: Sequence[Recorded]) -> None:
         types = {e.type for e in batch}
@@ -152,6 +200,7 @@ class _Folds:
                 continue
             fold = self._folds.get(i)
             if fold is None:
+                await self._before_writing()
                 await projection.apply(conn, wanted)
                 continue
             fold.fold(wanted)
@@ -159,10 +208,13 @@ class _Folds:
                 await self._write(conn, i)
 
     async def write(self, conn: AsyncConnection) -> None:
+        """Write what is still folded (and empty the tables, if nothing was written yet)."""
+        await self._before_writing()
         for i in list(self._folds):
             await self._write(conn, i)
 
     async def _write(self, conn: AsyncConnection, i: int) -> None:
+        await self._before_writing()
         fold = self._folds.pop(i)
         async with _indexes_built_after(conn, self._projections[i].tables):
             await fold.write(conn)
