@@ -1,8 +1,8 @@
 """Read models, updated in the transaction that appends or records their events.
 
 Each `apply` folds its batch in memory and writes once, and gives the same rows as applying the
-events one at a time. The attendances, by far the largest, also fold the whole log for a replay
-(`Rebuild`) and are written once, with `COPY`.
+events one at a time. For a replay, the same folds take the whole log (`Rebuild`), and each
+final row is written once, with `COPY`.
 """
 
 from __future__ import annotations
@@ -59,32 +59,23 @@ def _when(value: str | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-class SessionsProjection(Projection):
-    """Schemes, sessions and rosters, as the sessions service published them."""
+class _Sessions(Rebuild):
+    """Schemes and sessions as last published, and each (session, leader) rostered or not.
+    A reschedule or cancellation updates the session row it finds (`rows`, seeded by `apply`
+    from the table); one for a session not seen is ignored, as in the table."""
 
-    name = "scheduled_sessions"
-    tables = (schemes, scheduled_sessions, rostered_leaders)
-    handles = SESSIONS_EVENTS
+    def __init__(self, rows: dict[str, dict[str, Any]] | None = None) -> None:
+        self.schemes: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, dict[str, Any]] = rows or {}
+        self.changed: set[str] = set()
+        self.leaders: dict[tuple[str, str], bool] = {}
 
-    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        scheme_rows: dict[str, dict[str, Any]] = {}
-        touched = {
-            e.data["session_id"]
-            for e in events
-            if e.type in (SessionRescheduled.type_name(), SessionCancelled.type_name())
-        }
-        sessions: dict[str, dict[str, Any]] = {}
-        if touched:
-            rows = await conn.execute(
-                select(scheduled_sessions).where(scheduled_sessions.c.session_id.in_(touched))
-            )
-            sessions = {r.session_id: dict(r._mapping) for r in rows}
-        changed: set[str] = set()
-        leaders: dict[tuple[str, str], bool] = {}
+    def fold(self, events: Sequence[Recorded]) -> None:
+        sessions, changed, leaders = self.sessions, self.changed, self.leaders
         for e in events:
             d = e.data
             if e.type == SchemeLaunched.type_name():
-                scheme_rows[d["scheme_id"]] = {
+                self.schemes[d["scheme_id"]] = {
                     "scheme_id": d["scheme_id"],
                     "code": d["code"],
                     "title": d["title"],
@@ -126,6 +117,47 @@ class SessionsProjection(Projection):
             elif e.type == LeaderUnrostered.type_name():
                 leaders[(d["session_id"], d["student_number"])] = False
 
+    @property
+    def size(self) -> int:
+        return len(self.schemes) + len(self.sessions) + len(self.leaders)
+
+    async def write(self, conn: AsyncConnection) -> None:
+        for table, rows in ((schemes, self.schemes), (scheduled_sessions, self.sessions)):
+            columns = [c.name for c in table.columns]
+            await copy_rows(conn, table, [[r[c] for c in columns] for r in rows.values()])
+        await copy_rows(conn, rostered_leaders, [k for k, on in self.leaders.items() if on])
+
+
+class SessionsProjection(Projection):
+    """Schemes, sessions and rosters, as the sessions service published them."""
+
+    name = "scheduled_sessions"
+    tables = (schemes, scheduled_sessions, rostered_leaders)
+    handles = SESSIONS_EVENTS
+
+    def rebuild(self) -> Rebuild:
+        return _Sessions()
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        touched = {
+            e.data["session_id"]
+            for e in events
+            if e.type in (SessionRescheduled.type_name(), SessionCancelled.type_name())
+        }
+        known: dict[str, dict[str, Any]] = {}
+        if touched:
+            rows = await conn.execute(
+                select(scheduled_sessions).where(scheduled_sessions.c.session_id.in_(touched))
+            )
+            known = {r.session_id: dict(r._mapping) for r in rows}
+        batch = _Sessions(known)
+        batch.fold(events)
+        scheme_rows, sessions, changed, leaders = (
+            batch.schemes,
+            batch.sessions,
+            batch.changed,
+            batch.leaders,
+        )
         if scheme_rows:
             stmt = pg_insert(schemes)
             await conn.execute(
@@ -254,6 +286,46 @@ WHERE a.session_id = r.s AND a.student_number = r.n
 """
 
 
+class _Feedback(Rebuild):
+    """Feedback sheets and guards, each as first recorded (the tables keep the first)."""
+
+    def __init__(self) -> None:
+        self.sheets: dict[str, dict[str, Any]] = {}
+        self.guards: dict[str, dict[str, Any]] = {}
+
+    def fold(self, events: Sequence[Recorded]) -> None:
+        for e in events:
+            d = e.data
+            if e.type == FeedbackSubmitted.type_name():
+                self.sheets.setdefault(
+                    d["feedback_id"],
+                    {
+                        "feedback_id": d["feedback_id"],
+                        "session_id": d["session_id"],
+                        "scheme_id": d["scheme_id"],
+                        "student_number": d.get("student_number"),
+                        "understanding": d["understanding"],
+                        "enjoyable": d["enjoyable"],
+                        "recommend": d["recommend"],
+                        "comment": d.get("comment", ""),
+                        "submitted_at": e.occurred_at,
+                    },
+                )
+            else:
+                self.guards.setdefault(
+                    d["guard"], {"guard": d["guard"], "session_id": d["session_id"]}
+                )
+
+    @property
+    def size(self) -> int:
+        return len(self.sheets) + len(self.guards)
+
+    async def write(self, conn: AsyncConnection) -> None:
+        for table, rows in ((feedback, self.sheets), (feedback_guards, self.guards)):
+            columns = [c.name for c in table.columns]
+            await copy_rows(conn, table, [[r[c] for c in columns] for r in rows.values()])
+
+
 class FeedbackProjection(Projection):
     """Feedback sheets, and apart from them the guards that keep one per student per session."""
 
@@ -261,27 +333,13 @@ class FeedbackProjection(Projection):
     tables = (feedback, feedback_guards)
     handles = frozenset({FeedbackSubmitted.type_name(), FeedbackGuardTaken.type_name()})
 
+    def rebuild(self) -> Rebuild:
+        return _Feedback()
+
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        sheets = [
-            {
-                "feedback_id": e.data["feedback_id"],
-                "session_id": e.data["session_id"],
-                "scheme_id": e.data["scheme_id"],
-                "student_number": e.data.get("student_number"),
-                "understanding": e.data["understanding"],
-                "enjoyable": e.data["enjoyable"],
-                "recommend": e.data["recommend"],
-                "comment": e.data.get("comment", ""),
-                "submitted_at": e.occurred_at,
-            }
-            for e in events
-            if e.type == FeedbackSubmitted.type_name()
-        ]
-        guards = [
-            {"guard": e.data["guard"], "session_id": e.data["session_id"]}
-            for e in events
-            if e.type == FeedbackGuardTaken.type_name()
-        ]
+        batch = _Feedback()
+        batch.fold(events)
+        sheets, guards = list(batch.sheets.values()), list(batch.guards.values())
         if sheets:
             await conn.execute(pg_insert(feedback).on_conflict_do_nothing(), sheets)
         if guards:
