@@ -38,8 +38,8 @@ from passhub_shared.store import EventStore
 #: memory writes each of its rows a few times per replay rather than once per event
 DEFAULT_BATCH_SIZE = 20_000
 #: entries a projection's in-memory fold may hold before it is written and left for `apply`
-#: (a few hundred bytes each: a few hundred MB at most)
-DEFAULT_FOLD_LIMIT = 2_000_000
+#: (200 to 500 bytes each in the attendance service: up to about 500 MB per projection)
+DEFAULT_FOLD_LIMIT = 1_000_000
 
 
 @dataclass
