@@ -184,3 +184,31 @@ async def test_a_fold_past_the_limit_is_written_and_replay_goes_on_with_apply(
     (fold,) = folded.folds
     # pages of 10 events on 40 counters: the third page takes the fold past 25 counters
     assert fold.batches == 3 and fold.written == 1
+
+
+class _FailingWrite(_TotalsFold):
+    async def write(self, conn: AsyncConnection) -> None:
+        await super().write(conn)
+        raise RuntimeError("write failed after the load")
+
+
+class _FoldedFailing(_FoldedTotals):
+    def rebuild(self) -> Rebuild:
+        return _FailingWrite()
+
+
+async def test_a_rebuild_that_fails_while_writing_leaves_rows_and_indexes_as_they_were(
+    publisher: Runtime,
+) -> None:
+    await _counted(publisher, counters=5, events=20)
+    async with publisher.engine.connect() as conn:
+        indexes = (await conn.execute(INDEXES)).all()
+    before = await rebuild(publisher.engine, publisher.store, commit=False)
+    failing = EventStore(publisher.store.service, [_FoldedFailing()])
+    with pytest.raises(RuntimeError, match="write failed"):
+        await rebuild(publisher.engine, failing, commit=True)
+    after = await rebuild(publisher.engine, publisher.store, commit=False)
+    assert after.identical and after.before == before.before
+    async with publisher.engine.connect() as conn:
+        assert (await conn.execute(INDEXES)).all() == indexes
+    assert publisher.engine.pool.checkedout() == 0
