@@ -228,7 +228,7 @@ async def _indexes_built_after(
     create them again, from their definitions in the catalogue, once the block has loaded them.
     A table that another table's foreign key refers to keeps its indexes. All of it is in the
     replay's transaction: a failure rolls the drop back too."""
-    rebuild: list[str] = []
+    again: list[str] = []
     for table in tables:
         name = _quoted(table.name)
         referenced = await conn.scalar(
@@ -259,12 +259,12 @@ async def _indexes_built_after(
         ).all()
         for c in constraints:
             await conn.exec_driver_sql(f"ALTER TABLE {name} DROP CONSTRAINT {_quoted(c.conname)}")
-            rebuild.append(f"ALTER TABLE {name} ADD CONSTRAINT {_quoted(c.conname)} {c.definition}")
+            again.append(f"ALTER TABLE {name} ADD CONSTRAINT {_quoted(c.conname)} {c.definition}")
         for index in indexes:
             await conn.exec_driver_sql(f"DROP INDEX {index.index}")
-            rebuild.append(index.definition)
+            again.append(index.definition)
     yield
-    for statement in rebuild:
+    for statement in again:
         await conn.exec_driver_sql(statement)
 
 
