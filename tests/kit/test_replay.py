@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -11,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_shared.events import Recorded, new_event_id, utcnow
-from passhub_shared.projections import Rebuild, copy_rows
+from passhub_shared.projections import Projection, Rebuild, copy_rows
 from passhub_shared.replay import rebuild
 from passhub_shared.schema import events as events_table
 from passhub_shared.service import Runtime
@@ -212,3 +214,61 @@ async def test_a_rebuild_that_fails_while_writing_leaves_rows_and_indexes_as_the
     async with publisher.engine.connect() as conn:
         assert (await conn.execute(INDEXES)).all() == indexes
     assert publisher.engine.pool.checkedout() == 0
+
+
+class _GatedStore(EventStore):
+    """The log read as usual, but held after its first page until `go` is set."""
+
+    def __init__(self, service: str, projections: Sequence[Projection]) -> None:
+        super().__init__(service, list(projections))
+        self.reading = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def scan(self, conn: Any, page_size: int = 20_000) -> AsyncIterator[list[Recorded]]:
+        async for page in super().scan(conn, page_size):
+            yield page
+            self.reading.set()
+            await self.go.wait()
+
+
+async def _waiting_on_a_lock(publisher: Runtime) -> bool:
+    async with publisher.engine.connect() as conn:
+        waiting = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND query LIKE '%toy_totals%'"
+            )
+        )
+    return bool(waiting)
+
+
+async def test_a_writer_that_reads_a_projection_during_a_replay_waits_and_nothing_deadlocks(
+    publisher: Runtime,
+) -> None:
+    """While the log is read, a transaction that reads a projection table and then appends
+    waits at its read; it does not get in, take a lock and then wait for `events` while the
+    replay waits for it."""
+    await _counted(publisher, counters=5, events=20)
+    store = _GatedStore(publisher.store.service, [_FoldedTotals()])
+    replay = asyncio.create_task(rebuild(publisher.engine, store, batch_size=4))
+    await asyncio.wait_for(store.reading.wait(), 10)
+
+    async def writer() -> None:
+        async with publisher.transaction() as conn:
+            await conn.execute(text("SELECT sum(total) FROM toy_totals"))
+            await publisher.store.append(conn, "k-0", 4, [toy.Counted(counter_id="k-0", amount=1)])
+
+    writing = asyncio.create_task(writer())
+    for _ in range(100):
+        if await _waiting_on_a_lock(publisher):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the writer was not held back by the replay")
+    assert not writing.done()
+    store.go.set()
+    report = await asyncio.wait_for(replay, 30)
+    await asyncio.wait_for(writing, 30)
+    assert report.identical and report.committed
+    after = await rebuild(publisher.engine, publisher.store, commit=False)
+    assert after.identical and after.events == 21

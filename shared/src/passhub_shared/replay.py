@@ -1,10 +1,11 @@
 """Rebuild a service's projections from its own event log.
 
 `rebuild` runs in one transaction that first takes `EXCLUSIVE` on `events` (appends and
-consumers wait; reads go on), digests every projection table (on a third connection, while the
-log is read), empties them before the first row is written, re-applies every event in log
-order, and digests them again. With `commit=False` the transaction is rolled back,
-so it is a check that the live tables equal what the log says, and changes nothing.
+consumers wait; reads of the log go on) and `ACCESS EXCLUSIVE` on the projection tables,
+digests them (while the log is being read), empties them before the first row is written,
+re-applies every event in log order, and digests them again. With `commit=False` the
+transaction is rolled back, so it is a check that the live tables equal what the log says, and
+changes nothing.
 
 A projection that offers a `Rebuild` is folded in memory over the whole log and writes its final
 rows once at the end, into tables whose indexes are dropped for the load and built after it (a
@@ -106,22 +107,26 @@ async def rebuild(
     tables = projection_tables(store.projections)
     started = time.perf_counter()
     count = 0
+    names = ", ".join(f'"{t.name}"' for t in tables)
     async with engine.connect() as conn:
         transaction = await conn.begin()
-        beside: asyncio.Task[tuple[dict[str, str], float]] | None = None
+        digesting: asyncio.Task[tuple[dict[str, str], float]] | None = None
         try:
             await conn.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
+            if tables:
+                # At once, as a TRUNCATE would: a transaction that read or wrote a projection
+                # table and then waited for `events` would deadlock with a lock taken later.
+                await conn.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
             if total is not None:
                 total(await store.count(conn))
-            beside = asyncio.create_task(_digests_beside(engine, tables))
+            digesting = asyncio.create_task(_timed_digests(conn, tables))
             before: dict[str, str] = {}
             phases: dict[str, float] = {}
 
             async def empty() -> None:
                 nonlocal before
-                before, phases["digest before"] = await beside
+                before, phases["digest before"] = await digesting
                 if tables:
-                    names = ", ".join(f'"{t.name}"' for t in tables)
                     await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
 
             folds = _Folds(store.projections, fold_limit, empty)
@@ -139,10 +144,9 @@ async def rebuild(
             after = await digests(conn, tables)
             _lap(phases, "digest after", mark)
         except BaseException:
-            if beside is not None and not beside.done():
-                beside.cancel()
+            if digesting is not None:
                 with suppress(BaseException):
-                    await beside
+                    await digesting  # a statement of its own must end before the rollback
             await transaction.rollback()
             raise
         if commit:
@@ -158,17 +162,14 @@ def _lap(phases: dict[str, float], name: str, since: float) -> float:
     return now
 
 
-async def _digests_beside(
-    engine: AsyncEngine, tables: Sequence[Table]
+async def _timed_digests(
+    conn: AsyncConnection, tables: Sequence[Table]
 ) -> tuple[dict[str, str], float]:
-    """The tables' digests as they stand, on a connection of their own, so that they are taken
-    while the log streams past. The replay's lock on `events` is held already, so nothing can
-    change the tables, and they are emptied only once this is done (its transaction ended)."""
+    """The tables' digests as they stand, and the seconds they took. Run beside the reading of
+    the log, on the replay's own connection, which nothing else uses until the first row is
+    written (`_Folds` awaits this first)."""
     started = time.perf_counter()
-    async with engine.connect() as other:
-        other = await other.execution_options(isolation_level="REPEATABLE READ")
-        async with other.begin():
-            return await digests(other, tables), time.perf_counter() - started
+    return await digests(conn, tables), time.perf_counter() - started
 
 
 class _Folds:
