@@ -19,7 +19,7 @@ final row once, into the emptied tables, instead of rewriting rows batch after b
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
@@ -107,3 +107,11 @@ async def copy_rows(conn: AsyncConnection, table: Table, rows: Iterable[Sequence
     await driver.copy_records_to_table(
         table.name, records=rows, columns=[c.name for c in table.columns]
     )
+
+
+async def copy_mappings(
+    conn: AsyncConnection, table: Table, rows: Iterable[Mapping[str, Any]]
+) -> None:
+    """`copy_rows` for rows held as mappings keyed by column name."""
+    columns = [c.name for c in table.columns]
+    await copy_rows(conn, table, [[row[c] for c in columns] for row in rows])

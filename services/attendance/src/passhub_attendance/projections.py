@@ -40,7 +40,7 @@ from passhub_shared.contracts.sessions import (
     SessionScheduled,
 )
 from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection, Rebuild, copy_rows
+from passhub_shared.projections import Projection, Rebuild, copy_mappings, copy_rows
 
 SESSIONS_EVENTS = frozenset(
     cls.type_name()
@@ -122,9 +122,8 @@ class _Sessions(Rebuild):
         return len(self.schemes) + len(self.sessions) + len(self.leaders)
 
     async def write(self, conn: AsyncConnection) -> None:
-        for table, rows in ((schemes, self.schemes), (scheduled_sessions, self.sessions)):
-            columns = [c.name for c in table.columns]
-            await copy_rows(conn, table, [[r[c] for c in columns] for r in rows.values()])
+        await copy_mappings(conn, schemes, self.schemes.values())
+        await copy_mappings(conn, scheduled_sessions, self.sessions.values())
         await copy_rows(conn, rostered_leaders, [k for k, on in self.leaders.items() if on])
 
 
@@ -321,9 +320,8 @@ class _Feedback(Rebuild):
         return len(self.sheets) + len(self.guards)
 
     async def write(self, conn: AsyncConnection) -> None:
-        for table, rows in ((feedback, self.sheets), (feedback_guards, self.guards)):
-            columns = [c.name for c in table.columns]
-            await copy_rows(conn, table, [[r[c] for c in columns] for r in rows.values()])
+        await copy_mappings(conn, feedback, self.sheets.values())
+        await copy_mappings(conn, feedback_guards, self.guards.values())
 
 
 class FeedbackProjection(Projection):
