@@ -488,3 +488,50 @@ async def test_the_report_command(database_url, nats_url, tmp_path, monkeypatch)
     assert done.exit_code == 2
     done = await run("outcomes", "--year", "2026-27", "--format", "pdf")
     assert done.exit_code == 2
+
+
+def coded_results_csv(year: str = "2026-27") -> bytes:
+    """The cohort's results as a records system exports them: an outcome code per row
+    (P, F, W) instead of yes/no flags, and no `withdrawn` column."""
+    lines = ["Student ID,Module Code,Academic Year,Final Mark,Grade,Outcome"]
+    for student, _, mark, _ in M1_ROWS:
+        if mark is None:
+            lines.append(f"{student},M1,{year},,,W")
+        else:
+            lines.append(f"{student},M1,{year},{mark},,{'P' if mark >= 40 else 'F'}")
+    for student, _, grade in M2_ROWS:
+        lines.append(f"{student},M2,{year},,{grade},{'F' if grade == 'F' else 'P'}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def test_results_coded_pass_fail_withdrawn_give_the_same_report(database_url, nats_url):
+    async with running_service(service, database_url, nats_url) as h:
+        await build_hand_made_cohort(h)
+        coordinator = h.auth("coordinator", "coord-1")
+        r = await h.client.post(
+            "/evaluation/enrolments", content=enrolments_csv(), headers=coordinator | CSV
+        )
+        assert r.status_code == 201, r.text
+        r = await h.client.post(
+            "/evaluation/results", content=coded_results_csv(), headers=coordinator | CSV
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["rows"] == 30
+        r = await h.client.get(
+            "/evaluation/outcomes",
+            params={"year": "2026-27", "scheme": "MATHS"},
+            headers=coordinator,
+        )
+        modules = {m["id"]: m for m in r.json()["modules"]}
+        m1 = modules["M1"]
+        assert m1["with_result"] == 20  # s20's W is a result
+        g = by_key(m1)
+        # s20 (12 sessions, W): in the regular group's n and its D/F/W, not in its mean mark
+        assert g["regular"]["count"] == 9
+        assert g["regular"]["mean_mark"] == 547 / 8
+        assert g["regular"]["pass_rate"] == 8 / 9 and g["regular"]["dfw_rate"] == 1 / 9
+        assert g["non_participants"]["pass_rate"] == 4 / 6
+        assert g["non_participants"]["dfw_rate"] == 2 / 6
+        g2 = by_key(modules["M2"])
+        assert g2["non_participants"]["dfw_rate"] == 2 / 5  # D by the scale, F by its code
+        assert r.json()["settings"]["outcome_codes"] == {"P": "pass", "F": "fail", "W": "withdrawn"}

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from passhub_attendance.evaluation.csvimport import (
     normalise_year,
     parse_enrolments,
+    parse_outcome_codes,
     parse_results,
 )
+from passhub_attendance.evaluation.settings import EvaluationSettings
 
 GRADES = ["A", "B", "C", "D", "F"]
 
@@ -114,3 +119,50 @@ def test_normalise_year():
     assert normalise_year("2099-00") == "2099-00"
     assert normalise_year("2026-28") is None
     assert normalise_year("2026") is None
+
+
+def test_outcome_codes_of_a_records_system_pass_fail_and_withdraw():
+    data = (
+        b"student_number,module,academic_year,mark,outcome\n"
+        b"1,M,2026-27,67,P\n"
+        b"2,M,2026-27,35,f\n"
+        b"3,M,2026-27,,W\n"  # withdrawn: no mark needed
+        b"4,M,2026-27,50,yes\n"  # yes/no words still work
+        b"5,M,2026-27,50,X\n"
+    )
+    parsed = parse_results(data, GRADES)
+    assert errors(parsed) == [(6, "passed")]
+    assert "P = pass, F = fail, W = withdrawn" in parsed.errors[0].message
+    good = parse_results(data.rsplit(b"5,M", 1)[0], GRADES)
+    assert good.errors == []
+    rows = {r.student_number: r for r in good.by_year["2026-27"]}
+    assert (rows["1"].passed, rows["1"].withdrawn) == (True, False)
+    assert (rows["2"].passed, rows["2"].withdrawn) == (False, False)
+    assert (rows["3"].passed, rows["3"].withdrawn, rows["3"].mark) == (None, True, None)
+    assert rows["4"].passed is True
+
+
+def test_outcome_codes_are_configurable():
+    data = (
+        b"student_number,module,academic_year,mark,result_code\n1,M,2026-27,,WD\n2,M,2026-27,55,W\n"
+    )
+    codes = parse_outcome_codes("PA=pass, FA=fail, WD=withdrawn")
+    assert codes == {"PA": "pass", "FA": "fail", "WD": "withdrawn"}
+    parsed = parse_results(data, GRADES, codes)
+    assert errors(parsed) == [(3, "passed")]  # W is not a code of this institution
+    assert (
+        parse_results(data.split(b"\n2,")[0] + b"\n", GRADES, codes).by_year["2026-27"][0].withdrawn
+    )
+
+
+def test_outcome_codes_setting_as_pairs_or_json(monkeypatch):
+    assert EvaluationSettings().outcome_codes == {"P": "pass", "F": "fail", "W": "withdrawn"}
+    monkeypatch.setenv("PASSHUB_ATTENDANCE_EVALUATION_OUTCOME_CODES", "p=pass,r=fail,wd=withdrawn")
+    assert EvaluationSettings().outcome_codes == {"P": "pass", "R": "fail", "WD": "withdrawn"}
+    monkeypatch.setenv("PASSHUB_ATTENDANCE_EVALUATION_OUTCOME_CODES", '{"S": "pass", "U": "fail"}')
+    assert EvaluationSettings().outcome_codes == {"S": "pass", "U": "fail"}
+    assert EvaluationSettings().public()["outcome_codes"] == {"S": "pass", "U": "fail"}
+    for bad in ("P=passed", "P", '{"P": 1}', "[1]", ""):
+        monkeypatch.setenv("PASSHUB_ATTENDANCE_EVALUATION_OUTCOME_CODES", bad)
+        with pytest.raises(ValidationError, match="outcome code"):
+            EvaluationSettings()

@@ -6,19 +6,21 @@ few common aliases); other columns are ignored, as exports carry many.
 
 Enrolments: `student_number, module, academic_year[, prior_attainment]`.
 Results: `student_number, module, academic_year, mark and/or grade[, passed][, withdrawn]`
-(a row needs a mark, a grade or `withdrawn`; a grade of `W` is a withdrawal unless the grade
-scale defines W).
+(a row needs a mark, a grade, `withdrawn` or a withdrawal code; a grade of `W` is a withdrawal
+unless the grade scale defines W). `passed` (or `outcome`, `result_code`) takes yes/no words or the
+outcome codes of the records system (`P`, `F`, `W` by default: see `OutcomeCodes`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from passhub_attendance.evaluation.events import EnrolmentRow, ResultRow
 
@@ -29,12 +31,59 @@ _ALIASES = {
     "prior_attainment": ("prior_attainment", "prior", "entry_tariff", "tariff"),
     "mark": ("mark", "final_mark", "score", "percentage"),
     "grade": ("grade", "letter_grade", "final_grade"),
-    "passed": ("passed", "pass", "outcome"),
+    "passed": ("passed", "pass", "outcome", "outcome_code", "result_code"),
     "withdrawn": ("withdrawn", "withdrew", "withdrawal"),
 }
 _TRUE = {"yes", "y", "true", "t", "1", "pass", "passed", "p"}
 _FALSE = {"no", "n", "false", "f", "0", "fail", "failed"}
 _YEAR = re.compile(r"^(\d{4})\s*[-/]\s*(\d{2})$")
+
+#: what an outcome code of a results file means
+Outcome = Literal["pass", "fail", "withdrawn"]
+OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "withdrawn")
+#: the codes student records systems commonly export
+DEFAULT_OUTCOME_CODES: dict[str, Outcome] = {"P": "pass", "F": "fail", "W": "withdrawn"}
+
+
+def parse_outcome_codes(text: str) -> dict[str, Outcome]:
+    """`P=pass,F=fail,W=withdrawn` (or the same as a JSON object) -> {code: outcome}, codes in
+    upper case. Raises ValueError naming what is wrong."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            loaded = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"outcome codes are not valid JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise ValueError("outcome codes must be a JSON object of code: outcome")
+        pairs = [(str(k), str(v)) for k, v in loaded.items()]
+    else:
+        pairs = []
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            code, sep, outcome = part.partition("=")
+            if not sep:
+                raise ValueError(f"outcome code {part!r} is not like P=pass")
+            pairs.append((code, outcome))
+    return outcome_codes(dict(pairs))
+
+
+def outcome_codes(mapping: Mapping[str, str]) -> dict[str, Outcome]:
+    """Check and normalise {code: outcome}: codes upper case, outcomes pass, fail or
+    withdrawn."""
+    codes: dict[str, Outcome] = {}
+    for raw_code, raw_outcome in mapping.items():
+        code, outcome = raw_code.strip().upper(), raw_outcome.strip().lower()
+        if not code:
+            raise ValueError("an outcome code cannot be empty")
+        if outcome not in OUTCOMES:
+            raise ValueError(
+                f"outcome code {code!r} means {raw_outcome!r}: it must be pass, fail or withdrawn"
+            )
+        codes[code] = outcome  # type: ignore[assignment]
+    if not codes:
+        raise ValueError("at least one outcome code is needed")
+    return codes
+
 
 R = TypeVar("R", EnrolmentRow, ResultRow)
 
@@ -190,6 +239,30 @@ def _flag(values: dict[str, str], column: str, line: int, errors: list[LineError
     return None
 
 
+def _outcome(
+    values: dict[str, str],
+    codes: Mapping[str, Outcome],
+    line: int,
+    errors: list[LineError],
+) -> Outcome | None:
+    """The `passed` column: an outcome code of the records system (first), or yes/no."""
+    raw = values.get("passed", "")
+    if not raw:
+        return None
+    code = codes.get(raw.upper())
+    if code is not None:
+        return code
+    if raw.lower() in _TRUE:
+        return "pass"
+    if raw.lower() in _FALSE:
+        return "fail"
+    known = ", ".join(f"{c} = {o}" for c, o in codes.items())
+    errors.append(
+        LineError(line, f"passed {raw!r} is not yes, no or an outcome code ({known})", "passed")
+    )
+    return None
+
+
 def _duplicate(
     seen: dict[tuple[str, str, str], int],
     key: tuple[str, str, str],
@@ -229,8 +302,13 @@ def parse_enrolments(data: bytes) -> Parsed[EnrolmentRow]:
     return parsed
 
 
-def parse_results(data: bytes, grades: Collection[str]) -> Parsed[ResultRow]:
-    """`grades`: the letters of the grade scale (upper case)."""
+def parse_results(
+    data: bytes,
+    grades: Collection[str],
+    codes: Mapping[str, Outcome] = DEFAULT_OUTCOME_CODES,
+) -> Parsed[ResultRow]:
+    """`grades`: the letters of the grade scale (upper case); `codes`: the outcome codes the
+    `passed` column may hold besides yes/no (upper case)."""
     parsed: Parsed[ResultRow] = Parsed()
     errors = parsed.errors
     seen: dict[tuple[str, str, str], int] = {}
@@ -246,8 +324,9 @@ def parse_results(data: bytes, grades: Collection[str]) -> Parsed[ResultRow]:
         module = _text(values, "module", line, errors)
         year = _year(values, line, errors)
         mark = _number(values, "mark", line, errors, 0.0, 100.0)
-        passed = _flag(values, "passed", line, errors)
-        withdrawn = bool(_flag(values, "withdrawn", line, errors))
+        outcome = _outcome(values, codes, line, errors)
+        passed = None if outcome in (None, "withdrawn") else outcome == "pass"
+        withdrawn = bool(_flag(values, "withdrawn", line, errors)) or outcome == "withdrawn"
         grade: str | None = values.get("grade", "").upper() or None
         if grade is not None and grade not in known:
             if grade == "W":

@@ -115,7 +115,7 @@ async def import_results(
     replace: bool = False,
     source: str = "",
 ) -> ImportSummary:
-    parsed = parse_results(data, settings.grade_scale)
+    parsed = parse_results(data, settings.grade_scale, settings.outcome_codes)
     if parsed.errors:
         raise InvalidFile(parsed.errors)
     summary = ImportSummary(import_id, "results", parsed.rows, 0)

@@ -7,11 +7,17 @@ bands changes the next report and never needs a replay.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from passhub_attendance.evaluation.csvimport import (
+    DEFAULT_OUTCOME_CODES,
+    Outcome,
+    outcome_codes,
+    parse_outcome_codes,
+)
 from passhub_attendance.evaluation.groups import Group, build_groups, parse_bands
 from passhub_attendance.evaluation.stats import Rules
 from passhub_shared.settings import ENV_FILE
@@ -41,6 +47,11 @@ class EvaluationSettings(BaseSettings):
     dfw_grades: list[str] = Field(default_factory=lambda: ["D", "F"])
     #: grades that fail when the results file leaves `passed` blank
     fail_grades: list[str] = Field(default_factory=lambda: ["F"])
+    #: outcome codes a results file's `passed` column may hold besides yes/no, and what each
+    #: means (pass, fail or withdrawn): `P=pass,F=fail,W=withdrawn` or the same as JSON
+    outcome_codes: Annotated[dict[str, Outcome], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_OUTCOME_CODES)
+    )
     #: what the scheme is called in survey headlines ("93% agreed that attending PASS...")
     programme_name: str = "PASS"
     #: largest CSV file an import accepts
@@ -60,6 +71,15 @@ class EvaluationSettings(BaseSettings):
         if not value:
             raise ValueError("the grade scale needs at least one grade")
         return {k.strip().upper(): float(v) for k, v in value.items()}
+
+    @field_validator("outcome_codes", mode="before")
+    @classmethod
+    def _codes(cls, value: object) -> dict[str, Outcome]:
+        if isinstance(value, str):
+            return parse_outcome_codes(value)
+        if isinstance(value, dict):
+            return outcome_codes({str(k): str(v) for k, v in value.items()})
+        raise ValueError("outcome codes are a mapping of code to pass, fail or withdrawn")
 
     @field_validator("dfw_grades", "fail_grades")
     @classmethod
@@ -86,6 +106,7 @@ class EvaluationSettings(BaseSettings):
             "grade_scale": self.grade_scale,
             "dfw_grades": self.dfw_grades,
             "fail_grades": self.fail_grades,
+            "outcome_codes": self.outcome_codes,
         }
 
     def rules(self) -> Rules:
