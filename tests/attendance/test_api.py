@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
@@ -430,14 +431,16 @@ async def test_a_sheet_imports_all_or_nothing(h: Harness) -> None:
         headers=h.auth("coordinator", "c1") | {"content-type": "text/csv"},
     )
     assert r.status_code == 422
-    assert [e["line"] for e in r.json()["errors"]] == [5]  # format errors first
-    bad = bad.replace("10 04", "1004")
-    r = await h.client.post("/imports", content=bad.encode(), headers=h.auth("coordinator", "c1"))
-    assert r.status_code == 422
-    assert [(e["line"], "cancelled" in e["message"]) for e in r.json()["errors"]] == [
-        (4, True),
-        (6, False),
+    body = r.json()
+    assert body["code"] == "import_rejected" and body["error_count"] == 3
+    # every error at once: a format error does not hide the rule errors of other lines
+    assert [(e["line"], e["column"]) for e in body["errors"]] == [
+        (4, None),
+        (5, "student_number"),
+        (6, None),
     ]
+    assert "cancelled" in body["errors"][0]["message"]
+    assert body["errors"][2]["message"] == "no session 'S3' is scheduled"
     assert await event_count(h) == before  # nothing half-imported
 
     good = "session_id,student_number,name\nS1,1001,Ann\nS1,1002,Bob\nS1,L100,Lee\n"
@@ -450,6 +453,53 @@ async def test_a_sheet_imports_all_or_nothing(h: Harness) -> None:
     mine = await own_events(h)
     assert {e.data["method"] for e in mine} == {"import"}
     assert {e.actor for e in mine} == {"o1"}
+
+
+async def test_a_sheet_names_sessions_as_people_read_them(h: Harness) -> None:
+    """References from GET /sessions (`PHYS-<local date>-<local start>`), a room where two
+    sessions start together, and every error of every line in one answer."""
+    start = (now() - timedelta(days=1)).replace(second=0, microsecond=0)
+    await given_session(h, "S1", starts_at=start, room="P/T/005")
+    await given_session(h, "S2", starts_at=start, room="P/T/006", leaders=["L300"])
+    r = await h.client.get("/sessions", headers=h.auth("coordinator"))
+    listed = {s["session_id"]: s["reference"] for s in r.json()}
+    local = start.astimezone(ZoneInfo("Europe/London"))
+    reference = f"PHYS-{local:%Y-%m-%d}-{local:%H:%M}"
+    assert listed == {"S1": reference, "S2": reference}
+    coordinator = h.auth("coordinator", "c1") | {"content-type": "text/csv"}
+    before = await event_count(h)
+
+    bad = (
+        "Session,Student Number,Room,Signed in at\n"
+        f"{reference},1001,,\n"  # two sessions start then: which?
+        f"{reference},10 02,P/T/006,\n"  # a bad number (its session is found and checked)
+        f"{reference},1003,p/t/005,{(start + timedelta(hours=3)).isoformat()}\n"  # closed
+        f"PHYS-{local:%Y-%m-%d}-23:59,1004,,\n"  # no such session
+    )
+    r = await h.client.post("/imports", content=bad.encode(), headers=coordinator)
+    assert r.status_code == 422, r.text
+    errors = [(e["line"], e["column"], e["message"]) for e in r.json()["errors"]]
+    assert [e[:2] for e in errors] == [
+        (2, "session"),
+        (3, "student_number"),
+        (4, None),
+        (5, "session"),
+    ]
+    assert "names 2 sessions (rooms P/T/005, P/T/006)" in errors[0][2]
+    closes = (start + timedelta(hours=1)).astimezone(ZoneInfo("Europe/London"))
+    assert errors[2][2].endswith(f"closed at {closes:%Y-%m-%d %H:%M %Z}")
+    assert await event_count(h) == before
+
+    good = (
+        "session,student_number,room\n"
+        f"{reference},1001,P/T/005\n"
+        f"{reference},1002,P/T/006\n"
+        f"{reference.lower()},L300,p/t/006\n"
+    )
+    r = await h.client.post("/imports", content=good.encode(), headers=coordinator)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"imported": 3, "already_recorded": 0, "sessions": ["S1", "S2"]}
+    assert await headcount(h, "S2") == {"session_id": "S2", "students": 1, "leaders": 1}
 
 
 async def test_imports_are_for_staff(h: Harness) -> None:

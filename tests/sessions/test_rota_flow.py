@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -240,3 +240,72 @@ async def test_a_leader_who_stands_down_leaves_future_sessions(
 
 async def _has(fetch: Any, n: int) -> bool:
     return len(await fetch()) >= n
+
+
+async def test_past_sessions_are_reported_and_filled_only_when_asked(
+    database_url: str, nats_url: str
+) -> None:
+    async with sessions_service(database_url, nats_url) as h:
+        scheme = await launch(h)
+        planned = (await series(h, scheme))["sessions"]  # Tuesdays at 14:00 from 22 September
+        await appoint(h, nats_url, ["s1", "s2", "s3"], [scheme])
+        await all_week(h, ["s1", "s2"])
+        await all_week(h, ["s3"], [{"weekday": "monday", "starts": "09:00", "ends": "17:00"}])
+        # Wednesday 21 October: five Tuesdays (22 Sep to 20 Oct) have taken place
+        h.runtime.state["clock"] = lambda: datetime(2026, 10, 21, 9, 0, tzinfo=UTC)
+        past = [s for s in planned if s["starts_at"] < "2026-10-21"]
+        assert len(past) == 5
+        coordinator = h.auth("coordinator")
+
+        r = await h.client.post(
+            f"/schemes/{scheme}/rota", json={"from": "2026-09-01"}, headers=coordinator
+        )
+        assert r.status_code == 200, r.text
+        report = r.json()
+        assert report["backfill"] is False
+        assert report["sessions_considered"] == len(planned) - 5
+        assert not {a["session_id"] for a in report["rostered"]} & {s["session_id"] for s in past}
+        skipped = report["past_sessions_skipped"]
+        assert [s["session_id"] for s in skipped] == [s["session_id"] for s in past]
+        assert skipped[0] == {
+            "session_id": past[0]["session_id"],
+            "reference": "PHYS-2026-09-22-14:00",
+            "starts_at": "2026-09-22T14:00:00+01:00",
+            "teaching_week": past[0]["teaching_week"],
+            "rostered": 0,
+            "needed": 2,
+            "reason": "already_started",
+        }
+        assert report["note"] == (
+            "5 session(s) from 2026-09-01 had already started and were left as they are "
+            '(5 of them short of leaders); send "backfill": true to roster past sessions'
+        )
+
+        # from today on, or with no date, nothing is skipped and nothing is said
+        r = await h.client.post(f"/schemes/{scheme}/rota", json={}, headers=coordinator)
+        assert r.json()["past_sessions_skipped"] == [] and r.json()["note"] is None
+
+        # back-filling needs a date, and fills the past sessions by the same rules
+        r = await h.client.post(
+            f"/schemes/{scheme}/rota", json={"backfill": True}, headers=coordinator
+        )
+        assert r.status_code == 422 and r.json()["code"] == "backfill_needs_from"
+        r = await h.client.post(
+            f"/schemes/{scheme}/rota",
+            json={"from": "2026-09-01", "backfill": True},
+            headers=coordinator,
+        )
+        assert r.status_code == 200, r.text
+        report = r.json()
+        assert report["backfill"] is True and report["past_sessions_skipped"] == []
+        assert report["note"] is None
+        filled = {(a["session_id"], a["student_number"]) for a in report["rostered"]}
+        # s3 is available on Mondays only: past Tuesdays get s1 and s2, as future ones did
+        assert filled == {(s["session_id"], n) for s in past for n in ("s1", "s2")}
+        view = (
+            await h.client.get(
+                f"/schemes/{scheme}/rota", params={"from": "2026-09-01"}, headers=coordinator
+            )
+        ).json()
+        assert view["short"] == []
+        assert {s["reference"] for s in view["sessions"]} >= {"PHYS-2026-10-20-14:00"}

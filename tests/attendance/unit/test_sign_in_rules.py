@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -85,7 +86,35 @@ def test_a_microsecond_before_it_opens_is_refused() -> None:
     with pytest.raises(Rejected) as refused:
         attendance.given_when([], sign_in(at=START - timedelta(minutes=15, microseconds=1)))
     assert refused.value.code == "sign_in_not_open"
-    assert "opens at 2026-10-05 13:45:00" in refused.value.message
+    assert "opens at 2026-10-05 13:45 UTC" in refused.value.message
+
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.mark.parametrize(
+    ("day", "local_end"),
+    [
+        # the clocks go back at 02:00 BST on Sunday 25 October 2026
+        (datetime(2026, 10, 24, 13, 0, tzinfo=UTC), "2026-10-24 15:00 BST"),
+        (datetime(2026, 10, 26, 13, 0, tzinfo=UTC), "2026-10-26 14:00 GMT"),
+        # and go forward at 01:00 GMT on Sunday 28 March 2027
+        (datetime(2027, 3, 27, 13, 0, tzinfo=UTC), "2027-03-27 14:00 GMT"),
+        (datetime(2027, 3, 29, 13, 0, tzinfo=UTC), "2027-03-29 15:00 BST"),
+    ],
+)
+def test_messages_give_the_institutions_local_time_either_side_of_a_clock_change(
+    day: datetime, local_end: str
+) -> None:
+    """A session from 13:00 to 14:00 UTC: its window closes at 15:00 in London in summer
+    time and at 14:00 in winter, and the message says so, with the zone."""
+    session = SessionView("S1", "2026-27-PHYS", day, day + timedelta(hours=1))
+    late = day + timedelta(hours=2)
+    command = SignIn("S1", session, "1234567", "qr", late, late, WINDOW, tz=LONDON)
+    with pytest.raises(Rejected) as refused:
+        attendance.given_when([], command)
+    assert refused.value.message == f"sign-in to session S1 closed at {local_end}"
+    assert "UTC" not in refused.value.message
 
 
 def test_a_microsecond_after_it_closes_is_refused() -> None:

@@ -308,16 +308,18 @@ async def give_feedback(
 @router.get("/sessions")
 async def list_sessions(
     runtime: RuntimeDep,
+    settings: SettingsDep,
     scheme_id: str | None = None,
     room: str | None = None,
     start: datetime | None = Query(default=None, description="ending at or after"),
     end: datetime | None = Query(default=None, description="starting at or before"),
     principal: Principal = require(*ANY_ROLE),
 ) -> list[dict[str, Any]]:
-    """Scheduled sessions as attendance knows them (for kiosks and apps)."""
+    """Scheduled sessions as attendance knows them (for kiosks and apps), each with the
+    reference a paper sheet may name it by (`PHYS-2026-10-05-14:00`, local time)."""
     async with runtime.engine.connect() as conn:
         return await queries.list_sessions(
-            conn, scheme_id=scheme_id, room=room, start=start, end=end
+            conn, scheme_id=scheme_id, room=room, start=start, end=end, tz=settings.tz
         )
 
 

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,7 +34,13 @@ from passhub_attendance.domain.feedback import (
     guard_of,
     guard_stream,
 )
-from passhub_attendance.domain.imports import ImportPlan, LineError, parse_sheet, plan_import
+from passhub_attendance.domain.imports import (
+    ImportPlan,
+    LineError,
+    parse_sheet,
+    plan_import,
+    resolve_sessions,
+)
 from passhub_attendance.domain.model import SessionView
 from passhub_attendance.settings import AttendanceSettings
 from passhub_attendance.tables import attendances
@@ -179,6 +184,7 @@ def _command(request: SignInRequest, session: SessionView, settings: AttendanceS
         now=request.now,
         window=settings.window,
         as_leader=request.as_leader,
+        tz=settings.tz,
     )
 
 
@@ -311,7 +317,7 @@ class ImportRejected(Rejected):
         super().__init__(
             f"the sheet has {len(errors)} error(s); nothing was imported",
             code="import_rejected",
-            details=[{"line": e.line, "message": e.message} for e in errors],
+            details=[{"line": e.line, "column": e.column, "message": e.message} for e in errors],
         )
         self.errors = errors
 
@@ -324,25 +330,37 @@ async def import_sheet(
     now: datetime,
     metadata: Metadata,
 ) -> ImportPlan:
-    """All lines or none: any error rejects the whole sheet, listing every bad line."""
-    lines, errors = parse_sheet(
-        sheet, ZoneInfo(settings.local_timezone), settings.student_number_pattern
-    )
+    """All lines or none: any error rejects the whole sheet, listing every error of every line
+    at once (the lines' own cells, their sessions, and the rules)."""
+    tz = settings.tz
+    lines, errors = parse_sheet(sheet, tz, settings.student_number_pattern)
     if errors:
         raise ImportRejected(errors)
 
     async def attempt() -> ImportPlan:
         async with runtime.transaction() as conn:
-            sessions = await queries.sessions_to_write(conn, (line.session_id for line in lines))
-            keys = sorted({(line.session_id, line.student_number) for line in lines})
+            references = {r for r in (line.reference for line in lines) if r is not None}
+            candidates = await queries.sessions_named(conn, references, tz)
+            ids = {line.session_id for line in lines if line.session_id}
+            sessions = await queries.sessions_to_write(conn, ids | set(candidates))
+            resolved = resolve_sessions(
+                lines, [s for s in (sessions[c] for c in candidates) if s is not None], tz
+            )
+            keys = sorted(
+                {
+                    (line.session_id, line.student_number)
+                    for line in resolved
+                    if line.session_id and not line.problems
+                }
+            )
             presences = await load_presences(conn, runtime.store, (stream_id(*k) for k in keys))
             states: dict[tuple[str, str], Presence] = {}
             versions: dict[tuple[str, str], int] = {}
             for key in keys:
                 states[key], versions[key] = presences[stream_id(*key)]
-            plan = plan_import(lines, sessions, states, now, settings.window)
+            plan = plan_import(resolved, sessions, states, now, settings.window, tz)
             if plan.errors:
-                raise ImportRejected(sorted(plan.errors, key=lambda e: e.line))
+                raise ImportRejected(plan.errors)
             await runtime.store.append_many(
                 conn,
                 [

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, text
+from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_attendance.domain.model import SessionView
@@ -17,6 +17,7 @@ from passhub_attendance.tables import (
     scheduled_sessions,
     schemes,
 )
+from passhub_shared.contracts.sessions import SessionReference, session_reference
 from passhub_shared.schema import events
 
 _leaders = (
@@ -30,6 +31,7 @@ _SESSION = select(
     scheduled_sessions,
     func.coalesce(schemes.c.modules, text("'{}'")).label("modules"),
     func.coalesce(schemes.c.title, "").label("scheme_title"),
+    func.coalesce(schemes.c.code, "").label("scheme_code"),
     _leaders.label("leaders"),
 ).select_from(
     scheduled_sessions.outerjoin(schemes, schemes.c.scheme_id == scheduled_sessions.c.scheme_id)
@@ -47,6 +49,7 @@ def _view(row: Any) -> SessionView:
         leaders=frozenset(row.leaders or ()),
         modules=tuple(row.modules or ()),
         scheme_title=row.scheme_title,
+        scheme_code=row.scheme_code,
     )
 
 
@@ -76,6 +79,35 @@ async def sessions_to_write(
     return {s: found.get(s) for s in wanted}
 
 
+async def sessions_named(
+    conn: AsyncConnection, references: Iterable[SessionReference], tz: tzinfo
+) -> list[str]:
+    """The ids of the sessions that may bear one of `references` (by the scheme's code or id
+    and the minute they start); `imports.resolve_sessions` picks among them."""
+    wanted = list(references)
+    if not wanted:
+        return []
+    schemes_named = sorted({r.scheme for r in wanted})
+    instants = sorted(
+        {r.starts.replace(tzinfo=tz, fold=fold).astimezone(UTC) for r in wanted for fold in (0, 1)}
+    )
+    rows = await conn.execute(
+        select(scheduled_sessions.c.session_id)
+        .select_from(
+            scheduled_sessions.join(schemes, schemes.c.scheme_id == scheduled_sessions.c.scheme_id)
+        )
+        .where(
+            or_(
+                func.upper(schemes.c.code).in_(schemes_named),
+                func.upper(schemes.c.scheme_id).in_(schemes_named),
+            ),
+            func.date_trunc("minute", scheduled_sessions.c.starts_at).in_(instants),
+        )
+        .order_by(scheduled_sessions.c.session_id)
+    )
+    return [r.session_id for r in rows]
+
+
 async def sessions_in_room(
     conn: AsyncConnection, room: str, start: datetime, end: datetime
 ) -> list[SessionView]:
@@ -100,7 +132,9 @@ async def list_sessions(
     start: datetime | None = None,
     end: datetime | None = None,
     limit: int = 500,
+    tz: tzinfo = UTC,
 ) -> list[dict[str, Any]]:
+    """Sessions with the reference people name them by (`tz`: the institution's zone)."""
     stmt = _SESSION
     if scheme_id:
         stmt = stmt.where(scheduled_sessions.c.scheme_id == scheme_id)
@@ -114,6 +148,7 @@ async def list_sessions(
     return [
         {
             "session_id": r.session_id,
+            "reference": session_reference(r.scheme_code or r.scheme_id, r.starts_at, tz),
             "scheme_id": r.scheme_id,
             "scheme_title": r.scheme_title,
             "starts_at": r.starts_at,

@@ -7,10 +7,13 @@ attendance rules an institution may tune, and the keys of its own signatures.
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from passhub_attendance.domain.model import Window
+from passhub_shared.localtime import check_timezone, institution_timezone
 from passhub_shared.settings import ENV_FILE
 
 
@@ -41,8 +44,10 @@ class AttendanceSettings(BaseSettings):
     #: feedback without storing who gave it
     feedback_guard_key: str = "passhub-attendance-feedback-dev-key-change-me"
 
-    #: time zone of times typed on imported paper sheets without an offset
-    local_timezone: str = "Europe/London"
+    #: the institution's time zone: times in messages and pages, times typed on imported paper
+    #: sheets without an offset, and session references (default: `PASSHUB_TIMEZONE`, or
+    #: Europe/London)
+    local_timezone: str = Field(default_factory=institution_timezone)
     #: what a student number looks like (kiosk and import input is checked against it)
     student_number_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 
@@ -50,6 +55,15 @@ class AttendanceSettings(BaseSettings):
     cookie_name: str = "passhub_token"
     #: mark the cookie Secure: "auto" = when the request came over https
     cookie_secure: str = "auto"
+
+    @field_validator("local_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.local_timezone)
 
     @property
     def window(self) -> Window:

@@ -26,6 +26,7 @@ from passhub_sessions.domain.recurrence import WeeklyPattern, weekly_series
 from passhub_sessions.domain.rota import (
     RotaPlan,
     RotaRequest,
+    RotaSession,
     first_moment,
     generate_rota,
 )
@@ -405,6 +406,9 @@ class GeneratedRota:
     plan: RotaPlan
     sessions_considered: int
     leaders_without_availability: list[str]
+    #: uncancelled sessions from `skipped_since` that started before `starting_after`, left
+    #: as they are
+    skipped: tuple[RotaSession, ...] = ()
 
 
 async def generate(
@@ -414,13 +418,31 @@ async def generate(
     *,
     series_id: str | None = None,
     starting_after: datetime,
+    skipped_since: datetime | None = None,
 ) -> GeneratedRota:
-    """Fill the scheme's (or one series') uncancelled sessions from `starting_after` on."""
+    """Fill the scheme's (or one series') uncancelled sessions from `starting_after` on. The
+    sessions from `skipped_since` up to `starting_after` are not filled but reported (a
+    request from a date in the past without back-filling)."""
     scheme_id = scheme_row["scheme_id"]
     if series_id is not None:
         found = await queries.get_series(conn, series_id)
         if found is None or found["scheme_id"] != scheme_id:
             raise NotFound(f"no series {series_id} in {scheme_id}")
+    skipped: tuple[RotaSession, ...] = ()
+    if skipped_since is not None and skipped_since < starting_after:
+        past = await queries.scheme_sessions(
+            conn,
+            scheme_id,
+            series_id=series_id,
+            starting_after=skipped_since,
+            until=starting_after,
+            include_cancelled=False,
+        )
+        on_past = await queries.rostered_on(conn, [r["session_id"] for r in past])
+        skipped = tuple(
+            queries.as_rota_session(r, [x["student_number"] for x in on_past[r["session_id"]]])
+            for r in past
+        )
     appointments = {
         r["student_number"]: queries.as_appointment(r)
         for r in await queries.leaders_of(conn, scheme_id)
@@ -491,7 +513,7 @@ async def generate(
         for n, a in appointments.items()
         if a.leader and a.stood_down_from is None and n not in availability
     )
-    return GeneratedRota(plan, len(sessions), missing)
+    return GeneratedRota(plan, len(sessions), missing, skipped)
 
 
 # --- reactions to recruitment ----------------------------------------------------------------

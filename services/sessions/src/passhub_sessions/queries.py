@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_sessions.domain.availability import Availability, Slot
 from passhub_sessions.domain.clashes import Booking, room_key
 from passhub_sessions.domain.rota import Appointment, RotaSession
+from passhub_sessions.domain.scheme import code_of
 from passhub_sessions.tables import (
     leader_availability,
     scheme_leaders,
@@ -23,6 +24,7 @@ from passhub_sessions.tables import (
     session_leaders,
     sessions,
 )
+from passhub_shared.contracts.sessions import session_reference
 from passhub_shared.errors import NotFound
 
 Row = dict[str, Any]
@@ -331,6 +333,7 @@ def local_iso(moment: datetime, tz: ZoneInfo) -> str:
 def session_view(row: Row, tz: ZoneInfo, leaders: Sequence[Row] | None = None) -> Row:
     view: Row = {
         "session_id": row["session_id"],
+        "reference": session_reference(code_of(row["scheme_id"]), row["starts_at"], tz),
         "scheme_id": row["scheme_id"],
         "series_id": row["series_id"],
         "teaching_week": row["teaching_week"],

@@ -11,14 +11,15 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from passhub_sessions.domain.terms import ACADEMIC_YEAR, TermDates
 from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import utcnow
+from passhub_shared.localtime import check_timezone, institution_timezone
 from passhub_shared.service import Runtime
 from passhub_shared.settings import ENV_FILE
 
@@ -31,7 +32,8 @@ class SessionsSettings(BaseSettings):
     )
 
     #: the institution's time zone: local times (series, availability, dates) are read in it
-    timezone: str = "Europe/London"
+    #: (default: `PASSHUB_TIMEZONE`, shared by every service, or Europe/London)
+    timezone: str = Field(default_factory=institution_timezone)
     #: a directory of `<academic_year>.json` term-date files (overrides the packaged ones)
     term_dates_dir: Path | None = None
     #: leaders per session for a scheme launched without saying
@@ -49,11 +51,7 @@ class SessionsSettings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return check_timezone(value)
 
     @property
     def tz(self) -> ZoneInfo:

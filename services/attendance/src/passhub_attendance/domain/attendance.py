@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from passhub_attendance.domain.model import SessionView, Window
 from passhub_shared.contracts.attendance import (
@@ -26,6 +26,7 @@ from passhub_shared.contracts.attendance import (
 from passhub_shared.decider import Decider
 from passhub_shared.errors import Forbidden, NotFound, Rejected
 from passhub_shared.events import Event
+from passhub_shared.localtime import local_text
 
 
 def stream_id(session_id: str, student_number: str) -> str:
@@ -61,7 +62,8 @@ class SignIn:
 
     `at` is when the person signed in: `now` for the live methods, the time on the sheet for an
     import. `as_leader` is the leaders' own door: it is refused to anyone not rostered. Whatever
-    the door, a student number rostered on the session is counted as a leader.
+    the door, a student number rostered on the session is counted as a leader. `tz` is the
+    institution's time zone, in which messages give times.
     """
 
     session_id: str
@@ -72,6 +74,7 @@ class SignIn:
     now: datetime
     window: Window = field(default_factory=Window)
     as_leader: bool = False
+    tz: tzinfo = UTC
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,6 @@ Command = SignIn | Revoke
 
 
 # -- rules -------------------------------------------------------------------------------------
-
-
-def _fmt(when: datetime) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
 
 
 def check_open(command: SignIn) -> SessionView:
@@ -106,12 +105,12 @@ def check_open(command: SignIn) -> SessionView:
     opens, closes = command.window.opens(session), command.window.closes(session)
     if command.at < opens:
         raise Rejected(
-            f"sign-in to session {session.session_id} opens at {_fmt(opens)}",
+            f"sign-in to session {session.session_id} opens at {local_text(opens, command.tz)}",
             code="sign_in_not_open",
         )
     if command.at > closes:
         raise Rejected(
-            f"sign-in to session {session.session_id} closed at {_fmt(closes)}",
+            f"sign-in to session {session.session_id} closed at {local_text(closes, command.tz)}",
             code="sign_in_closed",
         )
     return session

@@ -20,6 +20,7 @@ class SessionView:
     leaders: frozenset[str] = frozenset()
     modules: tuple[str, ...] = ()
     scheme_title: str = ""
+    scheme_code: str = ""
 
     def is_rostered(self, student_number: str) -> bool:
         return student_number in self.leaders

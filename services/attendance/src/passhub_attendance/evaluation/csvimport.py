@@ -79,7 +79,7 @@ def outcome_codes(mapping: Mapping[str, str]) -> dict[str, Outcome]:
             raise ValueError(
                 f"outcome code {code!r} means {raw_outcome!r}: it must be pass, fail or withdrawn"
             )
-        codes[code] = outcome  # type: ignore[assignment]
+        codes[code] = outcome
     if not codes:
         raise ValueError("at least one outcome code is needed")
     return codes

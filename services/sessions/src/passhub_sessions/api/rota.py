@@ -4,7 +4,7 @@ spread of sessions per leader)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,9 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from passhub_sessions import handlers, queries
 from passhub_sessions.api.deps import STAFF, context, ensure_organises
 from passhub_sessions.domain.rota import Spread, first_moment, spread_of
+from passhub_sessions.domain.scheme import code_of
 from passhub_sessions.settings import now, sessions_settings
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
+from passhub_shared.contracts.sessions import session_reference
+from passhub_shared.errors import Rejected
 
 router = APIRouter(tags=["rota"])
 
@@ -23,9 +26,68 @@ class GenerateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     #: only this series (default: every session of the scheme)
     series_id: str | None = Field(default=None, max_length=64)
-    #: fill sessions on or after this date (default: from now; sessions already started are
-    #: never touched)
+    #: fill sessions on or after this date (default: from now). Sessions that have already
+    #: started are left as they are, and listed in `past_sessions_skipped`, unless `backfill`
     starting_from: date | None = Field(default=None, alias="from")
+    #: also fill the sessions from `from` that have already started (it needs `from`), with the
+    #: same rules: appointment and stand-down dates, stated availability, no double booking
+    backfill: bool = False
+
+
+class Assignment(BaseModel):
+    session_id: str
+    student_number: str
+
+
+class Shortfall(BaseModel):
+    session_id: str
+    reference: str
+    starts_at: str
+    teaching_week: str | None
+    rostered: int
+    needed: int
+    reason: str
+
+
+class Skipped(BaseModel):
+    """A session of the request's range that was not filled, and why."""
+
+    session_id: str
+    #: what people call it: `PHYS-2026-10-06-14:00` (local date and start)
+    reference: str
+    starts_at: str
+    teaching_week: str | None
+    rostered: int
+    needed: int
+    #: always `already_started` (the only reason a session of the range is skipped)
+    reason: Literal["already_started"]
+
+
+class SpreadOut(BaseModel):
+    leaders: int
+    min: int
+    max: int
+    mean: float
+    per_leader: dict[str, int]
+
+
+class RotaGenerated(BaseModel):
+    scheme_id: str
+    series_id: str | None
+    #: true when the sessions from `from` that had already started were filled too
+    backfill: bool
+    #: sessions filled (or found full) by this request, past ones included when back-filling
+    sessions_considered: int
+    minimum_per_session: int
+    rostered: list[Assignment]
+    unfillable: list[Shortfall]
+    #: sessions from `from` that had already started, left as they are (send `backfill: true`
+    #: to fill them); empty when `from` is not in the past or when back-filling
+    past_sessions_skipped: list[Skipped]
+    #: what was skipped and why, in a sentence (None when nothing was)
+    note: str | None
+    leaders_without_availability: list[str]
+    spread: SpreadOut
 
 
 def spread_view(spread: Spread) -> dict[str, Any]:
@@ -38,49 +100,92 @@ def spread_view(spread: Spread) -> dict[str, Any]:
     }
 
 
-@router.post("/schemes/{scheme_id}/rota")
+def _skipped_note(skipped: list[Skipped], since: date) -> str | None:
+    if not skipped:
+        return None
+    short = sum(1 for s in skipped if s.rostered < s.needed)
+    return (
+        f"{len(skipped)} session(s) from {since.isoformat()} had already started and were left "
+        f'as they are ({short} of them short of leaders); send "backfill": true to roster '
+        "past sessions"
+    )
+
+
+@router.post("/schemes/{scheme_id}/rota", response_model=RotaGenerated)
 async def generate_rota(
     scheme_id: str,
     runtime: RuntimeDep,
     body: GenerateBody | None = None,
     principal: Principal = require("coordinator", "organiser"),
-) -> dict[str, Any]:
-    """Fill the sessions up to the scheme's minimum of leaders; report what could not be."""
+) -> RotaGenerated:
+    """Fill the sessions up to the scheme's minimum of leaders; report what could not be, and
+    the sessions from `from` that had already started (filled only with `backfill`)."""
     body = body or GenerateBody()
     ctx = context(runtime, principal)
-    starting_after = ctx.now
-    if body.starting_from is not None:
-        starting_after = max(starting_after, first_moment(body.starting_from, ctx.tz))
+    if body.backfill and body.starting_from is None:
+        raise Rejected(
+            "back-filling needs `from`: the first day whose sessions to fill",
+            code="backfill_needs_from",
+        )
+    since = first_moment(body.starting_from, ctx.tz) if body.starting_from is not None else None
+    if body.backfill:
+        assert since is not None
+        starting_after = since
+    else:
+        starting_after = max(ctx.now, since) if since is not None else ctx.now
     async with runtime.transaction() as conn:
         scheme = await queries.require_scheme(conn, scheme_id)
         await ensure_organises(conn, runtime, principal, scheme)
         result = await handlers.generate(
-            conn, ctx, scheme, series_id=body.series_id, starting_after=starting_after
+            conn,
+            ctx,
+            scheme,
+            series_id=body.series_id,
+            starting_after=starting_after,
+            skipped_since=since,
         )
     plan = result.plan
-    return {
-        "scheme_id": scheme_id,
-        "series_id": body.series_id,
-        "sessions_considered": result.sessions_considered,
-        "minimum_per_session": scheme["min_leaders_per_session"],
-        "rostered": [
-            {"session_id": a.session_id, "student_number": a.student_number}
+    minimum = scheme["min_leaders_per_session"]
+    code = code_of(scheme_id)
+    skipped = [
+        Skipped(
+            session_id=s.session_id,
+            reference=session_reference(code, s.starts_at, ctx.tz),
+            starts_at=queries.local_iso(s.starts_at, ctx.tz),
+            teaching_week=s.teaching_week,
+            rostered=len(s.rostered),
+            needed=minimum,
+            reason="already_started",
+        )
+        for s in result.skipped
+    ]
+    return RotaGenerated(
+        scheme_id=scheme_id,
+        series_id=body.series_id,
+        backfill=body.backfill,
+        sessions_considered=result.sessions_considered,
+        minimum_per_session=minimum,
+        rostered=[
+            Assignment(session_id=a.session_id, student_number=a.student_number)
             for a in plan.assignments
         ],
-        "unfillable": [
-            {
-                "session_id": s.session_id,
-                "starts_at": queries.local_iso(s.starts_at, ctx.tz),
-                "teaching_week": s.teaching_week,
-                "rostered": s.rostered,
-                "needed": s.needed,
-                "reason": s.reason,
-            }
+        unfillable=[
+            Shortfall(
+                session_id=s.session_id,
+                reference=session_reference(code, s.starts_at, ctx.tz),
+                starts_at=queries.local_iso(s.starts_at, ctx.tz),
+                teaching_week=s.teaching_week,
+                rostered=s.rostered,
+                needed=s.needed,
+                reason=s.reason,
+            )
             for s in plan.shortfalls
         ],
-        "leaders_without_availability": result.leaders_without_availability,
-        "spread": spread_view(plan.spread),
-    }
+        past_sessions_skipped=skipped,
+        note=_skipped_note(skipped, body.starting_from) if body.starting_from else None,
+        leaders_without_availability=result.leaders_without_availability,
+        spread=SpreadOut(**spread_view(plan.spread)),
+    )
 
 
 @router.get("/schemes/{scheme_id}/rota")

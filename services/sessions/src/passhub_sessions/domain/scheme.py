@@ -22,6 +22,11 @@ def make_scheme_id(academic_year: str, code: str) -> str:
     return f"{academic_year}-{code}"
 
 
+def code_of(scheme_id: str) -> str:
+    """The code in a scheme id made by `make_scheme_id` (`2026-27-CHEM-Y1` -> `CHEM-Y1`)."""
+    return scheme_id[len("2026-27-") :]
+
+
 def stream_id(scheme_id: str) -> str:
     return f"scheme-{scheme_id}"
 
