@@ -4,7 +4,7 @@ and the role checks and bad input of each."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -500,6 +500,34 @@ async def test_a_sheet_names_sessions_as_people_read_them(h: Harness) -> None:
     assert r.status_code == 200, r.text
     assert r.json() == {"imported": 3, "already_recorded": 0, "sessions": ["S1", "S2"]}
     assert await headcount(h, "S2") == {"session_id": "S2", "students": 1, "leaders": 1}
+
+
+async def test_messages_speak_local_time_either_side_of_the_clock_change(h: Harness) -> None:
+    """Two sessions from 13:00 to 14:00 UTC, on the Saturday before the clocks go back and the
+    Monday after: their windows close at 15:00 BST and at 14:00 GMT, and the errors say so."""
+    summer = datetime(2026, 10, 24, 13, 0, tzinfo=UTC)
+    winter = datetime(2026, 10, 26, 13, 0, tzinfo=UTC)
+    await given_session(h, "SUMMER", starts_at=summer)
+    await given_session(h, "WINTER", starts_at=winter)
+    sheet = (
+        "session_id,student_number,signed_in_at\n"
+        "SUMMER,1001,2026-10-24 18:00\n"
+        "WINTER,1001,2026-10-26 18:00\n"
+        "WINTER,1002,2026-10-26T12:00:00+00:00\n"
+    )
+    r = await h.client.post("/imports", content=sheet.encode(), headers=h.auth("coordinator"))
+    assert r.status_code == 422
+    assert [e["message"] for e in r.json()["errors"]] == [
+        "sign-in to session SUMMER closed at 2026-10-24 15:00 BST",
+        "sign-in to session WINTER closed at 2026-10-26 14:00 GMT",
+        "sign-in to session WINTER opens at 2026-10-26 12:45 GMT",
+    ]
+    # JSON carries instants with their offset
+    r = await h.client.get("/sessions", headers=h.auth("coordinator"))
+    starts = {s["session_id"]: datetime.fromisoformat(s["starts_at"]) for s in r.json()}
+    assert starts == {"SUMMER": summer, "WINTER": winter}
+    assert all(v.utcoffset() is not None for v in starts.values())
+    assert {s["reference"] for s in r.json()} == {"PHYS-2026-10-24-14:00", "PHYS-2026-10-26-13:00"}
 
 
 async def test_imports_are_for_staff(h: Harness) -> None:

@@ -429,6 +429,8 @@ async def test_survey_results_and_comments(database_url, nats_url):
             if fmt == "png":
                 OUTPUT.mkdir(exist_ok=True)
                 (OUTPUT / "evaluation-feedback.png").write_bytes(r.content)
+            else:  # sessions labelled with their local start: 12:00 UTC in October is 13:00 BST
+                assert b"05 Oct 2026 13:00 BST" in r.content
         rebuilt = await replay.rebuild(rt.engine, rt.store, commit=False)
         assert rebuilt.identical, rebuilt.differing_tables
 

@@ -19,6 +19,7 @@ from passhub_attendance.evaluation.importing import (
 )
 from passhub_attendance.evaluation.report import FeedbackReport, OutcomeReport
 from passhub_attendance.evaluation.settings import EvaluationSettings
+from passhub_attendance.web import SettingsDep
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
 from passhub_shared.errors import Rejected
@@ -221,6 +222,7 @@ async def get_outcomes(
 )
 async def get_feedback(
     runtime: RuntimeDep,
+    local: SettingsDep,
     year: YearQuery,
     scheme: SchemeQuery = None,
     format: FormatQuery = "json",
@@ -236,7 +238,7 @@ async def get_feedback(
         return report
     if format == "csv":
         return _file_response(render.feedback_csv(report), "csv", stem)
-    body = await asyncio.to_thread(render.feedback_chart, report, format)
+    body = await asyncio.to_thread(render.feedback_chart, report, format, local.tz)
     return _file_response(body, format, stem)
 
 

@@ -16,6 +16,7 @@ from passhub_attendance.evaluation import queries, render
 from passhub_attendance.evaluation.csvimport import normalise_year
 from passhub_attendance.evaluation.report import FeedbackReport, OutcomeReport
 from passhub_attendance.evaluation.settings import EvaluationSettings
+from passhub_attendance.settings import AttendanceSettings
 from passhub_shared import loop
 from passhub_shared.errors import Rejected
 from passhub_shared.settings import load_settings
@@ -148,5 +149,5 @@ def feedback(
     elif fmt == "csv":
         body = render.feedback_csv(report)
     else:
-        body = render.feedback_chart(report, fmt)
+        body = render.feedback_chart(report, fmt, AttendanceSettings().tz)
     _write(body, fmt, output, _stem("feedback", academic_year, scheme))

@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
+from datetime import UTC, tzinfo
 from typing import Any, Literal
 
 import matplotlib
@@ -395,14 +396,19 @@ def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> by
     return _save(fig, fmt)
 
 
-def feedback_chart(report: FeedbackReport, fmt: str) -> bytes:
-    """Per scheme (and, for one scheme, per session): % agreeing with each item, with n."""
+def feedback_chart(report: FeedbackReport, fmt: str, tz: tzinfo = UTC) -> bytes:
+    """Per scheme (and, for one scheme, per session): % agreeing with each item, with n.
+    Sessions are labelled with their local start (`tz`: the institution's zone)."""
     rows: list[tuple[str, list[Any]]] = []
     for s in report.schemes:
         rows.append((f"{s.title or s.scheme_id}\n{s.responses} responses", s.items))
         if report.scheme:
             for x in s.sessions:
-                when = x.starts_at.strftime("%d %b %Y %H:%M") if x.starts_at else x.session_id
+                when = (
+                    x.starts_at.astimezone(tz).strftime("%d %b %Y %H:%M %Z")
+                    if x.starts_at
+                    else x.session_id
+                )
                 rows.append((f"{when}\n{x.responses} responses", x.items))
     items = report.items
     k = max(len(items), 1)
