@@ -8,7 +8,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 from passhub_attendance.domain.qr import QrCodes
-from tests.attendance.helpers import given_session, now, settings
+from tests.attendance.helpers import cancelled, given, given_session, now, settings
 from tests.support import Harness
 
 
@@ -117,6 +117,29 @@ async def test_the_kiosk_page(h: Harness) -> None:
     assert r.status_code == 422 and "&lt;script&gt;" in r.text
     empty = await h.client.get("/kiosk", params={"room": "Nowhere"})
     assert "No session in this room" in empty.text
+
+
+async def test_the_kiosk_without_a_room_offers_the_rooms_with_sessions_today(h: Harness) -> None:
+    r = await h.client.get("/kiosk")
+    assert r.status_code == 401 and 'name="token"' in r.text  # a login page, not JSON
+    await login(h, "integration", "kiosk-new")
+    r = await h.client.get("/kiosk")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "No session is scheduled in any room today" in r.text
+    assert 'action="/kiosk"' in r.text and 'name="room"' in r.text
+
+    await given_session(h, "S1", room="P/T/005")
+    await given_session(h, "GONE", room="Closed Room")
+    await given(h, cancelled("GONE"))
+    await given_session(h, "LATER", room="Tomorrow Room", starts_at=now() + timedelta(days=1))
+    for url in ("/kiosk", "/kiosk?room=", "/kiosk?room=%20"):
+        r = await h.client.get(url)
+        assert r.status_code == 200, url
+        assert 'href="/kiosk?room=P%2FT%2F005"' in r.text and "Physics PASS" in r.text
+        assert "Closed Room" not in r.text and "Tomorrow Room" not in r.text
+    # the link opens that room's kiosk
+    r = await h.client.get("/kiosk", params={"room": "P/T/005"})
+    assert r.status_code == 200 and 'name="student_number"' in r.text
 
 
 async def test_a_leader_signs_in_from_the_qr_page(h: Harness) -> None:

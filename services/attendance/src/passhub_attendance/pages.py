@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
@@ -444,20 +444,56 @@ async def _kiosk(
     )
 
 
+async def _rooms_today(
+    request: Request, runtime: Runtime, settings: AttendanceSettings
+) -> Response:
+    """A device with no room yet: the rooms with sessions today (local day), each a link to its
+    kiosk page, and a box to type the room."""
+    tz = settings.tz
+    today = now().astimezone(tz).date()
+    start = datetime.combine(today, time.min, tzinfo=tz)
+    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
+    async with runtime.engine.connect() as conn:
+        sessions = await queries.sessions_between(conn, start, end)
+    rooms: dict[str, list[dict[str, str]]] = {}
+    for s in sessions:
+        rooms.setdefault(s.room, []).append(
+            {
+                "title": s.scheme_title or s.scheme_id,
+                "times": f"{_local(settings, s.starts_at, '%H:%M')} to "
+                f"{_local(settings, s.ends_at, '%H:%M')}",
+            }
+        )
+    return _page(
+        request,
+        "kiosk_rooms.html",
+        {
+            "day": _local(settings, start, "%A %d %B %Y"),
+            "rooms": [
+                {"room": room, "url": f"/kiosk?{urlencode({'room': room})}", "sessions": found}
+                for room, found in rooms.items()
+            ],
+        },
+    )
+
+
 @router.get("/kiosk")
 @shows_errors
 async def kiosk_page(
     request: Request,
     runtime: RuntimeDep,
     settings: SettingsDep,
-    room: Annotated[str, Query(min_length=1, max_length=200)],
+    room: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    """A room's sign-in device: logged in with an integration (or rostered leader) token."""
+    """A room's sign-in device: logged in with an integration (or rostered leader) token.
+    Without a room, the rooms with sessions today to choose from."""
     if _kiosk_principal(request, settings) is None:
         return _login(
             request, _here(request), intro="Log in this device with a kiosk or leader token."
         )
-    return await _kiosk(request, runtime, settings, room)
+    if not room.strip():
+        return await _rooms_today(request, runtime, settings)
+    return await _kiosk(request, runtime, settings, room.strip())
 
 
 @router.post("/kiosk")

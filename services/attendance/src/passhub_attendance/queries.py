@@ -124,6 +124,24 @@ async def sessions_in_room(
     return [_view(r) for r in rows]
 
 
+async def sessions_between(
+    conn: AsyncConnection, start: datetime, end: datetime, limit: int = 500
+) -> list[SessionView]:
+    """Uncancelled sessions that overlap [start, end), by room and start."""
+    rows = await conn.execute(
+        _SESSION.where(
+            and_(
+                scheduled_sessions.c.starts_at < end,
+                scheduled_sessions.c.ends_at > start,
+                scheduled_sessions.c.cancelled.is_(False),
+            )
+        )
+        .order_by(scheduled_sessions.c.room, scheduled_sessions.c.starts_at)
+        .limit(limit)
+    )
+    return [_view(r) for r in rows]
+
+
 async def list_sessions(
     conn: AsyncConnection,
     *,
