@@ -39,6 +39,10 @@ async def test_the_leader_page_needs_a_rostered_leader(h: Harness) -> None:
     assert stranger.status_code == 403 and "rostered" in stranger.text
     bearer = await h.client.get("/sessions/S1/qr", headers=h.auth("leader", "L100"))
     assert bearer.status_code == 200 and "Sign me in as leader" in bearer.text
+    # the reference to write on a paper sheet of the session, as GET /sessions gives it
+    listed = await h.client.get("/sessions", headers=h.auth("coordinator"))
+    reference = listed.json()[0]["reference"]
+    assert reference.startswith("PHYS-") and f'<span id="reference">{reference}<' in bearer.text
 
 
 async def test_a_bad_token_does_not_log_in(h: Harness) -> None:

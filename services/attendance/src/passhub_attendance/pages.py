@@ -41,6 +41,7 @@ from passhub_attendance.web import (
 )
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal
+from passhub_shared.contracts.sessions import session_reference
 from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.service import Runtime
 
@@ -230,6 +231,9 @@ async def leader_qr_page(
             "validity_seconds": settings.qr_validity_seconds,
             "starts": _local(settings, session.starts_at),
             "ends": _local(settings, session.ends_at, "%H:%M"),
+            "reference": session_reference(
+                session.scheme_code or session.scheme_id, session.starts_at, settings.tz
+            ),
             "window_text": (
                 f"open {_local(settings, window.opens(session), '%H:%M')} to "
                 f"{_local(settings, window.closes(session), '%H:%M')}"
