@@ -16,6 +16,7 @@ so they suit async tests, each of which runs in an event loop of its own.
 
 from __future__ import annotations
 
+import os
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -30,6 +31,10 @@ from tests.servers import (
     provide_nats,
     provide_postgres,
 )
+from tests.support import SECRET_ENV
+
+# No secret has a default: the services read this run's generated ones from the environment.
+os.environ.update(SECRET_ENV)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

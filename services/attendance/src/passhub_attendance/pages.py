@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
@@ -271,19 +271,23 @@ async def sign_in_page(
     runtime: RuntimeDep,
     settings: SettingsDep,
     t: Annotated[str, Query(max_length=500)] = "",
+    s: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
     """Where a scanned code lands. Public: it shows the session and asks the student to log in
-    (once per browser) and press "Sign me in"."""
-    if not t:
+    (once per browser) and press "Sign me in". A code (`t`) is taken only while it is valid, and
+    exchanged for a scan ticket (`s`) that gives `qr_grace_seconds` from now to do that."""
+    if not t and not s:
         return _message(request, "No code", "Scan the code the leader shows.", 400)
-    session_id = qr_codes(settings).verify(t, now())
-    session = await _session(runtime, session_id)
+    at = now()
+    ticket = _scan_ticket(settings, t, s, at)
+    session = await _session(runtime, qr_codes(settings).redeem(ticket, at))
+    here = f"/sign-in?{urlencode({'s': ticket})}"
     principal = page_principal(request, settings)
     if principal is None:
         title = session.scheme_title or session.scheme_id
         return _login(
             request,
-            _here(request),
+            here,
             intro=f"Signing in to {title}, room {session.room}. Log in first.",
         )
     return _page(
@@ -291,9 +295,9 @@ async def sign_in_page(
         "sign_in.html",
         {
             "session": session,
-            "code": t,
+            "ticket": ticket,
             "student_number": principal.sub,
-            "here": _here(request),
+            "here": here,
             "starts": _local(settings, session.starts_at),
             "ends": _local(settings, session.ends_at, "%H:%M"),
         },
@@ -306,15 +310,17 @@ async def sign_in_form(
     request: Request,
     runtime: RuntimeDep,
     settings: SettingsDep,
-    t: Annotated[str, Form(max_length=500)],
+    t: Annotated[str, Form(max_length=500)] = "",
+    s: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    at = now()
+    ticket = _scan_ticket(settings, t, s, at)
     principal = page_principal(request, settings)
     if principal is None:
-        return _login(request, f"/sign-in?{urlencode({'t': t})}", error="Log in to sign in.")
+        return _login(request, f"/sign-in?{urlencode({'s': ticket})}", error="Log in to sign in.")
     who = actor(principal)
     access.may_sign_in_self(who, who.sub)
-    at = now()
-    session_id = qr_codes(settings).verify(t, at, timedelta(seconds=settings.qr_grace_seconds))
+    session_id = qr_codes(settings).redeem(ticket, at)
     outcome = await handlers.sign_in(
         runtime,
         settings,
@@ -335,6 +341,12 @@ async def sign_in_form(
         },
         status_code=201 if outcome.created else 200,
     )
+
+
+def _scan_ticket(settings: AttendanceSettings, code: str, ticket: str, at: datetime) -> str:
+    """The scan ticket a sign-in carries: the one given, or one for a code still valid `at`
+    (an expired or forged code is refused here)."""
+    return ticket or qr_codes(settings).ticket(code, at)
 
 
 # -- feedback ----------------------------------------------------------------------------------
