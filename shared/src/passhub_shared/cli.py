@@ -227,11 +227,33 @@ def dev_up(
     nats_port: int = 14222,
     pg_port: int = 15432,
     http_port: Annotated[int, typer.Option(help="first service port")] = 8001,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="address the services listen on; 0.0.0.0 lets phones on the network reach them"
+        ),
+    ] = "127.0.0.1",
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="scheme and host phones and browsers reach the services at, e.g. "
+            "http://192.168.1.20: QR codes, feed and verification links use it, with each "
+            "service's port (default: --host, or localhost)"
+        ),
+    ] = None,
 ) -> None:
-    """Start NATS, PostgreSQL and the four services on this machine (Ctrl-C stops all)."""
+    """Start NATS, PostgreSQL and the four services on this machine, and keep them running
+    (a service that stops is started again); Ctrl-C stops all."""
     from passhub_shared.devrun import run_dev
 
-    run_dev(var, nats_port=nats_port, pg_port=pg_port, base_http_port=http_port)
+    run_dev(
+        var,
+        nats_port=nats_port,
+        pg_port=pg_port,
+        base_http_port=http_port,
+        host=host,
+        public_url=public_url,
+    )
 
 
 def _add_service_commands() -> None:
