@@ -266,4 +266,8 @@ def _add_service_commands() -> None:
 
 def main() -> None:
     _add_service_commands()
-    app()
+    try:
+        app()
+    except InsecureSecret as exc:  # a command that needs a secret the environment lacks
+        console.print(f"[red]error: {exc}")
+        raise SystemExit(1) from None
