@@ -98,34 +98,34 @@ async def test_expired_and_tampered_codes_on_the_page(h: Harness) -> None:
     assert await students_signed_in(h) == 0
 
 
-def ticket_of(login_page: str) -> str:
-    """The scan ticket the login form returns to (`next=/sign-in?s=...`)."""
+def receipt_of(login_page: str) -> str:
+    """The scan receipt the login form returns to (`next=/sign-in?s=...`)."""
     found = re.search(r'name="next" value="([^"]+)"', login_page)
     assert found is not None, login_page
     return parse_qs(urlparse(unescape(found.group(1))).query)["s"][0]
 
 
 async def test_the_time_to_log_in_runs_from_the_scan_not_from_the_code(h: Harness) -> None:
-    """Opening the page with a code valid for 3 more seconds gives a scan ticket that signs in
+    """Opening the page with a code valid for 3 more seconds gives a scan receipt that signs in
     after the code has expired, up to `qr_grace_seconds` from the scan and no longer."""
     await given_session(h)
     s = settings(h, qr_validity_seconds=60, qr_grace_seconds=120)
     codes = QrCodes(s.qr_secret, timedelta(seconds=60), timedelta(seconds=120))
     page = await h.client.get("/sign-in", params={"t": codes.issue("S1", now() - ago(57))})
-    assert page.status_code == 401  # not logged in: the login form, back to the ticket
-    ticket = ticket_of(page.text)
-    assert codes.redeem(ticket, now()) == "S1"
+    assert page.status_code == 401  # not logged in: the login form, back to the receipt
+    receipt = receipt_of(page.text)
+    assert codes.redeem(receipt, now()) == "S1"
 
     await login(h, "student", "1234567")
-    page = await h.client.get("/sign-in", params={"s": ticket})
-    assert page.status_code == 200 and f'name="s" value="{ticket}"' in page.text
+    page = await h.client.get("/sign-in", params={"s": receipt})
+    assert page.status_code == 200 and f'name="s" value="{receipt}"' in page.text
 
-    scanned_too_long_ago = codes.ticket(codes.issue("S1", now() - ago(130)), now() - ago(123))
+    scanned_too_long_ago = codes.receipt(codes.issue("S1", now() - ago(130)), now() - ago(123))
     r = await h.client.post("/sign-in", data={"s": scanned_too_long_ago})
     assert r.status_code == 403 and "run out" in r.text
     assert await students_signed_in(h) == 0
 
-    scanned_a_while_ago = codes.ticket(codes.issue("S1", now() - ago(175)), now() - ago(117))
+    scanned_a_while_ago = codes.receipt(codes.issue("S1", now() - ago(175)), now() - ago(117))
     r = await h.client.post("/sign-in", data={"s": scanned_a_while_ago})
     assert r.status_code == 201
 

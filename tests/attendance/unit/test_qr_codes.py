@@ -32,28 +32,28 @@ def test_a_code_is_valid_to_the_second_and_no_longer_whatever_the_grace() -> Non
         CODES.verify(code, NOW + timedelta(seconds=60, microseconds=1))
 
 
-def test_a_ticket_gives_the_grace_from_the_moment_of_the_scan() -> None:
+def test_a_receipt_gives_the_grace_from_the_moment_of_the_scan() -> None:
     code = CODES.issue("S1", NOW)
     scanned = NOW + timedelta(seconds=59)
-    ticket = CODES.ticket(code, scanned)
-    assert CODES.redeem(ticket, scanned + timedelta(seconds=120)) == "S1"
+    receipt = CODES.receipt(code, scanned)
+    assert CODES.redeem(receipt, scanned + timedelta(seconds=120)) == "S1"
     with pytest.raises(InvalidCode) as refused:
-        CODES.redeem(ticket, scanned + timedelta(seconds=121))
+        CODES.redeem(receipt, scanned + timedelta(seconds=121))
     assert refused.value.code == "code_expired"
 
 
-def test_an_expired_code_gets_no_ticket() -> None:
+def test_an_expired_code_gets_no_receipt() -> None:
     code = CODES.issue("S1", NOW)
     with pytest.raises(InvalidCode) as refused:
-        CODES.ticket(code, NOW + timedelta(seconds=61))
+        CODES.receipt(code, NOW + timedelta(seconds=61))
     assert refused.value.code == "code_expired"
 
 
-def test_a_ticket_is_not_a_code_and_a_code_is_not_a_ticket() -> None:
+def test_a_receipt_is_not_a_code_and_a_code_is_not_a_receipt() -> None:
     code = CODES.issue("S1", NOW)
-    ticket = CODES.ticket(code, NOW)
+    receipt = CODES.receipt(code, NOW)
     with pytest.raises(InvalidCode):
-        CODES.verify(ticket, NOW)
+        CODES.verify(receipt, NOW)
     with pytest.raises(InvalidCode):
         CODES.redeem(code, NOW)
 

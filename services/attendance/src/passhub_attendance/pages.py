@@ -275,13 +275,13 @@ async def sign_in_page(
 ) -> Response:
     """Where a scanned code lands. Public: it shows the session and asks the student to log in
     (once per browser) and press "Sign me in". A code (`t`) is taken only while it is valid, and
-    exchanged for a scan ticket (`s`) that gives `qr_grace_seconds` from now to do that."""
+    exchanged for a scan receipt (`s`) that gives `qr_grace_seconds` from now to do that."""
     if not t and not s:
         return _message(request, "No code", "Scan the code the leader shows.", 400)
     at = now()
-    ticket = _scan_ticket(settings, t, s, at)
-    session = await _session(runtime, qr_codes(settings).redeem(ticket, at))
-    here = f"/sign-in?{urlencode({'s': ticket})}"
+    receipt = _scan_receipt(settings, t, s, at)
+    session = await _session(runtime, qr_codes(settings).redeem(receipt, at))
+    here = f"/sign-in?{urlencode({'s': receipt})}"
     principal = page_principal(request, settings)
     if principal is None:
         title = session.scheme_title or session.scheme_id
@@ -295,7 +295,7 @@ async def sign_in_page(
         "sign_in.html",
         {
             "session": session,
-            "ticket": ticket,
+            "receipt": receipt,
             "student_number": principal.sub,
             "here": here,
             "starts": _local(settings, session.starts_at),
@@ -314,13 +314,13 @@ async def sign_in_form(
     s: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     at = now()
-    ticket = _scan_ticket(settings, t, s, at)
+    receipt = _scan_receipt(settings, t, s, at)
     principal = page_principal(request, settings)
     if principal is None:
-        return _login(request, f"/sign-in?{urlencode({'s': ticket})}", error="Log in to sign in.")
+        return _login(request, f"/sign-in?{urlencode({'s': receipt})}", error="Log in to sign in.")
     who = actor(principal)
     access.may_sign_in_self(who, who.sub)
-    session_id = qr_codes(settings).redeem(ticket, at)
+    session_id = qr_codes(settings).redeem(receipt, at)
     outcome = await handlers.sign_in(
         runtime,
         settings,
@@ -343,10 +343,10 @@ async def sign_in_form(
     )
 
 
-def _scan_ticket(settings: AttendanceSettings, code: str, ticket: str, at: datetime) -> str:
-    """The scan ticket a sign-in carries: the one given, or one for a code still valid `at`
+def _scan_receipt(settings: AttendanceSettings, code: str, receipt: str, at: datetime) -> str:
+    """The scan receipt a sign-in carries: the one given, or one for a code still valid `at`
     (an expired or forged code is refused here)."""
-    return ticket or qr_codes(settings).ticket(code, at)
+    return receipt or qr_codes(settings).receipt(code, at)
 
 
 # -- feedback ----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ class AttendanceSettings(SecretChecked):
     #: and closes this many minutes after it ends (0: at the end)
     late_minutes: float = 0.0
 
-    #: HMAC key of the QR sign-in codes and scan tickets (required: a random string of at
+    #: HMAC key of the QR sign-in codes and scan receipts (required: a random string of at
     #: least 32 bytes)
     qr_secret: SecretKey = ""
     #: a QR code is valid this long after it is shown
@@ -35,7 +35,7 @@ class AttendanceSettings(SecretChecked):
     #: is always usable)
     qr_refresh_seconds: int = 20
     #: time a student has, after opening the page of a still-valid code, to log in and press
-    #: "Sign me in": the page hands out a scan ticket that lasts this long from that moment;
+    #: "Sign me in": the page hands out a scan receipt that lasts this long from that moment;
     #: the code itself is never accepted past `qr_validity_seconds`
     qr_grace_seconds: int = 120
     #: the address students reach the service at, for the URL in the QR code (e.g.

@@ -3,9 +3,9 @@ signer), valid for `validity` after they are shown and never longer, so a photo 
 to a friend stops working.
 
 A student who opens the sign-in page with a still-valid code may need longer than that to log in
-and press "Sign me in". The page then holds a scan ticket, not the code: the same kind of
+and press "Sign me in". The page then holds a scan receipt, not the code: the same kind of
 signature under another salt, stamped with the moment the page was opened and valid for `grace`
-from then. The ticket does not extend the code: a code opened after its validity gets no ticket.
+from then. The receipt does not extend the code: a code opened after its validity gets no receipt.
 Pure: the clock comes in as `now`."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from itsdangerous import BadSignature, TimestampSigner
 from passhub_shared.errors import Rejected
 
 SALT = "passhub.attendance.qr-sign-in"
-TICKET_SALT = "passhub.attendance.qr-scan-ticket"
+RECEIPT_SALT = "passhub.attendance.qr-scan-receipt"
 #: how far ahead of this service's clock a code's stamp may be (another replica's clock)
 CLOCK_SKEW = timedelta(seconds=5)
 
@@ -63,15 +63,15 @@ class QrCodes:
         )
         return session_id
 
-    def ticket(self, token: str, now: datetime) -> str:
-        """A scan ticket for a code that is valid `now`: it lets its holder sign in to the
+    def receipt(self, token: str, now: datetime) -> str:
+        """A scan receipt for a code that is valid `now`: it lets its holder sign in to the
         code's session until `grace` after `now`."""
         session_id = self.verify(token, now)
-        return _Signer(self.secret, now, TICKET_SALT).sign(session_id).decode()
+        return _Signer(self.secret, now, RECEIPT_SALT).sign(session_id).decode()
 
-    def redeem(self, ticket: str, now: datetime) -> str:
-        """The session of a scan ticket taken at most `grace` before `now`."""
-        session_id, scanned = self._unsign(ticket, TICKET_SALT, "ticket")
+    def redeem(self, receipt: str, now: datetime) -> str:
+        """The session of a scan receipt taken at most `grace` before `now`."""
+        session_id, scanned = self._unsign(receipt, RECEIPT_SALT, "receipt")
         _check_age(
             scanned,
             now,
