@@ -59,12 +59,15 @@ from passhub_shared.auth import make_token
 from passhub_shared.contracts.sessions import LeaderRostered, SchemeLaunched, SessionScheduled
 from passhub_shared.devservers import NatsServer, PostgresServer, free_port
 from passhub_shared.events import Event, Recorded, new_event_id
+from passhub_shared.secretkeys import generate_secret
 from passhub_shared.service import Runtime
 from passhub_shared.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
-QR_SECRET = "bench-qr-secret-0123456789abcdef"
-JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123"
+# Random for each run: no secret has a usable default, in a benchmark either.
+QR_SECRET = generate_secret()
+JWT_SECRET = generate_secret()
+FEEDBACK_GUARD_KEY = generate_secret()
 
 
 @dataclass
@@ -179,6 +182,7 @@ def start_service(
         "PASSHUB_LOG_LEVEL": "WARNING",
         "PASSHUB_RUN_MIGRATIONS": "false",
         "PASSHUB_ATTENDANCE_QR_SECRET": QR_SECRET,
+        "PASSHUB_ATTENDANCE_FEEDBACK_GUARD_KEY": FEEDBACK_GUARD_KEY,
         "PASSHUB_ATTENDANCE_QR_VALIDITY_SECONDS": "3600",
     }
     command = [

@@ -65,6 +65,7 @@ from passhub_shared.batching import GroupCommit
 from passhub_shared.decider import Command, handle, handle_many
 from passhub_shared.events import Recorded, new_event_id
 from passhub_shared.relay import OutboxRelay
+from passhub_shared.secretkeys import generate_secret
 from passhub_shared.service import Runtime, ServiceDefinition
 from passhub_shared.settings import Settings
 from passhub_shared.store import EventStore
@@ -119,6 +120,7 @@ def service_settings(definition: ServiceDefinition, database_url: str, nats_url:
         nats_url=nats_url,
         run_migrations=False,
         log_json=False,
+        jwt_secret=generate_secret(),
     )
 
 

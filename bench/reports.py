@@ -57,6 +57,7 @@ from passhub_shared.devservers import PostgresServer
 from passhub_shared.events import Event, Metadata, Recorded, new_event_id
 from passhub_shared.projections import Projection, Rebuild
 from passhub_shared.replay import ReplayReport, projection_tables, rebuild
+from passhub_shared.secretkeys import generate_secret
 from passhub_shared.service import Runtime
 from passhub_shared.settings import Settings
 from passhub_shared.store import EventStore
@@ -334,7 +335,9 @@ async def timed(work: Callable[[], Awaitable[T]], runs: int) -> tuple[T, list[fl
 
 
 async def run(args: argparse.Namespace, dsn: str) -> dict[str, Any]:
-    runtime = Runtime(service, Settings(database_url=dsn, log_json=False))
+    runtime = Runtime(
+        service, Settings(database_url=dsn, log_json=False, jwt_secret=generate_secret())
+    )
     await runtime.migrate()
     print(
         f"generating {args.students:,} students, {args.modules} modules, "

@@ -10,12 +10,20 @@ decides where they come from (environment URLs, Docker, or the embedded wheels).
 * ``nats_url`` (per test): the NATS URL, with every JetStream stream deleted beforehand.
 * ``database_url`` (per test): a ``postgresql+asyncpg://`` URL of a fresh, empty database.
 
+Secrets
+-------
+No secret has a default. ``tests.support.SECRET_ENV`` holds one random value per secret for the
+run; this module puts them in the environment (where the services' own settings and any
+subprocess read them), and ``tests.support.service_settings`` passes the JWT secret to the kit's
+``Settings``. Build settings in a test with ``service_settings(...)`` or from that environment.
+
 The per-test fixtures are plain sync fixtures that open no connection the test could inherit,
 so they suit async tests, each of which runs in an event loop of its own.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -30,6 +38,10 @@ from tests.servers import (
     provide_nats,
     provide_postgres,
 )
+from tests.support import SECRET_ENV
+
+# No secret has a default: the services read this run's generated ones from the environment.
+os.environ.update(SECRET_ENV)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

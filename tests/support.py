@@ -16,12 +16,23 @@ from fastapi import FastAPI
 
 from passhub_shared.app import create_app
 from passhub_shared.auth import make_token
+from passhub_shared.secretkeys import generate_secret
 from passhub_shared.service import Runtime, ServiceDefinition
 from passhub_shared.settings import Settings
+
+#: Every secret a service requires, generated for this test run; tests/conftest.py puts them in
+#: the environment, where the services' own settings (and subprocesses) read them.
+SECRET_ENV: dict[str, str] = {
+    "PASSHUB_JWT_SECRET": generate_secret(),
+    "PASSHUB_ATTENDANCE_QR_SECRET": generate_secret(),
+    "PASSHUB_ATTENDANCE_FEEDBACK_GUARD_KEY": generate_secret(),
+    "PASSHUB_SESSIONS_FEED_SECRET": generate_secret(),
+}
 
 
 def service_settings(database_url: str, nats_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
+        "jwt_secret": SECRET_ENV["PASSHUB_JWT_SECRET"],
         "database_url": database_url,
         "nats_url": nats_url,
         "log_json": False,

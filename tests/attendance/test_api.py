@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 
 from passhub_attendance.domain.attendance import Presence, SignIn, attendance, stream_id
+from passhub_attendance.domain.feedback import guard_of, guard_stream
 from passhub_attendance.domain.qr import QrCodes
 from passhub_attendance.queries import sessions_to_write
 from passhub_attendance.settings import AttendanceSettings
 from passhub_attendance.tables import scheduled_sessions
 from passhub_shared.contracts.attendance import StudentSignedIn
 from passhub_shared.schema import events
+from passhub_shared.secretkeys import generate_secret
 from tests.attendance.helpers import SCHEME, cancelled, given, given_session, now, settings
 from tests.support import Harness
 
@@ -106,24 +108,28 @@ async def test_a_student_cannot_sign_in_as_someone_else(h: Harness) -> None:
     assert await own_events(h) == []
 
 
-async def test_an_expired_code_is_refused(h: Harness) -> None:
+async def test_a_code_is_refused_just_after_its_documented_lifetime(h: Harness) -> None:
+    """A code works for `qr_validity_seconds` after it was shown, and the grace to log in after
+    a scan does not extend it (it once worked 170 s after it was issued)."""
     await given_session(h)
     s = settings(h, qr_validity_seconds=60, qr_grace_seconds=120)
-    old = QrCodes(s.qr_secret, timedelta(seconds=60)).issue("S1", now() - timedelta(seconds=181))
-    r = await h.client.post(
-        "/sessions/S1/sign-in", json={"code": old}, headers=h.auth("student", "1234567")
-    )
-    assert r.status_code == 403
-    assert r.json()["code"] == "code_expired"
+    codes = QrCodes(s.qr_secret, timedelta(seconds=60))
+    for age in (63, 170):
+        old = codes.issue("S1", now() - timedelta(seconds=age))
+        r = await h.client.post(
+            "/sessions/S1/sign-in", json={"code": old}, headers=h.auth("student", "1234567")
+        )
+        assert r.status_code == 403, (age, r.text)
+        assert r.json()["code"] == "code_expired"
     assert await own_events(h) == []
 
 
-async def test_a_code_just_within_the_grace_is_accepted(h: Harness) -> None:
+async def test_a_code_just_within_its_lifetime_is_accepted(h: Harness) -> None:
     await given_session(h)
     s = settings(h, qr_validity_seconds=60, qr_grace_seconds=120)
-    old = QrCodes(s.qr_secret, timedelta(seconds=60)).issue("S1", now() - timedelta(seconds=170))
+    fresh = QrCodes(s.qr_secret, timedelta(seconds=60)).issue("S1", now() - timedelta(seconds=57))
     r = await h.client.post(
-        "/sessions/S1/sign-in", json={"code": old}, headers=h.auth("student", "1234567")
+        "/sessions/S1/sign-in", json={"code": fresh}, headers=h.auth("student", "1234567")
     )
     assert r.status_code == 201
 
@@ -139,7 +145,7 @@ async def test_a_tampered_or_foreign_code_is_refused(h: Harness) -> None:
         )
         assert r.status_code == 403, r.text
         assert r.json()["code"] == "code_invalid"
-    other_key = QrCodes("not-the-key", timedelta(seconds=60)).issue("S1", now())
+    other_key = QrCodes("n" * 43, timedelta(seconds=60)).issue("S1", now())
     r = await h.client.post(
         "/sessions/S1/sign-in", json={"code": other_key}, headers=h.auth("student", "1234567")
     )
@@ -598,6 +604,45 @@ async def test_feedback_named_and_anonymous(h: Harness) -> None:
     guards = [e for e in feedback_events if e.type.endswith("feedback_guard_taken.v1")]
     assert len(guards) == 2 and all("1002" not in str(g.data) for g in guards)
     assert all(g.actor != "1002" for g in guards)
+
+
+async def test_the_feedback_guard_key_rotates_without_letting_anyone_answer_twice(
+    h: Harness,
+) -> None:
+    """Guards made under a previous key still count while that key is listed in
+    `feedback_guard_previous_keys`; new guards are made under the new key."""
+    await given_session(h)
+    for student in ("1001", "1002"):
+        await h.client.post(
+            "/sessions/S1/kiosk",
+            json={"student_number": student},
+            headers=h.auth("integration", "kiosk"),
+        )
+    sheet = {"understanding": 5, "enjoyable": 4, "recommend": 5, "anonymous": True}
+    before = settings(h)
+    first = await h.client.post(
+        "/sessions/S1/feedback", json=sheet, headers=h.auth("student", "1001")
+    )
+    assert first.status_code == 201
+
+    rotated = settings(
+        h,
+        feedback_guard_key=generate_secret(),
+        feedback_guard_previous_keys=[before.feedback_guard_key],
+    )
+    again = await h.client.post(
+        "/sessions/S1/feedback", json=sheet, headers=h.auth("student", "1001")
+    )
+    assert again.status_code == 409
+    other = await h.client.post(
+        "/sessions/S1/feedback", json=sheet, headers=h.auth("student", "1002")
+    )
+    assert other.status_code == 201
+    guards = {e.stream_id for e in await own_events(h) if e.type.endswith("guard_taken.v1")}
+    assert guards == {
+        guard_stream(guard_of(before.feedback_guard_key, "S1", "1001")),
+        guard_stream(guard_of(rotated.feedback_guard_key, "S1", "1002")),
+    }
 
 
 # -- queries -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 from urllib.parse import parse_qs, urlparse
 
 from passhub_attendance.domain.qr import QrCodes
@@ -93,13 +94,54 @@ async def test_expired_and_tampered_codes_on_the_page(h: Harness) -> None:
     r = await h.client.get("/sign-in", params={"t": expired.replace("S1", "S2")})
     assert r.status_code == 403 and "not a valid" in r.text
     await login(h, "student", "1234567")
-    too_late = codes.issue("S1", now() - timedelta(seconds=s.qr_validity_seconds + 121))
+    too_late = codes.issue("S1", now() - timedelta(seconds=s.qr_validity_seconds + 3))
     r = await h.client.post("/sign-in", data={"t": too_late})
-    assert r.status_code == 403
-    # within the grace after a scan, the POST still works
-    scanned = codes.issue("S1", now() - timedelta(seconds=90))
-    r = await h.client.post("/sign-in", data={"t": scanned})
+    assert r.status_code == 403 and "expired" in r.text
+    r = await h.client.get("/sign-in", params={"t": too_late})
+    assert r.status_code == 403 and "expired" in r.text
+    assert await students_signed_in(h) == 0
+
+
+def receipt_of(login_page: str) -> str:
+    """The scan receipt the login form returns to (`next=/sign-in?s=...`)."""
+    found = re.search(r'name="next" value="([^"]+)"', login_page)
+    assert found is not None, login_page
+    return parse_qs(urlparse(unescape(found.group(1))).query)["s"][0]
+
+
+async def test_the_time_to_log_in_runs_from_the_scan_not_from_the_code(h: Harness) -> None:
+    """Opening the page with a code valid for 3 more seconds gives a scan receipt that signs in
+    after the code has expired, up to `qr_grace_seconds` from the scan and no longer."""
+    await given_session(h)
+    s = settings(h, qr_validity_seconds=60, qr_grace_seconds=120)
+    codes = QrCodes(s.qr_secret, timedelta(seconds=60), timedelta(seconds=120))
+    page = await h.client.get("/sign-in", params={"t": codes.issue("S1", now() - ago(57))})
+    assert page.status_code == 401  # not logged in: the login form, back to the receipt
+    receipt = receipt_of(page.text)
+    assert codes.redeem(receipt, now()) == "S1"
+
+    await login(h, "student", "1234567")
+    page = await h.client.get("/sign-in", params={"s": receipt})
+    assert page.status_code == 200 and f'name="s" value="{receipt}"' in page.text
+
+    scanned_too_long_ago = codes.receipt(codes.issue("S1", now() - ago(130)), now() - ago(123))
+    r = await h.client.post("/sign-in", data={"s": scanned_too_long_ago})
+    assert r.status_code == 403 and "run out" in r.text
+    assert await students_signed_in(h) == 0
+
+    scanned_a_while_ago = codes.receipt(codes.issue("S1", now() - ago(175)), now() - ago(117))
+    r = await h.client.post("/sign-in", data={"s": scanned_a_while_ago})
     assert r.status_code == 201
+
+
+async def students_signed_in(h: Harness) -> int:
+    count = await h.client.get("/sessions/S1/headcount", headers=h.auth("coordinator"))
+    students: int = count.json()["students"]
+    return students
+
+
+def ago(seconds: int) -> timedelta:
+    return timedelta(seconds=seconds)
 
 
 async def test_the_kiosk_page(h: Harness) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 
 from passhub_shared.errors import Rejected
@@ -114,3 +116,20 @@ async def test_a_long_list_of_particulars_is_capped_and_counted(svc: Harness) ->
     body = (await svc.client.get("/many-problems")).json()
     assert body["error_count"] == MAX_LISTED_DETAILS + 50
     assert body["errors"] == details[:MAX_LISTED_DETAILS]
+
+
+async def test_a_token_longer_lived_than_the_setting_is_401(svc: Harness) -> None:
+    now = datetime.now(UTC)
+    claims = {"sub": "admin", "roles": ["coordinator"], "iss": "passhub", "aud": "passhub"}
+    secret = svc.settings.jwt_secret
+    longest = svc.settings.jwt_max_lifetime_seconds
+    for extra, status in ((0, 200), (1, 401)):
+        token = jwt.encode(
+            claims | {"iat": now, "exp": now + timedelta(seconds=longest + extra)}, secret
+        )
+        r = await svc.client.get("/counters/c", headers={"Authorization": f"Bearer {token}"})
+        assert (r.status_code == 401) == (status == 401), r.text
+    assert "PASSHUB_JWT_MAX_LIFETIME_SECONDS" in r.json()["detail"]
+    year = jwt.encode(claims | {"iat": now, "exp": now + timedelta(days=365 * 114)}, secret)
+    r = await svc.client.get("/counters/c", headers={"Authorization": f"Bearer {year}"})
+    assert r.status_code == 401

@@ -36,6 +36,8 @@ def create_app(
     consumers: bool = True,
 ) -> FastAPI:
     settings = settings or load_settings(definition.name)
+    for own_settings in definition.own_settings:
+        own_settings()  # raises InsecureSecret, naming the variable, when a key is unusable
     logs.configure(definition.name, settings.log_level, settings.log_json)
 
     @asynccontextmanager

@@ -3,14 +3,15 @@
 Issuer, audience and keys are settings, so an institution's single sign-on can issue the
 tokens: a shared secret (HS256, the dev default) or a PEM public key (RS256/ES256/EdDSA).
 Claims used: `sub` (the user; for students and leaders, their student number), `roles` (a list),
-optional `name`.
+optional `name`. Every token must carry `iat` and `exp`, at most `PASSHUB_JWT_MAX_LIFETIME_SECONDS`
+apart, so a token made or stolen once does not open passhub for years.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
@@ -41,17 +42,39 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
+class TokenLifetimeTooLong(jwt.InvalidTokenError):
+    """`exp - iat` is longer than the services accept."""
+
+
+def check_lifetime(claims: dict[str, Any], max_seconds: int) -> None:
+    """Refuse a token whose `exp` is more than `max_seconds` after its `iat`."""
+    lifetime = float(claims["exp"]) - float(claims["iat"])
+    if lifetime > max_seconds:
+        raise TokenLifetimeTooLong(
+            f"the token lasts {lifetime / 3600:g} hours, longer than the "
+            f"{max_seconds / 3600:g} hours accepted (PASSHUB_JWT_MAX_LIFETIME_SECONDS)"
+        )
+
+
 def make_token(
     settings: Settings,
     sub: str,
     roles: list[str],
     name: str | None = None,
-    ttl: timedelta = timedelta(hours=12),
+    ttl: timedelta | None = None,
 ) -> str:
-    """A token signed with the dev secret (`passhub token`, tests)."""
+    """A token signed with the dev secret (`passhub token`, tests); it lasts `ttl`, at most
+    (and by default) the longest lifetime the services accept."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}; choose from {ROLES}")
+    longest = timedelta(seconds=settings.jwt_max_lifetime_seconds)
+    ttl = longest if ttl is None else ttl
+    if ttl > longest:
+        raise ValueError(
+            f"a token may last at most {longest.total_seconds() / 3600:g} hours "
+            "(PASSHUB_JWT_MAX_LIFETIME_SECONDS)"
+        )
     now = datetime.now(UTC)
     claims: dict[str, object] = {
         "sub": sub,
@@ -74,8 +97,9 @@ def verify_token(settings: Settings, token: str) -> Principal:
         algorithms=settings.jwt_algorithms,
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
-        options={"require": ["sub", "exp"]},
+        options={"require": ["sub", "exp", "iat"]},
     )
+    check_lifetime(claims, settings.jwt_max_lifetime_seconds)
     roles = claims.get("roles") or []
     if isinstance(roles, str):
         roles = roles.split()

@@ -20,6 +20,7 @@ from passhub_shared import loop
 from passhub_shared.auth import ROLES, make_token
 from passhub_shared.deadletters import list_dead_letters, retry_dead_letters
 from passhub_shared.replay import DEFAULT_BATCH_SIZE, DEFAULT_FOLD_LIMIT, rebuild
+from passhub_shared.secretkeys import InsecureSecret
 from passhub_shared.service import Runtime, installed_services, load_service
 from passhub_shared.settings import load_settings
 
@@ -46,11 +47,29 @@ def token(
     role: Annotated[list[str], typer.Option("--role", "-r", help=f"one of {', '.join(ROLES)}")],
     sub: Annotated[str, typer.Option(help="user id; a student's or leader's student number")],
     name: Annotated[str | None, typer.Option(help="display name")] = None,
-    hours: Annotated[float, typer.Option(help="lifetime in hours")] = 12.0,
+    hours: Annotated[
+        float | None,
+        typer.Option(
+            help="lifetime in hours; at most (and by default) PASSHUB_JWT_MAX_LIFETIME_SECONDS",
+            min=0.0,
+        ),
+    ] = None,
 ) -> None:
     """Print a bearer token signed with the local key (PASSHUB_JWT_SECRET)."""
     try:
-        typer.echo(make_token(load_settings(), sub, role, name, timedelta(hours=hours)))
+        settings = load_settings()
+    except InsecureSecret as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    longest = settings.jwt_max_lifetime_seconds / 3600
+    if hours is not None and not hours <= longest:
+        raise typer.BadParameter(
+            f"a token may last at most {longest:g} hours (PASSHUB_JWT_MAX_LIFETIME_SECONDS)",
+            param_hint="--hours",
+        )
+    ttl = None if hours is None else timedelta(hours=hours)
+    try:
+        typer.echo(make_token(settings, sub, role, name, ttl))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -208,11 +227,33 @@ def dev_up(
     nats_port: int = 14222,
     pg_port: int = 15432,
     http_port: Annotated[int, typer.Option(help="first service port")] = 8001,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="address the services listen on; 0.0.0.0 lets phones on the network reach them"
+        ),
+    ] = "127.0.0.1",
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="scheme and host phones and browsers reach the services at, e.g. "
+            "http://192.168.1.20: QR codes, feed and verification links use it, with each "
+            "service's port (default: --host, or localhost)"
+        ),
+    ] = None,
 ) -> None:
-    """Start NATS, PostgreSQL and the four services on this machine (Ctrl-C stops all)."""
+    """Start NATS, PostgreSQL and the four services on this machine, and keep them running
+    (a service that stops is started again); Ctrl-C stops all."""
     from passhub_shared.devrun import run_dev
 
-    run_dev(var, nats_port=nats_port, pg_port=pg_port, base_http_port=http_port)
+    run_dev(
+        var,
+        nats_port=nats_port,
+        pg_port=pg_port,
+        base_http_port=http_port,
+        host=host,
+        public_url=public_url,
+    )
 
 
 def _add_service_commands() -> None:
@@ -225,4 +266,8 @@ def _add_service_commands() -> None:
 
 def main() -> None:
     _add_service_commands()
-    app()
+    try:
+        app()
+    except InsecureSecret as exc:  # a command that needs a secret the environment lacks
+        console.print(f"[red]error: {exc}")
+        raise SystemExit(1) from None

@@ -1,10 +1,14 @@
 """``make run``: NATS, PostgreSQL and the four services on this machine; Ctrl-C stops them all.
 
+A supervisor: a service, NATS or PostgreSQL that stops is started again after a back-off
+delay (``passhub_shared.supervisor``), and the rest keep running.
+
 Everything lives under ``var/`` (git-ignored):
 
 * ``var/nats``, ``var/postgres``: the servers' data and logs, kept across runs;
-* ``var/passhub.env``: the URLs and the JWT secret, for tools and for your shell;
-* ``var/jwt-secret``: a random development secret, generated on the first run;
+* ``var/passhub.env``: the URLs and the secrets, for tools and for your shell;
+* ``var/jwt-secret``, ``var/attendance-qr-secret``, ... (:data:`DEV_SECRETS`): random secrets,
+  generated on the first run and kept (mode 600);
 * ``var/logs/<service>.log``: each service's output (also shown on the console);
 * ``var/run/<service>.pid``: lets the next run stop services a killed run left behind.
 """
@@ -12,8 +16,8 @@ Everything lives under ``var/`` (git-ignored):
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
@@ -42,6 +47,8 @@ from passhub_shared.devservers import (
     process_cmdline,
     terminate,
 )
+from passhub_shared.secretkeys import generate_secret, secret_problem
+from passhub_shared.supervisor import Supervisor, describe_exit
 
 __all__ = ["SERVICES", "run_dev"]
 
@@ -55,6 +62,20 @@ SERVICE_COLOURS = {
     "recognition": "yellow",
 }
 HOST = "127.0.0.1"
+#: every secret the services require: environment variable -> file under ``var/``
+DEV_SECRETS = {
+    "PASSHUB_JWT_SECRET": "jwt-secret",
+    "PASSHUB_ATTENDANCE_QR_SECRET": "attendance-qr-secret",
+    "PASSHUB_ATTENDANCE_FEEDBACK_GUARD_KEY": "attendance-feedback-guard-key",
+    "PASSHUB_SESSIONS_FEED_SECRET": "sessions-feed-secret",
+}
+#: the setting of each service's public address (what QR codes, feed links and certificate
+#: verification links point at), when it has one
+PUBLIC_URL_SETTINGS = {
+    "sessions": "PASSHUB_SESSIONS_PUBLIC_URL",
+    "attendance": "PASSHUB_ATTENDANCE_PUBLIC_URL",
+    "recognition": "PASSHUB_RECOGNITION_PUBLIC_BASE_URL",
+}
 HEALTH_TIMEOUT = 60.0
 SERVICE_STOP_TIMEOUT = 10.0
 TOKEN_COMMAND = ".venv/bin/passhub token --role coordinator --sub admin"
@@ -73,7 +94,10 @@ class _Service:
     port: int
     database_url: str
     var_dir: Path
+    host: str = HOST
     proc: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    console: Console | None = None
     log_file: IO[bytes] | None = None
     reader: threading.Thread | None = None
     healthy: bool = False
@@ -94,7 +118,8 @@ class _Service:
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        """Where this machine reaches the service (health checks, the summary)."""
+        return f"http://{_local_address(self.host)}:{self.port}"
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -111,6 +136,7 @@ class _Service:
         self.pid_path.unlink(missing_ok=True)
 
     def spawn(self, env: dict[str, str]) -> None:
+        self.env = env
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.pid_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_file = self.log_path.open("ab")
@@ -125,7 +151,7 @@ class _Service:
                 "uvicorn",
                 self.app,
                 "--host",
-                HOST,
+                self.host,
                 "--port",
                 str(self.port),
             ],
@@ -141,6 +167,7 @@ class _Service:
 
     def start_reader(self, console: Console) -> None:
         """Copy the service's output to its log file and, prefixed, to the console."""
+        self.console = console
         proc, log_file = self.proc, self.log_file
         assert proc is not None and proc.stdout is not None and log_file is not None
         prefix = Text(f"{self.name:<12}| ", style=SERVICE_COLOURS.get(self.name, "white"))
@@ -177,41 +204,117 @@ class _Service:
             return False
         return status == 200
 
-    def close(self) -> None:
+    def stopped(self) -> str | None:
+        code = None if self.proc is None else self.proc.poll()
+        return None if code is None else describe_exit(code)
+
+    def start(self) -> None:
+        """Start the service again after it stopped (the supervisor calls this). The new
+        process does not die with this one (reader threads are running, see die_with_parent);
+        the next run stops it through its pid file if this one is killed."""
+        self._close_output()
+        self.spawn(self.env)
+        if self.console is not None:
+            self.start_reader(self.console)
+
+    def _close_output(self) -> None:
         if self.reader is not None:
             self.reader.join(timeout=2)
         if self.log_file is not None:
             with self._log_lock:
                 self.log_file.close()
+
+    def close(self) -> None:
+        self._close_output()
         self.pid_path.unlink(missing_ok=True)
+
+
+@dataclass
+class _ServerChild:
+    """NATS or PostgreSQL, as the supervisor sees it."""
+
+    name: str
+    server: NatsServer | PostgresServer
+
+    def stopped(self) -> str | None:
+        return None if self.server.is_running() else "not running"
+
+    def start(self) -> None:
+        self.server.stop()  # forgets the dead process and its pid file
+        self.server.start()
+
+
+def _local_address(host: str) -> str:
+    """The address this machine uses to reach a server listening on `host`."""
+    if host in ("", "0.0.0.0"):
+        return HOST
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def public_urls(public_url: str | None, host: str, ports: dict[str, int]) -> dict[str, str]:
+    """Each service's public address: the scheme and host of `public_url` (or of `host`, or
+    localhost when `host` is a wildcard) with the service's own port."""
+    if public_url is None:
+        shown = "localhost" if host in ("", "0.0.0.0", "::") else host
+        shown = f"[{shown}]" if ":" in shown else shown
+        public_url = f"http://{shown}"
+    parts = urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DevRunError(f"--public-url {public_url!r} must look like http://192.168.1.20")
+    if parts.port is not None or parts.path.strip("/") or parts.query or parts.fragment:
+        raise DevRunError(
+            f"--public-url {public_url!r} takes a scheme and host only: "
+            "each service is reached on its own port"
+        )
+    hostname = parts.hostname
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(hostname).version == 6:
+            hostname = f"[{hostname}]"
+    return {name: f"{parts.scheme}://{hostname}:{port}" for name, port in ports.items()}
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _jwt_secret(var_dir: Path) -> str:
-    """The development JWT secret: random, generated once, kept in ``var/jwt-secret``."""
-    path = var_dir / "jwt-secret"
+def _kept_secret(path: Path) -> str:
+    """A random secret, generated once and kept in `path` (a kept one too weak to use, from an
+    older run, is replaced)."""
     with contextlib.suppress(OSError):
         existing = path.read_text().strip()
-        if existing:
+        if secret_problem(existing) is None:
             return existing
-    secret = secrets.token_urlsafe(32)
+    secret = generate_secret()
     path.touch(mode=0o600)
+    path.chmod(0o600)
     path.write_text(secret + "\n")
     return secret
 
 
-def _write_env_file(path: Path, nats_url: str, db_urls: dict[str, str], jwt_secret: str) -> None:
+def dev_secrets(var_dir: Path) -> dict[str, str]:
+    """Every secret the services require, from ``var/`` (generated on the first run)."""
+    return {variable: _kept_secret(var_dir / name) for variable, name in DEV_SECRETS.items()}
+
+
+def _write_env_file(
+    path: Path,
+    nats_url: str,
+    db_urls: dict[str, str],
+    secrets: dict[str, str],
+    public: dict[str, str],
+) -> None:
     lines = [
         "# Written by `make run` on every start. Use with: set -a; . var/passhub.env; set +a",
         f"PASSHUB_NATS_URL={nats_url}",
         *(f"PASSHUB_{name.upper()}_DATABASE_URL={url}" for name, url in db_urls.items()),
-        f"PASSHUB_JWT_SECRET={jwt_secret}",
+        *(f"{variable}={value}" for variable, value in secrets.items()),
+        *(f"{PUBLIC_URL_SETTINGS[name]}={url}" for name, url in public.items()),
     ]
-    path.write_text("\n".join(lines) + "\n")
+    path.touch(mode=0o600)
     path.chmod(0o600)
+    path.write_text("\n".join(lines) + "\n")
 
 
 def _stop_services(console: Console, services: list[_Service]) -> None:
@@ -266,20 +369,19 @@ def _wait_healthy(console: Console, services: list[_Service]) -> None:
         time.sleep(0.25)
 
 
-def _supervise(nats: NatsServer, pg: PostgresServer, services: list[_Service]) -> None:
-    """Return never: wait for Ctrl-C, and fail if anything dies meanwhile."""
+def _supervise(
+    console: Console, nats: NatsServer, pg: PostgresServer, services: list[_Service]
+) -> None:
+    """Return never: wait for Ctrl-C, starting again whatever stops meanwhile."""
+
+    def log(message: str) -> None:
+        console.print(Text.assemble(("supervisor  | ", "bold red"), message))
+
+    supervisor = Supervisor(
+        [_ServerChild("NATS", nats), _ServerChild("PostgreSQL", pg), *services], log
+    )
     while True:
-        for service in services:
-            assert service.proc is not None
-            code = service.proc.poll()
-            if code is not None:
-                raise DevRunError(
-                    f"{service.name} exited with code {code}; "
-                    f"its last output ({service.log_path}):\n{service.tail()}"
-                )
-        for name, server in (("NATS", nats), ("PostgreSQL", pg)):
-            if not server.is_running():
-                raise DevRunError(f"{name} stopped unexpectedly; see {server.log_path}")
+        supervisor.check()
         time.sleep(0.5)
 
 
@@ -294,15 +396,17 @@ def _print_summary(
     table.add_column("service", style="bold")
     table.add_column("URL")
     table.add_column("API docs")
+    table.add_column("public URL")
     for service in services:
-        table.add_row(service.name, service.base_url, f"{service.base_url}/docs")
+        public = service.env.get(PUBLIC_URL_SETTINGS.get(service.name, ""), "")
+        table.add_row(service.name, service.base_url, f"{service.base_url}/docs", public)
     console.print(table)
     console.print(f"NATS:       {nats.url}")
     console.print(f"PostgreSQL: {pg.url}")
     console.print(f"settings:   {var_dir / 'passhub.env'}")
     console.print(f"logs:       {var_dir / 'logs'}")
     console.print(f"make a token: [bold]{TOKEN_COMMAND}[/]")
-    console.print("Ctrl-C stops everything.")
+    console.print("A service that stops is started again; Ctrl-C stops everything.")
 
 
 def run_dev(
@@ -310,8 +414,14 @@ def run_dev(
     nats_port: int = 14222,
     pg_port: int = 15432,
     base_http_port: int = 8001,
+    host: str = HOST,
+    public_url: str | None = None,
 ) -> None:
     """Start NATS, PostgreSQL and the services; block until Ctrl-C or SIGTERM, then stop all.
+
+    The services listen on `host` (NATS and PostgreSQL on 127.0.0.1 only). `public_url` (a
+    scheme and host, e.g. ``http://192.168.1.20``) is where phones and browsers reach them:
+    QR codes, feed links and certificate verification links point there.
 
     Returns normally after an orderly stop; raises ``SystemExit(1)`` if something failed.
     """
@@ -336,6 +446,12 @@ def run_dev(
     try:
         with ExitStack() as cleanup:
             try:
+                ports = {name: base_http_port + i for i, name in enumerate(SERVICES)}
+                public = {
+                    name: url
+                    for name, url in public_urls(public_url, host, ports).items()
+                    if name in PUBLIC_URL_SETTINGS
+                }
                 console.print(f"starting NATS on port {nats_port}")
                 cleanup.callback(_stop_server, console, "NATS", nats)
                 nats.start()
@@ -344,13 +460,13 @@ def run_dev(
                 pg.start()
 
                 db_urls = {name: pg.create_database(f"passhub_{name}") for name in SERVICES}
-                jwt_secret = _jwt_secret(var_dir)
-                _write_env_file(var_dir / "passhub.env", nats.url, db_urls, jwt_secret)
+                secrets = dev_secrets(var_dir)
+                _write_env_file(var_dir / "passhub.env", nats.url, db_urls, secrets, public)
 
-                for offset, name in enumerate(SERVICES):
-                    service = _Service(name, base_http_port + offset, db_urls[name], var_dir)
+                for name in SERVICES:
+                    service = _Service(name, ports[name], db_urls[name], var_dir, host)
                     service.stop_leftover()
-                    if port_in_use(service.port, HOST):
+                    if port_in_use(service.port, _local_address(host)):
                         raise DevRunError(
                             f"port {service.port} (for {name}) is already in use; "
                             "stop whatever uses it or choose other ports"
@@ -358,7 +474,12 @@ def run_dev(
                     services.append(service)
 
                 cleanup.callback(_stop_services, console, services)
-                base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+                base_env = {
+                    **os.environ,
+                    "PYTHONUNBUFFERED": "1",
+                    **secrets,
+                    **{PUBLIC_URL_SETTINGS[name]: url for name, url in public.items()},
+                }
                 for service in services:
                     console.print(f"starting {service.name} on port {service.port}")
                     service.spawn(
@@ -367,7 +488,6 @@ def run_dev(
                             "PASSHUB_SERVICE": service.name,
                             "PASSHUB_DATABASE_URL": service.database_url,
                             "PASSHUB_NATS_URL": nats.url,
-                            "PASSHUB_JWT_SECRET": jwt_secret,
                             "PASSHUB_ENV_FILE": str(var_dir / "passhub.env"),
                         }
                     )
@@ -378,7 +498,7 @@ def run_dev(
 
                 _wait_healthy(console, services)
                 _print_summary(console, var_dir, nats, pg, services)
-                _supervise(nats, pg, services)
+                _supervise(console, nats, pg, services)
             except KeyboardInterrupt:
                 console.print("\n[bold]stopping passhub[/]")
             except (DevRunError, ServerStartError) as error:

@@ -50,6 +50,9 @@ class ServiceDefinition:
     description: str = ""
     #: extra work once connected (e.g. seeding defaults); runs in every replica, so idempotent
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    #: the service's own settings classes: each is built when the app is made, so a missing or
+    #: weak key (`passhub_shared.secretkeys`) stops the service before it serves anything
+    own_settings: Sequence[Callable[[], object]] = ()
 
 
 def load_service(name: str) -> ServiceDefinition:

@@ -11,12 +11,14 @@ import os
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from passhub_shared.secretkeys import SecretChecked, SecretKey
 
 ENV_FILE = Path(os.environ.get("PASSHUB_ENV_FILE", "var/passhub.env"))
 
 
-class Settings(BaseSettings):
+class Settings(SecretChecked):
     model_config = SettingsConfigDict(
         env_prefix="PASSHUB_", env_file=ENV_FILE, extra="ignore", env_file_encoding="utf-8"
     )
@@ -37,12 +39,15 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = 5.0
 
     # Auth: HS256 with a shared secret (dev, tests) or RS256/ES256/EdDSA with a PEM public key
-    # (an institution's single sign-on).
-    jwt_secret: str = "passhub-dev-secret-change-me-0123456789"
+    # (an institution's single sign-on). No default: the secret is required while an HS*
+    # algorithm is accepted (`passhub dev up` generates one).
+    jwt_secret: SecretKey = ""
     jwt_public_key: str = ""
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
     jwt_issuer: str = "passhub"
     jwt_audience: str = "passhub"
+    #: longest token accepted, from its `iat` to its `exp` (tokens without `iat` are refused)
+    jwt_max_lifetime_seconds: int = 8 * 3600
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -51,6 +56,11 @@ class Settings(BaseSettings):
     # Institution vocabulary
     leader_title: str = "PASS Leader"
     organiser_title: str = "Student Organiser"
+
+    def secret_required(self, field: str) -> bool:
+        if field == "jwt_secret":
+            return any(a.upper().startswith("HS") for a in self.jwt_algorithms)
+        return True
 
 
 def load_settings(service: str | None = None, **overrides: object) -> Settings:

@@ -66,7 +66,11 @@ class FeedbackIn(BaseModel):
 
 
 def qr_codes(settings: AttendanceSettings) -> QrCodes:
-    return QrCodes(settings.qr_secret, timedelta(seconds=settings.qr_validity_seconds))
+    return QrCodes(
+        settings.qr_secret,
+        timedelta(seconds=settings.qr_validity_seconds),
+        timedelta(seconds=settings.qr_grace_seconds),
+    )
 
 
 def sign_in_url(request: Request, settings: AttendanceSettings, code: str) -> str:
@@ -116,7 +120,7 @@ async def qr_sign_in(
     who = actor(principal)
     access.may_sign_in_self(who, body.student_number or who.sub)
     at = now()
-    scanned = qr_codes(settings).verify(body.code, at, timedelta(seconds=settings.qr_grace_seconds))
+    scanned = qr_codes(settings).verify(body.code, at)
     if scanned != session_id:
         raise InvalidCode("this code belongs to another session", "code_invalid")
     outcome = await handlers.sign_in(

@@ -295,7 +295,9 @@ async def submit_feedback(
             presence, _ = await load_presence(
                 conn, runtime.store, command.session_id, command.student_number
             )
-            taken = bool(await runtime.store.load(conn, guard_id))
+            # a guard taken under a key from before the last rotation still counts
+            guards = await runtime.store.load_many(conn, _guard_streams(settings, command))
+            taken = any(guards.values())
             decision = decide_feedback(command, presence, taken)
             await runtime.store.append(conn, guard_id, 0, [decision.guard], metadata)
             await runtime.store.append(
@@ -305,6 +307,11 @@ async def submit_feedback(
         # the same student sent it twice at once: the other one took the guard
         return await submit_feedback(runtime, settings, command, metadata)
     return command.feedback_id
+
+
+def _guard_streams(settings: AttendanceSettings, command: SubmitFeedback) -> list[str]:
+    keys = (settings.feedback_guard_key, *settings.feedback_guard_previous_keys)
+    return [guard_stream(guard_of(k, command.session_id, command.student_number)) for k in keys]
 
 
 # -- paper sheets ------------------------------------------------------------------------------

@@ -275,19 +275,23 @@ async def sign_in_page(
     runtime: RuntimeDep,
     settings: SettingsDep,
     t: Annotated[str, Query(max_length=500)] = "",
+    s: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
     """Where a scanned code lands. Public: it shows the session and asks the student to log in
-    (once per browser) and press "Sign me in"."""
-    if not t:
+    (once per browser) and press "Sign me in". A code (`t`) is taken only while it is valid, and
+    exchanged for a scan receipt (`s`) that gives `qr_grace_seconds` from now to do that."""
+    if not t and not s:
         return _message(request, "No code", "Scan the code the leader shows.", 400)
-    session_id = qr_codes(settings).verify(t, now())
-    session = await _session(runtime, session_id)
+    at = now()
+    receipt = _scan_receipt(settings, t, s, at)
+    session = await _session(runtime, qr_codes(settings).redeem(receipt, at))
+    here = f"/sign-in?{urlencode({'s': receipt})}"
     principal = page_principal(request, settings)
     if principal is None:
         title = session.scheme_title or session.scheme_id
         return _login(
             request,
-            _here(request),
+            here,
             intro=f"Signing in to {title}, room {session.room}. Log in first.",
         )
     return _page(
@@ -295,9 +299,9 @@ async def sign_in_page(
         "sign_in.html",
         {
             "session": session,
-            "code": t,
+            "receipt": receipt,
             "student_number": principal.sub,
-            "here": _here(request),
+            "here": here,
             "starts": _local(settings, session.starts_at),
             "ends": _local(settings, session.ends_at, "%H:%M"),
         },
@@ -310,15 +314,17 @@ async def sign_in_form(
     request: Request,
     runtime: RuntimeDep,
     settings: SettingsDep,
-    t: Annotated[str, Form(max_length=500)],
+    t: Annotated[str, Form(max_length=500)] = "",
+    s: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    at = now()
+    receipt = _scan_receipt(settings, t, s, at)
     principal = page_principal(request, settings)
     if principal is None:
-        return _login(request, f"/sign-in?{urlencode({'t': t})}", error="Log in to sign in.")
+        return _login(request, f"/sign-in?{urlencode({'s': receipt})}", error="Log in to sign in.")
     who = actor(principal)
     access.may_sign_in_self(who, who.sub)
-    at = now()
-    session_id = qr_codes(settings).verify(t, at, timedelta(seconds=settings.qr_grace_seconds))
+    session_id = qr_codes(settings).redeem(receipt, at)
     outcome = await handlers.sign_in(
         runtime,
         settings,
@@ -339,6 +345,12 @@ async def sign_in_form(
         },
         status_code=201 if outcome.created else 200,
     )
+
+
+def _scan_receipt(settings: AttendanceSettings, code: str, receipt: str, at: datetime) -> str:
+    """The scan receipt a sign-in carries: the one given, or one for a code still valid `at`
+    (an expired or forged code is refused here)."""
+    return receipt or qr_codes(settings).receipt(code, at)
 
 
 # -- feedback ----------------------------------------------------------------------------------

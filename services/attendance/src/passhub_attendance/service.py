@@ -15,6 +15,7 @@ from passhub_attendance.projections import (
     FeedbackProjection,
     SessionsProjection,
 )
+from passhub_attendance.settings import AttendanceSettings
 from passhub_shared.contracts.attendance import (
     AttendanceRevoked,
     FeedbackSubmitted,
@@ -42,6 +43,7 @@ service = ServiceDefinition(
         pages_router,
         evaluation_router,
     ],
+    own_settings=[AttendanceSettings],
     publishes=[StudentSignedIn, LeaderSignedIn, AttendanceRevoked, FeedbackSubmitted],
     description=(
         "Who attended which PASS session: QR, kiosk, leader and paper-sheet sign-in, "

@@ -7,17 +7,19 @@ attendance rules an institution may tune, and the keys of its own signatures.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from passhub_attendance.domain.model import Window
 from passhub_shared.localtime import check_timezone, institution_timezone
+from passhub_shared.secretkeys import SECRET, SecretChecked, SecretKey
 from passhub_shared.settings import ENV_FILE
 
 
-class AttendanceSettings(BaseSettings):
+class AttendanceSettings(SecretChecked):
     model_config = SettingsConfigDict(
         env_prefix="PASSHUB_ATTENDANCE_", env_file=ENV_FILE, extra="ignore"
     )
@@ -27,22 +29,28 @@ class AttendanceSettings(BaseSettings):
     #: and closes this many minutes after it ends (0: at the end)
     late_minutes: float = 0.0
 
-    #: HMAC key of the QR sign-in tokens (set it in production; any long random string)
-    qr_secret: str = "passhub-attendance-qr-dev-key-change-me"
+    #: HMAC key of the QR sign-in codes and scan receipts (required: a random string of at
+    #: least 32 bytes)
+    qr_secret: SecretKey = ""
     #: a QR code is valid this long after it is shown
     qr_validity_seconds: int = 60
     #: the leader's page fetches a new code this often (below the validity, so a code on screen
     #: is always usable)
     qr_refresh_seconds: int = 20
-    #: time a student has, after scanning a valid code, to log in and press "Sign in"
+    #: time a student has, after opening the page of a still-valid code, to log in and press
+    #: "Sign me in": the page hands out a scan receipt that lasts this long from that moment;
+    #: the code itself is never accepted past `qr_validity_seconds`
     qr_grace_seconds: int = 120
     #: the address students reach the service at, for the URL in the QR code (e.g.
     #: https://pass.example.ac.uk); empty: the address the leader's page was requested at
     public_url: str = ""
 
     #: key of the keyed hash that keeps "one feedback per student per session" for anonymous
-    #: feedback without storing who gave it
-    feedback_guard_key: str = "passhub-attendance-feedback-dev-key-change-me"
+    #: feedback without storing who gave it (required: a random string of at least 32 bytes)
+    feedback_guard_key: SecretKey = ""
+    #: keys the guard had before the last rotations: a guard made with one of them still counts,
+    #: new guards are made with `feedback_guard_key` (a JSON list)
+    feedback_guard_previous_keys: Annotated[list[str], SECRET] = []
 
     #: the institution's time zone: times in messages and pages, times typed on imported paper
     #: sheets without an offset, and session references (default: `PASSHUB_TIMEZONE`, or

@@ -8,6 +8,7 @@ from passhub_sessions.api import ROUTERS
 from passhub_sessions.domain.events import AvailabilityStated, SchemeAmended, SeriesPlanned
 from passhub_sessions.projections import PROJECTIONS
 from passhub_sessions.reaction import react
+from passhub_sessions.settings import SessionsSettings
 from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
 from passhub_shared.contracts.sessions import (
     LeaderRostered,
@@ -30,6 +31,7 @@ service = ServiceDefinition(
     consumes={"recruitment": frozenset({LeaderAppointed.type_name(), LeaderStoodDown.type_name()})},
     reaction=react,
     routers=ROUTERS,
+    own_settings=[SessionsSettings],
     publishes=[
         SchemeLaunched,
         SessionScheduled,

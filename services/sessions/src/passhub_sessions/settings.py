@@ -14,19 +14,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from passhub_sessions.domain.terms import ACADEMIC_YEAR, TermDates
 from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import utcnow
 from passhub_shared.localtime import check_timezone, institution_timezone
+from passhub_shared.secretkeys import SecretChecked, SecretKey
 from passhub_shared.service import Runtime
 from passhub_shared.settings import ENV_FILE
 
 PACKAGED_TERM_DATES = Path(__file__).parent / "term_dates"
 
 
-class SessionsSettings(BaseSettings):
+class SessionsSettings(SecretChecked):
     model_config = SettingsConfigDict(
         env_prefix="PASSHUB_SESSIONS_", env_file=ENV_FILE, extra="ignore", env_file_encoding="utf-8"
     )
@@ -40,8 +41,9 @@ class SessionsSettings(BaseSettings):
     default_min_leaders_per_session: int = 2
     #: longest session accepted, in minutes
     max_session_minutes: int = 240
-    #: key of the signed feed links; empty = derived from the JWT secret
-    feed_secret: str = ""
+    #: key of the signed feed links (required: a random string of at least 32 bytes, its own,
+    #: not the JWT secret); changing it revokes every link
+    feed_secret: SecretKey = ""
     #: public base URL for feed links (e.g. https://pass.example.ac.uk/sessions-api);
     #: empty = the URL the request came in on
     public_url: str = ""

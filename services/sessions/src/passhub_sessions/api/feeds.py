@@ -31,8 +31,7 @@ class Unauthorised(Exception):
 
 
 def feed_secret(runtime: Runtime) -> str:
-    settings = sessions_settings(runtime)
-    return settings.feed_secret or f"feeds:{runtime.settings.jwt_secret}"
+    return sessions_settings(runtime).feed_secret
 
 
 async def _principal(
