@@ -267,10 +267,10 @@ class OutboxRelay:
                     break
             seq -= 1
         else:
-            if last:
+            if last - seq:
                 log.warning(
                     "none of the last %d messages of %s is an event of %s",
-                    min(LOOKBACK, last),
+                    last - seq,
                     self.stream,
                     self.service,
                 )
