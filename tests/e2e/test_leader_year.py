@@ -16,6 +16,7 @@ import pytest
 
 from passhub_attendance.service import service as attendance_service
 from passhub_recognition.service import service as recognition_service
+from passhub_recruitment.queries import launched_schemes
 from passhub_recruitment.service import service as recruitment_service
 from passhub_sessions.service import service as sessions_service
 from tests.support import Harness, read_stream, running_service, wait_for
@@ -163,6 +164,13 @@ async def test_a_leaders_year_from_application_to_withdrawn_award(
         ),
         201,
     )
+
+    # recruitment appoints only to schemes whose launch it has consumed: wait for it
+    async def launch_reached_recruitment() -> bool:
+        async with rec.runtime.engine.connect() as conn:
+            return scheme in await launched_schemes(conn, [scheme])
+
+    await wait_for(launch_reached_recruitment, timeout=20)
     await ok(
         await rec.client.post(
             f"/applications/{application_id}/appointments",

@@ -4,17 +4,26 @@ exactly once, in order per stream, across crashes, outages and open transactions
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
+import nats
+import pytest
 from sqlalchemy import text
 
 from passhub_shared.decider import handle
-from passhub_shared.relay import OutboxRelay
+from passhub_shared.relay import MAX_BATCH, OutboxRelay
 from passhub_shared.service import Runtime
 from tests.kit import toy
 from tests.support import read_stream, service_settings, wait_for
 
 STREAM = "PASSHUB_KITTEST"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _append(rt: Runtime, counter: str, amount: int) -> None:
@@ -113,8 +122,9 @@ async def test_a_relay_killed_between_publish_and_mark_publishes_nothing_twice(
         relay.stop()
         await task
         messages = await read_stream(nats_url, STREAM)
-        assert len(messages) == 25, "the re-publish fell in the duplicate window"
+        assert len(messages) == 25, "nothing was published again"
         assert sorted(m["id"] for m in messages) == sorted(await _log_ids(rt))
+        assert (relay.resumed, relay.published) == (25, 0), "found in the stream, not re-sent"
     finally:
         await rt.stop()
 
@@ -127,8 +137,6 @@ async def test_events_wait_in_the_outbox_while_nats_is_down(
     database_url: str, nats_url: str, nats_server: Any
 ) -> None:
     if not nats_server.can_restart:
-        import pytest
-
         pytest.skip("this NATS server cannot be stopped from the tests")
     rt = Runtime(toy.publisher, service_settings(database_url, nats_url, relay_poll_seconds=0.2))
     await rt.start()
@@ -210,3 +218,120 @@ async def test_a_notification_during_a_round_is_not_lost_until_the_next_poll(
         relay.stop()
         await task
         await rt.stop()
+
+
+def _start_relay_process(database_url: str, nats_url: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "PASSHUB_DATABASE_URL": database_url,
+        "PASSHUB_NATS_URL": nats_url,
+        # one batch for the whole outbox: killed once the stream grows, the relay has stored
+        # events it has not yet deleted from the outbox
+        "PASSHUB_RELAY_BATCH_SIZE": str(MAX_BATCH),
+        "PASSHUB_RELAY_POLL_SECONDS": "0.2",
+        "PASSHUB_LOG_JSON": "false",
+        "PASSHUB_ENV_FILE": "/nonexistent",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.kit.run_relay"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+async def _stream_count(js: Any) -> int:
+    try:
+        return int((await js.stream_info(STREAM)).state.messages)
+    except Exception:  # NATS still starting
+        return 0
+
+
+async def test_a_relay_killed_after_publishing_and_restarted_past_the_duplicate_window_publishes_nothing_twice(  # noqa: E501
+    database_url: str, nats_url: str, nats_server: Any
+) -> None:
+    """NATS stops; 1,500 events are written; NATS starts; the relay process is killed -9 as
+    soon as the stream grows, and a relay starts again only after JetStream's duplicate window
+    (shortened to one second here, two minutes by default) has passed, so that window cannot
+    drop a re-publish. A plain nats-py reader still finds every event in the stream once."""
+    window = 1.0
+    total = 1500
+    rt = Runtime(
+        toy.publisher,
+        service_settings(database_url, nats_url, duplicate_window_seconds=window),
+    )
+    await rt.start(relay=False)  # the stream, with the short window
+    proc = _start_relay_process(rt.settings.database_url, nats_url)
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.to_thread(proc.stdout.readline)
+        assert "relay publishing" in line, line
+        if nats_server.can_restart:
+            nats_server.stop()
+        for i in range(total // 10):  # 150 transactions of 10 events each
+            async with rt.transaction() as conn:
+                events = [toy.Counted(counter_id=f"s-{i}", amount=n + 1) for n in range(10)]
+                await rt.store.append(conn, f"s-{i}", 0, events)
+        if nats_server.can_restart:
+            nats_server.start()
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            while await _stream_count(js) == 0:
+                assert proc.poll() is None, "the relay process died by itself"
+                await asyncio.sleep(0.002)
+            os.kill(proc.pid, signal.SIGKILL)
+            await asyncio.to_thread(proc.wait)
+            stored = await _stream_count(js)
+        finally:
+            await nc.close()
+        left = await _outbox_size(rt)
+        assert stored + left > total, (
+            f"killed with {stored} events in the stream and {left} still in the outbox: "
+            "some are in both"
+        )
+
+        await asyncio.sleep(window * 3)  # the duplicate window has forgotten them
+        relay = OutboxRelay("kittest", rt.settings.database_url, nats_url, poll_seconds=0.1)
+        task = asyncio.create_task(relay.run())
+        await wait_for(lambda: _outbox_empty(rt), timeout=30)
+        relay.stop()
+        await task
+
+        messages = await read_stream(nats_url, STREAM)
+        seen = Counter(m["id"] for m in messages)
+        twice = [event_id for event_id, n in seen.items() if n > 1]
+        assert twice == [], f"{len(twice)} events are in the stream more than once"
+        assert sorted(seen) == sorted(await _log_ids(rt))
+        _assert_in_order_per_stream(messages)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        await rt.stop()
+
+
+async def test_a_message_another_client_put_on_the_stream_is_looked_past(
+    publisher: Runtime, nats_url: str
+) -> None:
+    """Something else publishes on the relay's stream: the relay's next publish no longer finds
+    the sequence it expects, so it reads the stream again, looks past that message for its own
+    last one, and goes on, publishing nothing twice and losing nothing."""
+    for i in range(3):
+        await _append(publisher, f"c-{i}", 1)
+    await wait_for(lambda: _outbox_empty(publisher))
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().publish("passhub.kittest.stray", b"{}", headers={"Nats-Msg-Id": "x"})
+    finally:
+        await nc.close()
+    for i in range(3):
+        await _append(publisher, f"c-{i}", 2)
+    await wait_for(lambda: _outbox_empty(publisher))
+    messages = await read_stream(nats_url, STREAM)
+    ids = [m.get("id") for m in messages]
+    assert len(ids) == 7
+    assert sorted(i for i in ids if i) == sorted(await _log_ids(publisher))
+    assert publisher.relay is not None and publisher.relay.published == 6

@@ -117,9 +117,11 @@ async def test_a_certificate_shows_what_it_should_and_its_code_verifies(
         "hours",
         "issued_on",
         "withdrawn_on",
+        "revised_on",
         "institution",
         "verifying_body",
     }
+    assert body["revised_on"] is None
     page = await c.get(f"/verify/{code.group(1)}")
     assert page.status_code == 200 and "Valid: this award stands." in page.text
     assert "Zoë Ñúñez-O&#39;Brien" in page.text  # escaped

@@ -164,3 +164,106 @@ async def _recorded_revocations(h: Harness) -> list:
 
     async with h.runtime.engine.connect() as conn:
         return await h.runtime.store.load_foreign(conn, [AttendanceRevoked.type_name()])
+
+
+async def test_revoked_sign_ins_that_leave_the_hear_entry_standing_reissue_it_with_what_holds_now(
+    database_url: str, nats_url: str
+) -> None:
+    """The year's policy asks 8 sessions for the certificate and PSA, 6 for the HEAR entry. A
+    leader with 9 sessions (11 hours) has two sign-ins revoked: the certificate and PSA are
+    withdrawn, the HEAR entry stands and is re-issued, and its export and verification say
+    7 sessions and 9 hours, not the 9 and 11 it was first issued with."""
+    async with running_service(service, database_url, nats_url) as h:
+        c, coordinator = h.client, h.auth("coordinator")
+        policy = (await c.get(f"/policies/{YEAR}", headers=coordinator)).json()["policy"]
+        policy["awards"]["hear"]["requirements"]["min_sessions"] = 6
+        assert (await c.put(f"/policies/{YEAR}", json=policy, headers=coordinator)).is_success
+        feed = NatsFeed(nats_url)
+        year = [
+            launched(),
+            appointed("S1"),
+            trained("S1"),
+            *delivered(7, "S1"),
+            *delivered(2, "S1", start=8, hours=2.0),
+        ]
+        await feed.publish(year)
+        await wait_for(lambda: _at_least(h, len(year)), timeout=20)
+        run = await c.post("/awards/runs", json={"academic_year": YEAR}, headers=coordinator)
+        assert run.json()["granted"] == 3
+        granted = (await c.get(f"/awards?academic_year={YEAR}", headers=coordinator)).json()
+        hear = next(a for a in granted if a["kind"] == "hear")
+        code = hear["verification_code"]
+        assert (hear["sessions_delivered"], hear["hours"]) == (9, 11.0)
+        export = (await c.get(f"/exports/{YEAR}/hear?format=json", headers=coordinator)).json()
+        assert "9 weekly study sessions (11 hours)" in export[0]["description"]
+
+        # one revocation after the other (a batch holding both would be re-checked once)
+        await feed.publish([revoked(2, "S1")])
+        await wait_for(lambda: _published_count(nats_url, 3 + 3), timeout=20)
+        await feed.publish([revoked(3, "S1")])
+        await wait_for(lambda: _published_count(nats_url, 3 + 3 + 3), timeout=20)
+        awards = (await c.get(f"/awards?academic_year={YEAR}", headers=coordinator)).json()
+        assert {a["kind"]: a["status"] for a in awards} == {
+            "certificate": "withdrawn",
+            "psa": "withdrawn",
+            "hear": "granted",
+        }
+        hear = next(a for a in awards if a["kind"] == "hear")
+        assert (hear["sessions_delivered"], hear["hours"]) == (7, 9.0)
+        assert hear["revised_reason"] == (
+            f"sign-in at session {YEAR}-PHYS-s03 revoked (signed in by mistake): "
+            "7 sessions (9 hours), was 8 sessions (10 hours)"
+        )
+        # each change is recorded and published: the first revocation re-issued all three
+        # with 8 sessions, the second the HEAR entry alone with 7
+        revisions = await published(nats_url, "award_revised")
+        assert [(m["data"]["kind"], m["data"]["sessions_delivered"]) for m in revisions] == [
+            ("certificate", 8),
+            ("psa", 8),
+            ("hear", 8),
+            ("hear", 7),
+        ]
+
+        for fmt in ("json", "csv"):
+            export_now = await c.get(f"/exports/{YEAR}/hear?format={fmt}", headers=coordinator)
+            assert "7 weekly study sessions (9 hours)" in export_now.text
+            assert "11 hours" not in export_now.text
+        verified = (await c.get(f"/verify/{code}.json")).json()
+        assert verified["status"] == "valid"
+        assert (verified["sessions_delivered"], verified["hours"]) == (7, 9.0)
+        assert verified["revised_on"] is not None
+        page = await c.get(f"/verify/{code}")
+        assert "7 (9 hours)" in page.text and "11 hours" not in page.text
+        assert "Revised on" in page.text
+        progress = await c.get(f"/progress/{YEAR}/me", headers=h.auth("leader", "S1"))
+        assert progress.json()["sessions_delivered"] == 7
+
+        report = await rebuild(h.runtime.engine, h.runtime.store, commit=False)
+        assert report.identical, report.differing_tables
+
+
+async def test_head_on_a_verification_answers_as_get_without_a_body(
+    database_url: str, nats_url: str
+) -> None:
+    async with running_service(service, database_url, nats_url) as h:
+        c, coordinator = h.client, h.auth("coordinator")
+        feed = NatsFeed(nats_url)
+        year = [launched(), appointed("S1"), trained("S1"), *delivered(8, "S1")]
+        await feed.publish(year)
+        await wait_for(lambda: _at_least(h, len(year)), timeout=20)
+        await c.post("/awards/runs", json={"academic_year": YEAR}, headers=coordinator)
+        awards = (await c.get(f"/awards?academic_year={YEAR}", headers=coordinator)).json()
+        code = awards[0]["verification_code"]
+        for path in (
+            f"/verify/{code}",
+            f"/verify/{code}.json",
+            "/verify/AAAA-BBBB",
+            "/verify/x.json",
+        ):
+            get = await c.get(path)
+            head = await c.head(path)
+            assert head.status_code == get.status_code, path
+            assert head.content == b"", path
+            assert head.headers["content-type"] == get.headers["content-type"], path
+            assert head.headers["content-length"] == str(len(get.content)), path
+            assert head.headers["cache-control"] == "no-store", path

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import nats
+from sqlalchemy import select
+
 from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
-from tests.support import Harness
+from passhub_recruitment.tables import schemes
+from passhub_shared import envelope
+from passhub_shared.contracts.sessions import SchemeLaunched
+from passhub_shared.events import Recorded, new_event_id, utcnow
+from passhub_shared.streams import ensure_stream
+from tests.support import Harness, wait_for
 
 YEAR = "2026-27"
 PHYS = f"{YEAR}-PHYS"
@@ -79,9 +87,17 @@ async def apply(h: Harness, number: str, **changes: Any) -> Any:
 
 
 async def assess(
-    h: Harness, application_id: str, codes: list[str], met: bool = True, role: str = "organiser"
+    h: Harness,
+    application_id: str,
+    codes: list[str],
+    met: bool = True,
+    role: str = "organiser",
+    override_reason: str | None = None,
 ) -> Any:
-    outcomes = [{"code": c, "met": met, "note": f"{c}: seen at the training day"} for c in codes]
+    extra = {} if override_reason is None else {"override_reason": override_reason}
+    outcomes = [
+        {"code": c, "met": met, "note": f"{c}: seen at the training day", **extra} for c in codes
+    ]
     return await h.client.post(
         f"/applications/{application_id}/assessments",
         json={"outcomes": outcomes},
@@ -120,3 +136,52 @@ async def appoint(h: Harness, application_id: str, schemes: list[str], role: str
         json={"role": role, "schemes": schemes, "appointed_on": "2026-06-01"},
         headers=coordinator(h),
     )
+
+
+async def publish_launches(nats_url: str, *scheme_ids: str) -> None:
+    """The sessions service launching these schemes: `scheme_launched` on its stream, sent with
+    plain nats-py as the sessions service's relay would."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, "sessions")
+        for scheme_id in scheme_ids:
+            code = scheme_id.rsplit("-", 1)[-1]
+            event = SchemeLaunched(
+                scheme_id=scheme_id,
+                code=code,
+                title=f"{code} PASS",
+                school="Physics",
+                academic_year=YEAR,
+            )
+            recorded = Recorded(
+                id=new_event_id(),
+                stream_id=f"scheme-{scheme_id}",
+                stream_version=1,
+                type=event.type_name(),
+                origin="sessions",
+                data=event.model_dump(mode="json"),
+                occurred_at=utcnow(),
+            )
+            await js.publish(
+                recorded.subject,
+                envelope.encode(recorded),
+                headers={"Nats-Msg-Id": str(recorded.id)},
+            )
+    finally:
+        await nc.close()
+
+
+async def known_schemes(h: Harness) -> set[str]:
+    async with h.runtime.engine.connect() as conn:
+        return {r.scheme_id for r in await conn.execute(select(schemes.c.scheme_id))}
+
+
+async def launch(h: Harness, nats_url: str, *scheme_ids: str) -> None:
+    """Launch the schemes and wait until recruitment has consumed the launches."""
+    await publish_launches(nats_url, *scheme_ids)
+
+    async def consumed() -> bool:
+        return set(scheme_ids) <= await known_schemes(h)
+
+    await wait_for(consumed, timeout=20)

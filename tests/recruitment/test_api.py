@@ -24,7 +24,9 @@ from tests.recruitment.flow import (
     coordinator,
     csv_of,
     import_csv,
+    launch,
     open_campaign,
+    publish_launches,
     student,
     train,
 )
@@ -45,6 +47,7 @@ async def event_count(h: Harness) -> int:
 async def test_from_records_import_to_a_leader_appointed_seen_on_nats(
     h: Harness, nats_url: str
 ) -> None:
+    await launch(h, nats_url, PHYS, MATH)
     campaign = await open_campaign(h, leader_title="PASS Mentor")
     assert campaign["leader_title"] == "PASS Mentor"
     assert len(campaign["criteria"]) == 12
@@ -226,7 +229,8 @@ async def test_bad_csv_rows_are_reported_by_line_and_nothing_is_imported(h: Harn
     assert await event_count(h) == before
 
 
-async def test_appointment_needs_training_and_every_essential(h: Harness) -> None:
+async def test_appointment_needs_training_and_every_essential(h: Harness, nats_url: str) -> None:
+    await launch(h, nats_url, PHYS)
     await open_campaign(h)
     await import_csv(h, csv_of("S1000001", "S1000003"))
     ada = (await apply(h, "S1000001")).json()["application_id"]
@@ -255,7 +259,7 @@ async def test_appointment_needs_training_and_every_essential(h: Harness) -> Non
     marks = next(c for c in grace_view.json()["criteria"] if c["code"] == "exam_marks")
     assert (marks["met"], marks["mark_used"]) == (False, "59.99")
     overrule = await assess(h, grace, ["exam_marks"], role="coordinator")
-    assert overrule.status_code == 422
+    assert overrule.status_code == 422 and overrule.json()["code"] == "decided_by_record"
 
     assert (await appoint(h, ada, [PHYS])).status_code == 200
     assert (await appoint(h, ada, [PHYS])).status_code == 409
@@ -310,7 +314,13 @@ async def test_unverified_and_mismatched_applications_and_the_import_that_settle
     assert (marks["met"], marks["verified"], marks["mark_used"]) == (True, True, "60.00")
     assert now.json()["unverified"] == 0
 
-    resolved = await assess(h, f"{YEAR}-S1000001", ["undergraduate"], role="coordinator")
+    resolved = await assess(
+        h,
+        f"{YEAR}-S1000001",
+        ["undergraduate"],
+        role="coordinator",
+        override_reason="moved to Mathematics this term; the record lags",
+    )
     assert resolved.json()["flagged"] is False
 
 
@@ -412,8 +422,9 @@ async def test_bad_requests_are_clear_4xx_and_write_nothing(h: Harness) -> None:
 
 
 async def test_replay_rebuilds_every_read_model_identically(
-    h: Harness, monkeypatch: pytest.MonkeyPatch
+    h: Harness, nats_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    await launch(h, nats_url, PHYS, MATH)
     from passhub_recruitment.settings import recruitment_settings
 
     monkeypatch.setenv("PASSHUB_RECRUITMENT_IMPORT_CHUNK_ROWS", "2")
@@ -488,3 +499,94 @@ async def test_default_specification_and_campaign_reads(h: Harness) -> None:
     listed = await h.client.get("/campaigns", headers=student(h, "S1"))
     assert [c["campaign_id"] for c in listed.json()] == [YEAR]
     assert COORDINATOR
+
+
+async def test_a_record_value_is_overridden_only_explicitly_audited_and_stays_visible(
+    h: Harness,
+) -> None:
+    """The record says 59.99 where the applicant declared 60: the criterion is pending. A
+    plain assessor call cannot pass it; an override with a reason can, the record's value stays
+    on the application beside the assessor's outcome, and the override is an event saying who,
+    when and why."""
+    await open_campaign(h)
+    await import_csv(h, csv_of("S1000003"))
+    grace = (await apply(h, "S1000003", exam_marks={"1": "60"})).json()
+    marks = next(c for c in grace["criteria"] if c["code"] == "exam_marks")
+    assert marks["met"] is None and "59.99" in marks["evidence"]
+    application_id = grace["application_id"]
+    before = await event_count(h)
+
+    says = {"code": "exam_marks", "met": True, "note": "student says 60"}
+    url = f"/applications/{application_id}/assessments"
+    plain = await h.client.post(url, json={"outcomes": [says]}, headers=h.auth("organiser", "a-7"))
+    assert plain.status_code == 422
+    assert plain.json()["code"] == "decided_by_record"
+    assert "59.99" in plain.json()["detail"] and "override_reason" in plain.json()["detail"]
+    assert await event_count(h) == before
+
+    reason = "exam board minute 14/3: mark confirmed as 60 after re-marking"
+    overridden = await h.client.post(
+        url,
+        json={"outcomes": [{**says, "override_reason": reason}]},
+        headers=h.auth("organiser", "a-7"),
+    )
+    assert overridden.status_code == 200, overridden.text
+    view = await h.client.get(f"/applications/{application_id}", headers=coordinator(h))
+    marks = next(c for c in view.json()["criteria"] if c["code"] == "exam_marks")
+    assert (marks["met"], marks["assessed_by"], marks["evidence"]) == (
+        True,
+        "a-7",
+        "student says 60",
+    )
+    override = marks["override"]
+    assert override["reason"] == reason and override["by"] == "a-7" and override["at"]
+    assert override["record_met"] is None and "59.99" in override["record_evidence"]
+    assert view.json()["mismatches"][0]["on_record"] == "59.99"
+
+    async with h.runtime.engine.connect() as conn:
+        audit = (
+            await conn.execute(
+                select(events.c.data, events.c.actor, events.c.occurred_at).where(
+                    events.c.type == "passhub.recruitment.record_overridden.v1"
+                )
+            )
+        ).one()
+    assert audit.data["overridden_by"] == "a-7" and audit.actor == "a-7"
+    assert audit.data["reason"] == reason and "59.99" in audit.data["record_evidence"]
+    assert audit.data["criterion"] == "exam_marks" and audit.data["met"] is True
+
+    nothing = await h.client.post(
+        url,
+        json={"outcomes": [{"code": "friendly", "met": True, "note": "x", "override_reason": "y"}]},
+        headers=h.auth("organiser", "a-7"),
+    )
+    assert nothing.status_code == 422 and nothing.json()["code"] == "nothing_to_override"
+
+
+async def test_an_appointment_to_a_scheme_never_launched_is_refused_until_its_launch_arrives(
+    h: Harness, nats_url: str
+) -> None:
+    await open_campaign(h)
+    await import_csv(h, csv_of("S1000001"))
+    ada = (await apply(h, "S1000001")).json()["application_id"]
+    await assess(h, ada, PERSONAL)
+    await train(h, f"{YEAR}-core-1", "S1000001")
+    await launch(h, nats_url, PHYS)
+    before = await event_count(h)
+
+    ghost = f"{YEAR}-GHOST"
+    refused = await appoint(h, ada, [PHYS, ghost])
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "unknown_scheme"
+    assert ghost in refused.json()["detail"] and "try again shortly" in refused.json()["detail"]
+    assert await event_count(h) == before
+
+    # launched a moment ago: once the launch is consumed, the same appointment goes through
+    await publish_launches(nats_url, ghost)
+
+    async def appointed() -> bool:
+        response = await appoint(h, ada, [PHYS, ghost])
+        assert response.status_code in (200, 422), response.text
+        return response.status_code == 200
+
+    await wait_for(appointed, timeout=20, interval=0.1)

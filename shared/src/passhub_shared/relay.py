@@ -4,8 +4,19 @@ subscribers, in order per stream.
 - Woken by LISTEN/NOTIFY (a statement trigger on `outbox` notifies on commit), with a slow poll
   as a safety net.
 - Holds a session advisory lock: with several replicas of a service only one relay publishes.
-- `Nats-Msg-Id` = event id: if the relay dies after JetStream stored a message but before the
-  outbox row was deleted, the re-publish falls in JetStream's duplicate window and is dropped.
+- Exactly once, whatever the downtime. Every message is published with
+  `Nats-Expected-Last-Sequence` = the stream's sequence of the message published before it, so
+  JetStream stores the relay's messages as an unbroken chain in publish order: a message whose
+  predecessor was lost is refused, and so is one published again after its successors. On
+  (re)start and after any publish error the relay resumes from what the stream holds: it reads
+  the stream's last message, finds its event (`Nats-Msg-Id` = event id) in the outbox, and
+  deletes that row and every row before it in publish order, all of which the chain puts in the
+  stream. A relay that dies after JetStream stored a batch but before the outbox rows were
+  deleted thus publishes nothing twice, however long it stays down; the duplicate window
+  (`Nats-Msg-Id`) is only a second guard. This holds while the relay is the only publisher on
+  its stream (it holds the advisory lock below); a message someone else published there makes
+  the next publish fail the expectation, and the relay looks past such messages
+  (`LOOKBACK`) for its own last one.
 - Commit order is not position order: a transaction still open may commit an event with a lower
   position later. The relay reads only events whose inserting transaction id is below the
   snapshot's xmin (every transaction below it has finished), in `(tx_id, position)` order, so it
@@ -20,15 +31,19 @@ import contextlib
 import logging
 import zlib
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import nats
+import nats.errors
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
 from passhub_shared import envelope, metrics
 from passhub_shared.events import Recorded
 from passhub_shared.schema import OUTBOX_CHANNEL
+from passhub_shared.streams import stream_name
 
 log = logging.getLogger("passhub.relay")
 
@@ -44,6 +59,25 @@ FROM (
 ORDER BY o.tx_id, o.position
 """
 
+
+#: Where the stream's last message is, as one of this service's events: deletes the rows up to
+#: and including it in publish order (they are in the stream) and says whose event it was
+#: (NULL: no event of this database).
+_RESUME = """
+WITH found AS (SELECT position, origin FROM events WHERE id = $1),
+last AS (SELECT o.tx_id, o.position FROM outbox o JOIN found f ON f.position = o.position),
+gone AS (
+    DELETE FROM outbox o USING last
+    WHERE (o.tx_id, o.position) <= (last.tx_id, last.position)
+    RETURNING 1
+)
+SELECT (SELECT origin FROM found) AS origin, (SELECT count(*) FROM gone) AS deleted
+"""
+
+#: on resuming, how many messages from the stream's end the relay looks at for its own last one
+#: before concluding that none of the outbox is in the stream (only messages published on the
+#: stream by something other than the relay are skipped)
+LOOKBACK = 100
 
 #: a round never has more publishes in flight than this, well under nats-py's pending limit
 #: (4,000), so publishing never waits for a free slot
@@ -96,6 +130,12 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._nc: NATS | None = None
+        self.stream = stream_name(service)
+        #: the stream's last sequence as this relay left it; None: read the stream before the
+        #: next publish (at start, after a publish error, on taking over the lock)
+        self._last_seq: int | None = None
+        #: outbox rows found already in the stream on resuming, and deleted unpublished
+        self.resumed = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     async def run(self) -> None:
@@ -148,6 +188,7 @@ class OutboxRelay:
             else:
                 return
             self.is_leader = True
+            self._last_seq = None  # another relay may have published while this one waited
             await conn.add_listener(OUTBOX_CHANNEL, self._notified)
             log.info("relay for %s is publishing", self.service)
             while not self._stopping.is_set():
@@ -179,6 +220,12 @@ class OutboxRelay:
 
     async def _drain_once(self, conn: asyncpg.Connection, js: JetStreamContext) -> tuple[int, bool]:
         """Publish one batch. Returns (published count or -1 on NATS failure, batch was full)."""
+        if self._last_seq is None:
+            try:
+                await self._resume(conn, js)
+            except (nats.errors.Error, OSError, TimeoutError) as exc:
+                log.warning("cannot read stream %s to resume: %s", self.stream, exc)
+                return -1, False
         rows = await conn.fetch(_PENDING, self.batch_size)
         if not rows:
             return 0, False
@@ -192,21 +239,77 @@ class OutboxRelay:
             return -1, False
         return len(done), len(rows) == self.batch_size
 
+    async def _resume(self, conn: asyncpg.Connection, js: JetStreamContext) -> None:
+        """Delete from the outbox what the stream already holds, and learn its last sequence.
+
+        The stream's last message that is one of this service's events marks how far the
+        relay got: the chain of expected sequences means every row before it in publish order
+        is in the stream too. If that event is still in the outbox, it and the rows before it
+        are deleted; if it is not, the outbox holds only later rows. Messages that are no event
+        of this service (published on the stream by something else) are looked past."""
+        info = await js.stream_info(self.stream)
+        last = int(info.state.last_seq or 0)
+        first = int(info.state.first_seq or 0)
+        seq = last
+        while seq >= max(first, 1) and last - seq < LOOKBACK:
+            event_id = await self._event_id_at(js, seq)
+            if event_id is not None:
+                row = await conn.fetchrow(_RESUME, event_id)
+                if row["origin"] == self.service:
+                    if row["deleted"]:
+                        self.resumed += row["deleted"]
+                        log.info(
+                            "%s already holds %d outbox events, up to %s: not published again",
+                            self.stream,
+                            row["deleted"],
+                            event_id,
+                        )
+                    break
+            seq -= 1
+        else:
+            if last - seq:
+                log.warning(
+                    "none of the last %d messages of %s is an event of %s",
+                    last - seq,
+                    self.stream,
+                    self.service,
+                )
+        self._last_seq = last
+
+    async def _event_id_at(self, js: JetStreamContext, seq: int) -> UUID | None:
+        try:
+            msg = await js.get_msg(self.stream, seq)
+        except NotFoundError:  # deleted from the stream
+            return None
+        try:
+            return UUID((msg.headers or {}).get("Nats-Msg-Id", ""))
+        except ValueError:
+            return None
+
     async def _publish(self, js: JetStreamContext, events: list[tuple[Recorded, str]]) -> list[int]:
         """Publish in order, pipelined; return the positions JetStream acknowledged, a prefix.
+
+        Each message expects the stream's last sequence to be its predecessor's, so JetStream
+        stores the batch as an unbroken run after the relay's last message or refuses the rest.
+        After anything short of every message stored as expected, the next round resumes from
+        the stream (`_resume`).
 
         No `wait_stall`: a batch (at most MAX_BATCH) stays below
         nats-py's pending limit, and unanswered publishes are cancelled below, so acquiring a
         slot never waits; with `wait_stall` set, nats-py would spend a task per message on it."""
         futures: list[asyncio.Future[Any]] = []
+        assert self._last_seq is not None
+        base = self._last_seq
+        self._last_seq = None  # until the whole batch is known to be stored as expected
         try:
-            for event, data_json in events:
+            for i, (event, data_json) in enumerate(events):
                 futures.append(
                     await js.publish_async(
                         event.subject,
                         envelope.encode(event, data_json),
                         headers={
                             "Nats-Msg-Id": str(event.id),
+                            "Nats-Expected-Last-Sequence": str(base + i),
                             "Content-Type": envelope.CONTENT_TYPE,
                         },
                     )
@@ -215,8 +318,11 @@ class OutboxRelay:
         except Exception as exc:  # connection closed, stalled, no responders
             log.warning("publish to JetStream failed: %s", exc)
         acked: list[int] = []
+        chained = True  # every acknowledged message was stored at the sequence expected
         for (event, _), future in zip(events, futures, strict=False):
             if future.done() and not future.cancelled() and future.exception() is None:
+                ack = future.result()
+                chained = chained and not ack.duplicate and ack.seq == base + len(acked) + 1
                 acked.append(event.position)
             else:
                 if not future.done():
@@ -224,4 +330,6 @@ class OutboxRelay:
                 elif not future.cancelled() and future.exception() is not None:
                     log.warning("JetStream refused %s: %s", event.id, future.exception())
                 break
+        if chained and len(acked) == len(events):
+            self._last_seq = base + len(acked)
         return acked

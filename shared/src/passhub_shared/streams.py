@@ -1,9 +1,11 @@
 """JetStream streams: one per publishing service, `PASSHUB_<SERVICE>` on `passhub.<service>.>`.
 
 File storage and no age limit (the stream is the integration log new subscribers start from),
-a duplicate window of at least two minutes (`Nats-Msg-Id` = event id de-duplicates a relay that
-published and crashed before marking), replicas from settings. Every service ensures the streams
-it publishes to and consumes from, so start order does not matter.
+a duplicate window from settings (two minutes by default; `Nats-Msg-Id` = event id), replicas
+from settings. The duplicate window is a second guard only: the relay resumes from what the
+stream holds, so an event is never published twice whatever the downtime (see `relay`).
+Every service ensures the streams it publishes to and consumes from, so start order does not
+matter.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def stream_config(service: str, replicas: int = 1, duplicate_window: float = 120
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,
         max_age=0,
-        duplicate_window=max(duplicate_window, 120.0),
+        duplicate_window=duplicate_window,
         num_replicas=replicas,
     )
 

@@ -19,7 +19,12 @@ from passhub_recognition.domain.awards import (
 )
 from passhub_recognition.domain.events import ActivityRecorded
 from passhub_recognition.domain.policy import AwardRules, Policy, Requirements, default_rules
-from passhub_shared.contracts.recognition import AwardGranted, AwardWithdrawn, AwardWithheld
+from passhub_shared.contracts.recognition import (
+    AwardGranted,
+    AwardRevised,
+    AwardWithdrawn,
+    AwardWithheld,
+)
 from passhub_shared.errors import Conflict, NotFound, Rejected
 from tests.recognition.builders import (
     CHEM,
@@ -401,15 +406,71 @@ def test_a_correction_that_breaks_a_requirement_withdraws_with_the_reason() -> N
     assert not hear.by_coordinator
 
 
-def test_a_recheck_that_still_holds_withdraws_nothing() -> None:
+def test_a_recheck_that_still_holds_withdraws_nothing_and_changes_nothing_unchanged() -> None:
     history = [*BASE, *delivered(9)]
     granted = leader_decider.given_when(history, decide())
-    assert (
-        leader_decider.given_when(
-            [*history, *granted, cancelled(2)], Recheck(YEAR, "S1", {1: Policy()}, "cancelled")
-        )
-        == []
+    # a student's attendance revoked: the leader's figures are as granted
+    after = [*history, *granted, revoked(2, role="student")]
+    assert leader_decider.given_when(after, Recheck(YEAR, "S1", {1: Policy()}, "x")) == []
+
+
+def test_an_award_that_still_holds_is_reissued_with_the_figures_that_hold_now() -> None:
+    history = [*BASE, *delivered(9)]
+    granted = leader_decider.given_when(history, decide())
+    revised = leader_decider.given_when(
+        [*history, *granted, cancelled(9)], Recheck(YEAR, "S1", {1: Policy()}, "cancelled")
     )
+    assert [type(e) for e in revised] == [AwardRevised] * 3
+    hear = revised[2]
+    assert isinstance(hear, AwardRevised)
+    assert (hear.award_id, hear.sessions_delivered, hear.hours) == ("award-hear-1", 8, 8.0)
+    assert hear.activity_end == scheduled(8).starts_at.date()  # the last session left
+    assert hear.reason == "cancelled: 8 sessions (8 hours), was 9 sessions (9 hours)"
+    # checked again with nothing new: nothing to re-issue
+    again = [*history, *granted, cancelled(9), *revised]
+    assert leader_decider.given_when(again, Recheck(YEAR, "S1", {1: Policy()}, "again")) == []
+
+
+def test_two_revoked_sign_ins_withdraw_the_kinds_they_break_and_reissue_the_hear_entry() -> None:
+    """Certificate and PSA need 8 sessions, the HEAR entry 6 (a policy may ask less of it):
+    9 sessions (11 hours) less two revoked leaves 7 sessions (9 hours)."""
+    hear_six = Requirements(min_sessions=6)
+    policy = Policy(
+        awards={
+            **policy_with().awards,
+            "hear": default_rules("hear").model_copy(update={"requirements": hear_six}),
+        }
+    )
+    history = [*BASE, *delivered(7), *delivered(2, start=8, hours=2.0)]
+    granted = leader_decider.given_when(history, decide(policy))
+    assert [(e.kind, e.sessions_delivered, e.hours) for e in granted] == [  # type: ignore[attr-defined]
+        ("certificate", 9, 11.0),
+        ("psa", 9, 11.0),
+        ("hear", 9, 11.0),
+    ]
+    first = "sign-in at session s02 revoked (wrong person)"
+    after_one = leader_decider.given_when(
+        [*history, *granted, revoked(2)], Recheck(YEAR, "S1", {1: policy}, first)
+    )
+    assert [(type(e), e.sessions_delivered) for e in after_one] == [  # type: ignore[attr-defined]
+        (AwardRevised, 8),
+        (AwardRevised, 8),
+        (AwardRevised, 8),
+    ]
+    second = "sign-in at session s03 revoked (wrong person)"
+    after_two = leader_decider.given_when(
+        [*history, *granted, revoked(2), *after_one, revoked(3)],
+        Recheck(YEAR, "S1", {1: policy}, second),
+    )
+    assert [(type(e), e.kind) for e in after_two] == [  # type: ignore[attr-defined]
+        (AwardWithdrawn, "certificate"),
+        (AwardWithdrawn, "psa"),
+        (AwardRevised, "hear"),
+    ]
+    hear = after_two[2]
+    assert isinstance(hear, AwardRevised)
+    assert (hear.sessions_delivered, hear.hours) == (7, 9.0)
+    assert hear.reason == f"{second}: 7 sessions (9 hours), was 8 sessions (10 hours)"
 
 
 def test_after_a_correction_withdrawal_meeting_the_rules_again_grants_anew() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from passhub_shared.events import Event
 
 YEAR = "2026-27"
 TODAY = date(2026, 3, 1)
+NOW = datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
 APPLICATION_ID = f"{YEAR}-S1000001"
 PERSONAL = [c.code for c in DEFAULT_CRITERIA if c.check is None and c.importance == "essential"]
 DESIRABLE = [c.code for c in DEFAULT_CRITERIA if c.importance == "desirable"]
@@ -93,6 +94,7 @@ def all_personal_met(met: bool = True, codes: list[str] | None = None) -> Record
     return RecordOutcomes(
         campaign=campaign(),
         assessor="coord-1",
+        at=NOW,
         outcomes=[
             AssessorOutcome(code=code, met=met, note="strong at interview and training day")
             for code in (codes if codes is not None else PERSONAL)
@@ -100,11 +102,17 @@ def all_personal_met(met: bool = True, codes: list[str] | None = None) -> Record
     )
 
 
-def appoint(hours: str = "6", schemes: tuple[str, ...] = (f"{YEAR}-PHYS",)) -> Appoint:
+def appoint(
+    hours: str = "6",
+    schemes: tuple[str, ...] = (f"{YEAR}-PHYS",),
+    launched: tuple[str, ...] | None = None,
+) -> Appoint:
+    """An appointment; every scheme named was launched unless `launched` says otherwise."""
     return Appoint(
         campaign=campaign(),
         role="leader",
         schemes=list(schemes),
         appointed_on=date(2026, 6, 1),
         core_training_hours=Decimal(hours),
+        launched=frozenset(schemes if launched is None else launched),
     )

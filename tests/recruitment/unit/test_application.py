@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -16,7 +17,10 @@ from passhub_recruitment.domain.application import (
     WithdrawApplication,
     application_decider,
 )
-from passhub_recruitment.domain.internal_events import ApplicationDetailsDeclared
+from passhub_recruitment.domain.internal_events import (
+    ApplicationDetailsDeclared,
+    RecordOverridden,
+)
 from passhub_shared.contracts.recruitment import (
     ApplicationAssessed,
     ApplicationRejected,
@@ -29,6 +33,7 @@ from passhub_shared.errors import Conflict, NotFound, Rejected
 from tests.recruitment.unit.builders import (
     APPLICATION_ID,
     DESIRABLE,
+    NOW,
     PERSONAL,
     TODAY,
     YEAR,
@@ -117,6 +122,7 @@ def test_assessors_record_outcomes_with_notes_and_the_counts_follow() -> None:
         RecordOutcomes(
             campaign=campaign(),
             assessor="coord-1",
+            at=NOW,
             outcomes=[
                 AssessorOutcome("friendly", True, "warm with first-years at the training day"),
                 AssessorOutcome("teamwork", True, "captain of the netball team"),
@@ -157,7 +163,7 @@ def test_every_essential_met_on_verified_evidence_makes_an_applicant_appointable
     ],
 )
 def test_a_malformed_assessment_is_refused(outcomes: list, message: str) -> None:
-    command = RecordOutcomes(campaign=campaign(), assessor="coord-1", outcomes=outcomes)
+    command = RecordOutcomes(campaign=campaign(), assessor="coord-1", outcomes=outcomes, at=NOW)
     with pytest.raises(Rejected, match=message):
         when(history(submit()), command)
 
@@ -167,24 +173,106 @@ def test_an_assessor_cannot_overrule_a_verified_record() -> None:
     command = RecordOutcomes(
         campaign=campaign(),
         assessor="coord-1",
+        at=NOW,
         outcomes=[AssessorOutcome("exam_marks", True, "close enough")],
     )
     with pytest.raises(Rejected, match="decided by the student record"):
         when(given, command)
 
 
-def test_an_assessor_resolves_a_mismatch_after_checking() -> None:
+def test_an_assessor_resolves_a_mismatch_by_an_explicit_override() -> None:
     given = history(submit(school="Chemistry"))
     assert application_decider.fold(given).unresolved_mismatches()
-    command = RecordOutcomes(
-        campaign=campaign(),
-        assessor="coord-1",
-        outcomes=[AssessorOutcome("undergraduate", True, "transferred to Physics in January")],
+    plain = AssessorOutcome("undergraduate", True, "transferred to Physics in January")
+    with pytest.raises(Rejected, match="decided by the student record") as refused:
+        when(
+            given, RecordOutcomes(campaign=campaign(), assessor="coord-1", at=NOW, outcomes=[plain])
+        )
+    assert refused.value.code == "decided_by_record"
+    overriding = replace(plain, override_reason="transfer letter seen; records update in June")
+    audit, assessed = when(
+        given,
+        RecordOutcomes(campaign=campaign(), assessor="coord-1", at=NOW, outcomes=[overriding]),
     )
-    (assessed,) = when(given, command)
-    state = application_decider.fold([*given, assessed])
+    assert isinstance(audit, RecordOverridden) and isinstance(assessed, ApplicationAssessed)
+    state = application_decider.fold([*given, audit, assessed])
     assert state.unresolved_mismatches() == []
     assert state.outcomes["undergraduate"].met is True
+    assert state.mismatches, "the disagreement stays on the application"
+
+
+def test_a_record_pending_on_a_declared_60_is_passed_only_by_an_audited_override() -> None:
+    """The record says 59.99, the applicant declared 60: pending. One plain assessor call does
+    not pass it; an explicit override does, with the record's value kept beside it."""
+    given = history(submit(record(marks={1: Decimal("59.99")}), exam_marks={1: Decimal("60")}))
+    pending = application_decider.fold(given).outcomes["exam_marks"]
+    assert pending.met is None and "59.99" in pending.evidence
+    says = AssessorOutcome("exam_marks", True, "student says 60")
+    with pytest.raises(Rejected, match="override_reason") as refused:
+        when(
+            given,
+            RecordOutcomes(campaign=campaign(), assessor="assessor-7", at=NOW, outcomes=[says]),
+        )
+    assert refused.value.code == "decided_by_record"
+
+    reason = "exam board minute 14/3: mark confirmed as 60 after re-marking"
+    audit, assessed = when(
+        given,
+        RecordOutcomes(
+            campaign=campaign(),
+            assessor="assessor-7",
+            at=NOW,
+            outcomes=[replace(says, override_reason=reason)],
+        ),
+    )
+    assert isinstance(audit, RecordOverridden)
+    assert (audit.overridden_by, audit.overridden_at, audit.reason) == ("assessor-7", NOW, reason)
+    assert (audit.criterion, audit.met, audit.note) == ("exam_marks", True, "student says 60")
+    assert audit.record_met is None and "59.99" in audit.record_evidence
+    assert [(m.field, m.on_record) for m in audit.mismatches] == [("year1_mark", "59.99")]
+    assert isinstance(assessed, ApplicationAssessed)
+    outcome = next(o for o in assessed.outcomes if o.code == "exam_marks")
+    assert outcome.met is True and outcome.assessed_by == "assessor-7"
+    assert outcome.override is not None
+    assert outcome.override.reason == reason and outcome.override.by == "assessor-7"
+    assert "59.99" in outcome.override.record_evidence
+
+    # changing it again needs an override too, and still shows what the record said
+    after = [*given, audit, assessed]
+    back = AssessorOutcome("exam_marks", False, "appeal withdrawn")
+    with pytest.raises(Rejected, match=r"59\.99"):
+        when(
+            after, RecordOutcomes(campaign=campaign(), assessor="coord-1", at=NOW, outcomes=[back])
+        )
+    # checking the records again keeps the override, with the record as it is now
+    corrected = record(marks={1: Decimal("59.98")})
+    (reassessed,) = when(after, Reassess(campaign=campaign(), record=corrected))
+    assert isinstance(reassessed, ApplicationAssessed)
+    kept = next(o for o in reassessed.outcomes if o.code == "exam_marks")
+    assert kept.met is True and kept.override is not None
+    assert "59.98" in kept.override.record_evidence and kept.override.reason == reason
+
+
+def test_an_override_reason_is_refused_where_the_record_decides_nothing() -> None:
+    outcome = AssessorOutcome("friendly", True, "warm", override_reason="because")
+    command = RecordOutcomes(campaign=campaign(), assessor="coord-1", at=NOW, outcomes=[outcome])
+    with pytest.raises(Rejected, match="nothing to override") as refused:
+        when(history(submit()), command)
+    assert refused.value.code == "nothing_to_override"
+
+
+def test_an_override_with_a_reason_overrules_a_record_that_failed_the_rule() -> None:
+    given = history(submit(record(marks={1: Decimal("59.99")})))
+    outcome = AssessorOutcome(
+        "exam_marks", True, "aegrotat", override_reason="mitigating circumstances accepted"
+    )
+    audit, assessed = when(
+        given, RecordOutcomes(campaign=campaign(), assessor="coord-1", at=NOW, outcomes=[outcome])
+    )
+    assert isinstance(audit, RecordOverridden) and audit.record_met is False
+    assert isinstance(assessed, ApplicationAssessed)
+    kept = next(o for o in assessed.outcomes if o.code == "exam_marks")
+    assert kept.override is not None and kept.override.record_mark_used == Decimal("59.99")
 
 
 def test_an_assessor_confirms_self_declared_data() -> None:
@@ -192,6 +280,7 @@ def test_an_assessor_confirms_self_declared_data() -> None:
     command = RecordOutcomes(
         campaign=campaign(),
         assessor="coord-1",
+        at=NOW,
         outcomes=[
             AssessorOutcome("undergraduate", True, "enrolment letter seen"),
             AssessorOutcome("exam_marks", True, "transcript seen: 68"),
@@ -301,6 +390,7 @@ def test_appointment_when_an_essential_is_unmet_is_refused() -> None:
         RecordOutcomes(
             campaign=campaign(),
             assessor="coord-1",
+            at=NOW,
             outcomes=[AssessorOutcome("reliable", False, "missed two of three training slots")],
         ),
     )
@@ -333,6 +423,17 @@ def test_appointment_of_a_withdrawn_or_rejected_applicant_is_refused() -> None:
 def test_appointment_to_bad_schemes_is_refused(schemes: tuple[str, ...]) -> None:
     with pytest.raises(Rejected):
         when(history(submit(), all_personal_met()), appoint(schemes=schemes))
+
+
+def test_appointment_to_a_scheme_not_launched_is_refused_saying_to_try_again_shortly() -> None:
+    schemes = (f"{YEAR}-PHYS", f"{YEAR}-ASTRO")
+    given = history(submit(), all_personal_met())
+    with pytest.raises(Rejected, match=f"no scheme {YEAR}-ASTRO has been launched") as refused:
+        when(given, appoint(schemes=schemes, launched=(f"{YEAR}-PHYS",)))
+    assert refused.value.code == "unknown_scheme"
+    assert "try again shortly" in refused.value.message
+    (appointed,) = when(given, appoint(schemes=schemes))
+    assert isinstance(appointed, LeaderAppointed)
 
 
 def test_appointing_again_to_a_held_scheme_is_a_conflict_but_adding_one_is_fine() -> None:

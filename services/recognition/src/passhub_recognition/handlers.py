@@ -164,7 +164,8 @@ async def recheck(
     year: str,
     causes: Mapping[str, tuple[str, Recorded]],
 ) -> list[Recorded]:
-    """After corrections: withdraw the awards of `causes`' leaders that no longer hold.
+    """After corrections: withdraw the awards of `causes`' leaders that no longer hold, and
+    re-issue with the figures that hold now those that hold but state other figures.
     `causes` maps a student number to what changed (in words) and the event that changed it."""
     await lock_year(conn, year)
     affected = await students_with_standing_awards(conn, year, list(causes))

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_recognition import tables
 from passhub_recognition.domain.codes import code_hash
 from passhub_recognition.domain.events import ActivityRecorded, ActivityStruck, PolicySet
-from passhub_shared.contracts.recognition import AwardGranted, AwardWithdrawn
+from passhub_shared.contracts.recognition import AwardGranted, AwardRevised, AwardWithdrawn
 from passhub_shared.contracts.recruitment import LeaderAppointed
 from passhub_shared.contracts.sessions import SchemeLaunched
 from passhub_shared.events import Recorded
@@ -28,13 +28,31 @@ from passhub_shared.projections import Projection
 class AwardsProjection(Projection):
     name = "awards"
     tables = (tables.awards,)
-    handles = frozenset({AwardGranted.type_name(), AwardWithdrawn.type_name()})
+    handles = frozenset(
+        {AwardGranted.type_name(), AwardWithdrawn.type_name(), AwardRevised.type_name()}
+    )
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
         granted: dict[str, dict[str, Any]] = {}
         withdrawn: dict[str, dict[str, Any]] = {}
+        revised: dict[str, dict[str, Any]] = {}
         for event in events:
-            if event.type == AwardGranted.type_name():
+            if event.type == AwardRevised.type_name():
+                r = event.as_(AwardRevised)
+                figures = {
+                    "schemes": r.schemes,
+                    "sessions_delivered": r.sessions_delivered,
+                    "hours": r.hours,
+                    "activity_start": r.activity_start,
+                    "activity_end": r.activity_end,
+                    "revised_at": event.occurred_at,
+                    "revised_reason": r.reason,
+                }
+                if r.award_id in granted:
+                    granted[r.award_id].update(figures)
+                else:
+                    revised[r.award_id] = {"key": r.award_id, **figures}
+            elif event.type == AwardGranted.type_name():
                 g = event.as_(AwardGranted)
                 granted[g.award_id] = {
                     "award_id": g.award_id,
@@ -54,6 +72,8 @@ class AwardsProjection(Projection):
                     "status": "granted",
                     "withdrawn_reason": None,
                     "withdrawn_at": None,
+                    "revised_at": None,
+                    "revised_reason": None,
                 }
             else:
                 w = event.as_(AwardWithdrawn)
@@ -73,6 +93,12 @@ class AwardsProjection(Projection):
             # the SET clause comes from the parameters named like columns
             await conn.execute(
                 update(t).where(t.c.award_id == bindparam("key")), list(withdrawn.values())
+            )
+        if revised:
+            # a revision and a withdrawal set different columns, so their order does not matter
+            t = tables.awards
+            await conn.execute(
+                update(t).where(t.c.award_id == bindparam("key")), list(revised.values())
             )
 
 

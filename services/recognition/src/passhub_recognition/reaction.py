@@ -1,10 +1,11 @@
 """What the service does when other services' events arrive, in the transaction that records
-them: corrections that can break a standing award (a leader's sign-in revoked, a session
-cancelled or shortened, a leader stood down) re-check the affected leaders' awards, and any
-that no longer hold are withdrawn with the reason.
+them: corrections that can break a standing award or change what it states (a leader's
+sign-in revoked or recorded late, a session cancelled or shortened, a leader stood down)
+re-check the affected leaders' awards. Any that no longer hold are withdrawn with the reason;
+any that hold with other figures are re-issued with the figures that hold now.
 
-Everything else (appointments, training, sign-ins, schedules) only needs recording: progress
-and the awards run read it from the log.
+Everything else (appointments, training, schedules) only needs recording: progress and the
+awards run read it from the log.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from collections.abc import Sequence
 
 from passhub_recognition.handlers import recheck
 from passhub_recognition.queries import leaders_signed_in_at, scheme_year
-from passhub_shared.contracts.attendance import AttendanceRevoked
+from passhub_shared.contracts.attendance import AttendanceRevoked, LeaderSignedIn
 from passhub_shared.contracts.recruitment import LeaderStoodDown
 from passhub_shared.contracts.sessions import SessionCancelled, SessionRescheduled
 from passhub_shared.events import Recorded
 from passhub_shared.subscriptions import ReactionContext
 
-#: consumed types that can break a standing award
+#: consumed types that can break a standing award or change its figures
 CORRECTIONS = frozenset(
     {
         AttendanceRevoked.type_name(),
+        LeaderSignedIn.type_name(),
         SessionCancelled.type_name(),
         SessionRescheduled.type_name(),
         LeaderStoodDown.type_name(),
@@ -43,6 +45,10 @@ async def react(ctx: ReactionContext, new_events: Sequence[Recorded]) -> None:
                 continue
             year = await scheme_year(ctx.conn, decoded.scheme_id)
             cause = f"sign-in at session {decoded.session_id} revoked ({decoded.reason})"
+            students = [decoded.student_number]
+        elif isinstance(decoded, LeaderSignedIn):
+            year = await scheme_year(ctx.conn, decoded.scheme_id)
+            cause = f"sign-in at session {decoded.session_id} recorded"
             students = [decoded.student_number]
         elif isinstance(decoded, SessionCancelled):
             year = await scheme_year(ctx.conn, decoded.scheme_id)

@@ -47,6 +47,9 @@ class AwardView:
     withdrawn_at: datetime | None
     withdrawn_reason: str | None
     rules: AwardRules
+    #: when a correction last re-issued the award with new figures, and why
+    revised_at: datetime | None = None
+    revised_reason: str | None = None
 
     @property
     def kind_title(self) -> str:
@@ -129,6 +132,8 @@ async def _views(conn: AsyncConnection, stmt: Select[Any]) -> list[AwardView]:
                 withdrawn_at=r.withdrawn_at,
                 withdrawn_reason=r.withdrawn_reason,
                 rules=rules,
+                revised_at=r.revised_at,
+                revised_reason=r.revised_reason,
             )
         )
     return out

@@ -9,7 +9,12 @@ from passhub_recognition.context import start
 from passhub_recognition.projections import PROJECTIONS
 from passhub_recognition.queries import FACT_TYPES
 from passhub_recognition.reaction import react
-from passhub_shared.contracts.recognition import AwardGranted, AwardWithdrawn, AwardWithheld
+from passhub_shared.contracts.recognition import (
+    AwardGranted,
+    AwardRevised,
+    AwardWithdrawn,
+    AwardWithheld,
+)
 from passhub_shared.events import event_class
 from passhub_shared.service import ServiceDefinition
 
@@ -37,7 +42,7 @@ service = ServiceDefinition(
         exports.router,
         public.router,
     ],
-    publishes=[AwardGranted, AwardWithheld, AwardWithdrawn],
+    publishes=[AwardGranted, AwardWithheld, AwardWithdrawn, AwardRevised],
     description=(
         "Recognises PASS leaders: a policy of minimum requirements per academic year, live "
         "progress, the end-of-year awards run, certificates with verification codes, HEAR and "

@@ -18,7 +18,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
-#: one row per granted award; `status` granted or withdrawn
+#: one row per granted award; `status` granted or withdrawn; the figures are the latest (a
+#: revision replaces those of the grant)
 awards = Table(
     "rec_awards",
     metadata,
@@ -39,6 +40,9 @@ awards = Table(
     Column("status", Text, nullable=False),
     Column("withdrawn_reason", Text),
     Column("withdrawn_at", DateTime(timezone=True)),
+    #: the last re-issue with new figures after a correction (`award_revised`)
+    Column("revised_at", DateTime(timezone=True)),
+    Column("revised_reason", Text),
 )
 
 #: every version of every year's policy

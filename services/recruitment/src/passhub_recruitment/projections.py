@@ -5,7 +5,8 @@ them back with one upsert per table. Every row is written by the events of one s
 a campaign by its campaign stream, a student record and an import by the single
 `student-records` stream, an application and its appointments by the application's stream,
 a training session and its completions by the session's stream. So a replay in log order
-rebuilds exactly the live tables.
+rebuilds exactly the live tables. Schemes come from the sessions service's `scheme_launched`
+(consumed); a row keeps the position of the launch it shows and only a later one replaces it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from passhub_recruitment.tables import (
     appointments,
     campaigns,
     record_imports,
+    schemes,
     student_records,
     training_completions,
     training_sessions,
@@ -45,6 +47,7 @@ from passhub_shared.contracts.recruitment import (
     LeaderStoodDown,
     TrainingCompleted,
 )
+from passhub_shared.contracts.sessions import SchemeLaunched
 from passhub_shared.events import Recorded
 from passhub_shared.projections import Projection
 
@@ -335,10 +338,45 @@ class TrainingProjection(Projection):
         await upsert_rows(conn, training_completions, completions)
 
 
+class SchemesProjection(Projection):
+    """The schemes launched in the sessions service (consumed `scheme_launched`)."""
+
+    name = "schemes"
+    tables = (schemes,)
+    handles = frozenset({SchemeLaunched.type_name()})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        rows: dict[str, Row] = {}
+        for e in events:
+            d = e.data
+            if d["scheme_id"] not in rows or rows[d["scheme_id"]]["position"] < e.position:
+                rows[d["scheme_id"]] = {
+                    "scheme_id": d["scheme_id"],
+                    "academic_year": d["academic_year"],
+                    "code": d["code"],
+                    "title": d["title"],
+                    "school": d["school"],
+                    "position": e.position,
+                }
+        if not rows:
+            return
+        stmt = pg_insert(schemes)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[schemes.c.scheme_id],
+            set_={
+                c: stmt.excluded[c]
+                for c in ("academic_year", "code", "title", "school", "position")
+            },
+            where=schemes.c.position < stmt.excluded.position,
+        )
+        await conn.execute(stmt, list(rows.values()))
+
+
 PROJECTIONS: list[Projection] = [
     CampaignsProjection(),
     StudentRecordsProjection(),
     ApplicationsProjection(),
     AppointmentsProjection(),
     TrainingProjection(),
+    SchemesProjection(),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from passhub_recruitment.tables import (
     appointments,
     campaigns,
     record_imports,
+    schemes,
     student_records,
     training_completions,
     training_sessions,
@@ -34,7 +36,7 @@ from passhub_recruitment.views import (
     TrainingSessionView,
     TrainingSummary,
 )
-from passhub_shared.contracts.recruitment import Criterion, RecordMismatch
+from passhub_shared.contracts.recruitment import Criterion, RecordMismatch, RecordOverride
 from passhub_shared.errors import NotFound
 
 #: statuses still in the running (on the shortlist)
@@ -152,6 +154,11 @@ async def get_application(conn: AsyncConnection, application_id: str) -> Applica
                 evidence=outcome.get("evidence", ""),
                 assessed_by=outcome.get("assessed_by", "system"),
                 mark_used=Decimal(mark) if mark is not None else None,
+                override=(
+                    RecordOverride.model_validate(outcome["override"])
+                    if outcome.get("override")
+                    else None
+                ),
             )
         )
     data = dict(row._mapping)
@@ -302,6 +309,16 @@ async def core_training_hours(
         )
     ).scalar_one()
     return Decimal(total)
+
+
+async def launched_schemes(conn: AsyncConnection, scheme_ids: Sequence[str]) -> frozenset[str]:
+    """Which of `scheme_ids` the sessions service has launched, as far as recruitment knows."""
+    if not scheme_ids:
+        return frozenset()
+    rows = await conn.execute(
+        select(schemes.c.scheme_id).where(schemes.c.scheme_id.in_(list(scheme_ids)))
+    )
+    return frozenset(str(r.scheme_id) for r in rows)
 
 
 async def training_sessions_of(

@@ -16,6 +16,7 @@ from passhub_shared.contracts.recruitment import (
     LeaderStoodDown,
     TrainingCompleted,
 )
+from passhub_shared.contracts.sessions import SchemeLaunched
 from passhub_shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -23,6 +24,8 @@ service = ServiceDefinition(
     title="Recruitment",
     migrations=Path(__file__).parent / "migrations" / "versions",
     projections=PROJECTIONS,
+    #: appointments must name a scheme the sessions service launched
+    consumes={"sessions": frozenset({SchemeLaunched.type_name()})},
     routers=[
         campaigns.router,
         records.router,

@@ -92,6 +92,19 @@ applications = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+#: the schemes the sessions service launched (consumed `scheme_launched`): appointments name
+#: only these; a launch published again updates the row only with a later position
+schemes = Table(
+    "recruitment_schemes",
+    metadata,
+    Column("scheme_id", Text, primary_key=True),
+    Column("academic_year", Text, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("school", Text, nullable=False),
+    Column("position", BigInteger, nullable=False),
+)
+
 appointments = Table(
     "recruitment_appointments",
     metadata,

@@ -48,7 +48,7 @@ from passhub_recruitment.views import ImportResult
 from passhub_shared.contracts.recruitment import Criterion, Role
 from passhub_shared.decider import handle
 from passhub_shared.errors import Forbidden, NotFound
-from passhub_shared.events import Metadata, new_event_id
+from passhub_shared.events import Metadata, new_event_id, utcnow
 from passhub_shared.service import Runtime
 from passhub_shared.store import EventStore
 
@@ -268,7 +268,7 @@ async def record_outcomes(
             runtime.store,
             application_decider,
             application_stream(application_id),
-            RecordOutcomes(campaign=campaign, assessor=assessor, outcomes=outcomes),
+            RecordOutcomes(campaign=campaign, assessor=assessor, outcomes=outcomes, at=utcnow()),
             metadata,
         )
 
@@ -318,6 +318,7 @@ async def appoint(
         hours = await queries.core_training_hours(
             conn, state.student_number, campaign.academic_year
         )
+        launched = await queries.launched_schemes(conn, schemes)
         await handle(
             conn,
             runtime.store,
@@ -329,6 +330,7 @@ async def appoint(
                 schemes=schemes,
                 appointed_on=appointed_on,
                 core_training_hours=hours,
+                launched=launched,
             ),
             metadata,
         )

@@ -14,6 +14,7 @@ from passhub_shared.contracts.recruitment import (
     Criterion,
     Importance,
     RecordMismatch,
+    RecordOverride,
     Role,
 )
 
@@ -49,6 +50,9 @@ class CriterionResult(BaseModel):
     #: "system" (from the student records) or the assessor's user id
     assessed_by: str
     mark_used: Decimal | None = None
+    #: an assessor's explicit override of what the student record decides: who, when, why,
+    #: and the record's own outcome and evidence, shown beside the assessor's
+    override: RecordOverride | None = None
 
 
 class Appointment(BaseModel):

@@ -68,3 +68,23 @@ class AwardWithdrawn(_Recognition):
     #: withdrawn by a coordinator (e.g. a breach of the scheme's rules) rather than by a
     #: correction; a later awards run does not grant this kind to the leader again that year
     by_coordinator: bool = False
+
+
+class AwardRevised(_Recognition):
+    """A correction changed what a standing award states (sessions delivered, hours, schemes,
+    dates) without breaking its requirements: the award stands, re-issued with these figures,
+    which replace those of the grant (or of the last revision)."""
+
+    event_name = "award_revised"
+    award_id: str
+    kind: AwardKind
+    student_number: str
+    academic_year: str
+    schemes: list[str]
+    sessions_delivered: int
+    hours: float
+    activity_start: date | None = None
+    activity_end: date | None = None
+    #: what changed, in words: e.g. "sign-in at session 2026-27-PHYS-s03 revoked (signed in
+    #: by mistake): 8 sessions (9 hours), was 9 sessions (10 hours)"
+    reason: str

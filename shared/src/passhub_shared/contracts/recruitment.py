@@ -6,7 +6,7 @@ never as a binary float, so a consumer sees the very mark the decision compared.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -64,6 +64,22 @@ class ApplicationSubmitted(_Recruitment):
     preferred_schemes: list[str] = Field(default_factory=list)
 
 
+class RecordOverride(BaseModel):
+    """An assessor's explicit override of a criterion the student record decides (or holds
+    pending by disagreeing with the application): who, when and why, and what the record
+    said, kept beside the assessor's outcome."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    reason: str
+    by: str
+    at: datetime
+    #: the record's outcome: met, not met, or None (pending: the record and the application
+    #: disagree); with its evidence (e.g. "year 1: 59.99 (record)") and decisive mark
+    record_met: bool | None
+    record_evidence: str
+    record_mark_used: Decimal | None = None
+
+
 class CriterionOutcome(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     code: str
@@ -73,6 +89,9 @@ class CriterionOutcome(BaseModel):
     assessed_by: str = "system"
     #: for `exam_marks`: the decisive (lowest relevant) mark the rule compared
     mark_used: Decimal | None = None
+    #: set when an assessor overrode what the student record decides: the override and the
+    #: record's own outcome
+    override: RecordOverride | None = None
 
 
 class RecordMismatch(BaseModel):

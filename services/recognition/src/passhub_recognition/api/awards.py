@@ -62,6 +62,8 @@ def award_json(view: AwardView, ctx: Recognition) -> dict[str, Any]:
         "status": view.status,
         "withdrawn_at": view.withdrawn_at,
         "withdrawn_reason": view.withdrawn_reason,
+        "revised_at": view.revised_at,
+        "revised_reason": view.revised_reason,
         "verify_url": ctx.verify_url(view.verification_code),
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,7 +41,8 @@ UNKNOWN = "no certificate has this verification code"
 
 
 def public_view(view: AwardView, ctx: Recognition) -> dict[str, Any]:
-    """What the certificate shows, plus whether it stands."""
+    """What the certificate shows, with the figures that hold now, plus whether it stands and
+    the day its figures were last revised."""
     return {
         "verification_code": view.verification_code,
         "status": "valid" if view.standing else "withdrawn",
@@ -54,6 +55,8 @@ def public_view(view: AwardView, ctx: Recognition) -> dict[str, Any]:
         "hours": view.hours,
         "issued_on": view.granted_at.date().isoformat(),
         "withdrawn_on": view.withdrawn_at.date().isoformat() if view.withdrawn_at else None,
+        #: the day a correction last re-issued the award with the figures above (not why)
+        "revised_on": view.revised_at.date().isoformat() if view.revised_at else None,
         "institution": ctx.settings.institution,
         "verifying_body": ctx.settings.verifying_body,
     }
@@ -62,6 +65,13 @@ def public_view(view: AwardView, ctx: Recognition) -> dict[str, Any]:
 async def _lookup(runtime: RuntimeDep, code: str) -> AwardView | None:
     async with runtime.engine.connect() as conn:
         return await award_by_code(conn, code)
+
+
+def _headers_only(response: Response) -> Response:
+    """The answer to HEAD: GET's status and headers (its length included), no body."""
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    headers["content-length"] = str(len(response.body))
+    return Response(status_code=response.status_code, headers=headers)
 
 
 @router.get("/verify/{code}.json")
@@ -74,6 +84,11 @@ async def verify_json(code: str, runtime: RuntimeDep, ctx: RecognitionDep) -> JS
     return JSONResponse(public_view(view, ctx), headers=PRIVATE)
 
 
+@router.head("/verify/{code}.json", include_in_schema=False)
+async def verify_json_head(code: str, runtime: RuntimeDep, ctx: RecognitionDep) -> Response:
+    return _headers_only(await verify_json(code, runtime, ctx))
+
+
 @router.get("/verify/{code}", response_class=HTMLResponse)
 async def verify_page(code: str, runtime: RuntimeDep, ctx: RecognitionDep) -> HTMLResponse:
     view = await _lookup(runtime, code)
@@ -84,6 +99,12 @@ async def verify_page(code: str, runtime: RuntimeDep, ctx: RecognitionDep) -> HT
         institution=ctx.settings.institution,
     )
     return HTMLResponse(page, status_code=200 if view else 404, headers=PRIVATE)
+
+
+@router.head("/verify/{code}", include_in_schema=False)
+async def verify_page_head(code: str, runtime: RuntimeDep, ctx: RecognitionDep) -> Response:
+    """As GET, without the body: link checkers and previews ask for HEAD first."""
+    return _headers_only(await verify_page(code, runtime, ctx))
 
 
 class CredentialIn(BaseModel):

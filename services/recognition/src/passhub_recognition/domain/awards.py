@@ -11,7 +11,10 @@ Decisions:
   not withdrawn) is left alone, and a withholding identical to the last one is not repeated,
   so running twice issues nothing twice.
 - `Recheck` (a correction arrived): every standing award is checked again against the policy
-  version it was granted under; one that no longer holds is withdrawn with the reason.
+  version it was granted under; one that no longer holds is withdrawn with the reason, and one
+  that still holds but whose figures changed (sessions delivered, hours, schemes, dates; e.g. a
+  HEAR entry whose requirement is lower than the certificate's) is re-issued with the figures
+  that hold now (`AwardRevised`, with the reason), so what it states stays true.
 - `WithdrawAward`: a coordinator withdraws an award (e.g. a breach of the scheme's rules); the
   awards run then does not grant that kind to the leader again that year.
 - `RecordActivity` / `StrikeActivity`: mentor meetings and admin hours; striking one can break
@@ -27,10 +30,11 @@ from datetime import date
 from passhub_recognition.domain.events import ActivityKind, ActivityRecorded, ActivityStruck
 from passhub_recognition.domain.facts import Activity, LeaderFacts, SessionBook
 from passhub_recognition.domain.policy import KINDS, Policy, check_academic_year
-from passhub_recognition.domain.requirements import Check, assess, unmet
+from passhub_recognition.domain.requirements import Check, assess, hours_text, unmet
 from passhub_shared.contracts.recognition import (
     AwardGranted,
     AwardKind,
+    AwardRevised,
     AwardWithdrawn,
     AwardWithheld,
 )
@@ -43,11 +47,27 @@ def leader_stream(year: str, student_number: str) -> str:
     return f"leader-{year}-{student_number}"
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What an award states about the leader's year."""
+
+    schemes: tuple[str, ...]
+    sessions_delivered: int
+    hours: float
+    activity_start: date | None
+    activity_end: date | None
+
+    def text(self) -> str:
+        sessions = "session" if self.sessions_delivered == 1 else "sessions"
+        return f"{self.sessions_delivered} {sessions} ({hours_text(self.hours)} hours)"
+
+
 @dataclass
 class AwardRecord:
     award_id: str
     kind: AwardKind
     policy_version: int
+    figures: Figures
     withdrawn: bool = False
 
 
@@ -151,26 +171,37 @@ def role_title(facts: LeaderFacts, titles: RoleTitles) -> str:
     return titles.organiser
 
 
-def _grant(command: DecideAwards, state: LeaderState, kind: AwardKind) -> AwardGranted:
-    facts, book = state.facts, state.book
+def figures(facts: LeaderFacts, book: SessionBook, no_sessions_end: date | None) -> Figures:
+    """The figures an award states, from the facts as they are; `no_sessions_end` is the end
+    date when no session was delivered."""
     delivered = facts.delivered(book)
-    schemes = sorted(set(facts.schemes) | {d.scheme_id for d in delivered})
     session_days = [d.starts_at.date() for d in delivered if d.starts_at is not None]
     starts = [d for d in [facts.appointed_on, *session_days[:1]] if d is not None]
+    return Figures(
+        schemes=tuple(sorted(set(facts.schemes) | {d.scheme_id for d in delivered})),
+        sessions_delivered=len(delivered),
+        hours=round(sum(d.hours for d in delivered), 2),
+        activity_start=min(starts) if starts else None,
+        activity_end=max(session_days) if session_days else no_sessions_end,
+    )
+
+
+def _grant(command: DecideAwards, state: LeaderState, kind: AwardKind) -> AwardGranted:
+    now = figures(state.facts, state.book, command.today)
     new = command.new_awards[kind]
     return AwardGranted(
         award_id=new.award_id,
         kind=kind,
         student_number=command.student_number,
         academic_year=command.academic_year,
-        role=role_title(facts, command.titles),
-        schemes=schemes,
-        sessions_delivered=len(delivered),
-        hours=round(sum(d.hours for d in delivered), 2),
+        role=role_title(state.facts, command.titles),
+        schemes=list(now.schemes),
+        sessions_delivered=now.sessions_delivered,
+        hours=now.hours,
         policy_version=command.policy_version,
         verification_code=new.verification_code,
-        activity_start=min(starts) if starts else None,
-        activity_end=max(session_days) if session_days else command.today,
+        activity_start=now.activity_start,
+        activity_end=now.activity_end,
     )
 
 
@@ -215,6 +246,8 @@ def _withdrawals(
     year: str,
     student_number: str,
 ) -> list[Event]:
+    """Each standing award checked again: withdrawn when it no longer holds, re-issued with
+    the figures that hold now when it holds but they changed."""
     out: list[Event] = []
     for award in state.standing_awards():
         policy = policies.get(award.policy_version)
@@ -231,6 +264,25 @@ def _withdrawals(
                     student_number=student_number,
                     academic_year=year,
                     reason=f"{cause}: " + "; ".join(c.detail for c in missing),
+                )
+            )
+            continue
+        was = award.figures
+        now = figures(facts, state.book, was.activity_end)
+        if now != was:
+            change = now.text() if now.text() != was.text() else "schemes or dates changed"
+            out.append(
+                AwardRevised(
+                    award_id=award.award_id,
+                    kind=award.kind,
+                    student_number=student_number,
+                    academic_year=year,
+                    schemes=list(now.schemes),
+                    sessions_delivered=now.sessions_delivered,
+                    hours=now.hours,
+                    activity_start=now.activity_start,
+                    activity_end=now.activity_end,
+                    reason=f"{cause}: {change}, was {was.text()}",
                 )
             )
     return out
@@ -335,8 +387,29 @@ def evolve(state: LeaderState, event: Event) -> LeaderState:
     if state.book.apply(event) or state.facts.apply(event):
         return state
     if isinstance(event, AwardGranted):
-        state.awards[event.award_id] = AwardRecord(event.award_id, event.kind, event.policy_version)
+        state.awards[event.award_id] = AwardRecord(
+            event.award_id,
+            event.kind,
+            event.policy_version,
+            Figures(
+                tuple(event.schemes),
+                event.sessions_delivered,
+                event.hours,
+                event.activity_start,
+                event.activity_end,
+            ),
+        )
         state.withheld.pop(event.kind, None)
+    elif isinstance(event, AwardRevised):
+        revised = state.awards.get(event.award_id)
+        if revised is not None:
+            revised.figures = Figures(
+                tuple(event.schemes),
+                event.sessions_delivered,
+                event.hours,
+                event.activity_start,
+                event.activity_end,
+            )
     elif isinstance(event, AwardWithheld):
         state.withheld[event.kind] = (event.policy_version, tuple(event.unmet_detail))
     elif isinstance(event, AwardWithdrawn):

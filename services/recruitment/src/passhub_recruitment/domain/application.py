@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from passhub_recruitment.domain.campaign import Campaign
 from passhub_recruitment.domain.eligibility import SYSTEM, automatic_outcomes, decimal_text
 from passhub_recruitment.domain.identifiers import check_scheme_id
-from passhub_recruitment.domain.internal_events import ApplicationDetailsDeclared
+from passhub_recruitment.domain.internal_events import (
+    ApplicationDetailsDeclared,
+    RecordOverridden,
+)
 from passhub_recruitment.domain.records import Declared, StudentRecord
 from passhub_shared.contracts.recruitment import (
     ApplicationAssessed,
@@ -27,6 +30,7 @@ from passhub_shared.contracts.recruitment import (
     LeaderAppointed,
     LeaderStoodDown,
     RecordMismatch,
+    RecordOverride,
     Role,
 )
 from passhub_shared.decider import Decider
@@ -106,6 +110,8 @@ class AssessorOutcome:
     code: str
     met: bool
     note: str
+    #: required, and only allowed, to overrule what the student record decides
+    override_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,8 @@ class RecordOutcomes:
     campaign: Campaign
     assessor: str
     outcomes: Sequence[AssessorOutcome]
+    #: when (recorded with an override)
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,9 @@ class Appoint:
     appointed_on: date
     #: core training hours this student completed in the campaign's academic year
     core_training_hours: Decimal
+    #: which of `schemes` the sessions service has launched (as far as its events have
+    #: reached recruitment)
+    launched: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -274,7 +285,7 @@ def _reassess(command: Reassess, state: Application) -> list[Event]:
         return []  # decided applications keep the evidence they were decided on
     automatic, found = automatic_outcomes(command.campaign, state.declared, command.record)
     outcomes = {
-        code: state.outcomes[code]
+        code: _kept(state.outcomes[code], outcome)
         if code in state.outcomes and state.outcomes[code].assessed_by != SYSTEM
         else outcome
         for code, outcome in automatic.items()
@@ -282,6 +293,81 @@ def _reassess(command: Reassess, state: Application) -> list[Event]:
     if outcomes == dict(state.outcomes) and tuple(found) == state.mismatches:
         return []
     return [assessed(state, command.campaign, outcomes, found)]
+
+
+def decided_by_record(state: Application, code: str) -> bool:
+    """The student record decides the criterion: it met or failed it on the record, the record
+    disagrees with the application on it (pending until overridden), or it was overridden."""
+    current = state.outcomes.get(code)
+    if current is None:
+        return False
+    if current.override is not None:
+        return True
+    if current.assessed_by == SYSTEM and current.verified and current.met is not None:
+        return True
+    return any(m.criterion == code for m in state.mismatches)
+
+
+def _record_view(state: Application, code: str) -> str:
+    """What the record says about `code`, for a message."""
+    current = state.outcomes[code]
+    if current.override is not None:
+        return current.override.record_evidence
+    return current.evidence
+
+
+def _override(
+    state: Application, given: AssessorOutcome, command: RecordOutcomes
+) -> tuple[RecordOverride, RecordOverridden]:
+    current = state.outcomes[given.code]
+    reason = given.override_reason.strip()
+    if current.override is not None:  # overridden again: the record's outcome stays the same
+        record_met = current.override.record_met
+        record_evidence = current.override.record_evidence
+        record_mark = current.override.record_mark_used
+    else:
+        record_met, record_evidence, record_mark = current.met, current.evidence, current.mark_used
+    override = RecordOverride(
+        reason=reason,
+        by=command.assessor,
+        at=command.at,
+        record_met=record_met,
+        record_evidence=record_evidence,
+        record_mark_used=record_mark,
+    )
+    audit = RecordOverridden(
+        application_id=state.application_id,
+        student_number=state.student_number,
+        criterion=given.code,
+        met=given.met,
+        note=given.note.strip(),
+        reason=reason,
+        overridden_by=command.assessor,
+        overridden_at=command.at,
+        record_met=record_met,
+        record_evidence=record_evidence,
+        record_mark_used=record_mark,
+        mismatches=[m for m in state.mismatches if m.criterion == given.code],
+    )
+    return override, audit
+
+
+def _kept(assessor: CriterionOutcome, record: CriterionOutcome) -> CriterionOutcome:
+    """An assessor's outcome stays when the records are checked again; an override shows the
+    record's outcome as it is now beside it."""
+    if assessor.override is None:
+        return assessor
+    return assessor.model_copy(
+        update={
+            "override": assessor.override.model_copy(
+                update={
+                    "record_met": record.met,
+                    "record_evidence": record.evidence,
+                    "record_mark_used": record.mark_used,
+                }
+            )
+        }
+    )
 
 
 def _record_outcomes(command: RecordOutcomes, state: Application) -> list[Event]:
@@ -297,6 +383,7 @@ def _record_outcomes(command: RecordOutcomes, state: Application) -> list[Event]
     if len(set(codes)) != len(codes):
         raise Rejected("a criterion appears twice in one assessment", code="bad_assessment")
     outcomes = dict(state.outcomes)
+    audits: list[Event] = []
     for given in command.outcomes:
         criterion = command.campaign.criterion(given.code)
         if criterion is None:
@@ -307,17 +394,23 @@ def _record_outcomes(command: RecordOutcomes, state: Application) -> list[Event]
                 f"say why {given.code!r} is {verdict} (a note is required)",
                 code="bad_assessment",
             )
-        current = outcomes.get(given.code)
-        if (
-            criterion.check is not None
-            and current is not None
-            and current.assessed_by == SYSTEM
-            and current.verified
-        ):
+        override: RecordOverride | None = None
+        if criterion.check is not None and decided_by_record(state, given.code):
+            if not given.override_reason.strip():
+                raise Rejected(
+                    f"{given.code!r} is decided by the student record "
+                    f"({_record_view(state, given.code)}); import corrected records, or overrule "
+                    "the record explicitly by giving an override_reason (it is recorded with "
+                    "your name, and the record's value stays shown beside your outcome)",
+                    code="decided_by_record",
+                )
+            override, audit = _override(state, given, command)
+            audits.append(audit)
+        elif given.override_reason.strip():
             raise Rejected(
-                f"{given.code!r} is decided by the student record ({current.evidence}); "
-                "import corrected records to change it",
-                code="decided_by_record",
+                f"{given.code!r} is not decided by the student record: there is nothing to "
+                "override (record the outcome without an override_reason)",
+                code="nothing_to_override",
             )
         outcomes[given.code] = CriterionOutcome(
             code=given.code,
@@ -325,8 +418,9 @@ def _record_outcomes(command: RecordOutcomes, state: Application) -> list[Event]
             verified=True,
             evidence=given.note.strip(),
             assessed_by=command.assessor,
+            override=override,
         )
-    return [assessed(state, command.campaign, outcomes, state.mismatches)]
+    return [*audits, assessed(state, command.campaign, outcomes, state.mismatches)]
 
 
 def _reject(command: RejectApplication, state: Application) -> list[Event]:
@@ -384,6 +478,14 @@ def _appoint(command: Appoint, state: Application) -> list[Event]:
         check_scheme_id(scheme, campaign.academic_year)
         if scheme in state.schemes:
             raise Conflict(f"{state.student_number} is already appointed to {scheme}")
+    unknown = [s for s in command.schemes if s not in command.launched]
+    if unknown:
+        raise Rejected(
+            f"no scheme {', '.join(unknown)} has been launched: launch it in the sessions service "
+            "first. A scheme launched in the last few seconds may not have reached recruitment "
+            "yet; if so, try again shortly.",
+            code="unknown_scheme",
+        )
     missing = essentials_missing(state, campaign)
     if missing:
         raise Rejected(

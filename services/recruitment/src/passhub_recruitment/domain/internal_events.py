@@ -6,11 +6,12 @@ for; they are events so that `passhub replay recruitment` rebuilds every read mo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from passhub_shared.contracts.recruitment import RecordMismatch
 from passhub_shared.events import Event
 
 
@@ -58,6 +59,27 @@ class ApplicationDetailsDeclared(_Internal):
     year_of_study: int | None = None
     exam_marks: dict[str, Decimal] = Field(default_factory=dict)
     statement: str = ""
+
+
+class RecordOverridden(_Internal):
+    """The audit of an assessor overriding a criterion the student record decides: who, when,
+    why, the outcome given, and what the record said. The `application_assessed` that follows
+    carries the new outcome, with the override beside it."""
+
+    event_name = "record_overridden"
+    application_id: str
+    student_number: str
+    criterion: str
+    met: bool
+    note: str
+    reason: str
+    overridden_by: str
+    overridden_at: datetime
+    record_met: bool | None
+    record_evidence: str
+    record_mark_used: Decimal | None = None
+    #: the application's data that disagreed with the record on this criterion
+    mismatches: list[RecordMismatch] = Field(default_factory=list)
 
 
 class CampaignClosed(_Internal):

@@ -53,6 +53,10 @@ class OutcomeBody(BaseModel):
     code: str
     met: bool
     note: str = Field(max_length=2000)
+    #: required to overrule a criterion the student record decides (met or failed on the
+    #: record, or pending because the record and the application disagree), and refused
+    #: otherwise; recorded with the assessor's name and time, the record's value kept beside it
+    override_reason: str | None = Field(default=None, max_length=2000)
 
 
 class AssessmentBody(BaseModel):
@@ -183,12 +187,19 @@ async def assess(
     runtime: RuntimeDep,
     principal: Principal = require(*STAFF),
 ) -> ApplicationView:
-    """Record assessors' outcomes (met or not, with a note) for criteria of the application."""
+    """Record assessors' outcomes (met or not, with a note) for criteria of the application.
+    A criterion the student record decides changes only with an `override_reason`: the
+    override is audited (who, when, why) and the record's outcome stays shown beside it."""
     await usecases.record_outcomes(
         runtime,
         application_id,
         principal.sub,
-        [AssessorOutcome(code=o.code, met=o.met, note=o.note) for o in body.outcomes],
+        [
+            AssessorOutcome(
+                code=o.code, met=o.met, note=o.note, override_reason=o.override_reason or ""
+            )
+            for o in body.outcomes
+        ],
         command_metadata(principal),
     )
     return await _view(runtime, application_id)
