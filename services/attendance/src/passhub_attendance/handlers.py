@@ -323,8 +323,10 @@ async def import_sheet(
     *,
     now: datetime,
     metadata: Metadata,
+    authorise: Callable[[Iterable[SessionView | None]], None] = lambda _: None,
 ) -> ImportPlan:
-    """All lines or none: any error rejects the whole sheet, listing every bad line."""
+    """All lines or none: any error rejects the whole sheet, listing every bad line.
+    `authorise` sees the sheet's sessions before anything is written."""
     lines, errors = parse_sheet(
         sheet, ZoneInfo(settings.local_timezone), settings.student_number_pattern
     )
@@ -334,6 +336,7 @@ async def import_sheet(
     async def attempt() -> ImportPlan:
         async with runtime.transaction() as conn:
             sessions = await queries.sessions_to_write(conn, (line.session_id for line in lines))
+            authorise(sessions.values())
             keys = sorted({(line.session_id, line.student_number) for line in lines})
             presences = await load_presences(conn, runtime.store, (stream_id(*k) for k in keys))
             states: dict[tuple[str, str], Presence] = {}

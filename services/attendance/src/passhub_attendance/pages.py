@@ -26,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from passhub_attendance import handlers, queries
-from passhub_attendance.api import qr_codes, sign_in_url
+from passhub_attendance.api import qr_codes, scoped, sign_in_url
 from passhub_attendance.domain import access
 from passhub_attendance.domain.feedback import SubmitFeedback
 from passhub_attendance.domain.model import SessionView
@@ -196,7 +196,7 @@ async def leader_qr_page(
     if principal is None:
         return _login(request, _here(request), intro="Log in to show this session's code.")
     session = await _session(runtime, session_id)
-    who = actor(principal)
+    who = await scoped(runtime, principal)
     access.may_show_code(who, session)
     at = now()
     window = settings.window

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from passhub_sessions.api import ROUTERS
-from passhub_sessions.domain.events import AvailabilityStated, SchemeAmended, SeriesPlanned
+from passhub_sessions.domain.events import AvailabilityStated, SeriesPlanned
 from passhub_sessions.projections import PROJECTIONS
 from passhub_sessions.reaction import react
 from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
 from passhub_shared.contracts.sessions import (
     LeaderRostered,
     LeaderUnrostered,
+    SchemeAmended,
     SchemeLaunched,
     SessionCancelled,
     SessionRescheduled,
@@ -20,7 +21,7 @@ from passhub_shared.contracts.sessions import (
 from passhub_shared.service import ServiceDefinition
 
 #: internal events, registered by importing them (kept here so the import is not unused)
-INTERNAL = (SchemeAmended, SeriesPlanned, AvailabilityStated)
+INTERNAL = (SeriesPlanned, AvailabilityStated)
 
 service = ServiceDefinition(
     name="sessions",
@@ -32,6 +33,7 @@ service = ServiceDefinition(
     routers=ROUTERS,
     publishes=[
         SchemeLaunched,
+        SchemeAmended,
         SessionScheduled,
         SessionRescheduled,
         SessionCancelled,
