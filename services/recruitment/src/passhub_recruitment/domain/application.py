@@ -16,7 +16,10 @@ from typing import Literal
 from passhub_recruitment.domain.campaign import Campaign
 from passhub_recruitment.domain.eligibility import SYSTEM, automatic_outcomes, decimal_text
 from passhub_recruitment.domain.identifiers import check_scheme_id
-from passhub_recruitment.domain.internal_events import ApplicationDetailsDeclared
+from passhub_recruitment.domain.internal_events import (
+    ApplicationDetailsDeclared,
+    StandDownReasonGiven,
+)
 from passhub_recruitment.domain.records import Declared, StudentRecord
 from passhub_shared.contracts.recruitment import (
     ApplicationAssessed,
@@ -441,8 +444,10 @@ def _stand_down(command: StandDown, state: Application) -> list[Event]:
             academic_year=state.academic_year,
             schemes=schemes,
             effective_from=command.effective_from,
-            reason=command.reason.strip(),
-        )
+        ),
+        StandDownReasonGiven(
+            student_number=state.student_number, schemes=schemes, reason=command.reason.strip()
+        ),
     ]
 
 
