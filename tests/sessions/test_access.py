@@ -64,6 +64,26 @@ async def test_scope_an_organiser_of_another_scheme(database_url: str, nats_url:
         assert r.status_code == 403
         r = await h.client.post(f"/schemes/{scheme}/rota", json={}, headers=other)
         assert r.status_code in (403, 422)
+        history = await h.client.get(f"/sessions/{session_id}/history", headers=other)
+        assert history.status_code == 403
+        history = await h.client.get(
+            f"/sessions/{session_id}/history", headers=h.auth("organiser", "org-1")
+        )
+        assert history.status_code == 200
+
+
+async def test_leaders_see_no_emails(database_url: str, nats_url: str) -> None:
+    async with sessions_service(database_url, nats_url) as h:
+        scheme = await launch(h, organisers=["org-1"])
+        await appoint(h, nats_url, ["L1"], [scheme])
+        for role, email in (
+            ("coordinator", "L1@example.ac.uk"),
+            ("organiser", "L1@example.ac.uk"),
+            ("integration", "L1@example.ac.uk"),
+            ("leader", None),
+        ):
+            r = await h.client.get(f"/schemes/{scheme}/leaders", headers=h.auth(role, "x"))
+            assert [row["email"] for row in r.json()] == [email], role
 
 
 async def test_scope_a_leader_speaks_only_for_themself(database_url: str, nats_url: str) -> None:
