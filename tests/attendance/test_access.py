@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from passhub_attendance.api import qr_codes
 from tests.access import World, check_table
 from tests.attendance.helpers import SCHEME, given_session, now, settings
@@ -87,3 +89,17 @@ async def test_scope_a_student_acting_for_another(h: Harness) -> None:
     assert r.status_code == 403
     for url in ("/students/1002/attendance", "/leaders/L100/sessions-delivered"):
         assert (await h.client.get(url, headers=student)).status_code == 403, url
+
+
+async def test_a_route_without_a_row_fails_the_table(h: Harness) -> None:
+    await given_session(h, "S1", leaders=("L100",))
+
+    async def unruled() -> dict[str, str]:
+        return {"anyone": "may call this"}
+
+    h.app.add_api_route("/unruled", unruled, methods=["GET"])
+    with pytest.raises(AssertionError) as failed:
+        await check_table(h, "attendance", WORLD)
+    assert "GET /unruled: no row in docs/access.md (attendance)" in str(failed.value)
+    # the row to review and paste: everyone, even without a token, is let in
+    assert "| `GET /unruled` | yes | yes | yes | yes | yes | yes | yes |" in str(failed.value)
