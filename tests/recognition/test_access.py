@@ -78,3 +78,18 @@ async def test_only_coordinators_run_awards(recognition: Harness, feed: LocalFee
             "/awards/runs", json={"academic_year": YEAR}, headers=recognition.auth(role, "S1")
         )
         assert run.status_code == 403, role
+
+
+async def test_the_verification_page_works_under_its_policy(
+    recognition: Harness, feed: LocalFeed
+) -> None:
+    award = await awarded(recognition, feed)
+    page = await recognition.client.get(f"/verify/{award['verification_code']}")
+    assert page.status_code == 200
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert "<style" not in page.text and 'href="/verify.css"' in page.text
+    css = await recognition.client.get("/verify.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert ".valid" in css.text

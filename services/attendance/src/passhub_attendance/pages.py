@@ -151,6 +151,17 @@ async def _session(runtime: Runtime, session_id: str) -> SessionView:
     return session
 
 
+# -- styles ------------------------------------------------------------------------------------
+
+_CSS = (Path(__file__).parent / "static" / "pages.css").read_bytes()
+
+
+@router.get("/pages.css", include_in_schema=False)
+async def stylesheet() -> Response:
+    """The pages' styles, a file: their Content-Security-Policy allows no inline style."""
+    return Response(_CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
 # -- login -------------------------------------------------------------------------------------
 
 

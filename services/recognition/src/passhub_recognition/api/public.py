@@ -6,10 +6,11 @@ withdrawn (not why). An unknown or malformed code gets the same answer.
 
 from __future__ import annotations
 
+from importlib.resources import files
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,6 +63,16 @@ def public_view(view: AwardView, ctx: Recognition) -> dict[str, Any]:
 async def _lookup(runtime: RuntimeDep, code: str) -> AwardView | None:
     async with runtime.engine.connect() as conn:
         return await award_by_code(conn, code)
+
+
+_CSS = files("passhub_recognition").joinpath("static/verify.css").read_bytes()
+
+
+@router.get("/verify.css", include_in_schema=False)
+async def stylesheet() -> Response:
+    """The verification page's styles, a file: its Content-Security-Policy allows no inline
+    style."""
+    return Response(_CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/verify/{code}.json")
