@@ -23,6 +23,8 @@ from tests.support import Harness
 
 SCHEME = "2026-27-PHYS"
 MODULES = ["PHYS101", "PHYS102"]
+#: the organiser the sessions service names for the scheme
+ORGANISER = "o1"
 _versions: dict[str, int] = defaultdict(int)
 
 
@@ -32,19 +34,29 @@ def now() -> datetime:
 
 def as_sessions_event(event: Event, stream: str) -> Recorded:
     """A sessions event as it arrives from NATS (its own id, next version of `stream`)."""
+    return as_received(event, stream)
+
+
+def as_received(event: Event, stream: str) -> Recorded:
+    """Another service's event as it arrives from NATS (its own id, next version of
+    `stream`)."""
     _versions[stream] += 1
     return Recorded(
         id=new_event_id(),
         stream_id=stream,
         stream_version=_versions[stream],
         type=event.type_name(),
-        origin="sessions",
+        origin=event.service,
         data=event.model_dump(mode="json"),
         occurred_at=now(),
     )
 
 
-def scheme_launched(scheme_id: str = SCHEME, modules: Sequence[str] = MODULES) -> Recorded:
+def scheme_launched(
+    scheme_id: str = SCHEME,
+    modules: Sequence[str] = MODULES,
+    organisers: Sequence[str] = (ORGANISER,),
+) -> Recorded:
     return as_sessions_event(
         SchemeLaunched(
             scheme_id=scheme_id,
@@ -53,6 +65,7 @@ def scheme_launched(scheme_id: str = SCHEME, modules: Sequence[str] = MODULES) -
             school="Physics",
             academic_year="2026-27",
             modules=list(modules),
+            organisers=list(organisers),
         ),
         f"scheme-{scheme_id}",
     )
@@ -119,15 +132,15 @@ def settings(h: Harness, **overrides: object) -> AttendanceSettings:
     return value
 
 
-async def publish(nats_url: str, events: Sequence[Recorded]) -> None:
-    """Publish sessions events on NATS as the sessions service's relay does."""
+async def publish(nats_url: str, events: Sequence[Recorded], origin: str = "sessions") -> None:
+    """Publish events of `origin` on NATS as that service's relay does."""
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
         try:
-            await js.stream_info("PASSHUB_SESSIONS")
+            await js.stream_info(f"PASSHUB_{origin.upper()}")
         except NotFoundError:
-            await ensure_stream(js, "sessions")
+            await ensure_stream(js, origin)
         for event in events:
             await js.publish(
                 event.subject,

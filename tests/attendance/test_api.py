@@ -406,7 +406,9 @@ async def test_revocation_with_a_reason_and_its_audit(h: Harness) -> None:
         ("student_signed_in", "L100"),
         ("attendance_revoked", "o1"),
     ]
-    by_actor = await h.client.get("/audit", params={"actor": "o1"}, headers=h.auth("organiser"))
+    by_actor = await h.client.get(
+        "/audit", params={"actor": "o1"}, headers=h.auth("organiser", "o1")
+    )
     assert [a["data"]["reason"] for a in by_actor.json()] == ["signed in for a friend"]
     assert (
         await h.client.get("/sessions/S1/audit", headers=h.auth("leader", "L100"))
@@ -453,7 +455,9 @@ async def test_a_sheet_imports_all_or_nothing(h: Harness) -> None:
     ok = await h.client.post("/imports", content=good.encode(), headers=h.auth("organiser", "o1"))
     assert ok.status_code == 200, ok.text
     assert ok.json() == {"imported": 3, "already_recorded": 0, "sessions": ["S1"]}
-    again = await h.client.post("/imports", content=good.encode(), headers=h.auth("organiser"))
+    again = await h.client.post(
+        "/imports", content=good.encode(), headers=h.auth("organiser", "o1")
+    )
     assert again.json() == {"imported": 0, "already_recorded": 3, "sessions": []}
     assert await headcount(h) == {"session_id": "S1", "students": 2, "leaders": 1}
     mine = await own_events(h)
@@ -586,15 +590,47 @@ async def test_feedback_named_and_anonymous(h: Harness) -> None:
     )
     assert twice_named.status_code == 409
 
-    listing = await h.client.get("/sessions/S1/feedback", headers=h.auth("academic", "a1"))
+    listing = await h.client.get("/sessions/S1/feedback", headers=h.auth("coordinator", "c1"))
     body = listing.json()
     assert body["summary"]["responses"] == 2
     assert body["summary"]["recommend"] == {"mean": 5.0, "agreed": 2}
     by_comment = {f["comment"]: f["student_number"] for f in body["feedback"]}
     assert by_comment == {"great": "1001", "too fast": None}
-    assert (
-        await h.client.get("/sessions/S1/feedback", headers=h.auth("student", "1001"))
-    ).status_code == 403
+    # the scheme's organiser and the session's leader: the sheets without student numbers
+    for reader in (h.auth("organiser", "o1"), h.auth("leader", "L100")):
+        anonymised = await h.client.get("/sessions/S1/feedback", headers=reader)
+        assert anonymised.status_code == 200, anonymised.text
+        assert anonymised.json()["summary"] == body["summary"]
+        assert sorted(f["comment"] for f in anonymised.json()["feedback"]) == ["great", "too fast"]
+        assert all("student_number" not in f for f in anonymised.json()["feedback"])
+        assert "1001" not in anonymised.text
+    # academics get the evaluation's reports without comments; others nothing
+    for outsider in (
+        h.auth("academic", "a1"),
+        h.auth("student", "1001"),
+        h.auth("organiser", "o2"),
+        h.auth("leader", "L9"),
+        h.auth("integration", "kiosk"),
+    ):
+        denied = await h.client.get("/sessions/S1/feedback", headers=outsider)
+        assert denied.status_code == 403, outsider
+    audit = await h.client.get("/sessions/S1/audit", headers=h.auth("organiser", "o1"))
+    assert audit.status_code == 200
+    sheets = [a for a in audit.json() if a["type"].endswith("feedback_submitted.v1")]
+    assert len(sheets) == 2
+    assert all(a["actor"] is None and "student_number" not in a["data"] for a in sheets)
+    named = await h.client.get("/sessions/S1/audit", headers=h.auth("coordinator", "c1"))
+    sheets = [a for a in named.json() if a["type"].endswith("feedback_submitted.v1")]
+    assert {a["actor"] for a in sheets} == {"1001", None}
+    # the feedback a student gave is not found through them either
+    by_actor = await h.client.get(
+        "/audit", params={"actor": "1001"}, headers=h.auth("organiser", "o1")
+    )
+    assert by_actor.status_code == 200 and by_actor.json() == []
+    by_actor = await h.client.get(
+        "/audit", params={"actor": "1001"}, headers=h.auth("coordinator", "c1")
+    )
+    assert [a["type"].split(".")[2] for a in by_actor.json()] == ["feedback_submitted"]
 
     feedback_events = [e for e in await own_events(h) if "feedback" in e.type]
     anonymous_event = next(e for e in feedback_events if e.data.get("comment") == "too fast")

@@ -100,15 +100,25 @@ async def test_qr_sign_in_in_a_real_browser(database_url: str, nats_url: str) ->
             browser = await p.chromium.launch(
                 executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
             )
+            console: list[str] = []
             try:
                 # The leader logs in on the room's screen and shows the code.
                 screen = await browser.new_context(viewport={"width": 1280, "height": 900})
                 leader = await screen.new_page()
-                await leader.goto(f"{base}/sessions/S1/qr")
+                leader.on("console", lambda m: console.append(m.text))
+                first = await leader.goto(f"{base}/sessions/S1/qr")
+                assert first is not None
+                assert "default-src 'none'" in first.headers["content-security-policy"]
+                assert first.headers["x-frame-options"] == "DENY"
                 await leader.fill("#token", leader_token)
                 await leader.click("#login")
                 await leader.wait_for_selector("#qr svg")
                 assert await leader.text_content("#headcount") == "0"
+                # the styles load from /pages.css under the page's policy
+                background = await leader.evaluate(
+                    "getComputedStyle(document.body).backgroundColor"
+                )
+                assert background == "rgb(244, 246, 248)"
                 await leader.screenshot(path=OUTPUT / "attendance-leader-qr.png")
                 cookies = await screen.cookies()
                 assert cookies[0]["httpOnly"] is True
@@ -125,6 +135,7 @@ async def test_qr_sign_in_in_a_real_browser(database_url: str, nats_url: str) ->
                     device_scale_factor=2,
                 )
                 student = await phone.new_page()
+                student.on("console", lambda m: console.append(m.text))
                 await student.goto(url)
                 await student.screenshot(path=OUTPUT / "attendance-student-login.png")
                 await student.fill("#token", student_token)
@@ -153,6 +164,22 @@ async def test_qr_sign_in_in_a_real_browser(database_url: str, nats_url: str) ->
                 await leader.wait_for_selector("#headcount")
                 assert await leader.text_content("#headcount") == "1"
                 await leader.screenshot(path=OUTPUT / "attendance-leader-headcount.png")
+
+                # The student opens the leader's page: refused, with a way to log out (and in
+                # as someone else).
+                await student.goto(f"{base}/sessions/S1/qr")
+                assert await student.text_content("#heading") == "Not allowed"
+                assert await student.text_content("#who") == "1234567"
+                await student.screenshot(path=OUTPUT / "attendance-refused.png")
+                await student.click("#log-out")
+                await student.wait_for_selector("#token")
+                assert not await phone.cookies()
+                await student.fill("#token", leader_token)
+                await student.click("#login")
+                await student.wait_for_selector("#qr svg")
+
+                # nothing on any page broke the policy
+                assert not [m for m in console if "Content Security Policy" in m], console
             finally:
                 await browser.close()
 

@@ -68,7 +68,7 @@ async def test_the_scanned_page_is_public_and_the_post_needs_a_login(h: Harness)
     h.client.cookies.clear()
 
     page = await h.client.get("/sign-in", params={"t": code})
-    assert page.status_code == 401  # shows the session and a login form
+    assert page.status_code == 200  # public: shows the session and a login form
     assert "Physics PASS" in page.text and 'name="token"' in page.text
     anonymous_post = await h.client.post("/sign-in", data={"t": code})
     assert anonymous_post.status_code == 401
@@ -116,7 +116,7 @@ async def test_the_time_to_log_in_runs_from_the_scan_not_from_the_code(h: Harnes
     s = settings(h, qr_validity_seconds=60, qr_grace_seconds=120)
     codes = QrCodes(s.qr_secret, timedelta(seconds=60), timedelta(seconds=120))
     page = await h.client.get("/sign-in", params={"t": codes.issue("S1", now() - ago(57))})
-    assert page.status_code == 401  # not logged in: the login form, back to the receipt
+    assert page.status_code == 200  # not logged in: the login form, back to the receipt
     receipt = receipt_of(page.text)
     assert codes.redeem(receipt, now()) == "S1"
 
@@ -150,7 +150,8 @@ async def test_the_kiosk_page(h: Harness) -> None:
     assert r.status_code == 401
     await login(h, "student", "1234567")
     r = await h.client.get("/kiosk", params={"room": "P/T/005"})
-    assert r.status_code == 401  # a student cannot run a kiosk
+    assert r.status_code == 403  # a student cannot run a kiosk
+    assert 'action="/logout"' in r.text
     await login(h, "integration", "kiosk-P005")
     r = await h.client.get("/kiosk", params={"room": "P/T/005"})
     assert r.status_code == 200 and 'name="student_number"' in r.text
@@ -216,3 +217,41 @@ async def test_the_feedback_form(h: Harness) -> None:
     assert twice.status_code == 409
     bad = await h.client.post("/sign-in/feedback", data=ratings | {"recommend": "9"})
     assert bad.status_code == 422
+
+
+async def test_a_refused_page_shows_who_is_logged_in_and_logs_out(h: Harness) -> None:
+    await given_session(h)
+    await login(h, "leader", "L999")
+    refused = await h.client.get("/sessions/S1/qr")
+    assert refused.status_code == 403
+    assert "L999" in refused.text and 'action="/logout"' in refused.text
+    assert 'name="next" value="/sessions/S1/qr"' in refused.text
+    out = await h.client.post("/logout", data={"next": "/sessions/S1/qr"})
+    assert out.status_code == 303 and out.headers["location"] == "/sessions/S1/qr"
+    assert (
+        'passhub_token=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
+    )
+    # logged out, the page asks for a login: someone else can log in here
+    again = await h.client.get("/sessions/S1/qr")
+    assert again.status_code == 401 and 'name="token"' in again.text
+    await login(h, "leader", "L100", "/sessions/S1/qr")
+    assert (await h.client.get("/sessions/S1/qr")).status_code == 200
+
+
+async def test_pages_refuse_the_wrong_role_with_a_log_out(h: Harness) -> None:
+    await given_session(h)
+    await login(h, "coordinator", "c1")
+    for method, url, data in (
+        ("GET", "/sign-in/feedback?session_id=S1", None),
+        (
+            "POST",
+            "/sign-in/feedback",
+            {"session_id": "S1", "understanding": "4", "enjoyable": "4", "recommend": "4"},
+        ),
+        ("POST", "/sessions/S1/qr/leader-sign-in", None),
+        ("GET", "/kiosk?room=P/T/005", None),
+        ("POST", "/kiosk", {"room": "P/T/005", "session_id": "S1", "student_number": "1234567"}),
+    ):
+        r = await h.client.request(method, url, data=data)
+        assert r.status_code == 403, (method, url, r.text)
+        assert 'action="/logout"' in r.text and "c1" in r.text

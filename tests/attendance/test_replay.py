@@ -6,16 +6,18 @@ import asyncio
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
 
 from passhub_attendance.tables import attendances
-from passhub_shared.contracts.sessions import LeaderUnrostered, SessionRescheduled
+from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
+from passhub_shared.contracts.sessions import LeaderUnrostered, SchemeAmended, SessionRescheduled
 from passhub_shared.replay import rebuild
 from tests.attendance.helpers import (
     SCHEME,
+    as_received,
     as_sessions_event,
     cancelled,
     given,
@@ -23,6 +25,18 @@ from tests.attendance.helpers import (
     now,
 )
 from tests.support import Harness
+
+
+def organiser_appointed(student_number: str) -> LeaderAppointed:
+    return LeaderAppointed(
+        student_number=student_number,
+        name="An Organiser",
+        email="organiser@example.ac.uk",
+        academic_year="2026-27",
+        role="organiser",
+        schemes=[SCHEME],
+        appointed_on=date(2026, 9, 1),
+    )
 
 
 async def test_replay_rebuilds_identical_read_models(h: Harness) -> None:
@@ -77,10 +91,35 @@ async def test_replay_rebuilds_identical_read_models(h: Harness) -> None:
         headers=h.auth("student", "1004"),
     )
     await given(h, cancelled("S3"))
+    # who organises what: amended, appointed, appointed and stood down
+    await given(
+        h,
+        as_received(
+            SchemeAmended(
+                scheme_id=SCHEME,
+                coordinator="c1",
+                organisers=["o2", "o3"],
+                min_leaders_per_session=2,
+            ),
+            f"scheme-{SCHEME}",
+        ),
+        as_received(organiser_appointed("s-org"), "leader-s-org"),
+        as_received(organiser_appointed("s-gone"), "leader-s-gone"),
+        as_received(
+            LeaderStoodDown(
+                student_number="s-gone",
+                academic_year="2026-27",
+                schemes=[SCHEME],
+                effective_from=date(2026, 11, 1),
+            ),
+            "leader-s-gone",
+        ),
+    )
 
     report = await rebuild(h.runtime.engine, h.runtime.store, commit=False)
     assert report.events > 30
     assert report.identical, report.differing_tables
+    assert report.before["attendance_scheme_organisers"].startswith("3:")
     assert report.before["attendance_attendances"].startswith("12:")
     assert report.before["attendance_feedback"].startswith("2:")
 

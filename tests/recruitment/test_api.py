@@ -280,8 +280,9 @@ async def test_appointment_needs_training_and_every_essential(h: Harness, nats_u
         f"/schemes/{PHYS}/leaders", params={"as_of": "2026-11-01"}, headers=coordinator(h)
     )
     assert after.json() == []
-    # one completion, one appointment, one standing down: the refusals wrote nothing
-    assert await event_count(h) == before + 2 + 1 + 1 + 1
+    # one completion, one appointment, one standing down (and its reason, kept apart): the
+    # refusals wrote nothing
+    assert await event_count(h) == before + 2 + 1 + 1 + 2
 
 
 async def test_unverified_and_mismatched_applications_and_the_import_that_settles_them(

@@ -21,6 +21,7 @@ from passhub_shared import logs, metrics
 from passhub_shared.auth import Principal
 from passhub_shared.errors import MAX_LISTED_DETAILS, Rejected
 from passhub_shared.events import Metadata
+from passhub_shared.headers import SecurityHeaders
 from passhub_shared.service import Runtime, ServiceDefinition
 from passhub_shared.settings import Settings, load_settings
 from passhub_shared.store import ConcurrencyConflict
@@ -104,6 +105,7 @@ def create_app(
         )
 
     app.add_middleware(RequestContext, service=definition.name)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -20,6 +20,7 @@ from passhub_recruitment.domain.application import (
 from passhub_recruitment.domain.internal_events import (
     ApplicationDetailsDeclared,
     RecordOverridden,
+    StandDownReasonGiven,
 )
 from passhub_shared.contracts.recruitment import (
     ApplicationAssessed,
@@ -449,12 +450,15 @@ def test_appointing_again_to_a_held_scheme_is_a_conflict_but_adding_one_is_fine(
 
 def test_standing_down_from_every_scheme_by_default() -> None:
     given = history(submit(), all_personal_met(), appoint(schemes=(f"{YEAR}-PHYS", f"{YEAR}-MATH")))
-    (stood,) = when(given, StandDown(effective_from=date(2026, 11, 1), reason="placement year"))
+    stood, why = when(given, StandDown(effective_from=date(2026, 11, 1), reason="placement year"))
     assert isinstance(stood, LeaderStoodDown)
     assert stood.schemes == [f"{YEAR}-MATH", f"{YEAR}-PHYS"]
     assert stood.effective_from == date(2026, 11, 1)
-    assert stood.reason == "placement year"
-    assert application_decider.fold([*given, stood]).status == "stood_down"
+    # the published event does not say why: that stays in recruitment, for coordinators
+    assert stood.reason == ""
+    assert isinstance(why, StandDownReasonGiven) and not why.public
+    assert (why.reason, why.schemes) == ("placement year", stood.schemes)
+    assert application_decider.fold([*given, stood, why]).status == "stood_down"
 
 
 def test_standing_down_from_one_scheme_keeps_the_other() -> None:
@@ -462,8 +466,8 @@ def test_standing_down_from_one_scheme_keeps_the_other() -> None:
     command = StandDown(
         effective_from=date(2026, 11, 1), reason="timetable clash", schemes=[f"{YEAR}-MATH"]
     )
-    (stood,) = when(given, command)
-    state = application_decider.fold([*given, stood])
+    stood, why = when(given, command)
+    state = application_decider.fold([*given, stood, why])
     assert state.status == "appointed"
     assert list(state.schemes) == [f"{YEAR}-PHYS"]
 

@@ -22,7 +22,7 @@ from passhub_attendance.web import SettingsDep, actor, now, student_number_of
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.attendance import AttendeeRole, Method
-from passhub_shared.errors import NotFound, Rejected
+from passhub_shared.errors import Forbidden, NotFound, Rejected
 from passhub_shared.service import Runtime
 
 router = APIRouter(tags=["attendance"])
@@ -94,6 +94,17 @@ def _out(outcome: handlers.SignInOutcome) -> AttendanceOut:
 def _status(response: Response, outcome: handlers.SignInOutcome) -> AttendanceOut:
     response.status_code = 201 if outcome.created else 200
     return _out(outcome)
+
+
+async def scoped(runtime: Runtime, principal: Principal) -> Actor:
+    """The caller, with the schemes they organise when they are an organiser (and not a
+    coordinator, who runs every scheme)."""
+    who = actor(principal)
+    if not who.has("organiser") or who.has("coordinator"):
+        return who
+    async with runtime.engine.connect() as conn:
+        organises = await queries.schemes_organised(conn, who.sub)
+    return Actor(who.sub, who.roles, organises)
 
 
 async def _session(runtime: Runtime, session_id: str) -> SessionView:
@@ -224,7 +235,7 @@ async def revoke(
     principal: Principal = require("coordinator", "organiser", "leader"),
 ) -> dict[str, Any]:
     """Revoke an attendance, with a reason (an event: nothing is edited)."""
-    who = actor(principal)
+    who = await scoped(runtime, principal)
     recorded = await handlers.revoke(
         runtime,
         session_id=session_id,
@@ -255,7 +266,11 @@ async def import_sheet(
     principal: Principal = require("coordinator", "organiser"),
 ) -> JSONResponse:
     """Import typed-up paper sign-in sheets (CSV body). Any bad line rejects the whole sheet
-    (422, with every error by line); lines already recorded are counted, not errors."""
+    (422, with every error by line); lines already recorded are counted, not errors.
+    An organiser imports only sheets of the schemes they organise."""
+    who = await scoped(runtime, principal)
+    if not who.has("coordinator") and not who.organises:
+        raise Forbidden(f"{who.sub} organises no scheme")
     raw = await request.body()
     if len(raw) > MAX_SHEET_BYTES:
         raise Rejected(f"a sheet is at most {MAX_SHEET_BYTES} bytes", code="sheet_too_large")
@@ -264,7 +279,12 @@ async def import_sheet(
     except UnicodeDecodeError:
         raise Rejected("the sheet is not UTF-8 text", code="sheet_not_utf8") from None
     plan = await handlers.import_sheet(
-        runtime, settings, sheet, now=now(), metadata=command_metadata(principal)
+        runtime,
+        settings,
+        sheet,
+        now=now(),
+        metadata=command_metadata(principal),
+        authorise=lambda sessions: access.may_import(who, sessions),
     )
     return JSONResponse(
         {
@@ -336,7 +356,7 @@ async def qr_code(
     principal: Principal = require("leader", "coordinator", "organiser"),
 ) -> dict[str, Any]:
     """The current sign-in code of a session (what the QR page shows), for leaders' apps."""
-    access.may_show_code(actor(principal), await _session(runtime, session_id))
+    access.may_show_code(await scoped(runtime, principal), await _session(runtime, session_id))
     at = now()
     code = qr_codes(settings).issue(session_id, at)
     return {
@@ -352,7 +372,7 @@ async def headcount(
     runtime: RuntimeDep,
     principal: Principal = require("coordinator", "organiser", "academic", "integration", "leader"),
 ) -> dict[str, Any]:
-    access.may_read_session(actor(principal), await _session(runtime, session_id))
+    access.may_read_session(await scoped(runtime, principal), await _session(runtime, session_id))
     async with runtime.engine.connect() as conn:
         return {"session_id": session_id, **await queries.headcount(conn, session_id)}
 
@@ -363,7 +383,7 @@ async def session_attendances(
     runtime: RuntimeDep,
     principal: Principal = require("coordinator", "organiser", "academic", "integration", "leader"),
 ) -> dict[str, Any]:
-    access.may_read_session(actor(principal), await _session(runtime, session_id))
+    access.may_read_session(await scoped(runtime, principal), await _session(runtime, session_id))
     async with runtime.engine.connect() as conn:
         return {
             "session_id": session_id,
@@ -376,11 +396,18 @@ async def session_attendances(
 async def session_feedback(
     session_id: str,
     runtime: RuntimeDep,
-    principal: Principal = require("coordinator", "organiser", "academic"),
+    principal: Principal = require("coordinator", "organiser", "leader"),
 ) -> dict[str, Any]:
-    await _session(runtime, session_id)
+    """The session's feedback sheets: named for coordinators; without student numbers for
+    the organisers of its scheme and the leaders rostered on it. Academics get the
+    evaluation's reports (`/evaluation/feedback`), without comments."""
+    view = access.feedback_view(
+        await scoped(runtime, principal), await _session(runtime, session_id)
+    )
     async with runtime.engine.connect() as conn:
-        return await queries.session_feedback(conn, session_id)
+        return await queries.session_feedback(
+            conn, session_id, named=view is access.FeedbackView.NAMED
+        )
 
 
 @router.get("/sessions/{session_id}/audit")
@@ -389,9 +416,14 @@ async def session_audit(
     runtime: RuntimeDep,
     principal: Principal = require("coordinator", "organiser"),
 ) -> list[dict[str, Any]]:
-    """Every attendance and feedback event of the session, with who caused it."""
+    """Every attendance and feedback event of the session, with who caused it (for an
+    organiser of its scheme, feedback without its author)."""
+    who = await scoped(runtime, principal)
+    access.may_audit(who, await _session(runtime, session_id))
     async with runtime.engine.connect() as conn:
-        return await queries.audit(conn, session_id=session_id)
+        return await queries.audit(
+            conn, session_id=session_id, named_feedback=who.has("coordinator")
+        )
 
 
 @router.get("/audit")
@@ -400,9 +432,17 @@ async def audit_by_actor(
     actor_id: str = Query(alias="actor", min_length=1),
     principal: Principal = require("coordinator", "organiser"),
 ) -> list[dict[str, Any]]:
-    """Every attendance event a given user caused (anonymous feedback has no actor)."""
+    """Every attendance event a given user caused (anonymous feedback has no actor). An
+    organiser sees those in the schemes they organise, and no feedback."""
+    who = await scoped(runtime, principal)
+    coordinator = who.has("coordinator")
     async with runtime.engine.connect() as conn:
-        return await queries.audit(conn, actor=actor_id)
+        return await queries.audit(
+            conn,
+            actor=actor_id,
+            schemes=None if coordinator else who.organises,
+            named_feedback=coordinator,
+        )
 
 
 @router.get("/students/{student_number}/attendance")
@@ -428,6 +468,7 @@ async def scheme_attendance(
     runtime: RuntimeDep,
     principal: Principal = require("coordinator", "organiser", "academic", "integration"),
 ) -> dict[str, Any]:
+    access.may_read_scheme(await scoped(runtime, principal), scheme_id)
     async with runtime.engine.connect() as conn:
         return await queries.scheme_attendance(conn, scheme_id)
 

@@ -336,9 +336,11 @@ async def import_sheet(
     *,
     now: datetime,
     metadata: Metadata,
+    authorise: Callable[[Iterable[SessionView | None]], None] = lambda _: None,
 ) -> ImportPlan:
     """All lines or none: any error rejects the whole sheet, listing every error of every line
-    at once (the lines' own cells, their sessions, and the rules)."""
+    at once (the lines' own cells, their sessions, and the rules).
+    `authorise` sees the sheet's sessions before anything is written."""
     tz = settings.tz
     lines, errors = parse_sheet(sheet, tz, settings.student_number_pattern)
     if errors:
@@ -350,6 +352,7 @@ async def import_sheet(
             candidates = await queries.sessions_named(conn, references, tz)
             ids = {line.session_id for line in lines if line.session_id}
             sessions = await queries.sessions_to_write(conn, ids | set(candidates))
+            authorise(sessions.values())
             resolved = resolve_sessions(
                 lines, [s for s in (sessions[c] for c in candidates) if s is not None], tz
             )

@@ -26,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from passhub_attendance import handlers, queries
-from passhub_attendance.api import qr_codes, sign_in_url
+from passhub_attendance.api import qr_codes, scoped, sign_in_url
 from passhub_attendance.domain import access
 from passhub_attendance.domain.feedback import SubmitFeedback
 from passhub_attendance.domain.model import SessionView
@@ -54,6 +54,9 @@ FEEDBACK_ITEMS = (
     ("recommend", "I would recommend PASS to other students"),
 )
 
+#: who fills in a feedback sheet (the JSON API's rule too)
+FEEDBACK_ROLES = ("student", "leader")
+
 Page = Callable[..., Awaitable[Response]]
 
 
@@ -70,6 +73,7 @@ def _message(
     tone: str = "bad",
     link: str | None = None,
     link_text: str | None = None,
+    signed_in_as: str | None = None,
 ) -> Response:
     return _page(
         request,
@@ -80,8 +84,22 @@ def _message(
             "tone": tone,
             "link": link,
             "link_text": link_text,
+            "signed_in_as": signed_in_as,
+            "here": _here(request),
         },
         status_code,
+    )
+
+
+def _forbidden(request: Request, message: str, principal: Principal | None) -> Response:
+    """403: what is not allowed, who is logged in, and a way to log out (and in as someone
+    else: the log-out comes back to this page, which then asks for a login)."""
+    return _message(
+        request,
+        "Not allowed",
+        message,
+        403,
+        signed_in_as=principal.sub if principal is not None else None,
     )
 
 
@@ -100,6 +118,10 @@ def shows_errors(page: Page) -> Page:
             return await page(*args, **kwargs)
         except Rejected as exc:
             request: Request = kwargs["request"]
+            settings: AttendanceSettings | None = kwargs.get("settings")
+            if exc.status_code == 403:
+                principal = page_principal(request, settings) if settings else None
+                return _forbidden(request, exc.message, principal)
             heading = "Not found" if exc.status_code == 404 else "That did not work"
             return _message(request, heading, exc.message, exc.status_code)
 
@@ -128,6 +150,17 @@ async def _session(runtime: Runtime, session_id: str) -> SessionView:
     if session is None:
         raise NotFound(f"no session {session_id!r} is scheduled")
     return session
+
+
+# -- styles ------------------------------------------------------------------------------------
+
+_CSS = (Path(__file__).parent / "static" / "pages.css").read_bytes()
+
+
+@router.get("/pages.css", include_in_schema=False)
+async def stylesheet() -> Response:
+    """The pages' styles, a file: their Content-Security-Policy allows no inline style."""
+    return Response(_CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 # -- login -------------------------------------------------------------------------------------
@@ -197,7 +230,7 @@ async def leader_qr_page(
     if principal is None:
         return _login(request, _here(request), intro="Log in to show this session's code.")
     session = await _session(runtime, session_id)
-    who = actor(principal)
+    who = await scoped(runtime, principal)
     access.may_show_code(who, session)
     at = now()
     window = settings.window
@@ -250,8 +283,10 @@ async def leader_sign_in_form(
     request: Request, session_id: str, runtime: RuntimeDep, settings: SettingsDep
 ) -> Response:
     principal = page_principal(request, settings)
-    if principal is None or not principal.has("leader"):
+    if principal is None:
         return _login(request, f"/sessions/{quote(session_id)}/qr")
+    if not principal.has("leader"):
+        return _forbidden(request, "only a leader signs in as leader", principal)
     await handlers.sign_in(
         runtime,
         settings,
@@ -289,11 +324,13 @@ async def sign_in_page(
     principal = page_principal(request, settings)
     if principal is None:
         title = session.scheme_title or session.scheme_id
-        return _login(
+        page = _login(
             request,
             here,
             intro=f"Signing in to {title}, room {session.room}. Log in first.",
         )
+        page.status_code = 200  # the landing page is public: it asks for a login
+        return page
     return _page(
         request,
         "sign_in.html",
@@ -361,8 +398,11 @@ def _scan_receipt(settings: AttendanceSettings, code: str, receipt: str, at: dat
 async def feedback_page(
     request: Request, session_id: str, runtime: RuntimeDep, settings: SettingsDep
 ) -> Response:
-    if page_principal(request, settings) is None:
+    principal = page_principal(request, settings)
+    if principal is None:
         return _login(request, _here(request))
+    if not principal.has(*FEEDBACK_ROLES):
+        return _forbidden(request, "feedback sheets are for students who attended", principal)
     session = await _session(runtime, session_id)
     return _page(
         request,
@@ -391,6 +431,8 @@ async def feedback_form(
     principal = page_principal(request, settings)
     if principal is None:
         return _login(request, f"/sign-in/feedback?{urlencode({'session_id': session_id})}")
+    if not principal.has(*FEEDBACK_ROLES):
+        return _forbidden(request, "feedback sheets are for students who attended", principal)
     await handlers.submit_feedback(
         runtime,
         settings,
@@ -424,11 +466,8 @@ async def _open_in_room(
     return [s for s in nearby if not s.cancelled and window.contains(s, at)]
 
 
-def _kiosk_principal(request: Request, settings: AttendanceSettings) -> Principal | None:
-    principal = page_principal(request, settings)
-    if principal is None or not principal.has("integration", "leader"):
-        return None
-    return principal
+KIOSK_ROLES = ("integration", "leader")
+KIOSK_ONLY = "a kiosk runs on an integration (kiosk) account or a leader's"
 
 
 async def _kiosk(
@@ -503,10 +542,13 @@ async def kiosk_page(
 ) -> Response:
     """A room's sign-in device: logged in with an integration (or rostered leader) token.
     Without a room, the rooms with sessions today to choose from."""
-    if _kiosk_principal(request, settings) is None:
+    principal = page_principal(request, settings)
+    if principal is None:
         return _login(
             request, _here(request), intro="Log in this device with a kiosk or leader token."
         )
+    if not principal.has(*KIOSK_ROLES):
+        return _forbidden(request, KIOSK_ONLY, principal)
     if not room.strip():
         return await _rooms_today(request, runtime, settings)
     return await _kiosk(request, runtime, settings, room.strip())
@@ -521,9 +563,11 @@ async def kiosk_form(
     session_id: Annotated[str, Form(min_length=1)],
     student_number: Annotated[str, Form()],
 ) -> Response:
-    principal = _kiosk_principal(request, settings)
+    principal = page_principal(request, settings)
     if principal is None:
         return _login(request, f"/kiosk?{urlencode({'room': room})}")
+    if not principal.has(*KIOSK_ROLES):
+        return _forbidden(request, KIOSK_ONLY, principal)
     who = actor(principal)
     try:
         outcome = await handlers.sign_in(

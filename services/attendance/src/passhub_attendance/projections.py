@@ -23,6 +23,7 @@ from passhub_attendance.tables import (
     feedback_guards,
     rostered_leaders,
     scheduled_sessions,
+    scheme_organisers,
     schemes,
 )
 from passhub_shared.contracts.attendance import (
@@ -31,9 +32,11 @@ from passhub_shared.contracts.attendance import (
     LeaderSignedIn,
     StudentSignedIn,
 )
+from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
 from passhub_shared.contracts.sessions import (
     LeaderRostered,
     LeaderUnrostered,
+    SchemeAmended,
     SchemeLaunched,
     SessionCancelled,
     SessionRescheduled,
@@ -53,6 +56,12 @@ SESSIONS_EVENTS = frozenset(
         LeaderUnrostered,
     )
 )
+
+#: who organises which scheme: named by sessions (launch, amendment), appointed by recruitment
+ORGANISER_EVENTS = frozenset(
+    cls.type_name() for cls in (SchemeLaunched, SchemeAmended, LeaderAppointed, LeaderStoodDown)
+)
+RECRUITMENT_EVENTS = frozenset({LeaderAppointed.type_name(), LeaderStoodDown.type_name()})
 
 
 def _when(value: str | datetime) -> datetime:
@@ -342,3 +351,79 @@ class FeedbackProjection(Projection):
             await conn.execute(pg_insert(feedback).on_conflict_do_nothing(), sheets)
         if guards:
             await conn.execute(pg_insert(feedback_guards).on_conflict_do_nothing(), guards)
+
+
+_LAUNCHED, _AMENDED = SchemeLaunched.type_name(), SchemeAmended.type_name()
+_APPOINTED, _STOOD_DOWN = LeaderAppointed.type_name(), LeaderStoodDown.type_name()
+
+
+class _Organisers(Rebuild):
+    """Each scheme's named organisers as last published (a launch or an amendment names them
+    all), and each (scheme, person) appointed student organiser by recruitment or not (a stand
+    down ends an appointment, as in the sessions service)."""
+
+    def __init__(self) -> None:
+        self.named: dict[str, set[str]] = {}
+        self.appointed: dict[tuple[str, str], bool] = {}
+
+    def fold(self, events: Sequence[Recorded]) -> None:
+        for e in events:
+            d = e.data
+            if e.type in (_LAUNCHED, _AMENDED):
+                self.named[d["scheme_id"]] = set(d.get("organisers") or ())
+            elif e.type == _APPOINTED:
+                if d.get("role") == "organiser":
+                    for scheme_id in d["schemes"]:
+                        self.appointed[(scheme_id, d["student_number"])] = True
+            elif e.type == _STOOD_DOWN:
+                for scheme_id in d["schemes"]:
+                    self.appointed[(scheme_id, d["student_number"])] = False
+
+    @property
+    def size(self) -> int:
+        return sum(len(v) for v in self.named.values()) + len(self.appointed)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        named = [(s, sub, "scheme") for s, subs in self.named.items() for sub in sorted(subs)]
+        appointed = [(s, sub, "appointment") for (s, sub), on in self.appointed.items() if on]
+        return named + appointed
+
+    async def write(self, conn: AsyncConnection) -> None:
+        await copy_rows(conn, scheme_organisers, self.rows())
+
+
+class OrganisersProjection(Projection):
+    """Who organises each scheme, for the rule that an organiser acts on their schemes only."""
+
+    name = "scheme_organisers"
+    tables = (scheme_organisers,)
+    handles = ORGANISER_EVENTS
+
+    def rebuild(self) -> Rebuild:
+        return _Organisers()
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        batch = _Organisers()
+        batch.fold(events)
+        o = scheme_organisers.c
+        if batch.named:
+            await conn.execute(
+                delete(scheme_organisers).where(
+                    and_(o.scheme_id.in_(list(batch.named)), o.source == "scheme")
+                )
+            )
+        ended = [{"s": s, "n": n} for (s, n), on in batch.appointed.items() if not on]
+        if ended:
+            await conn.execute(
+                delete(scheme_organisers).where(
+                    and_(
+                        o.scheme_id == bindparam("s"),
+                        o.sub == bindparam("n"),
+                        o.source == "appointment",
+                    )
+                ),
+                ended,
+            )
+        rows = [{"scheme_id": s, "sub": sub, "source": source} for s, sub, source in batch.rows()]
+        if rows:
+            await conn.execute(pg_insert(scheme_organisers).on_conflict_do_nothing(), rows)

@@ -15,10 +15,14 @@ from passhub_attendance.tables import (
     feedback,
     rostered_leaders,
     scheduled_sessions,
+    scheme_organisers,
     schemes,
 )
+from passhub_shared.contracts.attendance import FeedbackSubmitted
 from passhub_shared.contracts.sessions import SessionReference, session_reference
 from passhub_shared.schema import events
+
+_FEEDBACK = FeedbackSubmitted.type_name()
 
 _leaders = (
     select(func.coalesce(func.array_agg(rostered_leaders.c.student_number), text("'{}'")))
@@ -51,6 +55,14 @@ def _view(row: Any) -> SessionView:
         scheme_title=row.scheme_title,
         scheme_code=row.scheme_code,
     )
+
+
+async def schemes_organised(conn: AsyncConnection, sub: str) -> frozenset[str]:
+    """The schemes `sub` is named organiser of, or appointed student organiser to."""
+    rows = await conn.execute(
+        select(scheme_organisers.c.scheme_id).where(scheme_organisers.c.sub == sub).distinct()
+    )
+    return frozenset(r.scheme_id for r in rows)
 
 
 async def session_view(conn: AsyncConnection, session_id: str) -> SessionView | None:
@@ -297,7 +309,10 @@ async def leader_delivered(conn: AsyncConnection, student_number: str) -> dict[s
     }
 
 
-async def session_feedback(conn: AsyncConnection, session_id: str) -> dict[str, Any]:
+async def session_feedback(
+    conn: AsyncConnection, session_id: str, *, named: bool
+) -> dict[str, Any]:
+    """The session's sheets and their summary; without student numbers unless `named`."""
     rows = (
         await conn.execute(
             select(feedback)
@@ -306,6 +321,9 @@ async def session_feedback(conn: AsyncConnection, session_id: str) -> dict[str, 
         )
     ).all()
     sheets = [dict(r._mapping) for r in rows]
+    if not named:
+        for sheet in sheets:
+            del sheet["student_number"]
     summary: dict[str, Any] = {"responses": len(sheets)}
     for item in ("understanding", "enjoyable", "recommend"):
         values = [s[item] for s in sheets]
@@ -323,8 +341,13 @@ async def audit(
     actor: str | None = None,
     origin: str = "attendance",
     limit: int = 1000,
+    schemes: frozenset[str] | None = None,
+    named_feedback: bool = True,
 ) -> list[dict[str, Any]]:
-    """Our own events with who caused them (the actor is kept locally, never published)."""
+    """Our own events with who caused them (the actor is kept locally, never published).
+    `schemes` limits them to those schemes' sessions; without `named_feedback` a feedback
+    sheet's author (actor and student number) is left out, and with `actor` (whose feedback
+    that would name) the feedback events are."""
     stmt = select(
         events.c.position,
         events.c.id,
@@ -341,19 +364,29 @@ async def audit(
         stmt = stmt.where(events.c.data["session_id"].astext == session_id)
     if actor is not None:
         stmt = stmt.where(events.c.actor == actor)
+        if not named_feedback:
+            stmt = stmt.where(events.c.type != _FEEDBACK)
+    if schemes is not None:
+        stmt = stmt.where(events.c.data["scheme_id"].astext.in_(sorted(schemes)))
     rows = await conn.execute(stmt.order_by(events.c.position).limit(limit))
-    return [
-        {
-            "position": r.position,
-            "event_id": str(r.id),
-            "stream_id": r.stream_id,
-            "stream_version": r.stream_version,
-            "type": r.type,
-            "data": r.data,
-            "occurred_at": r.occurred_at,
-            "actor": r.actor,
-            "correlation_id": r.correlation_id,
-            "causation_id": r.causation_id,
-        }
-        for r in rows
-    ]
+    out = []
+    for r in rows:
+        data, who = r.data, r.actor
+        if r.type == _FEEDBACK and not named_feedback:
+            data = {k: v for k, v in data.items() if k != "student_number"}
+            who = None
+        out.append(
+            {
+                "position": r.position,
+                "event_id": str(r.id),
+                "stream_id": r.stream_id,
+                "stream_version": r.stream_version,
+                "type": r.type,
+                "data": data,
+                "occurred_at": r.occurred_at,
+                "actor": who,
+                "correlation_id": r.correlation_id,
+                "causation_id": r.causation_id,
+            }
+        )
+    return out

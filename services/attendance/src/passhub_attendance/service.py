@@ -10,9 +10,11 @@ from passhub_attendance.evaluation.projections import evaluation_projections
 from passhub_attendance.handlers import revoke_cancelled
 from passhub_attendance.pages import router as pages_router
 from passhub_attendance.projections import (
+    RECRUITMENT_EVENTS,
     SESSIONS_EVENTS,
     AttendancesProjection,
     FeedbackProjection,
+    OrganisersProjection,
     SessionsProjection,
 )
 from passhub_attendance.settings import AttendanceSettings
@@ -22,6 +24,7 @@ from passhub_shared.contracts.attendance import (
     LeaderSignedIn,
     StudentSignedIn,
 )
+from passhub_shared.contracts.sessions import SchemeAmended
 from passhub_shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -32,10 +35,12 @@ service = ServiceDefinition(
         SessionsProjection(),
         AttendancesProjection(),
         FeedbackProjection(),
+        OrganisersProjection(),
         *evaluation_projections(),
     ],
     consumes={
-        "sessions": SESSIONS_EVENTS,
+        "sessions": SESSIONS_EVENTS | {SchemeAmended.type_name()},
+        "recruitment": RECRUITMENT_EVENTS,
     },
     reaction=revoke_cancelled,
     routers=[

@@ -31,6 +31,19 @@ schemes = Table(
     Column("mode", Text, nullable=False),
 )
 
+#: who organises each scheme: named by the sessions service (`source` "scheme", from
+#: `scheme_launched` and `scheme_amended`) or appointed student organiser by recruitment
+#: (`source` "appointment", until they stand down)
+scheme_organisers = Table(
+    "attendance_scheme_organisers",
+    metadata,
+    Column("scheme_id", Text, nullable=False),
+    Column("sub", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    PrimaryKeyConstraint("scheme_id", "sub", "source"),
+    Index("ix_attendance_scheme_organisers_sub", "sub"),
+)
+
 #: sessions as scheduled, rescheduled and cancelled by the sessions service
 scheduled_sessions = Table(
     "attendance_scheduled_sessions",

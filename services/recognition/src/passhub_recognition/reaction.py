@@ -60,7 +60,9 @@ async def react(ctx: ReactionContext, new_events: Sequence[Recorded]) -> None:
             students = await leaders_signed_in_at(ctx.conn, decoded.session_id)
         elif isinstance(decoded, LeaderStoodDown):
             year = decoded.academic_year
-            cause = f"stood down from {decoded.effective_from.isoformat()} ({decoded.reason})"
+            cause = f"stood down from {decoded.effective_from.isoformat()}"
+            if decoded.reason:  # published before recruitment kept the reason to itself
+                cause += f" ({decoded.reason})"
             students = [decoded.student_number]
         else:  # pragma: no cover - CORRECTIONS lists exactly the types above
             continue

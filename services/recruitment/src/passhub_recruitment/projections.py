@@ -24,6 +24,7 @@ from passhub_recruitment.domain.eligibility import SYSTEM
 from passhub_recruitment.domain.internal_events import (
     ApplicationDetailsDeclared,
     CampaignClosed,
+    StandDownReasonGiven,
     StudentRecordsImported,
     TrainingSessionRecorded,
 )
@@ -267,7 +268,13 @@ class ApplicationsProjection(Projection):
 class AppointmentsProjection(Projection):
     name = "appointments"
     tables = (appointments,)
-    handles = frozenset({LeaderAppointed.type_name(), LeaderStoodDown.type_name()})
+    handles = frozenset(
+        {
+            LeaderAppointed.type_name(),
+            LeaderStoodDown.type_name(),
+            StandDownReasonGiven.type_name(),
+        }
+    )
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
         keys = [(s, e.data["student_number"]) for e in events for s in e.data["schemes"]]
@@ -289,11 +296,14 @@ class AppointmentsProjection(Projection):
                         "stood_down_from": None,
                         "stand_down_reason": None,
                     }
+                elif key in rows and e.type == StandDownReasonGiven.type_name():
+                    rows[key] = {**rows[key], "stand_down_reason": d["reason"]}
                 elif key in rows:
                     rows[key] = {
                         **rows[key],
                         "stood_down_from": _day(d["effective_from"]),
-                        "stand_down_reason": d["reason"],
+                        # events from before the reason was kept apart carry it
+                        "stand_down_reason": d.get("reason") or None,
                     }
         await upsert_rows(conn, appointments, rows.values())
 

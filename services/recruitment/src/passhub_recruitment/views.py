@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from passhub_shared.auth import Principal
 from passhub_shared.contracts.recruitment import (
     AssessedBy,
     Check,
@@ -100,13 +101,31 @@ class LeaderView(BaseModel):
     scheme_id: str
     student_number: str
     name: str
-    email: str
+    #: for coordinators, organisers and integrations (null for others)
+    email: str | None
     role: Role
     #: the institution's word for the role ("PASS Leader", "Student Organiser", ...)
     title: str
     appointed_on: date
     stood_down_from: date | None
+    #: why they stood down: for coordinators only (null for others)
     stand_down_reason: str | None
+
+    def seen_by(self, principal: Principal) -> LeaderView:
+        """What `principal` may see: a stand-down reason is for coordinators, an email for the
+        staff who contact leaders (coordinators, organisers, integrations)."""
+        if principal.has("coordinator"):
+            return self
+        return self.model_copy(
+            update={
+                "email": self.email if principal.has(*CONTACTS) else None,
+                "stand_down_reason": None,
+            }
+        )
+
+
+#: who may see a leader's email
+CONTACTS = ("coordinator", "organiser", "integration")
 
 
 class TrainingSessionView(BaseModel):

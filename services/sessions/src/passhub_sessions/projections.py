@@ -160,7 +160,7 @@ class SchemeLeadersProjection(Projection):
                     if key in rows:
                         rows[key].update(
                             stood_down_from=event.effective_from,
-                            stood_down_reason=event.reason,
+                            stood_down_reason=event.reason or None,
                         )
                         touched.add(key)
         await upsert(conn, scheme_leaders, [rows[k] for k in sorted(touched)])

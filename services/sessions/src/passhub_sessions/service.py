@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from passhub_sessions.api import ROUTERS
-from passhub_sessions.domain.events import AvailabilityStated, SchemeAmended, SeriesPlanned
+from passhub_sessions.domain.events import AvailabilityStated, SeriesPlanned
 from passhub_sessions.projections import PROJECTIONS
 from passhub_sessions.reaction import react
 from passhub_sessions.settings import SessionsSettings
@@ -13,6 +13,7 @@ from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDow
 from passhub_shared.contracts.sessions import (
     LeaderRostered,
     LeaderUnrostered,
+    SchemeAmended,
     SchemeLaunched,
     SessionCancelled,
     SessionRescheduled,
@@ -21,7 +22,7 @@ from passhub_shared.contracts.sessions import (
 from passhub_shared.service import ServiceDefinition
 
 #: internal events, registered by importing them (kept here so the import is not unused)
-INTERNAL = (SchemeAmended, SeriesPlanned, AvailabilityStated)
+INTERNAL = (SeriesPlanned, AvailabilityStated)
 
 service = ServiceDefinition(
     name="sessions",
@@ -34,6 +35,7 @@ service = ServiceDefinition(
     own_settings=[SessionsSettings],
     publishes=[
         SchemeLaunched,
+        SchemeAmended,
         SessionScheduled,
         SessionRescheduled,
         SessionCancelled,

@@ -157,4 +157,6 @@ class LeaderStoodDown(_Recruitment):
     academic_year: str
     schemes: list[str]
     effective_from: date
-    reason: str
+    #: empty: why a leader stood down is personal and stays in recruitment, for coordinators
+    #: (events published before passhub kept it there may carry it)
+    reason: str = ""

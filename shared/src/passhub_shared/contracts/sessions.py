@@ -42,6 +42,17 @@ class SchemeLaunched(_Sessions):
     min_leaders_per_session: int = 2
 
 
+class SchemeAmended(_Sessions):
+    """The coordinator changed who runs a scheme or how many leaders a session needs (the
+    whole list of organisers, as it now stands)."""
+
+    event_name = "scheme_amended"
+    scheme_id: str
+    coordinator: str
+    organisers: list[str] = Field(default_factory=list)
+    min_leaders_per_session: int
+
+
 class SessionScheduled(_Sessions):
     event_name = "session_scheduled"
     session_id: str

@@ -46,14 +46,20 @@ class Window:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who sends a command: the token's subject (a student number for students and leaders)
-    and roles."""
+    """Who sends a command: the token's subject (a student number for students and leaders),
+    roles, and for an organiser the schemes they organise (named by the sessions service or
+    appointed by recruitment)."""
 
     sub: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    organises: frozenset[str] = field(default_factory=frozenset)
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def runs(self, scheme_id: str) -> bool:
+        """A coordinator runs every scheme; an organiser the schemes they organise."""
+        return self.has("coordinator") or (self.has("organiser") and scheme_id in self.organises)
 
 
 STAFF = ("coordinator", "organiser")

@@ -6,6 +6,7 @@ withdrawn (not why). An unknown or malformed code gets the same answer.
 
 from __future__ import annotations
 
+from importlib.resources import files
 from typing import Any
 
 from fastapi import APIRouter
@@ -72,6 +73,16 @@ def _headers_only(response: Response) -> Response:
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     headers["content-length"] = str(len(response.body))
     return Response(status_code=response.status_code, headers=headers)
+
+
+_CSS = files("passhub_recognition").joinpath("static/verify.css").read_bytes()
+
+
+@router.get("/verify.css", include_in_schema=False)
+async def stylesheet() -> Response:
+    """The verification page's styles, a file: its Content-Security-Policy allows no inline
+    style."""
+    return Response(_CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/verify/{code}.json")

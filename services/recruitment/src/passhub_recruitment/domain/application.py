@@ -19,6 +19,7 @@ from passhub_recruitment.domain.identifiers import check_scheme_id
 from passhub_recruitment.domain.internal_events import (
     ApplicationDetailsDeclared,
     RecordOverridden,
+    StandDownReasonGiven,
 )
 from passhub_recruitment.domain.records import Declared, StudentRecord
 from passhub_shared.contracts.recruitment import (
@@ -543,8 +544,10 @@ def _stand_down(command: StandDown, state: Application) -> list[Event]:
             academic_year=state.academic_year,
             schemes=schemes,
             effective_from=command.effective_from,
-            reason=command.reason.strip(),
-        )
+        ),
+        StandDownReasonGiven(
+            student_number=state.student_number, schemes=schemes, reason=command.reason.strip()
+        ),
     ]
 
 

@@ -97,3 +97,13 @@ class TrainingSessionRecorded(_Internal):
     hours: Decimal
     #: core training counts towards the hours appointment requires
     core: bool = True
+
+
+class StandDownReasonGiven(_Internal):
+    """Why a leader stood down (free text, often personal: "mental health leave"). Kept apart
+    from the published `leader_stood_down`, for coordinators only."""
+
+    event_name = "stand_down_reason_given"
+    student_number: str
+    schemes: list[str]
+    reason: str

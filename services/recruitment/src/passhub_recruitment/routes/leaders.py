@@ -26,14 +26,16 @@ async def scheme_leaders(
     include_past: bool = Query(default=False, description="also those who stood down"),
     principal: Principal = require(*LEADER_READERS),
 ) -> list[LeaderView]:
-    """The leaders and organisers appointed to a scheme."""
+    """The leaders and organisers appointed to a scheme (emails for coordinators, organisers
+    and integrations; why one stood down for coordinators only)."""
     async with runtime.engine.connect() as conn:
-        return await queries.leaders(
+        found = await queries.leaders(
             conn,
             scheme_id=scheme_id,
             as_of=as_of,
             not_stood_down_on=None if include_past or as_of else settings().today(),
         )
+    return [leader.seen_by(principal) for leader in found]
 
 
 @router.get("/leaders", response_model=list[LeaderView])
@@ -47,10 +49,13 @@ async def all_leaders(
     include_past: bool = Query(default=False, description="also those who stood down"),
     principal: Principal = require(*LEADER_READERS),
 ) -> list[LeaderView]:
+    """Every leader and organiser of a year (emails for coordinators, organisers and
+    integrations; why one stood down for coordinators only)."""
     async with runtime.engine.connect() as conn:
-        return await queries.leaders(
+        found = await queries.leaders(
             conn,
             academic_year=academic_year,
             as_of=as_of,
             not_stood_down_on=None if include_past or as_of else settings().today(),
         )
+    return [leader.seen_by(principal) for leader in found]

@@ -111,7 +111,9 @@ async def amend_scheme(
 async def scheme_leaders(
     scheme_id: str, runtime: RuntimeDep, principal: Principal = require(*STAFF)
 ) -> list[dict[str, Any]]:
-    """Leaders and organisers recruitment appointed to the scheme (stood-down ones too)."""
+    """Leaders and organisers recruitment appointed to the scheme (stood-down ones too); their
+    emails for coordinators, organisers and integrations."""
+    contacts = principal.has("coordinator", "organiser", "integration")
     async with runtime.engine.connect() as conn:
         scheme = await queries.require_scheme(conn, scheme_id)
         rows = await queries.leaders_of(conn, scheme_id)
@@ -122,7 +124,7 @@ async def scheme_leaders(
         {
             "student_number": r["student_number"],
             "name": r["name"],
-            "email": r["email"],
+            "email": r["email"] if contacts else None,
             "leader": r["leader"],
             "organiser": r["organiser"],
             "appointed_on": r["appointed_on"].isoformat(),

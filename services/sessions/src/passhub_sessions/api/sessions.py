@@ -217,9 +217,10 @@ async def get_session(
 async def session_history(
     session_id: str, runtime: RuntimeDep, principal: Principal = require(*ORGANISERS)
 ) -> list[dict[str, Any]]:
-    """Every change to the session, oldest first (a cancelled session keeps its history)."""
+    """Every change to the session, oldest first (a cancelled session keeps its history), with
+    who made it: for coordinators and the organisers of its scheme."""
     async with runtime.engine.connect() as conn:
-        await queries.require_session(conn, session_id)
+        await _organised_session(conn, runtime, principal, session_id)
         events = await runtime.store.load(conn, f"session-{session_id}")
     return [
         {

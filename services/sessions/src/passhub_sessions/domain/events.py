@@ -10,22 +10,15 @@ from datetime import date, time
 from pydantic import Field
 
 from passhub_sessions.domain.availability import Slot
+from passhub_shared.contracts.sessions import SchemeAmended
 from passhub_shared.events import Event
+
+__all__ = ["AvailabilityStated", "SchemeAmended", "SeriesPlanned"]
 
 
 class _Internal(Event):
     service = "sessions"
     public = False
-
-
-class SchemeAmended(_Internal):
-    """The coordinator changed who runs a scheme or how many leaders a session needs."""
-
-    event_name = "scheme_amended"
-    scheme_id: str
-    coordinator: str
-    organisers: list[str] = Field(default_factory=list)
-    min_leaders_per_session: int
 
 
 class SeriesPlanned(_Internal):
