@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
     jwt_issuer: str = "passhub"
     jwt_audience: str = "passhub"
+    #: the portal's JWKS (`<portal>/.well-known/jwks.json`): tokens naming a key id are verified
+    #: with its keys, fetched and cached; empty: none are accepted that way
+    jwt_jwks_url: str = ""
 
     log_level: str = "INFO"
     log_json: bool = True
