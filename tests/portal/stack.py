@@ -127,6 +127,8 @@ def portal_settings(stack_urls: dict[str, str], oidc: OidcProvider) -> PortalSet
         attendance_url=stack_urls["attendance"],
         kiosks={KIOSK[1]: KIOSK_ROOM},
         poll_seconds=1,
+        # a new code on almost every poll, so the tests see the screen refresh it
+        code_refresh_margin_seconds=58,
     )
 
 

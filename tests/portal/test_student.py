@@ -112,7 +112,88 @@ def test_a_student_scans_logs_in_signs_in_and_gives_feedback(
         assert "/oauth2/end_session" in (page.get_attribute("#end-session", "href") or "")
         shoot(page, "logged-out")
         page.goto(f"{stack.portal}/me")
-        assert page.text_content("#heading") == "Please log in"
-        shoot(page, "please-log-in")
+        page.wait_for_url(re.compile(r".*/oauth2/authorize.*"))
+    finally:
+        context.close()
+
+
+def count(stack: Stack, *session_ids: str) -> int:
+    return sum(len(stack.attendances(s)) for s in session_ids)
+
+
+def test_a_login_without_a_student_number_gets_a_clear_page(
+    stack: Stack, browser: Any, shoot: Any
+) -> None:
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.portal}/s/{current_code(stack, stack.session_a)}")
+        log_in_at_provider(page, "visitor")
+        page.wait_for_selector("#heading")
+        assert page.text_content("#heading") == "Your login has no student or staff number"
+        shoot(page, "no-student-number")
+        page.goto(f"{stack.portal}/me")
+        page.wait_for_url(re.compile(r".*/oauth2/authorize.*"))
+    finally:
+        context.close()
+
+
+def test_tampered_cookie_csrf_less_post_and_another_sessions_code_change_nothing(
+    stack: Stack, browser: Any, shoot: Any
+) -> None:
+    number, _ = STUDENTS["bo"]
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    sessions = (stack.session_a, stack.session_b)
+    try:
+        code_a = current_code(stack, stack.session_a)
+        page.goto(f"{stack.portal}/s/{code_a}")
+        log_in_at_provider(page, "bo")
+        page.wait_for_selector("#sign-in")
+        before = count(stack, *sessions)
+
+        # a form posted without its CSRF token
+        page.evaluate("document.querySelector('form[action^=\"/s/\"] input[name=csrf]').remove()")
+        page.click("#sign-in")
+        page.wait_for_selector("#heading")
+        assert page.text_content("#heading") == "This form could not be accepted"
+        shoot(page, "csrf-refused")
+        assert count(stack, *sessions) == before
+
+        # a code from session A sent for session B
+        page.goto(f"{stack.portal}/s/{code_a}")
+        page.evaluate(
+            f"document.querySelector('input[name=session_id]').value = '{stack.session_b}'"
+        )
+        page.click("#sign-in")
+        page.wait_for_selector("#heading")
+        assert page.text_content("#heading") == "This code does not work here"
+        assert "Scan the code on the screen again" in (page.text_content("#message") or "")
+        shoot(page, "code-from-another-session")
+        assert count(stack, *sessions) == before
+
+        # a code whose signature was changed, and something that is not a code at all
+        forged = code_a[:-3] + ("AAA" if not code_a.endswith("AAA") else "BBB")
+        page.goto(f"{stack.portal}/s/{forged}")
+        page.click("#sign-in")
+        page.wait_for_selector("#heading")
+        assert page.text_content("#heading") == "This code does not work here"
+        page.goto(f"{stack.portal}/s/not-a-code")
+        assert page.text_content("#heading") == "This is not a sign-in code"
+        assert count(stack, *sessions) == before
+
+        # a session cookie someone changed: logged out, told so, nothing signed in
+        cookie = next(c for c in context.cookies() if c["name"] == "passhub_portal")
+        value = cookie["value"]
+        cookie["value"] = value[:-4] + ("abcd" if not value.endswith("abcd") else "wxyz")
+        context.add_cookies([cookie])
+        page.goto(f"{stack.portal}/s/{current_code(stack, stack.session_a)}")
+        page.wait_for_selector("#heading")
+        assert page.text_content("#heading") == "Please log in again"
+        shoot(page, "tampered-cookie")
+        page.goto(f"{stack.portal}/me")
+        page.wait_for_url(re.compile(r".*/oauth2/authorize.*"))
+        assert count(stack, *sessions) == before
+        assert number not in {a["student_number"] for a in stack.attendances(stack.session_a)}
     finally:
         context.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, TimestampSigner
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,6 +48,8 @@ class PageError(Exception):
         self.status = status
         self.next_href = next_href
         self.next_label = next_label
+        #: instead of the page, send the browser here (a page that needs a login)
+        self.redirect: str | None = None
 
 
 class SessionCheck:
@@ -181,13 +183,16 @@ def _login_required(request: Request, next_url: str, settings: PortalSettings) -
             next_href=login_href(next_url),
             next_label="Log in again",
         )
-    return PageError(
+    error = PageError(
         "Please log in",
         f"Log in with your {settings.institution} account to carry on.",
         status=401,
         next_href=login_href(next_url),
         next_label="Log in",
     )
+    if request.method == "GET":
+        error.redirect = login_href(next_url)  # straight to the login: one tap fewer
+    return error
 
 
 def login_href(next_url: str) -> str:
@@ -247,6 +252,8 @@ def page(
 
 
 def error_page(request: Request, error: PageError) -> Response:
+    if error.redirect:
+        return RedirectResponse(error.redirect, status_code=303)
     return page(
         request,
         "message.html",

@@ -24,9 +24,9 @@
     var leaders = document.getElementById("leaders");
     if (leaders) { leaders.textContent = String(body.leaders); }
     if (qr && body.svg) {
-      var parsed = new DOMParser().parseFromString(body.svg, "image/svg+xml");
-      var svg = parsed.documentElement;
-      if (svg && svg.nodeName.toLowerCase() === "svg") {
+      var parsed = new DOMParser().parseFromString(body.svg, "text/html");
+      var svg = parsed.body.querySelector("svg");
+      if (svg) {
         qr.replaceChildren(document.importNode(svg, true));
         qr.setAttribute("data-url", body.url);
         expiresAt = Date.now() + 1000 * body.expires_in;
