@@ -208,11 +208,15 @@ def dev_up(
     nats_port: int = 14222,
     pg_port: int = 15432,
     http_port: Annotated[int, typer.Option(help="first service port")] = 8001,
+    oidc_port: Annotated[int, typer.Option(help="the OIDC provider's port")] = 9400,
 ) -> None:
-    """Start NATS, PostgreSQL and the four services on this machine (Ctrl-C stops all)."""
+    """Start NATS, PostgreSQL, the OIDC provider, the four services and the portal on this
+    machine (Ctrl-C stops all)."""
     from passhub_shared.devrun import run_dev
 
-    run_dev(var, nats_port=nats_port, pg_port=pg_port, base_http_port=http_port)
+    run_dev(
+        var, nats_port=nats_port, pg_port=pg_port, base_http_port=http_port, oidc_port=oidc_port
+    )
 
 
 def _add_service_commands() -> None:

@@ -1,4 +1,5 @@
-"""``make run``: NATS, PostgreSQL and the four services on this machine; Ctrl-C stops them all.
+"""``make run``: NATS, PostgreSQL, the OIDC provider, the four services and the portal on this
+machine; Ctrl-C stops them all.
 
 Everything lives under ``var/`` (git-ignored):
 
@@ -6,7 +7,8 @@ Everything lives under ``var/`` (git-ignored):
 * ``var/passhub.env``: the URLs and the JWT secret, for tools and for your shell;
 * ``var/jwt-secret``: a random development secret, generated on the first run;
 * ``var/logs/<service>.log``: each service's output (also shown on the console);
-* ``var/run/<service>.pid``: lets the next run stop services a killed run left behind.
+* ``var/run/<service>.pid``: lets the next run stop services a killed run left behind;
+* the OIDC provider's log and the portal's secrets: see :mod:`passhub_shared.devportal`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from passhub_shared import devportal
 from passhub_shared.devservers import (
     NatsServer,
     PostgresServer,
@@ -53,6 +56,7 @@ SERVICE_COLOURS = {
     "sessions": "magenta",
     "attendance": "green",
     "recognition": "yellow",
+    "portal": "blue",
 }
 HOST = "127.0.0.1"
 HEALTH_TIMEOUT = 60.0
@@ -310,6 +314,7 @@ def run_dev(
     nats_port: int = 14222,
     pg_port: int = 15432,
     base_http_port: int = 8001,
+    oidc_port: int = devportal.OIDC_PORT,
 ) -> None:
     """Start NATS, PostgreSQL and the services; block until Ctrl-C or SIGTERM, then stop all.
 
@@ -342,13 +347,18 @@ def run_dev(
                 console.print(f"starting PostgreSQL on port {pg_port}")
                 cleanup.callback(_stop_server, console, "PostgreSQL", pg)
                 pg.start()
+                oidc = devportal.oidc_provider(var_dir, oidc_port)
+                console.print(f"starting the OIDC provider on port {oidc.port}")
+                cleanup.callback(oidc.stop)
+                oidc.start()
 
                 db_urls = {name: pg.create_database(f"passhub_{name}") for name in SERVICES}
                 jwt_secret = _jwt_secret(var_dir)
                 _write_env_file(var_dir / "passhub.env", nats.url, db_urls, jwt_secret)
 
-                for offset, name in enumerate(SERVICES):
-                    service = _Service(name, base_http_port + offset, db_urls[name], var_dir)
+                for offset, name in enumerate((*SERVICES, "portal")):
+                    port = base_http_port + offset
+                    service = _Service(name, port, db_urls.get(name, ""), var_dir)
                     service.stop_leftover()
                     if port_in_use(service.port, HOST):
                         raise DevRunError(
@@ -358,7 +368,10 @@ def run_dev(
                     services.append(service)
 
                 cleanup.callback(_stop_services, console, services)
-                base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+                urls = {s.name: s.base_url for s in services}
+                jwks = f"{urls['portal']}/.well-known/jwks.json"
+                extra = {"portal": devportal.portal_env(var_dir, oidc.url, urls["portal"], urls)}
+                base_env = {**os.environ, "PYTHONUNBUFFERED": "1", "PASSHUB_JWT_JWKS_URL": jwks}
                 for service in services:
                     console.print(f"starting {service.name} on port {service.port}")
                     service.spawn(
@@ -370,6 +383,7 @@ def run_dev(
                             "PASSHUB_JWT_SECRET": jwt_secret,
                             "PASSHUB_ENV_FILE": str(var_dir / "passhub.env"),
                         }
+                        | extra.get(service.name, {})
                     )
                 # Readers are threads: start them after every process is spawned (see
                 # die_with_parent, which only applies while this process has one thread).
@@ -378,6 +392,7 @@ def run_dev(
 
                 _wait_healthy(console, services)
                 _print_summary(console, var_dir, nats, pg, services)
+                devportal.print_portal(console, urls["portal"], oidc.url)
                 _supervise(nats, pg, services)
             except KeyboardInterrupt:
                 console.print("\n[bold]stopping passhub[/]")

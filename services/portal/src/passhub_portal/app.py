@@ -31,6 +31,7 @@ def create_portal(settings: PortalSettings | None = None, kit: Settings | None =
     settings = settings or PortalSettings()
     kit = kit or Settings()
     logs.configure("portal", kit.log_level, kit.log_json)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per call to a service
     issuer = TokenIssuer(
         settings.signing_key.get_secret_value(),
         issuer=kit.jwt_issuer,
