@@ -63,7 +63,8 @@ class PortalSettings(BaseSettings):
 
     # -- pages --------------------------------------------------------------------------------
     timezone: str = "Europe/London"
-    institution: str = "the university"
+    #: as in "log in with your university account" (e.g. "Northumbria")
+    institution: str = "university"
     leader_title: str = "PASS Leader"
     #: the leader's QR screen asks for a new code and the headcount this often
     poll_seconds: int = Field(default=5, ge=1, le=60)
