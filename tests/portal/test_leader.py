@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import io
 import re
-import time
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.portal.conftest import DESKTOP, PHONE
-from tests.portal.stack import KIOSK_ROOM, LEADER, LEADER_2, ROOM_A, STUDENTS, Stack
+from tests.portal.stack import CAMPUS, KIOSK_ROOM, LEADER, LEADER_2, ROOM_A, STUDENTS, Stack
 from tests.portal.test_student import log_in_at_provider
 
 pytestmark = pytest.mark.browser
@@ -161,7 +161,7 @@ def test_a_stood_down_leader_loses_the_leader_pages_at_the_next_request(
         stood = httpx.post(
             f"{stack.recruitment}/applications/{stack.applications[LEADER_2]}/stand-down",
             json={
-                "effective_from": time.strftime("%Y-%m-%d"),
+                "effective_from": datetime.now(CAMPUS).date().isoformat(),
                 "reason": "placement abroad",
             },
             headers=stack.staff(),

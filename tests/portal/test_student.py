@@ -4,11 +4,14 @@ OIDC provider), signs in with one tap, sees it in My PASS and gives feedback."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from passhub_attendance.domain.qr import QrCodes
+from passhub_attendance.settings import AttendanceSettings
 from passhub_shared.auth import make_token
 from tests.portal.conftest import PHONE
 from tests.portal.stack import LEADER, ROOM_A, STUDENTS, Stack
@@ -180,6 +183,17 @@ def test_tampered_cookie_csrf_less_post_and_another_sessions_code_change_nothing
         assert page.text_content("#heading") == "This code does not work here"
         page.goto(f"{stack.portal}/s/not-a-code")
         assert page.text_content("#heading") == "This is not a sign-in code"
+        assert count(stack, *sessions) == before
+
+        # a photo of the code taken ten minutes ago: expired, scan again
+        codes = QrCodes(AttendanceSettings().qr_secret, timedelta(seconds=60))
+        old = codes.issue(stack.session_a, datetime.now(UTC) - timedelta(minutes=10))
+        page.goto(f"{stack.portal}/s/{old}")
+        page.click("#sign-in")
+        page.wait_for_selector("#heading")
+        assert page.text_content("#heading") == "This code has expired"
+        assert "Scan the code on the screen again" in (page.text_content("#message") or "")
+        shoot(page, "code-expired")
         assert count(stack, *sessions) == before
 
         # a session cookie someone changed: logged out, told so, nothing signed in

@@ -212,7 +212,7 @@ def signed_in_identity(request: Request) -> Identity | None:
     return Identity.from_session(data)
 
 
-async def person(request: Request, *, redirect: bool = False) -> Person:
+async def person(request: Request) -> Person:
     """The signed-in person, with their roles at this request (a leader appointment is asked of
     recruitment now, so a stand-down counts at once). Not signed in: a `PageError` (401)."""
     settings = settings_of(request)
