@@ -65,6 +65,8 @@ def test_a_leader_runs_todays_session_and_watches_the_headcount_rise(
         assert "Physics PASS" in today and "12:00 to 12:50" in today and ROOM_A in today
         assert "Physics PASS" in (page.text_content("#later") or "")
         assert stack.session_a not in page.inner_text("body")
+        rota = httpx.get(page.get_attribute("#rota-calendar", "href") or "")
+        assert rota.status_code == 200 and rota.text.count("BEGIN:VEVENT") == 2
         shoot(page, "leader-home")
 
         page.get_by_role("link", name=re.compile("Open sign-in")).click()

@@ -72,6 +72,9 @@ def test_a_student_scans_logs_in_signs_in_and_gives_feedback(
         page.wait_for_selector("#attended")
         assert "Physics PASS: 1 session" in (page.text_content("#totals") or "")
         assert "Physics PASS" in (page.text_content("#upcoming") or "")
+        feed = page.get_attribute("a.calendar", "href") or ""
+        calendar = httpx.get(feed)
+        assert calendar.status_code == 200 and "BEGIN:VCALENDAR" in calendar.text
         shoot(page, "student-my-pass")
 
         # feedback on the session attended

@@ -294,6 +294,11 @@ async def my_pass(request: Request) -> Response:
     for a in attended:
         by_scheme[a["scheme"]] = by_scheme.get(a["scheme"], 0) + 1
     upcoming.sort(key=lambda s: s["starts_at"])
+    calendars = []
+    for scheme_id in schemes:
+        link = await _feed_link(p, f"/feeds/schemes/{quote(scheme_id)}/link")
+        if link:
+            calendars.append({"scheme": titles.get(scheme_id, "PASS"), "url": link})
     return page(
         request,
         "my_pass.html",
@@ -303,8 +308,18 @@ async def my_pass(request: Request) -> Response:
             "attended": attended,
             "by_scheme": sorted(by_scheme.items()),
             "upcoming": upcoming[:10],
+            "calendars": calendars,
         },
     )
+
+
+async def _feed_link(p: Person, path: str) -> str | None:
+    """A calendar subscription link from the sessions service (none if it will not give one)."""
+    try:
+        link = await p.services.call("sessions", "GET", path, p.token())
+    except ServiceError:
+        return None
+    return str(link["url"])
 
 
 # -- feedback ----------------------------------------------------------------------------------
@@ -439,6 +454,7 @@ async def leader_home(request: Request) -> Response:
             "name": p.identity.name,
             "today": today_rows,
             "later": later[:5],
+            "calendar": await _feed_link(p, f"/feeds/leaders/{quote(p.identity.number)}/link"),
         },
     )
 
