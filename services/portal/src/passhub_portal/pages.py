@@ -131,7 +131,7 @@ async def scanned(request: Request, code: str) -> Response:
         "bad_session_cookie"
     ):
         return RedirectResponse(login_href(f"/s/{code}"), status_code=303)
-    p = await person(request)
+    p = await person(request, as_leader=False)
     if not p.roles.student:
         raise PageError(
             "Students sign in here",
@@ -206,7 +206,7 @@ async def sign_in(
 ) -> Response:
     check_csrf(request, csrf)
     _session_of_code(code)
-    p = await person(request)
+    p = await person(request, as_leader=False)
     try:
         await p.services.call(
             "attendance",
@@ -222,7 +222,7 @@ async def sign_in(
 
 @router.get("/attended/{session_id}")
 async def signed_in(request: Request, session_id: str) -> Response:
-    p = await person(request)
+    p = await person(request, as_leader=False)
     history = await _history(p)
     attended = next((a for a in history if a["session_id"] == session_id and a["active"]), None)
     session = await find_session(p, session_id)
@@ -261,7 +261,7 @@ async def _history(p: Person) -> list[dict[str, Any]]:
 
 @router.get("/me")
 async def my_pass(request: Request) -> Response:
-    p = await person(request)
+    p = await person(request, as_leader=False)
     if not p.roles.student:
         raise PageError("My PASS is for students", "Log in with a student account.", 403)
     settings = settings_of(request)
@@ -348,7 +348,7 @@ async def _attended_session(p: Person, session_id: str) -> dict[str, Any]:
 
 @router.get("/feedback/{session_id}")
 async def feedback_form(request: Request, session_id: str) -> Response:
-    p = await person(request)
+    p = await person(request, as_leader=False)
     attended = await _attended_session(p, session_id)
     session = await find_session(p, session_id) or attended
     settings = settings_of(request)
@@ -369,7 +369,7 @@ async def feedback_form(request: Request, session_id: str) -> Response:
 async def give_feedback(request: Request, session_id: str) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get("csrf") or ""))
-    p = await person(request)
+    p = await person(request, as_leader=False)
     await _attended_session(p, session_id)
     body: dict[str, Any] = {}
     for name in RATINGS:

@@ -212,16 +212,19 @@ def signed_in_identity(request: Request) -> Identity | None:
     return Identity.from_session(data)
 
 
-async def person(request: Request) -> Person:
-    """The signed-in person, with their roles at this request (a leader appointment is asked of
-    recruitment now, so a stand-down counts at once). Not signed in: a `PageError` (401)."""
+async def person(request: Request, *, as_leader: bool = True) -> Person:
+    """The signed-in person, with their roles at this request: a leader appointment is asked of
+    recruitment now, so a stand-down counts at once. Pages a student uses whether or not they
+    lead (`as_leader=False`: the QR sign-in, My PASS, feedback) do not ask, and their calls
+    carry the student role only. Not signed in: a `PageError` (401)."""
     settings = settings_of(request)
     identity = signed_in_identity(request)
     if identity is None:
         next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise _login_required(request, next_url, settings)
     services = services_of(request)
-    leader = False if identity.kiosk_room else await services.is_leader(identity.number)
+    ask = as_leader and not identity.kiosk_room
+    leader = await services.is_leader(identity.number) if ask else False
     return Person(identity, roles_at_request(identity, leader), services)
 
 
