@@ -126,3 +126,21 @@ async def test_unknown_pages_and_bad_forms_are_pages_not_json(portal: Any) -> No
     missing = await client.get("/no-such-page")
     assert missing.status_code == 404 and "Page not found" in missing.text
     assert missing.headers["content-type"].startswith("text/html")
+
+
+async def test_an_unexpected_error_is_a_page_too(portal: Any, monkeypatch: Any) -> None:
+    client, settings = portal
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("starts_at")
+
+    from passhub_portal.clients import Services
+
+    monkeypatch.setattr(Services, "call", broken)
+    client.cookies.set("passhub_portal", cookie_for(settings, who(time.time() + 60)))
+    transport = httpx.ASGITransport(app=client._transport.app, raise_app_exceptions=False)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as c:
+        c.cookies.set("passhub_portal", cookie_for(settings, who(time.time() + 60)))
+        r = await c.get("/me")
+    assert r.status_code == 500 and "Something went wrong" in r.text
+    assert r.headers["content-type"].startswith("text/html")

@@ -70,3 +70,11 @@ def test_unknown_staff_roles_and_non_http_urls_are_refused() -> None:
         settings(staff_role_map={"g": "leader"})
     with pytest.raises(ValueError, match="not an http"):
         settings(public_url="pass.example.ac.uk")
+
+
+def test_after_login_only_paths_on_this_site_are_followed() -> None:
+    from passhub_portal.auth import safe_next
+
+    assert safe_next("/s/abc.def.ghi") == "/s/abc.def.ghi"
+    for bad in ("https://evil.example", "//evil.example/x", "/\\evil.example", "", None, "me"):
+        assert safe_next(bad) == "/"

@@ -135,6 +135,21 @@ def create_portal(settings: PortalSettings | None = None, kit: Settings | None =
             ),
         )
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)
+        return error_page(
+            request,
+            PageError(
+                "Something went wrong",
+                "passhub could not show this page. Try again in a moment; if it keeps "
+                "happening, tell the PASS coordinators.",
+                status=500,
+                next_href=str(request.url.path),
+                next_label="Try again",
+            ),
+        )
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": "portal"}

@@ -237,13 +237,17 @@ def page(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     settings = settings_of(request)
-    identity = request.session.get("who")
-    flash = request.session.pop("flash", None)
+    # an unexpected error's page is made outside the session middleware: no session then
+    # (a new CSRF token also replaces a cookie that could not be read)
+    has_session = "session" in request.scope
+    session: dict[str, Any] = request.session if has_session else {}
+    identity = session.get("who")
+    flash = session.pop("flash", None)
     return TEMPLATES.TemplateResponse(
         request,
         name,
         {
-            "csrf": csrf_token(request),
+            "csrf": csrf_token(request) if has_session else "",
             "who": identity,
             "flash": flash,
             "institution": settings.institution,
