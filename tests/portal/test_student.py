@@ -58,7 +58,15 @@ def test_a_student_scans_logs_in_signs_in_and_gives_feedback(
         cookie = next(c for c in context.cookies() if c["name"] == "passhub_portal")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
-        page.click("#sign-in")
+        # keyboard only: the first Tab reaches the skip link, then the page's own controls
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+        for _ in range(10):
+            if page.evaluate("document.activeElement.id") == "sign-in":
+                break
+            page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "sign-in"
+        page.keyboard.press("Enter")
         page.wait_for_selector("#feedback-link")
         assert page.text_content("#heading") == "You're signed in"
         assert "Physics PASS" in (page.text_content("#session-title") or "")
