@@ -1,12 +1,12 @@
 # passhub: two commands on a fresh machine with Python 3.11+:
-#   make run    start NATS, PostgreSQL and the four services (Ctrl-C stops all)
+#   make run    start NATS, PostgreSQL, the OIDC provider, the four services and the portal
 #   make test   run the whole test suite against real NATS and PostgreSQL
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition
+PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition -e services/portal
 
 .PHONY: venv run test lint bench fmt clean
 

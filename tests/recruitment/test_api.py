@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from passhub_recruitment.service import service
+from passhub_recruitment.settings import recruitment_settings
 from passhub_shared.replay import rebuild
 from passhub_shared.schema import events
 from tests.recruitment.flow import (
@@ -591,3 +592,40 @@ async def test_an_appointment_to_a_scheme_never_launched_is_refused_until_its_la
         return response.status_code == 200
 
     await wait_for(appointed, timeout=20, interval=0.1)
+
+
+async def test_a_persons_appointments_today_end_at_the_stand_down(
+    h: Harness, nats_url: str
+) -> None:
+    """What the portal asks at each request to know who is a leader right now."""
+    await launch(h, nats_url, PHYS, MATH)
+    await open_campaign(h)
+    await import_csv(h, csv_of("S1000001", "S1000002"))
+    ada = (await apply(h, "S1000001")).json()["application_id"]
+    await assess(h, ada, PERSONAL)
+    await train(h, f"{YEAR}-core-1", "S1000001")
+    assert (await appoint(h, ada, [PHYS, MATH])).status_code == 200
+
+    portal = h.auth("integration", "passhub-portal")
+    mine = await h.client.get("/people/S1000001/appointments", headers=portal)
+    assert mine.status_code == 200, mine.text
+    assert sorted((a["scheme_id"], a["role"]) for a in mine.json()) == [
+        (MATH, "leader"),
+        (PHYS, "leader"),
+    ]
+    own = await h.client.get("/people/S1000001/appointments", headers=student(h, "S1000001"))
+    assert len(own.json()) == 2
+    other = await h.client.get("/people/S1000001/appointments", headers=student(h, "S1000002"))
+    assert other.status_code == 404
+    nobody = await h.client.get("/people/S1000002/appointments", headers=portal)
+    assert nobody.status_code == 200 and nobody.json() == []
+
+    today = recruitment_settings().today().isoformat()
+    stood = await h.client.post(
+        f"/applications/{ada}/stand-down",
+        json={"effective_from": today, "reason": "placement abroad"},
+        headers=coordinator(h),
+    )
+    assert stood.status_code == 200, stood.text
+    after = await h.client.get("/people/S1000001/appointments", headers=portal)
+    assert after.json() == []

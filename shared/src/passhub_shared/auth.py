@@ -5,10 +5,15 @@ tokens: a shared secret (HS256, the dev default) or a PEM public key (RS256/ES25
 Claims used: `sub` (the user; for students and leaders, their student number), `roles` (a list),
 optional `name`. Every token must carry `iat` and `exp`, at most `PASSHUB_JWT_MAX_LIFETIME_SECONDS`
 apart, so a token made or stolen once does not open passhub for years.
+
+With `PASSHUB_JWT_JWKS_URL` set (the portal's `/.well-known/jwks.json`), a token whose header
+names a key id (`kid`) is verified with that key from the JWKS, fetched and cached by PyJWT's
+`PyJWKClient`; tokens without a key id (`passhub token`) are verified as before.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -89,12 +94,46 @@ def make_token(
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
+#: what a JWKS key may sign with (never HS256: the JWKS is public)
+JWKS_ALGORITHMS = ["EdDSA", "ES256", "RS256"]
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+_jwks_lock = threading.Lock()
+
+
+def jwks_client(url: str) -> jwt.PyJWKClient:
+    """One caching client per JWKS URL: keys are kept for `lifespan` seconds, and an unknown
+    key id makes it fetch the set again (a rotated key is picked up at once)."""
+    with _jwks_lock:
+        client = _jwks_clients.get(url)
+        if client is None:
+            client = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+            _jwks_clients[url] = client
+        return client
+
+
+def verification_key(settings: Settings, token: str) -> tuple[object, list[str]]:
+    """The key and algorithms to verify `token` with: the JWKS key its `kid` names, when a JWKS
+    URL is set and the token has one; otherwise the configured public key or shared secret.
+
+    A JWKS that cannot be fetched, or has no such key, is an invalid token (401), not a 500.
+    """
+    if settings.jwt_jwks_url:
+        header = jwt.get_unverified_header(token)
+        if header.get("kid"):
+            try:
+                found = jwks_client(settings.jwt_jwks_url).get_signing_key(str(header["kid"]))
+            except jwt.PyJWKClientError as error:
+                raise jwt.InvalidTokenError(f"no key for this token: {error}") from None
+            return found.key, JWKS_ALGORITHMS
+    return settings.jwt_public_key or settings.jwt_secret, settings.jwt_algorithms
+
+
 def verify_token(settings: Settings, token: str) -> Principal:
-    key = settings.jwt_public_key or settings.jwt_secret
+    key, algorithms = verification_key(settings, token)
     claims = jwt.decode(
         token,
-        key,
-        algorithms=settings.jwt_algorithms,
+        key,  # type: ignore[arg-type]
+        algorithms=algorithms,
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
         options={"require": ["sub", "exp", "iat"]},

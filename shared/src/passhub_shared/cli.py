@@ -241,9 +241,11 @@ def dev_up(
             "service's port (default: --host, or localhost)"
         ),
     ] = None,
+    oidc_port: Annotated[int, typer.Option(help="the OIDC provider's port")] = 9400,
 ) -> None:
-    """Start NATS, PostgreSQL and the four services on this machine, and keep them running
-    (a service that stops is started again); Ctrl-C stops all."""
+    """Start NATS, PostgreSQL, the OIDC provider, the four services and the portal on this
+    machine, and keep them running (a service that stops is started again); Ctrl-C stops
+    all."""
     from passhub_shared.devrun import run_dev
 
     run_dev(
@@ -253,6 +255,7 @@ def dev_up(
         base_http_port=http_port,
         host=host,
         public_url=public_url,
+        oidc_port=oidc_port,
     )
 
 

@@ -1,4 +1,5 @@
-"""``make run``: NATS, PostgreSQL and the four services on this machine; Ctrl-C stops them all.
+"""``make run``: NATS, PostgreSQL, the OIDC provider, the four services and the portal on this
+machine; Ctrl-C stops them all.
 
 A supervisor: a service, NATS or PostgreSQL that stops is started again after a back-off
 delay (``passhub_shared.supervisor``), and the rest keep running.
@@ -10,7 +11,8 @@ Everything lives under ``var/`` (git-ignored):
 * ``var/jwt-secret``, ``var/attendance-qr-secret``, ... (:data:`DEV_SECRETS`): random secrets,
   generated on the first run and kept (mode 600);
 * ``var/logs/<service>.log``: each service's output (also shown on the console);
-* ``var/run/<service>.pid``: lets the next run stop services a killed run left behind.
+* ``var/run/<service>.pid``: lets the next run stop services a killed run left behind;
+* the OIDC provider's log and the portal's secrets: see :mod:`passhub_shared.devportal`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from passhub_shared import devportal
 from passhub_shared.devservers import (
     NatsServer,
     PostgresServer,
@@ -55,11 +58,14 @@ __all__ = ["SERVICES", "run_dev"]
 _SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 SERVICES = ("recruitment", "sessions", "attendance", "recognition")
+#: what dev up runs: the services, then the portal in front of them
+PROCESSES = (*SERVICES, "portal")
 SERVICE_COLOURS = {
     "recruitment": "cyan",
     "sessions": "magenta",
     "attendance": "green",
     "recognition": "yellow",
+    "portal": "blue",
 }
 HOST = "127.0.0.1"
 #: every secret the services require: environment variable -> file under ``var/``
@@ -416,6 +422,7 @@ def run_dev(
     base_http_port: int = 8001,
     host: str = HOST,
     public_url: str | None = None,
+    oidc_port: int = devportal.OIDC_PORT,
 ) -> None:
     """Start NATS, PostgreSQL and the services; block until Ctrl-C or SIGTERM, then stop all.
 
@@ -446,11 +453,10 @@ def run_dev(
     try:
         with ExitStack() as cleanup:
             try:
-                ports = {name: base_http_port + i for i, name in enumerate(SERVICES)}
+                ports = {name: base_http_port + i for i, name in enumerate(PROCESSES)}
+                everywhere = public_urls(public_url, host, ports)
                 public = {
-                    name: url
-                    for name, url in public_urls(public_url, host, ports).items()
-                    if name in PUBLIC_URL_SETTINGS
+                    name: url for name, url in everywhere.items() if name in PUBLIC_URL_SETTINGS
                 }
                 console.print(f"starting NATS on port {nats_port}")
                 cleanup.callback(_stop_server, console, "NATS", nats)
@@ -458,13 +464,17 @@ def run_dev(
                 console.print(f"starting PostgreSQL on port {pg_port}")
                 cleanup.callback(_stop_server, console, "PostgreSQL", pg)
                 pg.start()
+                oidc = devportal.oidc_provider(var_dir, oidc_port)
+                console.print(f"starting the OIDC provider on port {oidc.port}")
+                cleanup.callback(oidc.stop)
+                oidc.start()
 
                 db_urls = {name: pg.create_database(f"passhub_{name}") for name in SERVICES}
                 secrets = dev_secrets(var_dir)
                 _write_env_file(var_dir / "passhub.env", nats.url, db_urls, secrets, public)
 
-                for name in SERVICES:
-                    service = _Service(name, ports[name], db_urls[name], var_dir, host)
+                for name in PROCESSES:
+                    service = _Service(name, ports[name], db_urls.get(name, ""), var_dir, host)
                     service.stop_leftover()
                     if port_in_use(service.port, _local_address(host)):
                         raise DevRunError(
@@ -474,9 +484,15 @@ def run_dev(
                     services.append(service)
 
                 cleanup.callback(_stop_services, console, services)
+                urls = {s.name: s.base_url for s in services}
+                jwks = f"{urls['portal']}/.well-known/jwks.json"
+                extra = {
+                    "portal": devportal.portal_env(var_dir, oidc.url, everywhere["portal"], urls)
+                }
                 base_env = {
                     **os.environ,
                     "PYTHONUNBUFFERED": "1",
+                    "PASSHUB_JWT_JWKS_URL": jwks,
                     **secrets,
                     **{PUBLIC_URL_SETTINGS[name]: url for name, url in public.items()},
                 }
@@ -490,6 +506,7 @@ def run_dev(
                             "PASSHUB_NATS_URL": nats.url,
                             "PASSHUB_ENV_FILE": str(var_dir / "passhub.env"),
                         }
+                        | extra.get(service.name, {})
                     )
                 # Readers are threads: start them after every process is spawned (see
                 # die_with_parent, which only applies while this process has one thread).
@@ -498,6 +515,7 @@ def run_dev(
 
                 _wait_healthy(console, services)
                 _print_summary(console, var_dir, nats, pg, services)
+                devportal.print_portal(console, everywhere["portal"], oidc.url)
                 _supervise(console, nats, pg, services)
             except KeyboardInterrupt:
                 console.print("\n[bold]stopping passhub[/]")

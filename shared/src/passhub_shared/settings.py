@@ -48,6 +48,9 @@ class Settings(SecretChecked):
     jwt_audience: str = "passhub"
     #: longest token accepted, from its `iat` to its `exp` (tokens without `iat` are refused)
     jwt_max_lifetime_seconds: int = 8 * 3600
+    #: the portal's JWKS (`<portal>/.well-known/jwks.json`): tokens naming a key id are verified
+    #: with its keys, fetched and cached; empty: none are accepted that way
+    jwt_jwks_url: str = ""
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -247,6 +247,7 @@ async def leaders(
     *,
     scheme_id: str | None = None,
     academic_year: str | None = None,
+    student_number: str | None = None,
     as_of: date | None = None,
     not_stood_down_on: date | None = None,
 ) -> list[LeaderView]:
@@ -260,6 +261,8 @@ async def leaders(
         stmt = stmt.where(appointments.c.scheme_id == scheme_id)
     if academic_year is not None:
         stmt = stmt.where(appointments.c.academic_year == academic_year)
+    if student_number is not None:
+        stmt = stmt.where(appointments.c.student_number == student_number)
     if as_of is not None:
         stmt = stmt.where(
             and_(

@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import APIRouter, Query
 
 from passhub_recruitment import queries
-from passhub_recruitment.routes.common import LEADER_READERS, settings
+from passhub_recruitment.routes.common import ANYONE, LEADER_READERS, ensure_own, settings
 from passhub_recruitment.views import LeaderView
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
@@ -58,4 +58,20 @@ async def all_leaders(
             as_of=as_of,
             not_stood_down_on=None if include_past or as_of else settings().today(),
         )
+    return [leader.seen_by(principal) for leader in found]
+
+
+@router.get("/people/{student_number}/appointments", response_model=list[LeaderView])
+async def person_appointments(
+    student_number: str,
+    runtime: RuntimeDep,
+    principal: Principal = require(*ANYONE),
+) -> list[LeaderView]:
+    """One person's appointments in force today, in every scheme and year (none: an empty
+    list). The portal asks this at each request to know who is a leader right now, so a stand-down
+    takes effect at once. Students and leaders see only their own."""
+    if not principal.has("integration", "academic"):
+        ensure_own(principal, student_number, "appointments")
+    async with runtime.engine.connect() as conn:
+        found = await queries.leaders(conn, student_number=student_number, as_of=settings().today())
     return [leader.seen_by(principal) for leader in found]

@@ -1,0 +1,117 @@
+"""Calls to the services' public HTTP APIs, with a bearer token the portal issued.
+
+aiohttp, not httpx, for these calls: at a session start the portal makes one per sign-in, many
+at once, and httpx's connection pool scanned every pooled connection for each request (most of
+the portal's CPU under load in `bench.portal`); aiohttp's C-accelerated client keeps up.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+
+from passhub_portal.settings import PortalSettings
+from passhub_portal.tokens import TokenIssuer
+
+PORTAL_ACCOUNT = "passhub-portal"
+
+
+class ServiceError(Exception):
+    """A service answered with a 4xx: `code` is its error code, `detail` its message."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+class ServiceUnavailable(Exception):
+    """A service did not answer, or answered with a 5xx."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(service)
+        self.service = service
+
+
+class Services:
+    def __init__(self, settings: PortalSettings, issuer: TokenIssuer) -> None:
+        self.settings = settings
+        self.issuer = issuer
+        self._http: aiohttp.ClientSession | None = None
+        self.bases = {
+            "recruitment": settings.recruitment_url,
+            "sessions": settings.sessions_url,
+            "attendance": settings.attendance_url,
+        }
+        self._own: tuple[str, float] | None = None
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """Made on first use, inside the running event loop."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.settings.service_timeout_seconds),
+                connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+                # the services' JSON is read as it comes, whatever its content type says
+                raise_for_status=False,
+            )
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    def own_token(self) -> str:
+        """The portal's service-account token (role `integration`), renewed at half-life."""
+        now = time.monotonic()
+        if self._own is None or self._own[1] < now:
+            token = self.issuer.issue(PORTAL_ACCOUNT, ["integration"])
+            self._own = (token, now + self.issuer.ttl.total_seconds() / 2)
+        return self._own[0]
+
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        try:
+            async with self.http.request(
+                method,
+                f"{self.bases[service]}{path}",
+                json=json,
+                params=params,
+                headers={"Authorization": f"Bearer {token}"},
+            ) as response:
+                status = response.status
+                raw = await response.read()
+        except (aiohttp.ClientError, TimeoutError):
+            raise ServiceUnavailable(service) from None
+        if status >= 500:
+            raise ServiceUnavailable(service)
+        body: Any = None
+        if raw:
+            try:
+                body = orjson.loads(raw)
+            except ValueError:
+                body = None
+        if status >= 400:
+            detail = body.get("detail") if isinstance(body, dict) else None
+            code = body.get("code") if isinstance(body, dict) else None
+            raise ServiceError(status, str(code or status), str(detail or ""))
+        return body
+
+    async def is_leader(self, number: str) -> bool:
+        """Whether recruitment has `number` appointed as a leader today (asked every request)."""
+        appointments = await self.call(
+            "recruitment", "GET", f"/people/{number}/appointments", self.own_token()
+        )
+        return any(a.get("role") == "leader" for a in appointments)

@@ -1,0 +1,119 @@
+"""Fixtures of the portal's browser tests: a real OIDC provider for the whole run, the stack
+(four processes' worth, over real HTTP) for each module, and headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from passhub_shared.oidcserver import OidcProvider
+from tests.portal.stack import Stack, running_stack
+from tests.servers import PostgresHandle, ServerHandle
+
+CHROMIUM = Path("/usr/bin/chromium")
+OUTPUT = Path(__file__).resolve().parents[1] / "output" / "portal"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 360, "height": 780},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def oidc() -> Iterator[OidcProvider]:
+    with (
+        tempfile.TemporaryDirectory(prefix="passhub-test-oidc-") as root,
+        OidcProvider(Path(root)) as provider,
+    ):
+        yield provider
+
+
+@pytest.fixture(scope="module")
+def stack(
+    pg_server: PostgresHandle, nats_server: ServerHandle, oidc: OidcProvider
+) -> Iterator[Stack]:
+    with running_stack(pg_server, nats_server, oidc) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Axe:
+    """axe-core (from axe-playwright-python) run in the page, for WCAG 2.2 AA."""
+
+    TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+    def __init__(self) -> None:
+        from axe_playwright_python.sync_playwright import Axe as AxeRunner
+
+        self.runner = AxeRunner()
+        self.report: dict[str, Any] = {}
+
+    def check(self, page: Any, name: str) -> None:
+        results = self.runner.run(page, options={"runOnly": {"type": "tag", "values": self.TAGS}})
+        violations = results.response["violations"]
+        self.report[name] = [
+            {"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"]), "help": v["help"]}
+            for v in violations
+        ]
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert not serious, f"{name}: " + "; ".join(
+            f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+            for v in serious
+        )
+
+
+@pytest.fixture(scope="session")
+def axe() -> Iterator[Axe]:
+    checker = Axe()
+    yield checker
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    report = OUTPUT / "axe-report.json"
+    existing = json.loads(report.read_text()) if report.exists() else {}
+    report.write_text(json.dumps({**existing, **checker.report}, indent=2, sort_keys=True) + "\n")
+
+
+@pytest.fixture
+def shoot(axe: Axe) -> Any:
+    """Check a page with axe-core and save screenshots of it at 360 and 1280 px wide."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str) -> None:
+        axe.check(page, name)
+        size = page.viewport_size
+        for width, height in ((360, 780), (1280, 900)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.screenshot(path=OUTPUT / f"{name}-{width}.png", full_page=True)
+        page.set_viewport_size(size)
+
+    return take

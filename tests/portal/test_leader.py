@@ -1,0 +1,186 @@
+"""A leader on the room's screen: logs in, opens today's session, signs in as leader and
+watches the headcount rise by itself as students sign in on their phones; adds a student who
+cannot scan. A kiosk signs students in by number. A leader stood down loses the leader pages at
+the next request."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.portal.conftest import DESKTOP, PHONE
+from tests.portal.stack import CAMPUS, KIOSK_ROOM, LEADER, LEADER_2, ROOM_A, STUDENTS, Stack
+from tests.portal.test_student import log_in_at_provider
+
+pytestmark = pytest.mark.browser
+
+
+def decode_qr(png: bytes) -> str:
+    import zxingcpp
+    from PIL import Image
+
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert found, "no QR code in the screenshot"
+    return str(found[0].text)
+
+
+def wait_text(page: Any, selector: str, text: str, timeout: float = 15.0) -> None:
+    page.wait_for_function(
+        "([s, t]) => document.querySelector(s) && document.querySelector(s).textContent === t",
+        arg=[selector, text],
+        timeout=timeout * 1000,
+    )
+
+
+def student_signs_in(browser: Any, stack: Stack, url: str, user: str) -> None:
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        log_in_at_provider(page, user)
+        page.click("#sign-in")
+        page.wait_for_selector("#feedback-link")
+    finally:
+        context.close()
+
+
+def test_a_leader_runs_todays_session_and_watches_the_headcount_rise(
+    stack: Stack, browser: Any, shoot: Any
+) -> None:
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    try:
+        page.goto(stack.portal)
+        shoot(page, "welcome")
+        page.click("#login")
+        log_in_at_provider(page, "lee")
+        page.wait_for_selector("#today")
+        assert page.text_content("#heading") == "Hello Lee Leader"
+        today = page.text_content("#today") or ""
+        assert "Physics PASS" in today and "12:00 to 12:50" in today and ROOM_A in today
+        assert "Physics PASS" in (page.text_content("#later") or "")
+        assert stack.session_a not in page.inner_text("body")
+        rota = httpx.get(page.get_attribute("#rota-calendar", "href") or "")
+        assert rota.status_code == 200 and rota.text.count("BEGIN:VEVENT") == 2
+        shoot(page, "leader-home")
+
+        page.get_by_role("link", name=re.compile("Open sign-in")).click()
+        page.wait_for_selector("#qr svg")
+        assert page.text_content("#headcount") == "0"
+        url = decode_qr(page.locator("#qr").screenshot())
+        assert url.startswith(f"{stack.portal}/s/")
+        assert url == page.get_attribute("#qr", "data-url")
+
+        page.click("#leader-sign-in")
+        page.wait_for_selector("#leader-signed-in")
+        assert "signed in as a leader" in (page.text_content("#flash") or "")
+        assert page.text_content("#leaders") == "1"
+        shoot(page, "leader-qr")
+
+        # the code on screen is replaced by a fresh one before it expires, by itself
+        first = page.get_attribute("#qr", "data-url")
+        page.wait_for_function(
+            "u => document.querySelector('#qr').getAttribute('data-url') !== u",
+            arg=first,
+            timeout=15000,
+        )
+        fresh = decode_qr(page.locator("#qr").screenshot())
+        assert fresh != url and fresh.startswith(f"{stack.portal}/s/")
+
+        # two students scan on their phones; the headcount rises without a reload
+        student_signs_in(browser, stack, url, "bo")
+        wait_text(page, "#headcount", "1")
+        student_signs_in(browser, stack, fresh, "cy")
+        wait_text(page, "#headcount", "2")
+        shoot(page, "leader-qr-headcount")
+
+        # a student who cannot scan, added by number
+        ada = STUDENTS["ada"][0]
+        page.fill("#student-number", ada)
+        page.click("#add-student")
+        page.wait_for_selector("#flash")
+        assert page.text_content("#flash") == f"{ada} is signed in."
+        wait_text(page, "#headcount", "3")
+        page.fill("#student-number", "not a number!")
+        page.click("#add-student")
+        page.wait_for_selector("#flash.bad")
+        assert "is not a student number" in (page.text_content("#flash") or "")
+        shoot(page, "leader-add-refused")
+        signed = {(a["student_number"], a["method"]) for a in stack.attendances(stack.session_a)}
+        assert signed == {
+            (LEADER, "leader"),
+            (STUDENTS["bo"][0], "qr"),
+            (STUDENTS["cy"][0], "qr"),
+            (ada, "leader"),
+        }
+    finally:
+        context.close()
+
+
+def test_a_kiosk_signs_students_in_by_number(stack: Stack, browser: Any, shoot: Any) -> None:
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.portal}/kiosk")
+        log_in_at_provider(page, "kiosk-library")
+        page.wait_for_selector("#kiosk-sign-in")
+        assert page.text_content("#heading") == "Physics PASS"
+        shoot(page, "kiosk")
+        # keyboard only, as with a card reader: the field has the focus, Enter sends it
+        number = STUDENTS["cy"][0]
+        assert page.evaluate("document.activeElement.id") == "student-number"
+        page.keyboard.type(number)
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#flash")
+        assert page.text_content("#flash") == f"{number}: you're signed in."
+        shoot(page, "kiosk-signed-in")
+        page.keyboard.type("?!")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#flash.bad")
+        shoot(page, "kiosk-refused")
+        [signed] = stack.attendances(stack.session_kiosk)
+        assert (signed["student_number"], signed["method"]) == (number, "kiosk")
+    finally:
+        context.close()
+
+
+def test_a_stood_down_leader_loses_the_leader_pages_at_the_next_request(
+    stack: Stack, browser: Any, shoot: Any
+) -> None:
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.portal}/leader")
+        log_in_at_provider(page, "max")
+        page.wait_for_selector("#today")
+        assert "Maths 2.10" in (page.text_content("#today") or "")
+        page.get_by_role("link", name=re.compile("Open sign-in")).click()
+        page.wait_for_selector("#qr svg")
+
+        stood = httpx.post(
+            f"{stack.recruitment}/applications/{stack.applications[LEADER_2]}/stand-down",
+            json={
+                "effective_from": datetime.now(CAMPUS).date().isoformat(),
+                "reason": "placement abroad",
+            },
+            headers=stack.staff(),
+        )
+        assert stood.status_code == 200, stood.text
+
+        page.reload()
+        page.wait_for_selector("#heading")
+        assert page.text_content("#heading") == "This page is for PASS Leaders"
+        shoot(page, "leader-stood-down")
+        page.goto(f"{stack.portal}/leader")
+        assert page.text_content("#heading") == "This page is for PASS Leaders"
+        # still a student: My PASS opens
+        page.goto(f"{stack.portal}/me")
+        assert page.text_content("#heading") == "My PASS"
+        assert KIOSK_ROOM not in page.inner_text("body")
+    finally:
+        context.close()
