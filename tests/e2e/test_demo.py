@@ -1,14 +1,19 @@
 """`passhub demo` against the four services on real NATS and PostgreSQL, through their HTTP APIs
-only (an httpx client per service): a living year with figures to see, and a second run that
-changes nothing."""
+only: in process (an httpx client per service), with a living year's figures checked and a
+second run that appends no event anywhere; and as the command, against `passhub dev up` over
+real HTTP."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,9 +26,13 @@ from passhub_recruitment.service import service as recruitment_service
 from passhub_sessions.service import service as sessions_service
 from passhub_shared.demo import run_demo
 from passhub_shared.demo.people import schemes
+from passhub_shared.devrun import SERVICES
 from passhub_shared.localtime import institution_timezone
 from passhub_shared.schema import events, outbox
+from tests.kit.test_devrun import dev_up, get, wait_until
 from tests.support import Harness, running_service
+
+__all__ = ["dev_up"]  # the fixture, shared with the test of `passhub dev up`
 
 CAMPUS = ZoneInfo(institution_timezone())
 DEFINITIONS = {
@@ -146,3 +155,36 @@ async def test_the_demo_loads_a_living_year_and_a_second_run_changes_nothing(
     second = await run_demo(clients, settings)
     assert not second.changed, second.created
     assert await settled(services) == after_first
+
+
+def test_passhub_demo_against_dev_up_over_http(
+    dev_up: tuple[subprocess.Popen[bytes], Path, Path, int],
+) -> None:
+    """`make run` then `make demo`, as a newcomer types them: the command finds the services
+    from var/passhub.env, loads the year over real HTTP, and a second run changes nothing."""
+    proc, var, log, http = dev_up
+    ports = {name: http + i for i, name in enumerate(SERVICES)}
+    wait_until(
+        "every service",
+        lambda: all(get(f"http://127.0.0.1:{p}/healthz")[0] == 200 for p in ports.values()),
+        proc,
+        log,
+    )
+    written = dict(
+        line.split("=", 1) for line in (var / "passhub.env").read_text().splitlines() if "=" in line
+    )
+    for name, port in ports.items():
+        assert written[f"PASSHUB_{name.upper()}_URL"] == f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSHUB_")}
+    env |= {"PASSHUB_ENV_FILE": str(var / "passhub.env"), "COLUMNS": "200"}
+    passhub = str(Path(sys.executable).with_name("passhub"))
+    runs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [passhub, "demo", "--quiet"], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        runs.append(done.stdout)
+    assert "loaded in" in runs[0], runs[0]
+    assert "in progress now" in runs[0]
+    assert "already loaded: nothing changed" in runs[1], runs[1]

@@ -65,6 +65,8 @@ class DemoReport:
     seconds: float = 0.0
     academic_year: str = ""
     live_session: str | None = None
+    #: the leaders rostered on the session in progress
+    leaders_on_duty: list[str] = field(default_factory=list)
 
     def made(self, what: str, n: int = 1) -> None:
         self.created[what] = self.created.get(what, 0) + n
@@ -637,6 +639,7 @@ class Demo:
         leaders = [x["student_number"] for x in session.get("leaders", [])]
         if not leaders:
             raise DemoError(f"today's session {session['reference']} has no leader rostered")
+        self.report.leaders_on_duty = leaders
         names = {p.student_number: p.name for p in phys.leaders}
         leader = self.rec.auth(leaders[0], "leader", names.get(leaders[0]))
         present = {
