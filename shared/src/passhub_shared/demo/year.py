@@ -168,6 +168,7 @@ class Demo:
 
     async def run(self) -> DemoReport:
         started = time.monotonic()
+        await self.term_dates()
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             ("campaign and student records", self.campaign),
             ("schemes", self.launch_schemes),
@@ -418,36 +419,44 @@ class Demo:
 
     # -------------------------------------------------------------------------------- sessions
 
-    async def timetable(self) -> None:
+    async def term_dates(self) -> None:
+        """Weekly series need the year's teaching weeks: without them, stop before making
+        anything."""
         weeks = await self.ses.call(
             "GET", f"/term-dates/{self.year}", self.coordinator, ok=(200, 404)
         )
+        if weeks.status_code == 404:
+            raise DemoError(
+                f"the sessions service has no term dates for {self.year}, so no weekly series: "
+                f"add {self.year}.json to PASSHUB_SESSIONS_TERM_DATES_DIR (docs/sessions.md, "
+                "Term dates) and run the demo again"
+            )
+
+    async def timetable(self) -> None:
         for scheme in self.schemes:
             sid = self.scheme_id(scheme)
-            if weeks.status_code == 200:
-                existing = (
-                    await self.ses.call("GET", f"/schemes/{sid}/series", self.coordinator)
-                ).json()
-                for series in scheme.series:
-                    if any(
-                        s["weekday"] == series.weekday and s["room"] == series.room
-                        for s in existing
-                    ):
-                        self.report.found("series")
-                        continue
-                    await self.ses.call(
-                        "POST",
-                        f"/schemes/{sid}/series",
-                        self.coordinator,
-                        json={
-                            "weekday": series.weekday,
-                            "starts": series.starts,
-                            "ends": series.ends,
-                            "room": series.room,
-                            "capacity": series.capacity,
-                        },
-                    )
-                    self.report.made("series")
+            existing = (
+                await self.ses.call("GET", f"/schemes/{sid}/series", self.coordinator)
+            ).json()
+            for series in scheme.series:
+                if any(
+                    s["weekday"] == series.weekday and s["room"] == series.room for s in existing
+                ):
+                    self.report.found("series")
+                    continue
+                await self.ses.call(
+                    "POST",
+                    f"/schemes/{sid}/series",
+                    self.coordinator,
+                    json={
+                        "weekday": series.weekday,
+                        "starts": series.starts,
+                        "ends": series.ends,
+                        "room": series.room,
+                        "capacity": series.capacity,
+                    },
+                )
+                self.report.made("series")
             await self._today(scheme)
             self.sessions[scheme.code] = (
                 await self.ses.call("GET", f"/schemes/{sid}/sessions", self.coordinator)
@@ -455,14 +464,15 @@ class Demo:
 
     def _today_slots(self, scheme: Scheme) -> list[tuple[datetime, datetime]]:
         """Today's sessions of a scheme: Physics has the one in progress now (started 20 to
-        25 minutes ago, on a five-minute mark); each scheme has one later today when the day
-        leaves room for it."""
+        25 minutes ago on a five-minute mark, or at midnight just after it); each scheme has one
+        later today when the day leaves room for it."""
         index = [s.code for s in self.schemes].index(scheme.code)
         local = self.now
         slots = []
         if index == 0:
             mark = local.replace(minute=local.minute - local.minute % 5, second=0, microsecond=0)
-            start = mark - timedelta(minutes=20)
+            midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            start = max(mark - timedelta(minutes=20), midnight)  # it must start today
             slots.append((start, start + timedelta(hours=1)))
         later = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=2 + index)
         if later.date() == local.date() and later.hour <= 22:

@@ -1,0 +1,72 @@
+"""The demo's plan, without servers: its people are fixed and distinct, its year and today's
+sessions follow the clock in the institution's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from passhub_shared.demo.people import extra_applicants, schemes
+from passhub_shared.demo.year import Demo, academic_year
+from passhub_shared.settings import Settings
+from tests.support import SECRET_ENV
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def demo_at(local: str) -> Demo:
+    clients = {
+        s: httpx.AsyncClient(base_url="http://unused")
+        for s in ("recruitment", "sessions", "attendance", "recognition")
+    }
+    settings = Settings(jwt_secret=SECRET_ENV["PASSHUB_JWT_SECRET"])
+    now = datetime.fromisoformat(local).replace(tzinfo=LONDON).astimezone(UTC)
+    return Demo(clients, settings, now=now, tz=LONDON)
+
+
+def test_the_people_are_the_same_on_every_run_and_all_distinct() -> None:
+    first, again = schemes(), schemes()
+    assert first == again
+    people = [p for s in first for p in (*s.leaders, *s.students, *s.non_participants)]
+    people += list(extra_applicants())
+    assert len({p.student_number for p in people}) == len(people)
+    assert len({p.name for p in people}) == len(people)
+    assert all(" " in p.name and p.email.endswith("@example.ac.uk") for p in people)
+
+
+def test_the_academic_year_turns_in_august() -> None:
+    assert academic_year(datetime(2026, 12, 5).date()) == "2026-27"
+    assert academic_year(datetime(2027, 7, 31).date()) == "2026-27"
+    assert academic_year(datetime(2027, 8, 1).date()) == "2027-28"
+
+
+def test_physics_has_a_session_in_progress_and_each_scheme_one_later_today() -> None:
+    demo = demo_at("2026-12-05T14:22:10")
+    phys, maths = demo.schemes[0], demo.schemes[1]
+    live, later = demo._today_slots(phys)
+    assert live[0].isoformat() == "2026-12-05T14:00:00+00:00"
+    assert (live[1] - live[0]).total_seconds() == 3600
+    assert later[0].isoformat() == "2026-12-05T16:00:00+00:00"
+    (maths_later,) = demo._today_slots(maths)
+    assert maths_later[0].hour == 17
+
+
+def test_just_after_midnight_the_session_in_progress_starts_today() -> None:
+    demo = demo_at("2026-12-05T00:07:00")
+    live, _ = demo._today_slots(demo.schemes[0])
+    assert live[0].isoformat() == "2026-12-05T00:00:00+00:00"
+
+
+def test_late_in_the_evening_no_session_is_put_on_tomorrow() -> None:
+    demo = demo_at("2026-12-05T21:40:00")
+    (live,) = demo._today_slots(demo.schemes[0])
+    assert live[0].hour == 21
+    assert demo._today_slots(demo.schemes[2]) == []
+
+
+def test_in_summer_time_the_times_are_local() -> None:
+    demo = demo_at("2026-10-06T14:22:00")
+    live, _ = demo._today_slots(demo.schemes[0])
+    assert live[0].isoformat() == "2026-10-06T14:00:00+01:00"
