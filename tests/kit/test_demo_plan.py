@@ -1,15 +1,21 @@
 """The demo's plan, without servers: its people are fixed and distinct, its year and today's
-sessions follow the clock in the institution's time zone."""
+sessions follow the clock in the institution's time zone; the command says what is missing
+when a service does not answer or the JWT secret is not set."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from passhub_shared.demo.people import extra_applicants, schemes
 from passhub_shared.demo.year import Demo, academic_year
+from passhub_shared.devservers import free_port
 from passhub_shared.settings import Settings
 from tests.support import SECRET_ENV
 
@@ -70,3 +76,40 @@ def test_in_summer_time_the_times_are_local() -> None:
     demo = demo_at("2026-10-06T14:22:00")
     live, _ = demo._today_slots(demo.schemes[0])
     assert live[0].isoformat() == "2026-10-06T14:00:00+01:00"
+
+
+def test_the_command_says_to_start_passhub_when_a_service_does_not_answer(
+    tmp_path: Path,
+) -> None:
+    closed = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSHUB_")}
+    env |= {
+        "PASSHUB_ENV_FILE": str(tmp_path / "none.env"),
+        "PASSHUB_JWT_SECRET": SECRET_ENV["PASSHUB_JWT_SECRET"],
+        "PASSHUB_RECRUITMENT_URL": f"http://127.0.0.1:{closed}",
+        "COLUMNS": "200",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("passhub")), "demo", "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert f"recruitment does not answer at http://127.0.0.1:{closed}" in done.stdout
+    assert "make run" in done.stdout and "Traceback" not in done.stdout + done.stderr
+
+
+def test_without_a_jwt_secret_the_command_names_it() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSHUB_")}
+    env |= {"PASSHUB_ENV_FILE": "/nonexistent/passhub.env", "COLUMNS": "200"}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("passhub")), "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "PASSHUB_JWT_SECRET" in done.stdout and "Traceback" not in done.stderr

@@ -50,6 +50,8 @@ SERVICES = ("recruitment", "sessions", "attendance", "recognition")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 #: how long the demo waits for one service to learn something from another's events
 EVENT_WAIT_SECONDS = 60.0
+#: attempts of a call answered "a concurrent change got in the way"
+RETRIES = 5
 
 
 class DemoError(Exception):
@@ -109,13 +111,30 @@ class Api:
         **kwargs: Any,
     ) -> httpx.Response:
         headers = {**who, **kwargs.pop("headers", {})}
-        response = await self.client.request(method, path, headers=headers, **kwargs)
+        for attempt in range(RETRIES):
+            response = await self.client.request(method, path, headers=headers, **kwargs)
+            if not _transient(response) or attempt == RETRIES - 1:
+                break
+            await asyncio.sleep(0.1 * (attempt + 1))  # a concurrent change: the same again
         if response.status_code not in ok:
             raise DemoError(
                 f"{self.name}: {method} {path} answered {response.status_code}: "
                 f"{response.text[:600]}"
             )
         return response
+
+
+def _transient(response: httpx.Response) -> bool:
+    """A 409 that asks to be retried (a concurrent change, a deadlock) or a 503."""
+    if response.status_code == 503:
+        return True
+    if response.status_code != 409:
+        return False
+    try:
+        code = response.json().get("code")
+    except ValueError:
+        return False
+    return code in ("retry", "concurrent_change")
 
 
 async def _until(
@@ -152,7 +171,6 @@ class Demo:
         self.report = DemoReport(academic_year=self.year)
         self.log = log
         self.coordinator = self.rec.auth(COORDINATOR[0], "coordinator", COORDINATOR[1])
-        self.rng = random.Random(2026)
         #: scheme code -> its sessions as the sessions service lists them
         self.sessions: dict[str, list[dict[str, Any]]] = {}
         self.live: dict[str, Any] | None = None
