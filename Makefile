@@ -1,6 +1,7 @@
 # passhub: two commands on a fresh machine with Python 3.11+:
 #   make run    start NATS, PostgreSQL, the OIDC provider, the four services and the portal
 #   make test   run the whole test suite against real NATS and PostgreSQL
+#   make demo   (beside `make run`) load a realistic year, to see a living system
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition -e services/portal
 
-.PHONY: venv run test lint bench fmt clean
+.PHONY: venv run demo test lint bench fmt clean
 
 venv: $(STAMP)
 
@@ -20,6 +21,10 @@ $(STAMP): shared/pyproject.toml services/*/pyproject.toml requirements-dev.txt
 
 run: venv
 	$(BIN)/passhub dev up
+
+# with `make run` going in another terminal: a realistic year through the services' APIs
+demo: venv
+	$(BIN)/passhub demo
 
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)

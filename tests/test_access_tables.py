@@ -18,8 +18,7 @@ PUBLIC = {
     "GET /metrics",
     "GET /openapi.json",
     "GET /docs",
-    "GET /docs/oauth2-redirect",
-    "GET /redoc",
+    "GET /docs/assets/{name}",
     "GET /asyncapi.json",
     # the sign-in landing page, and the pages' login, log-out and styles
     "GET /sign-in",

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passhub_shared import logs, metrics
 from passhub_shared.auth import Principal
+from passhub_shared.docs_assets import install_docs
 from passhub_shared.errors import MAX_LISTED_DETAILS, Rejected
 from passhub_shared.events import Metadata
 from passhub_shared.headers import SecurityHeaders
@@ -60,7 +61,12 @@ def create_app(
         description=definition.description,
         version="0.1.0",
         lifespan=lifespan,
+        # /docs is the kit's, with Swagger UI served by the service itself (docs_assets.py)
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
+    install_docs(app)
     app.state.settings = settings
     app.state.definition = definition
 

@@ -1,4 +1,4 @@
-"""The `passhub` command line: tokens, replay, dead letters, migrations, and `dev up`.
+"""The `passhub` command line: tokens, replay, dead letters, migrations, `dev up` and `demo`.
 
 Services add their own sub-commands (e.g. `passhub report`) through the entry point group
 `passhub.commands`, each a `typer.Typer`, so this module imports no service.
@@ -19,6 +19,7 @@ from rich.table import Table
 from passhub_shared import loop
 from passhub_shared.auth import ROLES, make_token
 from passhub_shared.deadletters import list_dead_letters, retry_dead_letters
+from passhub_shared.demo.command import demo as demo_command
 from passhub_shared.replay import DEFAULT_BATCH_SIZE, DEFAULT_FOLD_LIMIT, rebuild
 from passhub_shared.secretkeys import InsecureSecret
 from passhub_shared.service import Runtime, installed_services, load_service
@@ -29,6 +30,7 @@ dead = typer.Typer(help="Events a consumer parked after repeated failures.", no_
 dev = typer.Typer(help="Local development.", no_args_is_help=True)
 app.add_typer(dead, name="dead-letters")
 app.add_typer(dev, name="dev")
+app.command("demo")(demo_command)
 console = Console()
 
 ServiceArg = Annotated[str, typer.Argument(help="recruitment, sessions, attendance or recognition")]

@@ -310,6 +310,7 @@ def _write_env_file(
     db_urls: dict[str, str],
     secrets: dict[str, str],
     public: dict[str, str],
+    service_urls: dict[str, str] | None = None,
 ) -> None:
     lines = [
         "# Written by `make run` on every start. Use with: set -a; . var/passhub.env; set +a",
@@ -317,6 +318,8 @@ def _write_env_file(
         *(f"PASSHUB_{name.upper()}_DATABASE_URL={url}" for name, url in db_urls.items()),
         *(f"{variable}={value}" for variable, value in secrets.items()),
         *(f"{PUBLIC_URL_SETTINGS[name]}={url}" for name, url in public.items()),
+        # where tools on this machine (`passhub demo`) reach each service
+        *(f"PASSHUB_{name.upper()}_URL={url}" for name, url in (service_urls or {}).items()),
     ]
     path.touch(mode=0o600)
     path.chmod(0o600)
@@ -471,7 +474,8 @@ def run_dev(
 
                 db_urls = {name: pg.create_database(f"passhub_{name}") for name in SERVICES}
                 secrets = dev_secrets(var_dir)
-                _write_env_file(var_dir / "passhub.env", nats.url, db_urls, secrets, public)
+                local = {n: f"http://{_local_address(host)}:{p}" for n, p in ports.items()}
+                _write_env_file(var_dir / "passhub.env", nats.url, db_urls, secrets, public, local)
 
                 for name in PROCESSES:
                     service = _Service(name, ports[name], db_urls.get(name, ""), var_dir, host)

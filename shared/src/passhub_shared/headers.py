@@ -3,37 +3,28 @@ referrer leaving the site, no content-type sniffing.
 
 Pages are served without inline scripts or styles (styles are files the service serves), so the
 policy allows nothing but the service's own styles and images, and forms posted to itself. The
-interactive API docs (`/docs`, `/redoc`) load Swagger UI and ReDoc from their CDN with an inline
-start-up script: they get a policy that allows exactly that, and still may not be framed.
+interactive API docs (`/docs`) run Swagger UI from files the service serves itself
+(`docs_assets.py`), with no inline script: their policy allows scripts, styles and requests to
+the service's own origin only, and they may not be framed either.
 A header a response sets itself (a stricter `Referrer-Policy`, say) is kept.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from passhub_shared.docs_assets import DOCS_PATH
 
 #: the pages' policy: nothing inline, nothing from elsewhere
 PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-#: the API docs: Swagger UI / ReDoc from jsDelivr, their inline start-up script, FastAPI's icon
+#: the API docs: Swagger UI and its start-up script, both files of the service's own origin
 DOCS_POLICY = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.jsdelivr.net; connect-src 'self'; worker-src blob:; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-
-
-def _docs_paths(app: object) -> frozenset[str]:
-    """The paths of a FastAPI app's interactive API docs."""
-    if not isinstance(app, FastAPI):
-        return frozenset()
-    urls = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
-    return frozenset(p for p in urls if p)
 
 
 _HTML = {
@@ -65,7 +56,7 @@ class SecurityHeaders:
                 extra = dict(_EVERY)
                 if content_type.startswith(b"text/html"):
                     extra |= _HTML
-                    docs = scope["path"] in _docs_paths(scope.get("app"))
+                    docs = scope["path"] == DOCS_PATH
                     policy = DOCS_POLICY if docs else PAGE_POLICY
                     extra[b"content-security-policy"] = policy.encode()
                 headers += [(n, v) for n, v in extra.items() if n not in present]

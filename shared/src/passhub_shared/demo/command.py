@@ -1,0 +1,106 @@
+"""`passhub demo` (and `make demo`): the demo year, loaded into the services `make run` started.
+
+The services are reached at `PASSHUB_<SERVICE>_URL` (from the environment or `var/passhub.env`,
+which `passhub dev up` writes), and otherwise at the ports `make run` uses (8001-8004).
+Tokens are signed with `PASSHUB_JWT_SECRET`, as `passhub token` signs them.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AsyncExitStack
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from passhub_shared import loop
+from passhub_shared.demo.year import SERVICES, DemoError, DemoReport, run_demo
+from passhub_shared.settings import ENV_FILE, load_settings
+
+#: where `make run` puts each service when no URL is set
+DEFAULT_PORTS = {name: 8001 + i for i, name in enumerate(SERVICES)}
+
+console = Console()
+
+
+def url_variable(service: str) -> str:
+    return f"PASSHUB_{service.upper()}_URL"
+
+
+def service_urls() -> dict[str, str]:
+    """Each service's base URL: `PASSHUB_<SERVICE>_URL` from the environment or the env file,
+    else `make run`'s port on this machine."""
+    from_file: dict[str, str] = {}
+    if ENV_FILE.exists():
+        for line in ENV_FILE.read_text(encoding="utf-8").splitlines():
+            name, _, value = line.partition("=")
+            from_file[name.strip()] = value.strip()
+    urls = {}
+    for service in SERVICES:
+        variable = url_variable(service)
+        url = os.environ.get(variable) or from_file.get(variable)
+        urls[service] = (url or f"http://127.0.0.1:{DEFAULT_PORTS[service]}").rstrip("/")
+    return urls
+
+
+async def _load(urls: dict[str, str]) -> DemoReport:
+    settings = load_settings()
+    async with AsyncExitStack() as stack:
+        clients = {}
+        for service, url in urls.items():
+            # trust_env=False: straight to the services, whatever proxy the shell configures
+            client = httpx.AsyncClient(base_url=url, timeout=60, trust_env=False)
+            clients[service] = await stack.enter_async_context(client)
+            try:
+                health = await client.get("/healthz")
+            except httpx.HTTPError as exc:
+                raise DemoError(
+                    f"{service} does not answer at {url} ({exc.__class__.__name__}): "
+                    "start passhub first with `make run`, or set "
+                    f"{url_variable(service)}"
+                ) from None
+            if health.status_code != 200:
+                raise DemoError(f"{service} at {url} is not healthy: {health.status_code}")
+        return await run_demo(clients, settings, log=lambda line: console.print(f"[dim]{line}[/]"))
+
+
+def demo(
+    quiet: Annotated[bool, typer.Option(help="print only the summary")] = False,
+) -> None:
+    """Load a realistic year into the running services (again: changes nothing).
+
+    Through the services' HTTP APIs: a campaign, leaders appointed, three schemes with weekly
+    sessions and a rota, past attendance and feedback, a session in progress today, results
+    for the evaluation, a recognition policy.
+    """
+    urls = service_urls()
+    if not quiet:
+        console.print("loading the demo year into " + ", ".join(urls.values()))
+    try:
+        report = loop.run(_load(urls))
+    except DemoError as exc:
+        console.print(f"[red]demo: {exc}")
+        raise typer.Exit(1) from None
+    table = Table("what", "made now", "already there", title=f"demo year {report.academic_year}")
+    for what in sorted(set(report.created) | set(report.existing)):
+        table.add_row(what, str(report.created.get(what, "")), str(report.existing.get(what, "")))
+    console.print(table)
+    console.print(
+        f"{'loaded' if report.changed else 'already loaded: nothing changed'} "
+        f"in {report.seconds:.1f} s"
+    )
+    if report.live_session:
+        console.print(
+            f"in progress now: {urls['attendance']}/sessions/{report.live_session}/qr "
+            "(log in with a leader's token, e.g. "
+            f"[bold]passhub token --role leader --sub {report.leaders_on_duty[0]}[/])"
+            if report.leaders_on_duty
+            else f"in progress now: session {report.live_session}"
+        )
+    console.print(
+        "the coordinator's view: [bold]passhub token --role coordinator --sub coord-demo[/], "
+        f"then {urls['sessions']}/docs"
+    )
