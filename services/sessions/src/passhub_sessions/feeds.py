@@ -35,7 +35,8 @@ def feed_token(secret: str, kind: str, ident: str) -> str:
 
 
 def token_matches(secret: str, kind: str, ident: str, token: str) -> bool:
-    return hmac.compare_digest(feed_token(secret, kind, ident), token)
+    # compare_digest refuses str with non-ASCII characters: compare the UTF-8 bytes
+    return hmac.compare_digest(feed_token(secret, kind, ident).encode(), token.encode())
 
 
 @dataclass(frozen=True)
