@@ -1,10 +1,11 @@
 """Every CSV passhub reads or writes goes through here.
 
-Reading (`decode_csv`, `csv_records`): uploads come from student records systems and from
-people typing up paper sheets, so a file may hold anything. A NUL byte (which PostgreSQL cannot
-store), bytes that are not UTF-8, a field longer than the csv module's limit (131,072
-characters) or a broken quote are each reported as a `CsvProblem` with the line it is on,
-for the importer to list with its other errors, instead of a 500 from deep inside.
+Reading (`csv_records`; `decode_csv` for a small file wanted whole): uploads come from student
+records systems and from people typing up paper sheets, so a file may hold anything. A NUL
+byte (which PostgreSQL cannot store), bytes that are not UTF-8, a field longer than the csv
+module's limit (131,072 characters) or a broken quote are each reported as a `CsvProblem`
+with the line it is on, for the importer to list with its other errors, instead of a 500
+from deep inside.
 
 Writing (`write_csv`, `safe_cell`): every CSV passhub writes is opened in a spreadsheet by
 someone, and a cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is taken
@@ -25,6 +26,10 @@ from typing import Any
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+NOT_UTF8 = "the file is not UTF-8 text (save it as CSV UTF-8)"
+HOLDS_NUL = "the line holds a NUL character (is this a spreadsheet saved as CSV?)"
+
+
 class CsvProblem(Exception):
     """The file cannot be read from `line` on (1 is the first line)."""
 
@@ -40,33 +45,30 @@ def _line_of(text: str | bytes, index: int) -> int:
 
 
 def decode_csv(data: bytes) -> str:
-    """The file as text: UTF-8, a leading byte order mark dropped. `CsvProblem` on the line
-    of the first byte that is not UTF-8, or of the first NUL."""
+    """A small file as text: UTF-8, a leading byte order mark dropped. `CsvProblem` on the
+    line of the first byte that is not UTF-8, or of the first NUL. (A large file is better
+    read with `csv_records` straight from its bytes.)"""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CsvProblem(
-            _line_of(data, exc.start), "the file is not UTF-8 text (save it as CSV UTF-8)"
-        ) from None
-    check_text(text)
+        raise CsvProblem(_line_of(data, exc.start), NOT_UTF8) from None
+    at = text.find("\x00")
+    if at >= 0:
+        raise CsvProblem(_line_of(text, at), HOLDS_NUL)
     return text
 
 
-def check_text(text: str) -> None:
-    """`CsvProblem` on the line of the first NUL character (PostgreSQL cannot store one)."""
-    at = text.find("\x00")
-    if at >= 0:
-        raise CsvProblem(
-            _line_of(text, at),
-            "the line holds a NUL character (is this a spreadsheet saved as CSV?)",
-        )
-
-
-def csv_records(text: str, *, strict: bool = False) -> Iterator[tuple[int, list[str]]]:
-    """(line the record starts on, its fields) for every record, the header included; text
-    with a NUL or a record the csv module cannot read raises `CsvProblem` with its line."""
-    check_text(text)
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), strict=strict)
+def csv_records(data: bytes | str, *, strict: bool = False) -> Iterator[tuple[int, list[str]]]:
+    """(line the record starts on, its fields) for every record, the header included. Bytes
+    are decoded as UTF-8 (a byte order mark dropped) as they are read, a few kilobytes at a
+    time, so that no single step of reading a large file holds the interpreter for long. Bytes
+    that are not UTF-8, a NUL, or a record the csv module cannot read raise `CsvProblem` with
+    the line."""
+    if isinstance(data, bytes):
+        stream: io.TextIOBase = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    else:
+        stream = io.StringIO(data.removeprefix("\ufeff"), newline="")
+    reader = csv.reader(stream, strict=strict)
     while True:
         start = reader.line_num + 1
         try:
@@ -75,6 +77,14 @@ def csv_records(text: str, *, strict: bool = False) -> Iterator[tuple[int, list[
             return
         except csv.Error as exc:
             raise CsvProblem(start, _reason(exc)) from None
+        except UnicodeDecodeError:
+            # the stream decodes ahead of the reader: find the line of the byte once more
+            assert isinstance(data, bytes)
+            decode_csv(data)
+            raise CsvProblem(start, NOT_UTF8) from None
+        for field in record:
+            if "\x00" in field:
+                raise CsvProblem(start, HOLDS_NUL)
         yield start, record
 
 

@@ -148,9 +148,10 @@ def _row(
     )
 
 
-def parse(text: str, max_rows: int = 100_000) -> Parsed:
-    """Every row of the export, or `CsvRejected` listing every problem by line."""
-    records = csv_records(text, strict=True)
+def parse(data: str | bytes, max_rows: int = 100_000) -> Parsed:
+    """Every row of the export (bytes: UTF-8), or `CsvRejected` listing every problem by
+    line."""
+    records = csv_records(data, strict=True)
     try:
         header = next(records, (1, None))[1]
     except CsvProblem as problem:

@@ -10,8 +10,6 @@ method, or earlier in the file) is counted, not an error.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from datetime import datetime, tzinfo
 
 from passhub_attendance.domain.attendance import Presence, SignIn, attendance
 from passhub_attendance.domain.model import SessionView, Window
+from passhub_shared.csvsafe import CsvProblem, csv_records
 from passhub_shared.errors import Rejected
 from passhub_shared.events import Event
 
@@ -66,11 +65,13 @@ def parse_sheet(
 ) -> tuple[list[SheetLine], list[LineError]]:
     """Lines numbered as in the file (the header is line 1)."""
     pattern = re.compile(student_number_pattern)
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv_records(text)
     try:
-        header = next(reader)
+        header = next(reader)[1]
     except StopIteration:
         return [], [LineError(1, "the file is empty: expected a header line")]
+    except CsvProblem as problem:
+        return [], [LineError(problem.line, problem.message)]
     columns = [h.strip().lower() for h in header]
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
@@ -83,8 +84,14 @@ def parse_sheet(
         i = index.get(name)
         return row[i].strip() if i is not None and i < len(row) else ""
 
-    for row in reader:
-        number = reader.line_num
+    while True:
+        try:
+            number, row = next(reader)
+        except StopIteration:
+            break
+        except CsvProblem as problem:
+            errors.append(LineError(problem.line, problem.message))
+            break
         if number > MAX_LINES + 1:
             errors.append(LineError(number, f"a sheet holds at most {MAX_LINES} lines"))
             break

@@ -16,12 +16,15 @@ from passhub_attendance.evaluation.events import new_import_id
 from passhub_attendance.evaluation.importing import (
     import_enrolments,
     import_results,
+    read_enrolments,
+    read_results,
 )
 from passhub_attendance.evaluation.report import FeedbackReport, OutcomeReport
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
 from passhub_shared.errors import Rejected
+from passhub_shared.offload import collector_paused, release
 from passhub_shared.service import Runtime
 
 router = APIRouter(prefix="/evaluation", tags=["evaluation"])
@@ -122,19 +125,23 @@ async def post_enrolments(
     principal: Principal = require("coordinator"),
 ) -> Any:
     settings = evaluation_settings(runtime)
-    data, name = await _upload(request, settings.max_import_bytes)
-    async with runtime.transaction() as conn:
-        summary = await import_enrolments(
-            conn,
-            runtime.store,
-            data,
-            settings,
-            command_metadata(principal),
-            import_id=new_import_id(),
-            prior_measure=prior_measure,
-            replace=replace,
-            source=name,
-        )
+    with collector_paused():
+        data, name = await _upload(request, settings.max_import_bytes)
+        # the only reference to the rows read, so that `release` frees them off the event loop
+        box = [await read_enrolments(data)]
+        async with runtime.transaction() as conn:
+            summary = await import_enrolments(
+                conn,
+                runtime.store,
+                box[0],
+                settings,
+                command_metadata(principal),
+                import_id=new_import_id(),
+                prior_measure=prior_measure,
+                replace=replace,
+                source=name,
+            )
+        await release(box)
     return ImportResult(**asdict(summary))
 
 
@@ -155,18 +162,21 @@ async def post_results(
     principal: Principal = require("coordinator"),
 ) -> Any:
     settings = evaluation_settings(runtime)
-    data, name = await _upload(request, settings.max_import_bytes)
-    async with runtime.transaction() as conn:
-        summary = await import_results(
-            conn,
-            runtime.store,
-            data,
-            settings,
-            command_metadata(principal),
-            import_id=new_import_id(),
-            replace=replace,
-            source=name,
-        )
+    with collector_paused():
+        data, name = await _upload(request, settings.max_import_bytes)
+        box = [await read_results(data, settings.grade_scale)]
+        async with runtime.transaction() as conn:
+            summary = await import_results(
+                conn,
+                runtime.store,
+                box[0],
+                settings,
+                command_metadata(principal),
+                import_id=new_import_id(),
+                replace=replace,
+                source=name,
+            )
+        await release(box)
     return ImportResult(**asdict(summary))
 
 

@@ -1,0 +1,57 @@
+"""A large records import is read on a worker thread: the service goes on answering."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from passhub_recruitment.service import service
+from tests.recruitment.flow import coordinator
+from tests.responsiveness import ALLOWED_DELAY, latencies_during
+from tests.support import Harness, running_service
+
+HEADER = "student_number,name,email,school,programme,level,year_of_study,year1_mark,notes\n"
+
+
+def large_export(rows: int) -> bytes:
+    """`rows` valid students, each with a long ignored column, as exports carry."""
+    notes = "x" * 300
+    return (
+        HEADER
+        + "".join(
+            f"S{n:07d},Student {n},s{n}@example.ac.uk,Physics,BSc Physics,undergraduate,2,"
+            f"{n % 100}.5,{notes}\n"
+            for n in range(1, rows + 1)
+        )
+    ).encode()
+
+
+@pytest.fixture
+async def h(database_url: str, nats_url: str) -> AsyncIterator[Harness]:
+    async with running_service(service, database_url, nats_url, relay=False) as harness:
+        yield harness
+
+
+async def test_healthz_is_answered_in_its_usual_time_during_a_large_import(h: Harness) -> None:
+    body = large_export(100_000)
+    assert len(body) > 35_000_000
+
+    async def healthz() -> None:
+        r = await h.client.get("/healthz")
+        assert r.status_code == 200
+
+    latencies, imported = await latencies_during(
+        healthz,
+        h.client.post(
+            "/records/imports",
+            content=body,
+            headers={**coordinator(h), "Content-Type": "text/csv"},
+            timeout=60,
+        ),
+    )
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["rows"] == 100_000
+    print(latencies)
+    assert len(latencies.during) >= 10, latencies
+    assert latencies.p99 <= latencies.usual + ALLOWED_DELAY, latencies
