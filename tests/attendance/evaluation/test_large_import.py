@@ -21,8 +21,7 @@ def large_enrolments(rows: int) -> bytes:
     return (
         "student_number,module,academic_year,prior_attainment,notes\n"
         + "".join(
-            f"{3000000 + n},{modules[n % 40]},2026-27,{n % 150},{'x' * 40}\n"
-            for n in range(rows)
+            f"{3000000 + n},{modules[n % 40]},2026-27,{n % 150},{'x' * 40}\n" for n in range(rows)
         )
     ).encode()
 
