@@ -7,9 +7,11 @@ passhub cannot store (422, `passhub_shared.guards`). `document_errors` adds thes
 to every operation of the generated document, once, instead of route by route:
 
 * 422 (the body shape replaces FastAPI's default) and 404 on every operation;
-* 401 and 403 on the operations that need a bearer token (a `require(...)` dependency);
-* 409 on every operation that changes something (POST, PUT, PATCH, DELETE);
-* operations of routers tagged `pages` answer `text/html` (and redirect with 303).
+* 401 and 403 on the operations that take a bearer token (their `security`);
+* 409 on every operation that changes something (POST, PUT, PATCH, DELETE), and 400 (a body
+  that cannot be parsed at all) on every operation that takes one;
+* operations of routers tagged `pages` answer `text/html` (and redirect with 303), and so
+  may the errors of every operation that answers `text/html`.
 """
 
 from __future__ import annotations
@@ -17,19 +19,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
-
-from passhub_shared.auth import current_principal
 
 #: the tag of routers whose routes are HTML pages
 PAGES_TAG = "pages"
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _DESCRIPTIONS = {
-    "400": "the request cannot be served as it is",
+    "400": "the request cannot be served as it is (a body that is not JSON or UTF-8)",
     "401": "no valid bearer token",
     "403": "the token lacks a role or scope this needs",
     "404": "no such resource",
@@ -38,6 +36,7 @@ _DESCRIPTIONS = {
     "422": "the request is not valid: `errors` lists each problem, nothing was changed",
 }
 _WRITES = {"post", "put", "patch", "delete"}
+_METHODS = {"get", "head", "options", "post", "put", "patch", "delete", "trace"}
 
 
 class ErrorBody(BaseModel):
@@ -53,10 +52,6 @@ class ErrorBody(BaseModel):
     )
 
 
-def _needs_token(dependant: Dependant) -> bool:
-    return any(dep.call is current_principal or _needs_token(dep) for dep in dependant.dependencies)
-
-
 def _error(code: str, html: bool) -> dict[str, Any]:
     content: dict[str, Any] = {"application/json": {"schema": _ERROR_REF}}
     if html:
@@ -64,25 +59,23 @@ def _error(code: str, html: bool) -> dict[str, Any]:
     return {"description": _DESCRIPTIONS.get(code, "an error"), "content": content}
 
 
-def document_errors(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the error responses (and `text/html` for pages) to a generated document."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["ErrorBody"] = ErrorBody.model_json_schema()
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
-    for route in routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
-        path = schema.get("paths", {}).get(route.path_format)
-        if path is None:
-            continue
-        page = PAGES_TAG in (route.tags or [])
-        token = _needs_token(route.dependant)
-        for method in route.methods or ():
-            operation = path.get(method.lower())
-            if operation is None:
+    for path in schema.get("paths", {}).values():
+        for method, operation in path.items():
+            if method not in _METHODS:
                 continue
             responses: dict[str, Any] = operation.setdefault("responses", {})
+            html = any(
+                "text/html" in answer.get("content", {})
+                for status, answer in responses.items()
+                if status.startswith("2")
+            )
+            page = PAGES_TAG in operation.get("tags", [])
             if page:
                 for status, answer in list(responses.items()):
                     if status.startswith("2"):
@@ -91,14 +84,17 @@ def document_errors(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]
                 codes = ["400", "401", "403", "404", "409", "410", "422"]
             else:
                 codes = ["404", "422"]
-                if token:
+                # a bearer token is asked for (FastAPI lists it as the operation's security)
+                if operation.get("security"):
                     codes += ["401", "403"]
-                if method.lower() in _WRITES:
+                if method in _WRITES:
                     codes.append("409")
+                if "requestBody" in operation:
+                    codes.append("400")  # a body that cannot be parsed at all
             for code in codes:
                 existing = responses.get(code)
                 if existing is None or "content" not in existing or code == "422":
-                    answer = _error(code, page)
+                    answer = _error(code, page or html)
                     if existing and existing.get("description"):
                         answer["description"] = existing["description"]
                     responses[code] = answer
@@ -119,7 +115,7 @@ def install(app: FastAPI) -> None:
                 tags=app.openapi_tags,
                 servers=app.servers,
             )
-            app.openapi_schema = document_errors(schema, list(app.routes))
+            app.openapi_schema = document_errors(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
