@@ -1,6 +1,7 @@
 # passhub: two commands on a fresh machine with Python 3.11+:
 #   make run    start NATS, PostgreSQL and the four services (Ctrl-C stops all)
 #   make test   run the whole test suite against real NATS and PostgreSQL
+#   make fuzz   fuzz every service's OpenAPI document longer than `make test` does
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition
 
-.PHONY: venv run test lint bench fmt clean
+.PHONY: venv run test fuzz lint bench fmt clean
 
 venv: $(STAMP)
 
@@ -23,6 +24,12 @@ run: venv
 
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# schemathesis against the four services' OpenAPI documents: FUZZ_EXAMPLES per operation and
+# generation mode, new ones each run (`make test` runs the same few each time)
+FUZZ_EXAMPLES ?= 60
+fuzz: venv
+	PASSHUB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) PASSHUB_FUZZ_RANDOM=1 $(BIN)/pytest tests/fuzz -s $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -3,7 +3,7 @@ uvicorn on real NATS and PostgreSQL: every operation is called with requests gen
 its schema, with a coordinator's token and with none, and every answer must be no server
 error and just what the document says (status code, content type and body schema).
 
-`make test` runs it with a few examples per operation (`PASSHUB_FUZZ_EXAMPLES`, default 4,
+`make test` runs it with a few examples per operation (`PASSHUB_FUZZ_EXAMPLES`, default 10,
 the same ones every run); `make fuzz` runs it alone with more, new ones each time. Each
 failure is one schemathesis reports, with the request that reproduces it.
 """
@@ -38,7 +38,7 @@ from passhub_shared.service import ServiceDefinition
 from tests.servers import PostgresHandle, ServerHandle
 from tests.support import service_settings
 
-EXAMPLES = int(os.environ.get("PASSHUB_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("PASSHUB_FUZZ_EXAMPLES", "10"))
 SERVICES = {s.name: s for s in (recruitment, sessions, attendance, recognition)}
 CHECKS = [
     schemathesis.checks.not_a_server_error,
