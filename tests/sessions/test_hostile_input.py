@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import icalendar
 import pytest
 
 from tests.sessions.flows import event_count, launch, series, sessions_service
@@ -112,3 +113,14 @@ async def test_a_date_out_of_range_is_a_422_and_writes_nothing(
     assert 400 <= r.status_code < 500, r.text
     assert set(r.json()) >= {"detail", "code"}, r.text
     assert await event_count(h) == before
+
+
+async def test_a_new_line_in_a_feeds_name_is_escaped(h: Harness) -> None:
+    scheme = await launch(h, title="Physics\nPASS")
+    await series(h, scheme)
+    coordinator = h.auth("coordinator")
+    for url in ("/feeds/leaders/a%0Ab.ics", f"/feeds/schemes/{scheme}.ics"):
+        r = await h.client.get(url, headers=coordinator)
+        assert r.status_code == 200, r.text
+        calendar = icalendar.Calendar.from_ical(r.content)  # one line per property
+        assert "\\n" in str(calendar["X-WR-CALNAME"])  # the new line, escaped

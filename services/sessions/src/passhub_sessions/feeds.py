@@ -58,7 +58,7 @@ def render(name: str, entries: Sequence[FeedEntry], tz: ZoneInfo, domain: str = 
     calendar.add("prodid", f"-//{domain}//passhub sessions//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", vText(name))  # escaped: a name may hold a new line
     calendar.add("x-wr-timezone", str(tz))
     for entry in entries:
         event = Event()
