@@ -16,7 +16,7 @@ HEADER = "student_number,name,email,school,programme,level,year_of_study,year1_m
 
 def large_export(rows: int) -> bytes:
     """`rows` valid students, each with a long ignored column, as exports carry."""
-    notes = "x" * 300
+    notes = "x" * 500
     return (
         HEADER
         + "".join(
@@ -34,7 +34,7 @@ async def h(database_url: str, nats_url: str) -> AsyncIterator[Harness]:
 
 
 async def test_healthz_is_answered_in_its_usual_time_during_a_large_import(h: Harness) -> None:
-    body = large_export(100_000)
+    body = large_export(60_000)
     assert len(body) > 35_000_000
 
     async def healthz() -> None:
@@ -51,7 +51,7 @@ async def test_healthz_is_answered_in_its_usual_time_during_a_large_import(h: Ha
         ),
     )
     assert imported.status_code == 201, imported.text
-    assert imported.json()["rows"] == 100_000
+    assert imported.json()["rows"] == 60_000
     print(latencies)
     assert len(latencies.during) >= 10, latencies
     assert latencies.p99 <= latencies.usual + ALLOWED_DELAY, latencies

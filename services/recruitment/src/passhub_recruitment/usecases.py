@@ -174,7 +174,9 @@ async def _import_records(
         # loop for tens of milliseconds, and other requests are answered in between
         for start in range(0, len(box[0].events), APPEND_EVENTS):
             part = box[0].events[start : start + APPEND_EVENTS]
-            await runtime.store.append(conn, RECORDS_STREAM, version + start, part, metadata)
+            await runtime.store.append(
+                conn, RECORDS_STREAM, version + start, part, metadata, large=True
+            )
         campaigns: dict[str, Campaign] = {}
         for application_id, campaign_id, student_number in await queries.open_applications(conn):
             row = box[0].by_number.get(student_number)

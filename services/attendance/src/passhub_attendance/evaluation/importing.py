@@ -165,7 +165,7 @@ async def _append(
         version = await store.version(conn, year.stream)
         for start in range(0, len(year.events), APPEND_EVENTS):
             part = year.events[start : start + APPEND_EVENTS]
-            await store.append(conn, year.stream, version + start, part, metadata)
+            await store.append(conn, year.stream, version + start, part, metadata, large=True)
         summary.events += len(year.events)
         summary.academic_years.append(year.year)
         summary.modules = sorted({*summary.modules, *year.modules})
