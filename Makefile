@@ -2,6 +2,7 @@
 #   make run    start NATS, PostgreSQL, the OIDC provider, the four services and the portal
 #   make test   run the whole test suite against real NATS and PostgreSQL
 #   make demo   (beside `make run`) load a realistic year, to see a living system
+#   make fuzz   fuzz every service's OpenAPI document longer than `make test` does
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition -e services/portal
 
-.PHONY: venv run demo test lint bench fmt clean
+.PHONY: venv run demo test fuzz lint bench fmt clean
 
 venv: $(STAMP)
 
@@ -28,6 +29,12 @@ demo: venv
 
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# schemathesis against the four services' OpenAPI documents: FUZZ_EXAMPLES per operation and
+# generation mode, new ones each run (`make test` runs the same few each time)
+FUZZ_EXAMPLES ?= 60
+fuzz: venv
+	PASSHUB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) PASSHUB_FUZZ_RANDOM=1 $(BIN)/pytest tests/fuzz -s $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -13,15 +13,18 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.utils import is_body_allowed_for_status_code
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from passhub_shared import logs, metrics
+from passhub_shared import logs, metrics, openapi
 from passhub_shared.auth import Principal
 from passhub_shared.docs_assets import install_docs
 from passhub_shared.errors import MAX_LISTED_DETAILS, Rejected
 from passhub_shared.events import Metadata
+from passhub_shared.guards import InputGuard, out_of_range_response
 from passhub_shared.headers import SecurityHeaders
 from passhub_shared.service import Runtime, ServiceDefinition
 from passhub_shared.settings import Settings, load_settings
@@ -91,6 +94,9 @@ def create_app(
                 status_code=409,
                 headers={"Retry-After": "0"},
             )
+        refused = out_of_range_response(exc)
+        if refused is not None:
+            return refused
         if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
             log.warning("database unavailable: %s", exc)
             return JSONResponse(
@@ -100,6 +106,22 @@ def create_app(
             )
         raise exc
 
+    @app.exception_handler(OverflowError)
+    async def overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        refused = out_of_range_response(exc)
+        assert refused is not None
+        return refused
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        if not is_body_allowed_for_status_code(exc.status_code):
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            {"detail": exc.detail, "code": _HTTP_CODES.get(exc.status_code, "error")},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
@@ -107,9 +129,11 @@ def create_app(
             for e in exc.errors()
         ]
         return JSONResponse(
-            {"detail": "the request is not valid", "errors": errors}, status_code=422
+            {"detail": "the request is not valid", "code": "invalid_request", "errors": errors},
+            status_code=422,
         )
 
+    app.add_middleware(InputGuard)
     app.add_middleware(RequestContext, service=definition.name)
     app.add_middleware(SecurityHeaders)
 
@@ -139,6 +163,7 @@ def create_app(
 
     for router in definition.routers:
         app.include_router(router)
+    openapi.install(app)
     return app
 
 
@@ -183,6 +208,21 @@ class RequestContext:
                 time.perf_counter() - started
             )
 
+
+#: the `code` of an HTTP error raised by FastAPI or a route (`HTTPException`)
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorised",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_requests",
+}
 
 #: deadlock_detected, serialization_failure: the same request succeeds when retried
 _RETRYABLE = {"40P01", "40001"}

@@ -22,6 +22,7 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from passhub_shared.guards import unstorable
 from passhub_shared.settings import Settings
 
 Role = Literal["coordinator", "organiser", "leader", "student", "academic", "integration"]
@@ -142,7 +143,13 @@ def verify_token(settings: Settings, token: str) -> Principal:
     roles = claims.get("roles") or []
     if isinstance(roles, str):
         roles = roles.split()
-    return Principal(sub=str(claims["sub"]), roles=frozenset(roles), name=claims.get("name"))
+    sub, name = str(claims["sub"]), claims.get("name")
+    for claim, value in (("sub", sub), ("name", name)):
+        # the subject is written into every event the caller appends
+        problem = unstorable(value) if isinstance(value, str) else None
+        if problem is not None or (claim == "sub" and not sub.strip()):
+            raise jwt.InvalidTokenError(f"the {claim} claim holds {problem or 'nothing'}")
+    return Principal(sub=sub, roles=frozenset(roles), name=name if isinstance(name, str) else None)
 
 
 def _unauthorized(detail: str) -> HTTPException:

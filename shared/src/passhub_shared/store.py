@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_shared import metrics
 from passhub_shared.events import Event, Metadata, Recorded, new_event_id, utcnow
+from passhub_shared.offload import off_loop
 from passhub_shared.projections import Projection, apply_all
 from passhub_shared.schema import STREAM_VERSION_CONSTRAINT, events
 
@@ -154,35 +155,52 @@ class EventStore:
         new_events: Sequence[Event],
         metadata: Metadata | None = None,
         occurred_at: datetime | None = None,
+        *,
+        large: bool = False,
     ) -> list[Recorded]:
         """Append to `stream_id`, which must be at `expected_version` (0 for a new stream)."""
         return await self.append_many(
-            conn, [Append(stream_id, expected_version, new_events, metadata)], occurred_at
+            conn,
+            [Append(stream_id, expected_version, new_events, metadata)],
+            occurred_at,
+            large=large,
         )
 
     async def append_many(
-        self, conn: AsyncConnection, appends: Sequence[Append], occurred_at: datetime | None = None
+        self,
+        conn: AsyncConnection,
+        appends: Sequence[Append],
+        occurred_at: datetime | None = None,
+        *,
+        large: bool = False,
     ) -> list[Recorded]:
         """Append to several streams in one statement (a batch of commands, or an import):
-        all or none. If any stream has moved on, `ConcurrencyConflict` names one of them."""
+        all or none. If any stream has moved on, `ConcurrencyConflict` names one of them.
+        `large`: the events carry thousands of rows (an import); they are serialised on a
+        worker thread, and the event loop goes on serving other requests meanwhile."""
         when = occurred_at or utcnow()
-        pending: list[Recorded] = []
-        public_ids: list[UUID] = []
-        for item in appends:
-            meta = item.metadata or _NO_METADATA
-            for i, event in enumerate(item.events, start=1):
-                recorded = Recorded(
-                    new_event_id(), item.stream_id, item.expected_version + i, event.type_name(),
-                    self.service, event.model_dump(mode="json"), when, 0, meta.correlation_id,
-                    meta.causation_id, meta.traceparent, meta.actor,
-                )  # fmt: skip
-                pending.append(recorded)
-                if event.public:
-                    public_ids.append(recorded.id)
+
+        def serialise() -> tuple[list[Recorded], list[UUID], str]:
+            pending: list[Recorded] = []
+            public_ids: list[UUID] = []
+            for item in appends:
+                meta = item.metadata or _NO_METADATA
+                for i, event in enumerate(item.events, start=1):
+                    recorded = Recorded(
+                        new_event_id(), item.stream_id, item.expected_version + i,
+                        event.type_name(), self.service, event.model_dump(mode="json"), when, 0,
+                        meta.correlation_id, meta.causation_id, meta.traceparent, meta.actor,
+                    )  # fmt: skip
+                    pending.append(recorded)
+                    if event.public:
+                        public_ids.append(recorded.id)
+            return pending, public_ids, _rows_json(pending) if pending else ""
+
+        pending, public_ids, rows = await off_loop(serialise) if large else serialise()
         if not pending:
             return []
         try:
-            result = await conn.exec_driver_sql(_APPEND, (_rows_json(pending), public_ids))
+            result = await conn.exec_driver_sql(_APPEND, (rows, public_ids))
         except IntegrityError as exc:
             if STREAM_VERSION_CONSTRAINT in str(exc.orig):
                 raise _conflict(exc, appends) from exc

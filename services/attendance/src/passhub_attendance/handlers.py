@@ -49,6 +49,7 @@ from passhub_shared.contracts.attendance import Method
 from passhub_shared.contracts.sessions import SessionCancelled
 from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import Metadata, Recorded
+from passhub_shared.offload import off_loop
 from passhub_shared.service import Runtime
 from passhub_shared.store import Append, ConcurrencyConflict, EventStore
 from passhub_shared.subscriptions import ReactionContext
@@ -342,7 +343,8 @@ async def import_sheet(
     at once (the lines' own cells, their sessions, and the rules).
     `authorise` sees the sheet's sessions before anything is written."""
     tz = settings.tz
-    lines, errors = parse_sheet(sheet, tz, settings.student_number_pattern)
+    # on a worker thread: a long sheet takes a while to read, and sign-ins go on meanwhile
+    lines, errors = await off_loop(parse_sheet, sheet, tz, settings.student_number_pattern)
     if errors:
         raise ImportRejected(errors)
 

@@ -3,12 +3,11 @@ stands, as CSV or JSON, ready for upload."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from typing import Any
 
 from passhub_recognition.records import AwardView
+from passhub_shared.csvsafe import write_csv
 
 COLUMNS = (
     "student_number",
@@ -45,16 +44,7 @@ def records(views: Sequence[AwardView], verifying_body: str) -> list[dict[str, A
     return [record(v, verifying_body) for v in views if v.standing]
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell; text a spreadsheet would take for a formula is quoted with a leading '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "@", "\t", "\r") else text
-
-
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(row[k]) for k in COLUMNS})
-    return out.getvalue()
+    """Every cell through the kit's `write_csv`: text a spreadsheet would take for a formula
+    is written with a leading '."""
+    return write_csv(COLUMNS, rows)

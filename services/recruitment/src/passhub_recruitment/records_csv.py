@@ -1,4 +1,5 @@
-"""Reading the student records system's CSV export (stdlib `csv`; `email-validator` for emails).
+"""Reading the student records system's CSV export (the kit's `csvsafe` over stdlib `csv`;
+`email-validator` for emails).
 
 Every row is checked and every problem is reported with its line number; a file with any
 problem is refused whole, so nothing is ever half-imported.
@@ -11,8 +12,6 @@ are ignored and listed in the response.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -22,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from passhub_recruitment.domain.application import MAX_YEAR_OF_STUDY
 from passhub_recruitment.domain.identifiers import is_student_number
 from passhub_recruitment.domain.internal_events import StudentRecordRow
+from passhub_shared.csvsafe import CsvProblem, csv_records, decode_csv
 from passhub_shared.errors import Rejected
 
 REQUIRED = ("student_number", "name", "email", "school", "programme", "level", "year_of_study")
@@ -63,13 +63,11 @@ def _column_name(header: str) -> str:
 
 
 def decode(raw: bytes) -> str:
+    """The file as text; not UTF-8, or a NUL in it, refuses it with the line."""
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise CsvRejected(
-            [LineError(line, "not UTF-8 text (export the file as UTF-8 CSV)")]
-        ) from None
+        return decode_csv(raw)
+    except CsvProblem as problem:
+        raise CsvRejected([LineError(problem.line, problem.message)]) from None
 
 
 def _mark(value: str) -> Decimal:
@@ -150,13 +148,16 @@ def _row(
     )
 
 
-def parse(text: str, max_rows: int = 100_000) -> Parsed:
-    """Every row of the export, or `CsvRejected` listing every problem by line."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def parse(data: str | bytes, max_rows: int = 100_000) -> Parsed:
+    """Every row of the export (bytes: UTF-8), or `CsvRejected` listing every problem by
+    line."""
+    records = csv_records(data, strict=True)
     try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise CsvRejected([LineError(reader.line_num or 1, f"unreadable header: {exc}")]) from None
+        header = next(records, (1, None))[1]
+    except CsvProblem as problem:
+        raise CsvRejected(
+            [LineError(problem.line, f"unreadable header: {problem.message}")]
+        ) from None
     if not header or not any(h.strip() for h in header):
         raise CsvRejected([LineError(1, "the file is empty: expected a header row")])
     columns = [_column_name(h) for h in header]
@@ -177,17 +178,14 @@ def parse(text: str, max_rows: int = 100_000) -> Parsed:
         ignored_columns=[h for h, c in zip(header, columns, strict=True) if c not in known]
     )
     first_line: dict[str, int] = {}
-    previous_end = reader.line_num
     while True:
         try:
-            cells = next(reader)
+            line, cells = next(records)
         except StopIteration:
             break
-        except csv.Error as exc:
-            errors.append(LineError(reader.line_num, f"unreadable CSV: {exc}"))
+        except CsvProblem as problem:
+            errors.append(LineError(problem.line, f"unreadable CSV: {problem.message}"))
             break
-        line = previous_end + 1
-        previous_end = reader.line_num
         if not cells or all(not c.strip() for c in cells):
             continue
         if len(cells) != len(columns):

@@ -36,6 +36,7 @@ from passhub_recruitment.domain.identifiers import (
     campaign_stream,
     training_stream,
 )
+from passhub_recruitment.domain.internal_events import StudentRecordRow, StudentRecordsImported
 from passhub_recruitment.domain.records import import_events, record_from_row
 from passhub_recruitment.domain.training import (
     Completion,
@@ -49,6 +50,7 @@ from passhub_shared.contracts.recruitment import Criterion, Role
 from passhub_shared.decider import handle
 from passhub_shared.errors import Forbidden, NotFound
 from passhub_shared.events import Metadata, new_event_id, utcnow
+from passhub_shared.offload import collector_paused, off_loop, release
 from passhub_shared.service import Runtime
 from passhub_shared.store import EventStore
 
@@ -123,6 +125,10 @@ async def close_campaign(
 # -- student records ------------------------------------------------------------------------
 
 
+#: events appended per statement by an import (each holds `import_chunk_rows` records)
+APPEND_EVENTS = 4
+
+
 async def import_records(
     runtime: Runtime,
     raw: bytes,
@@ -131,22 +137,49 @@ async def import_records(
     metadata: Metadata,
 ) -> ImportResult:
     """Parse the whole file first (any bad row refuses it all), append the import, then
-    re-run the automatic checks of the open applications of the students imported."""
+    re-run the automatic checks of the open applications of the students imported. The file
+    is read on a worker thread and written a few events at a time (`passhub_shared.offload`):
+    the service goes on answering meanwhile."""
+    with collector_paused():
+        return await _import_records(runtime, raw, source, settings, metadata)
+
+
+async def _import_records(
+    runtime: Runtime,
+    raw: bytes,
+    source: str,
+    settings: RecruitmentSettings,
+    metadata: Metadata,
+) -> ImportResult:
     if len(raw) > settings.max_import_bytes:
         raise records_csv.CsvRejected(
             [records_csv.LineError(1, f"the file is larger than {settings.max_import_bytes} bytes")]
         )
-    parsed = records_csv.parse(records_csv.decode(raw), max_rows=settings.max_import_rows)
     import_id = str(new_event_id())
-    imported = import_events(import_id, source, parsed.rows, settings.import_chunk_rows)
-    by_number = {r.student_number: r for r in parsed.rows}
+
+    def read() -> _Read:
+        parsed = records_csv.parse(raw, max_rows=settings.max_import_rows)
+        return _Read(
+            parsed,
+            import_events(import_id, source, parsed.rows, settings.import_chunk_rows),
+            {r.student_number: r for r in parsed.rows},
+        )
+
+    # the only reference to what was read, so that `release` frees it off the event loop
+    box = [await off_loop(read)]
     reassessed: list[str] = []
     async with runtime.transaction() as conn:
         version = await runtime.store.version(conn, RECORDS_STREAM)
-        await runtime.store.append(conn, RECORDS_STREAM, version, imported, metadata)
+        # a few events per statement: writing each part (and projecting it) takes the event
+        # loop for tens of milliseconds, and other requests are answered in between
+        for start in range(0, len(box[0].events), APPEND_EVENTS):
+            part = box[0].events[start : start + APPEND_EVENTS]
+            await runtime.store.append(
+                conn, RECORDS_STREAM, version + start, part, metadata, large=True
+            )
         campaigns: dict[str, Campaign] = {}
         for application_id, campaign_id, student_number in await queries.open_applications(conn):
-            row = by_number.get(student_number)
+            row = box[0].by_number.get(student_number)
             if row is None:
                 continue
             if campaign_id not in campaigns:
@@ -161,12 +194,21 @@ async def import_records(
             )
             if decided:
                 reassessed.append(application_id)
-    return ImportResult(
+    result = ImportResult(
         import_id=import_id,
-        rows=len(parsed.rows),
-        ignored_columns=parsed.ignored_columns,
+        rows=len(box[0].parsed.rows),
+        ignored_columns=box[0].parsed.ignored_columns,
         reassessed=reassessed,
     )
+    await release(box)
+    return result
+
+
+@dataclass
+class _Read:
+    parsed: records_csv.Parsed
+    events: list[StudentRecordsImported]
+    by_number: dict[str, StudentRecordRow]
 
 
 # -- applications ---------------------------------------------------------------------------

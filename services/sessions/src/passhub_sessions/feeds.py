@@ -35,7 +35,8 @@ def feed_token(secret: str, kind: str, ident: str) -> str:
 
 
 def token_matches(secret: str, kind: str, ident: str, token: str) -> bool:
-    return hmac.compare_digest(feed_token(secret, kind, ident), token)
+    # compare_digest refuses str with non-ASCII characters: compare the UTF-8 bytes
+    return hmac.compare_digest(feed_token(secret, kind, ident).encode(), token.encode())
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def render(name: str, entries: Sequence[FeedEntry], tz: ZoneInfo, domain: str = 
     calendar.add("prodid", f"-//{domain}//passhub sessions//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", vText(name))  # escaped: a name may hold a new line
     calendar.add("x-wr-timezone", str(tz))
     for entry in entries:
         event = Event()

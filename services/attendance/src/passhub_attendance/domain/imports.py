@@ -19,8 +19,6 @@ in the sign-in window), so one answer lists everything to correct.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,6 +27,7 @@ from datetime import UTC, datetime, tzinfo
 from passhub_attendance.domain.attendance import Presence, SignIn, attendance, check_open
 from passhub_attendance.domain.model import SessionView, Window
 from passhub_shared.contracts.sessions import SessionReference, parse_session_reference
+from passhub_shared.csvsafe import CsvProblem, csv_records
 from passhub_shared.errors import Rejected
 from passhub_shared.events import Event
 
@@ -97,13 +96,13 @@ def parse_sheet(
     """Every line (with its own problems), numbered as in the file (the header is line 1), and
     the errors of the file as a whole (no header, no lines, too many lines)."""
     pattern = re.compile(student_number_pattern)
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv_records(text)
     try:
-        header = next(reader)
+        header = next(reader)[1]
     except StopIteration:
         return [], [LineError(1, "the file is empty: expected a header line")]
-    except csv.Error as exc:
-        return [], [LineError(1, f"the header line cannot be read: {exc}")]
+    except CsvProblem as problem:
+        return [], [LineError(problem.line, problem.message)]
     columns = [h.strip().lower().replace(" ", "_") for h in header]
     session_column = next((c for c in SESSION_COLUMNS if c in columns), None)
     missing = [
@@ -125,15 +124,13 @@ def parse_sheet(
         return row[i].strip() if i is not None and i < len(row) else ""
 
     while True:
-        start = reader.line_num + 1
         try:
-            row = next(reader)
+            number, row = next(reader)
         except StopIteration:
             break
-        except csv.Error as exc:
-            errors.append(LineError(start, f"this line cannot be read as CSV: {exc}"))
+        except CsvProblem as problem:
+            errors.append(LineError(problem.line, problem.message))
             break
-        number = start
         if number > MAX_LINES + 1:
             errors.append(LineError(number, f"a sheet holds at most {MAX_LINES} lines"))
             break

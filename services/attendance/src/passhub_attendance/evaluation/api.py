@@ -16,6 +16,8 @@ from passhub_attendance.evaluation.events import new_import_id
 from passhub_attendance.evaluation.importing import (
     import_enrolments,
     import_results,
+    read_enrolments,
+    read_results,
 )
 from passhub_attendance.evaluation.report import FeedbackReport, OutcomeReport
 from passhub_attendance.evaluation.settings import EvaluationSettings
@@ -23,6 +25,7 @@ from passhub_attendance.web import SettingsDep
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
 from passhub_shared.errors import Rejected
+from passhub_shared.offload import collector_paused, release
 from passhub_shared.service import Runtime
 
 router = APIRouter(prefix="/evaluation", tags=["evaluation"])
@@ -97,7 +100,7 @@ async def _upload(request: Request, limit: int) -> tuple[bytes, str]:
         name = request.headers.get("x-filename", "")
     if len(data) > limit:
         raise Rejected(f"the file is larger than {limit} bytes", code="too_large")
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy a large file on the event loop)
         raise Rejected("the request has no CSV file in it", code="no_file")
     return data, name[:200]
 
@@ -123,19 +126,23 @@ async def post_enrolments(
     principal: Principal = require("coordinator"),
 ) -> Any:
     settings = evaluation_settings(runtime)
-    data, name = await _upload(request, settings.max_import_bytes)
-    async with runtime.transaction() as conn:
-        summary = await import_enrolments(
-            conn,
-            runtime.store,
-            data,
-            settings,
-            command_metadata(principal),
-            import_id=new_import_id(),
-            prior_measure=prior_measure,
-            replace=replace,
-            source=name,
-        )
+    with collector_paused():
+        data, name = await _upload(request, settings.max_import_bytes)
+        # the only reference to the rows read, so that `release` frees them off the event loop
+        box = [await read_enrolments(data)]
+        async with runtime.transaction() as conn:
+            summary = await import_enrolments(
+                conn,
+                runtime.store,
+                box[0],
+                settings,
+                command_metadata(principal),
+                import_id=new_import_id(),
+                prior_measure=prior_measure,
+                replace=replace,
+                source=name,
+            )
+        await release(box)
     return ImportResult(**asdict(summary))
 
 
@@ -156,18 +163,21 @@ async def post_results(
     principal: Principal = require("coordinator"),
 ) -> Any:
     settings = evaluation_settings(runtime)
-    data, name = await _upload(request, settings.max_import_bytes)
-    async with runtime.transaction() as conn:
-        summary = await import_results(
-            conn,
-            runtime.store,
-            data,
-            settings,
-            command_metadata(principal),
-            import_id=new_import_id(),
-            replace=replace,
-            source=name,
-        )
+    with collector_paused():
+        data, name = await _upload(request, settings.max_import_bytes)
+        box = [await read_results(data, settings.grade_scale, settings.outcome_codes)]
+        async with runtime.transaction() as conn:
+            summary = await import_results(
+                conn,
+                runtime.store,
+                box[0],
+                settings,
+                command_metadata(principal),
+                import_id=new_import_id(),
+                replace=replace,
+                source=name,
+            )
+        await release(box)
     return ImportResult(**asdict(summary))
 
 

@@ -13,8 +13,6 @@ outcome codes of the records system (`P`, `F`, `W` by default: see `OutcomeCodes
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -23,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
 from passhub_attendance.evaluation.events import EnrolmentRow, ResultRow
+from passhub_shared.csvsafe import CsvProblem, csv_records
 
 _ALIASES = {
     "student_number": ("student_number", "student", "student_id", "student_no", "sid"),
@@ -132,19 +131,13 @@ def _records(
     """(line, {canonical column: value}) for each non-blank record; header problems go to
     `errors` and yield nothing."""
     try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        errors.append(LineError(line, "the file is not UTF-8 text (save it as CSV UTF-8)"))
-        return
-    reader = csv.reader(io.StringIO(content, newline=""))
-    try:
-        header = next(reader)
+        records = csv_records(data)
+        header = next(records)[1]
     except StopIteration:
         errors.append(LineError(1, "the file is empty: a header line is needed"))
         return
-    except csv.Error as exc:
-        errors.append(LineError(1, f"the header line cannot be read: {exc}"))
+    except CsvProblem as problem:
+        errors.append(LineError(problem.line, problem.message))
         return
     keys = [_key(h) for h in header]
     where: dict[str, int] = {}
@@ -163,17 +156,14 @@ def _records(
             )
         )
         return
-    line = 1
     while True:
-        start = reader.line_num + 1
         try:
-            record = next(reader)
+            line, record = next(records)
         except StopIteration:
             return
-        except csv.Error as exc:
-            errors.append(LineError(start, f"this line cannot be read as CSV: {exc}"))
+        except CsvProblem as problem:
+            errors.append(LineError(problem.line, problem.message))
             return
-        line = start
         if not any(v.strip() for v in record):
             continue
         if len(record) < len(header):

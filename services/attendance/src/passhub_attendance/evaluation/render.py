@@ -7,7 +7,6 @@ suppressed groups marked as such rather than drawn.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -29,6 +28,7 @@ from passhub_attendance.evaluation.report import (
     OutcomeSummary,
 )
 from passhub_attendance.evaluation.stats import GroupFigures
+from passhub_shared.csvsafe import write_csv
 
 Format = Literal["json", "csv", "png", "svg"]
 FORMATS: tuple[str, ...] = ("json", "csv", "png", "svg")
@@ -54,12 +54,9 @@ def _fmt(value: Any) -> str:
 
 
 def _csv(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(header), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _fmt(v) for k, v in row.items()})
-    return buffer.getvalue().encode("utf-8")
+    """Every cell through the kit's `write_csv`: text a spreadsheet would take for a formula
+    (a comment `=HYPERLINK(...)`, a title starting with `-`) is written as text."""
+    return write_csv(header, rows, fmt=_fmt).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- outcomes CSV

@@ -59,7 +59,7 @@ def _authorised_by_token(runtime: Runtime, kind: str, ident: str, token: str | N
 
 def _unauthorised() -> Response:
     return Response(
-        '{"detail": "a bearer token or a signed feed link is required"}',
+        '{"detail": "a bearer token or a signed feed link is required", "code": "unauthorised"}',
         status_code=401,
         media_type="application/json",
         headers={"WWW-Authenticate": "Bearer"},
