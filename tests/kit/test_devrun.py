@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from passhub_shared.devrun import DEV_SECRETS, SERVICES
-from passhub_shared.devservers import free_port, pid_alive, port_in_use
+from passhub_shared.devrun import DEV_SECRETS, PROCESSES, SERVICES
+from passhub_shared.devservers import free_port, pid_alive
 from passhub_shared.secretkeys import secret_problem
 
 START_TIMEOUT = 240.0
@@ -25,12 +27,25 @@ _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def free_port_run(count: int) -> int:
-    """The first of `count` consecutive free ports."""
-    for _ in range(50):
-        first = free_port()
-        if first + count < 65535 and not any(port_in_use(first + i) for i in range(count)):
+    """The first of `count` consecutive free ports, below the kernel's ephemeral range: a port
+    the OS hands out (`free_port`) is in that range, and the ports after it may be taken as the
+    source port of any outgoing connection before dev up binds them."""
+    low, _ = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    rng = random.Random()
+    for _ in range(200):
+        first = rng.randrange(10_000, low - count)
+        if all(_bindable(first + i) for i in range(count)):
             return first
     raise RuntimeError("no run of free ports")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -68,7 +83,7 @@ def pid_of(var: Path, service: str) -> int:
 def dev_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path, int]]:
     var = tmp_path / "var"
     log = tmp_path / "dev-up.log"
-    http = free_port_run(len(SERVICES))
+    http = free_port_run(len(PROCESSES))
     # Nothing secret comes from outside: dev up makes every one.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PASSHUB_")}
     env["COLUMNS"] = "200"
@@ -84,6 +99,8 @@ def dev_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path
         str(free_port()),
         "--http-port",
         str(http),
+        "--oidc-port",
+        str(free_port()),
         "--public-url",
         "http://pilot.example.test",
     ]
