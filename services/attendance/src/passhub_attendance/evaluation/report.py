@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel
 
+from passhub_attendance.evaluation.adjusted import AdjustedComparison, adjusted_comparison
 from passhub_attendance.evaluation.groups import Group, find
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.evaluation.stats import (
@@ -18,6 +19,7 @@ from passhub_attendance.evaluation.stats import (
     Cohort,
     Comparison,
     GroupFigures,
+    IntArray,
     agreement,
     compare,
     empty_cohort,
@@ -48,7 +50,7 @@ class OutcomeSummary(BaseModel):
     """One module, or one scheme pooling its modules' enrolments (a student on two of the
     scheme's modules counts once per module)."""
 
-    scope: Literal["module", "scheme"]
+    scope: Literal["module", "scheme", "overall"]
     id: str
     title: str | None = None
     modules: list[str]
@@ -64,6 +66,9 @@ class OutcomeSummary(BaseModel):
     prior_measure: str | None = None
     groups: list[GroupFigures]
     comparisons: list[Comparison]
+    #: the same comparisons adjusted for prior attainment (regression and matching), beside
+    #: the raw ones above; within each module when the summary pools several
+    adjusted: list[AdjustedComparison] = []
 
 
 class OutcomeReport(BaseModel):
@@ -73,6 +78,8 @@ class OutcomeReport(BaseModel):
     groups: list[GroupDefinition]
     modules: list[OutcomeSummary]
     schemes: list[OutcomeSummary]
+    #: every module of the report pooled (modules compared within themselves when adjusted)
+    overall: OutcomeSummary | None = None
 
 
 @dataclass
@@ -93,7 +100,7 @@ class SchemeInfo:
 
 
 def summarise(
-    scope: Literal["module", "scheme"],
+    scope: Literal["module", "scheme", "overall"],
     ident: str,
     title: str | None,
     modules: Sequence[str],
@@ -103,6 +110,7 @@ def summarise(
     prior_measures: set[str],
     settings: EvaluationSettings,
     groups: list[Group],
+    strata: IntArray | None = None,
 ) -> OutcomeSummary:
     enrolled = len(cohort)
     participants = int(np.count_nonzero(cohort.sessions >= 1))
@@ -128,7 +136,60 @@ def summarise(
         prior_measure=" / ".join(sorted(prior_measures)) or None,
         groups=[group_figures(cohort, g, size) for g in groups],
         comparisons=comparisons,
+        adjusted=[
+            adjust(cohort, find(groups, a), find(groups, b), settings, measure, strata)
+            for a, b in COMPARISONS
+            if any(g.key == a for g in groups)
+        ],
     )
+
+
+def adjust(
+    cohort: Cohort,
+    group_a: Group,
+    group_b: Group,
+    settings: EvaluationSettings,
+    measure: str,
+    strata: IntArray | None = None,
+) -> AdjustedComparison:
+    """`group_a` against `group_b` adjusted for prior attainment (see `adjusted`)."""
+    return adjusted_comparison(
+        in_a=cohort.in_group(group_a),
+        in_b=cohort.in_group(group_b),
+        has_result=cohort.has_result,
+        outcome=cohort.outcome(measure),
+        passed=cohort.passed,
+        dfw=cohort.dfw,
+        prior=cohort.prior,
+        min_size=settings.min_group_size,
+        max_missing=settings.max_prior_missing,
+        keys=(group_a.key, group_b.key),
+        labels=(_plural(group_a), _plural(group_b)),
+        strata=strata,
+    )
+
+
+def _plural(group: Group) -> str:
+    words = {
+        "regular": "regular participants",
+        "participants": "participants",
+        "non_participants": "non-participants",
+        "occasional": "occasional participants",
+    }
+    return words.get(group.key, f"students of {group.range_text} sessions")
+
+
+def _pooled(datas: Sequence[ModuleData]) -> tuple[Cohort, IntArray | None]:
+    """The modules' cohorts end to end, and each row's module (None for one module)."""
+    if not datas:
+        return empty_cohort(), None
+    cohort = Cohort.concat([d.cohort for d in datas])
+    if len(datas) == 1:
+        return cohort, None
+    strata: IntArray = np.repeat(
+        np.arange(len(datas), dtype=np.int64), [len(d.cohort) for d in datas]
+    )
+    return cohort, strata
 
 
 def build_outcome_report(
@@ -163,6 +224,7 @@ def build_outcome_report(
     scheme_summaries = []
     for s in sorted(schemes, key=lambda s: s.scheme_id):
         own = [modules[m] for m in sorted(s.modules) if m in modules]
+        pooled, strata = _pooled(own)
         scheme_summaries.append(
             summarise(
                 "scheme",
@@ -170,13 +232,29 @@ def build_outcome_report(
                 s.title,
                 [d.module for d in own],
                 [s.scheme_id],
-                Cohort.concat([d.cohort for d in own]) if own else empty_cohort(),
+                pooled,
                 sum(d.not_enrolled for d in own),
                 set().union(*(d.prior_measures for d in own)) if own else set(),
                 settings,
                 groups,
+                strata,
             )
         )
+    every = [modules[m] for m in sorted(modules)]
+    pooled, strata = _pooled(every)
+    overall = summarise(
+        "overall",
+        "overall",
+        "All modules",
+        [d.module for d in every],
+        sorted({s.scheme_id for s in schemes}),
+        pooled,
+        sum(d.not_enrolled for d in every),
+        set().union(*(d.prior_measures for d in every)) if every else set(),
+        settings,
+        groups,
+        strata,
+    )
     return OutcomeReport(
         academic_year=academic_year,
         scheme=scheme,
@@ -187,6 +265,7 @@ def build_outcome_report(
         ],
         modules=module_summaries,
         schemes=scheme_summaries,
+        overall=overall,
     )
 
 
