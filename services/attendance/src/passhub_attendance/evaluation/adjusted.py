@@ -39,7 +39,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as scipy_stats
+from scipy.special import ndtr, stdtr, stdtrit
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -137,8 +137,8 @@ def regression(
     se = math.sqrt(variance) if variance > 0 else math.nan
     if se > 0 and math.isfinite(se):
         t = estimate / se
-        p = float(2 * scipy_stats.t.sf(abs(t), df))
-        half = float(scipy_stats.t.ppf(0.975, df)) * se
+        p = float(2 * stdtr(df, -abs(t)))
+        half = float(stdtrit(df, 0.975)) * se
     else:
         t = p = half = math.nan
     n_a = int(np.count_nonzero(a))
@@ -191,26 +191,6 @@ def _nearest(sorted_values: FloatArray, targets: FloatArray) -> IntArray:
     return chosen
 
 
-def _own_neighbour_variance(y: FloatArray, x: FloatArray) -> FloatArray:
-    """Conditional variance of each y, from its nearest neighbour in x among the others:
-    (y_i - y_l)^2 / 2 (Abadie and Imbens, one neighbour)."""
-    n = int(y.shape[0])
-    if n < 2:
-        return np.zeros(n)
-    order = np.argsort(x, kind="stable")
-    xs, ys = x[order], y[order]
-    gap_left = np.full(n, np.inf)
-    gap_right = np.full(n, np.inf)
-    gap_left[1:] = xs[1:] - xs[:-1]
-    gap_right[:-1] = xs[1:] - xs[:-1]
-    use_left = gap_left <= gap_right
-    neighbour = np.where(use_left, np.arange(n) - 1, np.arange(n) + 1)
-    sorted_var = (ys - ys[neighbour]) ** 2 / 2
-    out = np.empty(n)
-    out[order] = sorted_var
-    return out
-
-
 def smd(xa: FloatArray, xb: FloatArray) -> float | None:
     """Standardised mean difference: (mean a - mean b) / sqrt((var a + var b) / 2)."""
     if xa.shape[0] < 2 or xb.shape[0] < 2:
@@ -229,67 +209,87 @@ def matching(
 ) -> MatchingEstimate | None:
     """One nearest neighbour in b on prior (within a stratum), with replacement, bias-corrected;
     Abadie-Imbens standard error. All rows complete. None without members of a or b."""
-    n = int(y.shape[0])
+    return matching_many([y], a, prior, strata)[0]
+
+
+def matching_many(
+    ys: list[FloatArray],
+    a: BoolArray,
+    prior: FloatArray,
+    strata: IntArray | None = None,
+) -> list[MatchingEstimate | None]:
+    """`matching` of several outcomes of the same rows: the pairs are found once."""
+    n = int(prior.shape[0])
     groups, count = _compact(strata, n)
     ia, ib = np.flatnonzero(a), np.flatnonzero(~a)
     if ia.shape[0] == 0 or ib.shape[0] < 2:
-        return None
-    # slope of y on prior within b (with one intercept per stratum), for the bias correction
-    xb = _demean(prior[ib], groups[ib], count)
-    yb = _demean(y[ib], groups[ib], count)
-    sxx = float(xb @ xb)
-    slope = float(xb @ yb) / sxx if sxx > 0 else 0.0
-
-    matched_a: list[IntArray] = []
-    matched_b: list[IntArray] = []
-    variance_b = np.zeros(n)
-    for g in range(count):
-        in_a = ia[groups[ia] == g]
-        in_b = ib[groups[ib] == g]
-        if in_a.shape[0] == 0 or in_b.shape[0] == 0:
-            continue
-        order = in_b[np.argsort(prior[in_b], kind="stable")]
-        chosen = order[_nearest(prior[order], prior[in_a])]
-        matched_a.append(in_a)
-        matched_b.append(chosen)
-        variance_b[in_b] = _own_neighbour_variance(y[in_b], prior[in_b])
-    if not matched_a:
-        return None
-    ma, mb = np.concatenate(matched_a), np.concatenate(matched_b)
+        return [None] * len(ys)
+    # One search over every stratum at once: each row's key is its stratum times 2 plus its
+    # prior scaled into [0, 0.5], so a neighbour in the same stratum is always nearer (under
+    # 0.5) than any in another (over 1), and order and ratios of distances within a stratum
+    # are those of prior attainment.
+    low, span = float(prior.min()), float(prior.max() - prior.min()) or 1.0
+    key = groups * 2.0 + (prior - low) / span * 0.5
+    order = ib[np.argsort(key[ib], kind="stable")]
+    chosen = order[_nearest(key[order], key[ia])]
+    same = groups[chosen] == groups[ia]
+    ma, mb = ia[same], chosen[same]
     n_a = int(ma.shape[0])
-    counterfactual = y[mb] + slope * (prior[ma] - prior[mb])
-    pair = y[ma] - counterfactual
-    estimate = float(pair.mean())
+    if n_a == 0:
+        return [None] * len(ys)
+    # each member of b's nearest neighbour within b (and its stratum), for its variance
+    nb = int(order.shape[0])
+    keys = key[order]
+    gap_left = np.full(nb, np.inf)
+    gap_right = np.full(nb, np.inf)
+    gap_left[1:] = keys[1:] - keys[:-1]
+    gap_right[:-1] = keys[1:] - keys[:-1]
+    steps = np.arange(nb)
+    neighbour = order[np.where(gap_left <= gap_right, steps - 1, steps + 1)]
+    alone = groups[neighbour] != groups[order]
     uses = np.bincount(mb, minlength=n).astype(np.float64)
-    variance = (
-        float(((pair - estimate) ** 2).sum()) + float((uses * (uses - 1) * variance_b).sum())
-    ) / n_a**2
-    se = math.sqrt(variance) if variance > 0 else math.nan
-    if se > 0 and math.isfinite(se):
-        z = estimate / se
-        p = float(2 * scipy_stats.norm.sf(abs(z)))
-        half = 1.959963984540054 * se
-    else:
-        p = half = math.nan
+    weight = (uses * (uses - 1))[order]
     all_a, all_b = prior[ia], prior[ib]
     before = smd(all_a, all_b)
     after: float | None = None
-    if all_a.shape[0] >= 2 and all_b.shape[0] >= 2:
-        pooled = math.sqrt((float(np.var(all_a, ddof=1)) + float(np.var(all_b, ddof=1))) / 2)
-        if pooled > 0:
-            after = float((prior[ma].mean() - prior[mb].mean()) / pooled)
-    return MatchingEstimate(
-        n_a=n_a,
-        n_b_used=int(np.count_nonzero(uses)),
-        unmatched=int(ia.shape[0]) - n_a,
-        estimate=estimate,
-        se=_clean(se),
-        p_value=_clean(p),
-        ci_low=_clean(estimate - half),
-        ci_high=_clean(estimate + half),
-        smd_before=before,
-        smd_after=after,
-    )
+    pooled = math.sqrt((float(np.var(all_a, ddof=1)) + float(np.var(all_b, ddof=1))) / 2)
+    if all_a.shape[0] >= 2 and pooled > 0:
+        after = float((prior[ma].mean() - prior[mb].mean()) / pooled)
+    xb = _demean(prior[ib], groups[ib], count)
+    sxx = float(xb @ xb)
+    out: list[MatchingEstimate | None] = []
+    for y in ys:
+        # slope of y on prior within b (one intercept per stratum), for the bias correction
+        yb = _demean(y[ib], groups[ib], count)
+        slope = float(xb @ yb) / sxx if sxx > 0 else 0.0
+        pair = y[ma] - (y[mb] + slope * (prior[ma] - prior[mb]))
+        estimate = float(pair.mean())
+        # conditional variance of each member of b: (y - y of its neighbour)^2 / 2
+        variance_b = np.where(alone, 0.0, (y[order] - y[neighbour]) ** 2 / 2)
+        variance = (
+            float(((pair - estimate) ** 2).sum()) + float((weight * variance_b).sum())
+        ) / n_a**2
+        se = math.sqrt(variance) if variance > 0 else math.nan
+        if se > 0 and math.isfinite(se):
+            p = float(2 * ndtr(-abs(estimate / se)))
+            half = 1.959963984540054 * se
+        else:
+            p = half = math.nan
+        out.append(
+            MatchingEstimate(
+                n_a=n_a,
+                n_b_used=int(np.count_nonzero(uses)),
+                unmatched=int(ia.shape[0]) - n_a,
+                estimate=estimate,
+                se=_clean(se),
+                p_value=_clean(p),
+                ci_low=_clean(estimate - half),
+                ci_high=_clean(estimate + half),
+                smd_before=before,
+                smd_after=after,
+            )
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- both, per outcome
@@ -326,22 +326,37 @@ class AdjustedComparison:
     dfw_rate: AdjustedOutcome | None = None
 
 
-def _both(
-    y: FloatArray,
+def _estimates(
+    outcomes: list[tuple[FloatArray, bool]],
     a: BoolArray,
     prior: FloatArray,
     strata: IntArray | None,
-    robust: bool,
     min_size: int,
-) -> AdjustedOutcome | None:
-    keep = ~np.isnan(y)
-    if min(int(np.count_nonzero(a & keep)), int(np.count_nonzero(~a & keep))) < max(min_size, 2):
-        return None
-    s = None if strata is None else strata[keep]
-    return AdjustedOutcome(
-        regression=regression(y[keep], a[keep], prior[keep], s, robust=robust),
-        matching=matching(y[keep], a[keep], prior[keep], s),
-    )
+) -> list[AdjustedOutcome | None]:
+    """Each (outcome, robust) over the rows where it is not NaN, by regression and matching;
+    None where a side has fewer than `min_size` values. Outcomes complete on every row share
+    their matches."""
+    out: list[AdjustedOutcome | None] = [None] * len(outcomes)
+    complete = [i for i, (y, _) in enumerate(outcomes) if not np.isnan(y).any()]
+    if complete and min(int(np.count_nonzero(a)), int(np.count_nonzero(~a))) >= max(min_size, 2):
+        matched = matching_many([outcomes[i][0] for i in complete], a, prior, strata)
+        for i, m in zip(complete, matched, strict=True):
+            y, robust = outcomes[i]
+            out[i] = AdjustedOutcome(regression(y, a, prior, strata, robust=robust), m)
+    for i, (y, robust) in enumerate(outcomes):
+        if i in complete:
+            continue
+        keep = ~np.isnan(y)
+        if min(int(np.count_nonzero(a & keep)), int(np.count_nonzero(~a & keep))) < max(
+            min_size, 2
+        ):
+            continue
+        s = None if strata is None else strata[keep]
+        out[i] = AdjustedOutcome(
+            regression=regression(y[keep], a[keep], prior[keep], s, robust=robust),
+            matching=matching(y[keep], a[keep], prior[keep], s),
+        )
+    return out
 
 
 def adjusted_comparison(
@@ -404,11 +419,17 @@ def adjusted_comparison(
     note = None
     if ma or mb:
         note = f"{ma + mb} students without prior attainment left out of the adjusted estimates"
+    mark, passes, dfws = _estimates(
+        [
+            (outcome[rows], False),
+            (passed[rows].astype(np.float64), True),
+            (dfw[rows].astype(np.float64), True),
+        ],
+        group_a,
+        x,
+        s,
+        min_size,
+    )
     return replace(
-        counts,
-        status="estimated",
-        note=note,
-        outcome=_both(outcome[rows], group_a, x, s, False, min_size),
-        pass_rate=_both(passed[rows].astype(np.float64), group_a, x, s, True, min_size),
-        dfw_rate=_both(dfw[rows].astype(np.float64), group_a, x, s, True, min_size),
+        counts, status="estimated", note=note, outcome=mark, pass_rate=passes, dfw_rate=dfws
     )
