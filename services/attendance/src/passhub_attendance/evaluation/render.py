@@ -28,6 +28,9 @@ from passhub_attendance.evaluation.report import (
     FeedbackReport,
     OutcomeReport,
     OutcomeSummary,
+    TemplateReport,
+    TrendReport,
+    TrendRow,
 )
 from passhub_attendance.evaluation.stats import GroupFigures
 
@@ -334,7 +337,10 @@ def _outcome_value(g: GroupFigures, measure: str, scale: float) -> tuple[float, 
 
 
 def _row_label(s: OutcomeSummary, regular: str) -> str:
-    name = s.id if s.scope == "module" else f"{s.title or s.id} (all modules)"
+    if s.scope == "module":
+        name = f"{s.id} {s.title}" if s.title else s.id
+    else:
+        name = f"{s.title or s.id} (all modules)"
     comp = next((c for c in s.comparisons if c.group_a == "regular"), None)
     if comp is None or comp.outcome is None:
         return f"{name}\nenrolled {s.enrolled}"
@@ -560,3 +566,115 @@ def feedback_chart(report: FeedbackReport, fmt: str, tz: tzinfo = UTC) -> bytes:
     )
     fig.subplots_adjust(top=1 - (0.9 + 0.2 * k) / height)
     return _save(fig, fmt)
+
+
+# --------------------------------------------------------------------------- trends
+
+TREND_COLUMNS = list(TrendRow.model_fields)
+
+
+def trends_csv(report: TrendReport) -> bytes:
+    """One row per module and year, then all modules per year."""
+    return _csv(TREND_COLUMNS, (r.model_dump() for r in report.rows))
+
+
+def trends_chart(report: TrendReport, fmt: str) -> bytes:
+    """One row per module (and all modules last): participation rate by year (left), and the
+    regular-vs-none difference by year, raw and adjusted for prior attainment, with 95%
+    intervals (right)."""
+    by_module: dict[str, list[TrendRow]] = {}
+    for r in report.rows:
+        by_module.setdefault(r.module, []).append(r)
+    names = list(by_module)
+    years = report.years
+    position = {y: i for i, y in enumerate(years)}
+    regular = report.settings.get("regular_min", 4)
+    height = 1.6 + 2.1 * max(len(names), 1)
+    fig = Figure(figsize=(12, height))
+    axes = fig.subplots(max(len(names), 1), 2, squeeze=False)
+    for i, name in enumerate(names):
+        rows = by_module[name]
+        left, right = axes[i]
+        head = rows[-1]
+        label = "All modules" if head.scope == "overall" else name
+        if head.title and head.scope == "module":
+            label = f"{name} {head.title}"
+        x = [position[r.academic_year] for r in rows]
+        rates = [
+            100 * r.participation_rate if r.participation_rate is not None else None for r in rows
+        ]
+        left.plot(
+            [a for a, v in zip(x, rates, strict=True) if v is not None],
+            [v for v in rates if v is not None],
+            marker="o",
+            color=PALETTE[2],
+        )
+        left.set_ylim(0, 100)
+        left.set_ylabel("% participating", fontsize=8)
+        left.set_title(label, fontsize=10, loc="left")
+        for offset, colour, kind, key in (
+            (-0.08, PALETTE[0], "raw", "raw"),
+            (0.0, PALETTE[1], "adjusted for prior (regression)", "adjusted"),
+            (0.08, PALETTE[3], "matched on prior", "matched"),
+        ):
+            points = [
+                (
+                    a + offset,
+                    getattr(r, f"{key}_difference"),
+                    getattr(r, f"{key}_ci_low"),
+                    getattr(r, f"{key}_ci_high"),
+                )
+                for a, r in zip(x, rows, strict=True)
+                if getattr(r, f"{key}_difference") is not None
+            ]
+            if not points:
+                continue
+            right.errorbar(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                yerr=[
+                    [p[1] - (p[2] if p[2] is not None else p[1]) for p in points],
+                    [(p[3] if p[3] is not None else p[1]) - p[1] for p in points],
+                ],
+                fmt="o",
+                color=colour,
+                capsize=3,
+                label=kind if i == 0 else None,
+            )
+        for r, a in zip(rows, x, strict=True):
+            if r.adjusted_status in ("prior_missing", "no_prior", "suppressed"):
+                words = {
+                    "prior_missing": "prior missing\nfor too many",
+                    "no_prior": "no prior",
+                    "suppressed": "group too small",
+                }[r.adjusted_status]
+                right.annotate(words, (a, 0), fontsize=6, color="#777777", ha="center", va="bottom")
+        right.axhline(0, color="#bbbbbb", linewidth=0.8)
+        unit = "marks" if head.measure == "mark" else "grade points"
+        right.set_ylabel(f"{regular}+ vs 0 sessions ({unit})", fontsize=8)
+        for ax in (left, right):
+            ax.set_xticks(range(len(years)), years, fontsize=8)
+            ax.set_xlim(-0.5, len(years) - 0.5)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+            ax.grid(axis="y", color="#eeeeee", linewidth=0.6)
+    fig.suptitle(
+        "Participation and outcomes across years", x=0.01, ha="left", fontsize=13, fontweight="bold"
+    )
+    if names:
+        fig.legend(loc="upper right", frameon=False, fontsize=8, ncol=3)
+    fig.text(
+        0.01,
+        0.1 / height,
+        ADJUSTED_WORDS.format(regular=f"{regular}+"),
+        fontsize=7,
+        color="#555555",
+        va="bottom",
+    )
+    fig.subplots_adjust(top=1 - 0.9 / height, bottom=1.1 / height, hspace=0.55, wspace=0.2)
+    return _save(fig, fmt)
+
+
+def template_csv(report: TemplateReport) -> bytes:
+    """The template's rows, one per course (module), its columns in its order."""
+    return _csv(report.columns, report.rows)

@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from passhub_attendance.evaluation.adjusted import AdjustedComparison, adjusted_comparison
-from passhub_attendance.evaluation.groups import Group, find
+from passhub_attendance.evaluation.groups import Group, chart_groups, find
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.evaluation.stats import (
     Agreement,
@@ -198,9 +198,12 @@ def build_outcome_report(
     schemes: Sequence[SchemeInfo],
     settings: EvaluationSettings,
     scheme: str | None = None,
+    titles: Mapping[str, str] | None = None,
 ) -> OutcomeReport:
     """`modules`: every module to report on (empty cohort when none enrolled); `schemes`: the
-    schemes to summarise, each over those of its modules that are in `modules`."""
+    schemes to summarise, each over those of its modules that are in `modules`; `titles`: module
+    titles ("Calculus I" for MATH101)."""
+    titles = titles or {}
     groups = settings.groups()
     covering: dict[str, list[str]] = {}
     for s in schemes:
@@ -210,7 +213,7 @@ def build_outcome_report(
         summarise(
             "module",
             name,
-            None,
+            titles.get(name),
             [name],
             sorted(covering.get(name, [])),
             data.cohort,
@@ -403,4 +406,201 @@ def build_feedback_report(
         items=list(items),
         schemes=schemes,
         comments=comments,
+    )
+
+
+# --------------------------------------------------------------------------- trends
+
+
+class TrendRow(BaseModel):
+    """One module (or all modules: `scope` overall) in one year: participation, and regular
+    participants against non-participants, raw and adjusted for prior attainment."""
+
+    scope: Literal["module", "overall"]
+    module: str
+    title: str | None
+    academic_year: str
+    enrolled: int
+    participants: int
+    participation_rate: float | None
+    measure: str
+    raw_difference: float | None = None
+    raw_ci_low: float | None = None
+    raw_ci_high: float | None = None
+    raw_p_value: float | None = None
+    adjusted_status: str | None = None
+    adjusted_note: str | None = None
+    adjusted_difference: float | None = None
+    adjusted_ci_low: float | None = None
+    adjusted_ci_high: float | None = None
+    adjusted_p_value: float | None = None
+    matched_difference: float | None = None
+    matched_ci_low: float | None = None
+    matched_ci_high: float | None = None
+    raw_pass_rate_difference: float | None = None
+    adjusted_pass_rate_difference: float | None = None
+    raw_dfw_rate_difference: float | None = None
+    adjusted_dfw_rate_difference: float | None = None
+
+
+class TrendReport(BaseModel):
+    years: list[str]
+    settings: dict[str, Any]
+    #: module by module, oldest year first; modules with no enrolments in a year have no row
+    rows: list[TrendRow]
+
+
+def trend_row(academic_year: str, s: OutcomeSummary) -> TrendRow:
+    row = TrendRow(
+        scope="overall" if s.scope == "overall" else "module",
+        module=s.id,
+        title=s.title,
+        academic_year=academic_year,
+        enrolled=s.enrolled,
+        participants=s.participants,
+        participation_rate=s.participation_rate,
+        measure=s.measure,
+    )
+    raw = next((c for c in s.comparisons if c.group_a == "regular"), None)
+    if raw is not None and raw.outcome is not None:
+        row.raw_difference = raw.outcome.difference
+        row.raw_ci_low, row.raw_ci_high = raw.outcome.ci_low, raw.outcome.ci_high
+        row.raw_p_value = raw.outcome.p_value
+    if raw is not None and raw.pass_rate is not None:
+        row.raw_pass_rate_difference = raw.pass_rate.difference
+    if raw is not None and raw.dfw_rate is not None:
+        row.raw_dfw_rate_difference = raw.dfw_rate.difference
+    adj = next((a for a in s.adjusted if a.group_a == "regular"), None)
+    if adj is not None:
+        row.adjusted_status, row.adjusted_note = adj.status, adj.note
+        reg = adj.outcome.regression if adj.outcome is not None else None
+        if reg is not None:
+            row.adjusted_difference = reg.estimate
+            row.adjusted_ci_low, row.adjusted_ci_high = reg.ci_low, reg.ci_high
+            row.adjusted_p_value = reg.p_value
+        match = adj.outcome.matching if adj.outcome is not None else None
+        if match is not None:
+            row.matched_difference = match.estimate
+            row.matched_ci_low, row.matched_ci_high = match.ci_low, match.ci_high
+        for key, part in (("pass_rate", adj.pass_rate), ("dfw_rate", adj.dfw_rate)):
+            if part is not None and part.regression is not None:
+                setattr(row, f"adjusted_{key}_difference", part.regression.estimate)
+    return row
+
+
+def build_trend_report(
+    reports: Sequence[OutcomeReport], settings: EvaluationSettings
+) -> TrendReport:
+    """Rows of each year's modules (with enrolments) and of all its modules together."""
+    rows = [
+        trend_row(r.academic_year, s)
+        for r in reports
+        for s in [*r.modules, *([r.overall] if r.overall else [])]
+        if s.enrolled
+    ]
+    rows.sort(key=lambda x: (x.scope == "overall", x.module, x.academic_year))
+    return TrendReport(
+        years=[r.academic_year for r in reports], settings=settings.public(), rows=rows
+    )
+
+
+# --------------------------------------------------------------------------- submission templates
+
+#: the International Center for SI's data template (per course and term), and the UK equivalent
+TEMPLATES = ("icsi", "uk")
+
+
+class TemplateReport(BaseModel):
+    """One row per module (course) of the year, with the figures the template asks for, ready to
+    paste into it. A group under the minimum size has its figures left blank (`_suppressed`)."""
+
+    template: Literal["icsi", "uk"]
+    academic_year: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def _template_groups(report: OutcomeReport, template: str) -> list[Group]:
+    groups = [Group(g.key, g.label, g.min_sessions, g.max_sessions) for g in report.groups]
+    if template == "icsi":
+        # non-participants, all SI participants (1+), then the bands 1-4, 5-9, 10+
+        bands = [g for g in chart_groups(groups, "bands") if g.key != "non_participants"]
+        return [find(groups, "non_participants"), find(groups, "participants"), *bands]
+    return [
+        g for g in groups if g.key in ("non_participants", "participants", "occasional", "regular")
+    ]
+
+
+def build_template(report: OutcomeReport, template: Literal["icsi", "uk"]) -> TemplateReport:
+    """ICSI: course, term, total course enrolment, SI enrolment (1+ sessions), and for
+    non-participants, all SI participants and each band: students, mean final grade (grade
+    points where the course has letter grades, else the mark), D/F/W count and rate.
+    UK: module, year, enrolment, participants, and for none / all / occasional / regular:
+    students, mean mark, pass count and rate, D/F/W count and rate."""
+    groups = _template_groups(report, template)
+    head = (
+        [
+            "course",
+            "title",
+            "term",
+            "total_enrolment",
+            "si_enrolment",
+            "si_participation_rate",
+            "grade_measure",
+        ]
+        if template == "icsi"
+        else [
+            "module",
+            "title",
+            "academic_year",
+            "enrolled",
+            "participants",
+            "participation_rate",
+            "measure",
+        ]
+    )
+    figures = (
+        ("n", "mean_final_grade", "dfw", "dfw_rate")
+        if template == "icsi"
+        else ("n", "mean_mark", "passed", "pass_rate", "dfw", "dfw_rate")
+    )
+    columns = head + [f"{g.key}_{f}" for g in groups for f in ("suppressed", *figures)]
+    rows: list[dict[str, Any]] = []
+    for s in report.modules:
+        if not s.enrolled:
+            continue
+        row: dict[str, Any] = dict(
+            zip(
+                head,
+                [
+                    s.id,
+                    s.title,
+                    report.academic_year,
+                    s.enrolled,
+                    s.participants,
+                    s.participation_rate,
+                    s.measure,
+                ],
+                strict=True,
+            )
+        )
+        by_key = {g.key: g for g in s.groups}
+        for g in groups:
+            fig = by_key[g.key]
+            row[f"{g.key}_suppressed"] = fig.suppressed
+            mean = fig.mean_mark if s.measure == "mark" else fig.mean_grade_points
+            values = {
+                "n": fig.count,
+                "mean_final_grade": mean,
+                "mean_mark": mean,
+                "passed": fig.passed,
+                "pass_rate": fig.pass_rate,
+                "dfw": fig.dfw,
+                "dfw_rate": fig.dfw_rate,
+            }
+            for f in figures:
+                row[f"{g.key}_{f}"] = values[f]
+        rows.append(row)
+    return TemplateReport(
+        template=template, academic_year=report.academic_year, columns=columns, rows=rows
     )
