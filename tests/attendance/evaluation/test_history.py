@@ -268,3 +268,22 @@ async def test_past_years_join_the_reports_and_the_trends(database_url, nats_url
         assert done.returncode == 0, done.stdout + done.stderr
         assert "committed" in done.stdout
         assert await every_report(h) == before
+
+        # the same reports from the command line
+        async def report(*args: str) -> subprocess.CompletedProcess[bytes]:
+            return await asyncio.to_thread(
+                subprocess.run,
+                [str(Path(sys.executable).parent / "passhub"), "report", *args],
+                capture_output=True,
+                env=env,
+                timeout=120,
+            )
+
+        done = await report("trends", "--format", "csv")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == before["trends.csv"]
+        done = await report("template", "--year", "2024-25", "--template", "uk", "-f", "csv")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == before["template-{'template': 'uk'}-2024-25.csv"]
+        done = await report("template", "--year", "2024-25", "--template", "xx")
+        assert done.returncode == 2

@@ -106,57 +106,73 @@ def regression(
     variables are centred within their stratum, which gives the coefficients, residuals and
     HC0/HC1 covariance of the regression with a dummy per stratum). All rows must be complete.
     None when there are too few rows or a or prior does not vary within strata."""
-    n = int(y.shape[0])
+    return regression_many([(y, robust)], a, prior, strata)[0]
+
+
+def regression_many(
+    outcomes: list[tuple[FloatArray, bool]],
+    a: BoolArray,
+    prior: FloatArray,
+    strata: IntArray | None = None,
+) -> list[RegressionEstimate | None]:
+    """`regression` of several (outcome, robust) on the same rows: the design is built once."""
+    n = int(prior.shape[0])
     groups, count = _compact(strata, n)
     k = 2 + count
     df = n - k
     if df < 1:
-        return None
+        return [None] * len(outcomes)
     x = np.column_stack(
         [
             _demean(a.astype(np.float64), groups, count),
             _demean(prior.astype(np.float64), groups, count),
         ]
     )
-    yc = _demean(y.astype(np.float64), groups, count)
     xtx = x.T @ x
     det = float(np.linalg.det(xtx))
     scale = float(np.trace(xtx)) or 1.0
     if abs(det) <= 1e-12 * scale * scale:
-        return None
+        return [None] * len(outcomes)
     inverse = np.linalg.inv(xtx)
-    beta = inverse @ (x.T @ yc)
-    resid = yc - x @ beta
-    if robust:
-        meat = (x * (resid**2)[:, None]).T @ x
-        cov = inverse @ meat @ inverse * (n / df)
-    else:
-        cov = inverse * float(resid @ resid) / df
-    estimate = float(beta[0])
-    variance = float(cov[0, 0])
-    se = math.sqrt(variance) if variance > 0 else math.nan
-    if se > 0 and math.isfinite(se):
-        t = estimate / se
-        p = float(2 * stdtr(df, -abs(t)))
-        half = float(stdtrit(df, 0.975)) * se
-    else:
-        t = p = half = math.nan
+    quantile = float(stdtrit(df, 0.975))
     n_a = int(np.count_nonzero(a))
-    return RegressionEstimate(
-        method="linear_probability_hc1" if robust else "ancova_ols",
-        n=n,
-        n_a=n_a,
-        n_b=n - n_a,
-        strata=count,
-        estimate=estimate,
-        se=_clean(se),
-        df=df,
-        t=_clean(t),
-        p_value=_clean(min(p, 1.0)) if math.isfinite(p) else None,
-        ci_low=_clean(estimate - half),
-        ci_high=_clean(estimate + half),
-        prior_slope=_clean(float(beta[1])),
-    )
+    out: list[RegressionEstimate | None] = []
+    for y, robust in outcomes:
+        yc = _demean(y.astype(np.float64), groups, count)
+        beta = inverse @ (x.T @ yc)
+        resid = yc - x @ beta
+        if robust:
+            meat = (x * (resid**2)[:, None]).T @ x
+            cov = inverse @ meat @ inverse * (n / df)
+        else:
+            cov = inverse * float(resid @ resid) / df
+        estimate = float(beta[0])
+        variance = float(cov[0, 0])
+        se = math.sqrt(variance) if variance > 0 else math.nan
+        if se > 0 and math.isfinite(se):
+            t = estimate / se
+            p = float(2 * stdtr(df, -abs(t)))
+            half = quantile * se
+        else:
+            t = p = half = math.nan
+        out.append(
+            RegressionEstimate(
+                method="linear_probability_hc1" if robust else "ancova_ols",
+                n=n,
+                n_a=n_a,
+                n_b=n - n_a,
+                strata=count,
+                estimate=estimate,
+                se=_clean(se),
+                df=df,
+                t=_clean(t),
+                p_value=_clean(min(p, 1.0)) if math.isfinite(p) else None,
+                ci_low=_clean(estimate - half),
+                ci_high=_clean(estimate + half),
+                prior_slope=_clean(float(beta[1])),
+            )
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- matching
@@ -340,9 +356,9 @@ def _estimates(
     complete = [i for i, (y, _) in enumerate(outcomes) if not np.isnan(y).any()]
     if complete and min(int(np.count_nonzero(a)), int(np.count_nonzero(~a))) >= max(min_size, 2):
         matched = matching_many([outcomes[i][0] for i in complete], a, prior, strata)
-        for i, m in zip(complete, matched, strict=True):
-            y, robust = outcomes[i]
-            out[i] = AdjustedOutcome(regression(y, a, prior, strata, robust=robust), m)
+        fitted = regression_many([outcomes[i] for i in complete], a, prior, strata)
+        for i, r, m in zip(complete, fitted, matched, strict=True):
+            out[i] = AdjustedOutcome(r, m)
     for i, (y, robust) in enumerate(outcomes):
         if i in complete:
             continue
