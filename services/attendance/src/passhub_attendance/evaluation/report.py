@@ -28,6 +28,9 @@ from passhub_attendance.evaluation.stats import (
 
 #: comparisons every summary carries: group a against group b
 COMPARISONS = (("regular", "non_participants"), ("participants", "non_participants"))
+#: comparisons also adjusted for prior attainment: regular participants against
+#: non-participants (what a board asks; occasional attenders are left out, as in the raw one)
+ADJUSTED = (("regular", "non_participants"),)
 
 ITEM_STATEMENTS = {
     "understanding": "attending {p} improved their understanding",
@@ -66,8 +69,9 @@ class OutcomeSummary(BaseModel):
     prior_measure: str | None = None
     groups: list[GroupFigures]
     comparisons: list[Comparison]
-    #: the same comparisons adjusted for prior attainment (regression and matching), beside
-    #: the raw ones above; within each module when the summary pools several
+    #: regular participants against non-participants adjusted for prior attainment
+    #: (regression and matching), beside the raw comparison; within each module when the
+    #: summary pools several
     adjusted: list[AdjustedComparison] = []
 
 
@@ -138,7 +142,7 @@ def summarise(
         comparisons=comparisons,
         adjusted=[
             adjust(cohort, find(groups, a), find(groups, b), settings, measure, strata)
-            for a, b in COMPARISONS
+            for a, b in ADJUSTED
             if any(g.key == a for g in groups)
         ],
     )
