@@ -51,7 +51,7 @@ class GroupDefinition(BaseModel):
 
 class OutcomeSummary(BaseModel):
     """One module, or one scheme pooling its modules' enrolments (a student on two of the
-    scheme's modules counts once per module)."""
+    scheme's modules counts once per module), or every module of the report (`overall`)."""
 
     scope: Literal["module", "scheme", "overall"]
     id: str
