@@ -209,6 +209,8 @@ async def test_past_years_join_the_reports_and_the_trends(database_url, nats_url
             headers=coordinator,
         )
         assert r.json()["years"] == ["2024-25"]
+        r = await h.client.get("/evaluation/trends", params={"since": "2024"}, headers=coordinator)
+        assert r.status_code == 422 and r.json()["code"] == "invalid_year"
 
         before = await every_report(h)
         events = await count_events(h)

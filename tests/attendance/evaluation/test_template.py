@@ -8,7 +8,13 @@ import io
 
 import pytest
 
-from passhub_attendance.evaluation.report import ModuleData, build_outcome_report, build_template
+from passhub_attendance.evaluation import render
+from passhub_attendance.evaluation.report import (
+    ModuleData,
+    build_outcome_report,
+    build_template,
+    build_trend_report,
+)
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.evaluation.stats import Cohort, RawResult
 from passhub_attendance.service import service
@@ -187,3 +193,18 @@ async def test_templates_titles_and_charts_through_the_api(database_url, nats_ur
         # M1's non-participants have prior attainment, its regular participants mostly not
         assert comparisons[0]["adjusted_status"] == "prior_missing"
         assert "regular participants" in comparisons[0]["adjusted_note"]
+
+
+def test_reports_of_a_year_without_enrolments_still_render():
+    settings = EvaluationSettings()
+    report = build_outcome_report("2026-27", {}, [], settings)
+    assert report.overall is not None and report.overall.enrolled == 0
+    assert report.overall.adjusted[0].status == "suppressed"
+    template = build_template(report, "icsi")
+    assert template.rows == []
+    assert render.template_csv(template).decode().startswith("course,title,term")
+    trends = build_trend_report([report], settings)
+    assert trends.years == ["2026-27"] and trends.rows == []
+    assert render.trends_chart(trends, "png")[:4] == b"\x89PNG"
+    assert render.trends_csv(trends).decode().startswith("scope,module,title")
+    assert render.outcomes_chart(report, "png")[:4] == b"\x89PNG"

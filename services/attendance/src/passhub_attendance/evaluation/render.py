@@ -468,7 +468,7 @@ def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> by
                     value[0] + pad[ax], y, f"{value[1]}  n = {g.count}", va="center", fontsize=7
                 )
     left.set_yticks(range(len(rows)), [_row_label(s, regular) for s in rows], fontsize=8)
-    left.set_ylim(len(rows) - 0.5, -0.5)
+    left.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     if report.scheme and report.schemes and len(rows) > 1:
         for ax in (left, right):
             ax.axhline(0.5, color="#bbbbbb", linewidth=0.8)
