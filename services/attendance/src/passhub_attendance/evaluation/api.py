@@ -12,14 +12,23 @@ from pydantic import BaseModel
 
 from passhub_attendance.evaluation import queries, render
 from passhub_attendance.evaluation.csvimport import normalise_year
-from passhub_attendance.evaluation.events import new_import_id
+from passhub_attendance.evaluation.events import TitleRow, new_import_id
 from passhub_attendance.evaluation.importing import (
     import_enrolments,
+    import_history,
     import_results,
     read_enrolments,
     read_results,
+    set_titles,
+    titles_from_csv,
 )
-from passhub_attendance.evaluation.report import FeedbackReport, OutcomeReport
+from passhub_attendance.evaluation.report import (
+    FeedbackReport,
+    OutcomeReport,
+    TemplateReport,
+    TrendReport,
+    build_template,
+)
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.web import SettingsDep
 from passhub_shared.app import RuntimeDep, command_metadata
@@ -74,12 +83,14 @@ def _year(value: str) -> str:
 
 class ImportResult(BaseModel):
     import_id: str
-    kind: Literal["enrolments", "results"]
+    kind: Literal["enrolments", "results", "history", "titles"]
     rows: int
     events: int
     academic_years: list[str]
     modules: list[str]
     replaced_modules: list[str]
+    #: history: years whose every row was already held (nothing appended for them)
+    unchanged_years: list[str] = []
 
 
 async def _upload(request: Request, limit: int) -> tuple[bytes, str]:
@@ -269,3 +280,133 @@ async def get_comments(
             render.comments_csv(report), "csv", _stem("comments", academic_year, scheme)
         )
     return [c.model_dump(mode="json") for c in report.comments or []]
+
+
+@router.post(
+    "/history",
+    status_code=201,
+    response_model=ImportResult,
+    openapi_extra=_CSV_BODY,
+    summary="Import past attendance as counts (CSV: student_number, module, academic_year, "
+    "sessions_attended)",
+)
+async def post_history(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator"),
+) -> Any:
+    """Only rows that change a count are appended: the same file again appends nothing
+    (`unchanged_years`)."""
+    settings = evaluation_settings(runtime)
+    data, name = await _upload(request, settings.max_import_bytes)
+    async with runtime.transaction() as conn:
+        summary = await import_history(
+            conn,
+            runtime.store,
+            data,
+            settings,
+            command_metadata(principal),
+            import_id=new_import_id(),
+            source=name,
+        )
+    return ImportResult(**asdict(summary))
+
+
+@router.post(
+    "/module-titles",
+    status_code=201,
+    response_model=ImportResult,
+    summary="Set module titles: CSV (module, title) or a JSON object {module: title}",
+)
+async def post_module_titles(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator"),
+) -> Any:
+    settings = evaluation_settings(runtime)
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = await request.json()
+        except ValueError:
+            raise Rejected("the body is not valid JSON", code="invalid_json") from None
+        if not isinstance(body, dict) or not body:
+            raise Rejected(
+                'the body must be an object of module: title, e.g. {"MATH101": "Calculus I"}',
+                code="invalid_titles",
+            )
+        rows = []
+        for module, title in body.items():
+            module = str(module).strip()
+            if not module or not isinstance(title, str) or not 0 < len(title.strip()) <= 200:
+                raise Rejected(
+                    f"module {module!r}: a title is text of 1 to 200 characters",
+                    code="invalid_titles",
+                )
+            rows.append(TitleRow(module=module, title=title.strip()))
+        name = ""
+    else:
+        data, name = await _upload(request, settings.max_import_bytes)
+        rows = titles_from_csv(data)
+    async with runtime.transaction() as conn:
+        summary = await set_titles(
+            conn,
+            runtime.store,
+            rows,
+            command_metadata(principal),
+            import_id=new_import_id(),
+            source=name,
+        )
+    return ImportResult(**asdict(summary))
+
+
+@router.get(
+    "/trends",
+    response_model=TrendReport,
+    summary="Participation and the raw and adjusted differences per module across years",
+)
+async def get_trends(
+    runtime: RuntimeDep,
+    module: Annotated[list[str] | None, Query(description="only these modules")] = None,
+    since: Annotated[str | None, Query(description="first academic year", max_length=20)] = None,
+    until: Annotated[str | None, Query(description="last academic year", max_length=20)] = None,
+    format: FormatQuery = "json",
+    principal: Principal = require(*REPORT_ROLES),
+) -> Any:
+    first = _year(since) if since else None
+    last = _year(until) if until else None
+    settings = evaluation_settings(runtime)
+    async with runtime.engine.connect() as conn:
+        report = await queries.trend_report(conn, settings, module, first, last)
+    if format == "json":
+        return report
+    if format == "csv":
+        return _file_response(render.trends_csv(report), "csv", "trends")
+    body = await asyncio.to_thread(render.trends_chart, report, format)
+    return _file_response(body, format, "trends")
+
+
+@router.get(
+    "/template",
+    response_model=TemplateReport,
+    summary="The International Center for SI's data template (icsi) or the UK equivalent (uk), "
+    "one row per course",
+)
+async def get_template(
+    runtime: RuntimeDep,
+    year: YearQuery,
+    scheme: SchemeQuery = None,
+    module: Annotated[list[str] | None, Query(description="only these modules")] = None,
+    template: Annotated[Literal["icsi", "uk"], Query()] = "icsi",
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    principal: Principal = require(*REPORT_ROLES),
+) -> Any:
+    academic_year = _year(year)
+    settings = evaluation_settings(runtime)
+    async with runtime.engine.connect() as conn:
+        outcomes = await queries.outcome_report(conn, academic_year, settings, scheme, module)
+    report = build_template(outcomes, template)
+    if format == "csv":
+        return _file_response(
+            render.template_csv(report), "csv", _stem(f"{template}-template", academic_year, scheme)
+        )
+    return report

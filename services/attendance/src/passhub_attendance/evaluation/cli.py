@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from passhub_attendance.evaluation import queries, render
 from passhub_attendance.evaluation.csvimport import normalise_year
-from passhub_attendance.evaluation.report import FeedbackReport, OutcomeReport
+from passhub_attendance.evaluation.report import (
+    FeedbackReport,
+    OutcomeReport,
+    TemplateReport,
+    TrendReport,
+    build_template,
+)
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.settings import AttendanceSettings
 from passhub_shared import loop
@@ -151,3 +157,63 @@ def feedback(
     else:
         body = render.feedback_chart(report, fmt, AttendanceSettings().tz)
     _write(body, fmt, output, _stem("feedback", academic_year, scheme))
+
+
+@app.command()
+def trends(
+    module: Annotated[
+        list[str] | None, typer.Option("--module", "-m", help="only this module (repeatable)")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="first academic year, e.g. 2023-24")] = None,
+    until: Annotated[str | None, typer.Option(help="last academic year")] = None,
+    fmt: FormatOption = "json",
+    output: OutputOption = None,
+) -> None:
+    """Participation and the raw and adjusted differences per module across years."""
+    if fmt not in render.FORMATS:
+        raise typer.BadParameter(f"{fmt!r}: choose json, csv, png or svg", param_hint="--format")
+    first = _check(since, fmt) if since else None
+    last = _check(until, fmt) if until else None
+    settings = EvaluationSettings()
+
+    async def work(conn: AsyncConnection) -> TrendReport:
+        return await queries.trend_report(conn, settings, module or None, first, last)
+
+    report = _read(work)
+    if fmt == "json":
+        body = report.model_dump_json(indent=2).encode() + b"\n"
+    elif fmt == "csv":
+        body = render.trends_csv(report)
+    else:
+        body = render.trends_chart(report, fmt)
+    _write(body, fmt, output, "trends")
+
+
+@app.command()
+def template(
+    year: YearOption,
+    scheme: SchemeOption = None,
+    kind: Annotated[
+        str, typer.Option("--template", "-t", help="icsi (International Center for SI) or uk")
+    ] = "icsi",
+    fmt: FormatOption = "csv",
+    output: OutputOption = None,
+) -> None:
+    """The data template SI centres submit, one row per course (module)."""
+    if kind not in ("icsi", "uk"):
+        raise typer.BadParameter(f"{kind!r}: choose icsi or uk", param_hint="--template")
+    if fmt not in ("json", "csv"):
+        raise typer.BadParameter(f"{fmt!r}: choose json or csv", param_hint="--format")
+    academic_year = _check(year, fmt)
+    settings = EvaluationSettings()
+
+    async def work(conn: AsyncConnection) -> TemplateReport:
+        outcomes = await queries.outcome_report(conn, academic_year, settings, scheme, None)
+        return build_template(outcomes, "icsi" if kind == "icsi" else "uk")
+
+    report = _read(work)
+    if fmt == "json":
+        body = report.model_dump_json(indent=2).encode() + b"\n"
+    else:
+        body = render.template_csv(report)
+    _write(body, fmt, output, _stem(f"{kind}-template", academic_year, scheme))

@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
-from passhub_attendance.evaluation.events import EnrolmentRow, ResultRow
+from passhub_attendance.evaluation.events import EnrolmentRow, HistoryRow, ResultRow, TitleRow
 from passhub_shared.csvsafe import CsvProblem, csv_records
 
 _ALIASES = {
@@ -32,6 +32,14 @@ _ALIASES = {
     "grade": ("grade", "letter_grade", "final_grade"),
     "passed": ("passed", "pass", "outcome", "outcome_code", "result_code"),
     "withdrawn": ("withdrawn", "withdrew", "withdrawal"),
+    "sessions_attended": (
+        "sessions_attended",
+        "sessions",
+        "attended",
+        "attendances",
+        "sessions_count",
+    ),
+    "title": ("title", "module_title", "module_name", "name", "course_title"),
 }
 _TRUE = {"yes", "y", "true", "t", "1", "pass", "passed", "p"}
 _FALSE = {"no", "n", "false", "f", "0", "fail", "failed"}
@@ -84,7 +92,7 @@ def outcome_codes(mapping: Mapping[str, str]) -> dict[str, Outcome]:
     return codes
 
 
-R = TypeVar("R", EnrolmentRow, ResultRow)
+R = TypeVar("R", EnrolmentRow, ResultRow, HistoryRow, TitleRow)
 
 
 @dataclass(frozen=True)
@@ -348,3 +356,65 @@ def parse_results(
     if not errors and not parsed.by_year:
         errors.append(LineError(2, "the file has a header but no rows"))
     return parsed
+
+
+def parse_history(data: bytes) -> Parsed[HistoryRow]:
+    """Past attendance as counts: `student_number, module, academic_year, sessions_attended`
+    (a whole number, 0 or more)."""
+    parsed: Parsed[HistoryRow] = Parsed()
+    errors = parsed.errors
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, values in _records(
+        data, ("student_number", "module", "academic_year", "sessions_attended"), (), errors
+    ):
+        before = len(errors)
+        student = _text(values, "student_number", line, errors)
+        module = _text(values, "module", line, errors)
+        year = _year(values, line, errors)
+        raw = _text(values, "sessions_attended", line, errors)
+        count = 0
+        if raw:
+            if raw.isdigit():
+                count = int(raw)
+            else:
+                errors.append(
+                    LineError(
+                        line,
+                        f"sessions_attended {raw!r} is not a whole number of sessions",
+                        "sessions_attended",
+                    )
+                )
+        if len(errors) > before or year is None:
+            continue
+        if _duplicate(seen, (year, module, student), line, errors):
+            continue
+        parsed.by_year.setdefault(year, []).append(
+            HistoryRow(student_number=student, module=module, sessions_attended=count)
+        )
+    if not errors and not parsed.by_year:
+        errors.append(LineError(2, "the file has a header but no rows"))
+    return parsed
+
+
+def parse_titles(data: bytes) -> tuple[list[TitleRow], list[LineError]]:
+    """Module titles: `module, title` (200 characters at most); a module listed twice is an
+    error."""
+    errors: list[LineError] = []
+    rows: list[TitleRow] = []
+    seen: dict[str, int] = {}
+    for line, values in _records(data, ("module", "title"), (), errors):
+        before = len(errors)
+        module = _text(values, "module", line, errors)
+        title = _text(values, "title", line, errors)
+        if len(title) > 200:
+            errors.append(LineError(line, "title is longer than 200 characters", "title"))
+        if len(errors) > before:
+            continue
+        first = seen.setdefault(module, line)
+        if first != line:
+            errors.append(LineError(line, f"module {module} is also on line {first}", "module"))
+            continue
+        rows.append(TitleRow(module=module, title=title))
+    if not errors and not rows:
+        errors.append(LineError(2, "the file has a header but no rows"))
+    return rows, errors

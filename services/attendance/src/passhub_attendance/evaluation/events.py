@@ -77,3 +77,50 @@ def results_stream(academic_year: str) -> str:
 
 def new_import_id() -> str:
     return str(new_event_id())
+
+
+class HistoryRow(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    student_number: str
+    module: str
+    #: sessions the student attended for the module that year, as the scheme's records say
+    sessions_attended: int = Field(ge=0)
+
+
+class HistoricalAttendanceImported(_Evaluation):
+    """Past attendance, as counts per student, module and year, from the scheme's own records
+    (spreadsheets kept before passhub). Not sign-ins: no session, no time; a report counts them
+    as sessions attended for that module and year."""
+
+    event_name = "historical_attendance_imported"
+    import_id: str
+    academic_year: str
+    source: str = ""
+    part: int = 1
+    parts: int = 1
+    rows: list[HistoryRow]
+
+
+class TitleRow(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    module: str
+    title: str = Field(min_length=1, max_length=200)
+
+
+class ModuleTitlesSet(_Evaluation):
+    """Module titles ("MATH101" is "Calculus I"), imported or set by a coordinator; a later
+    title for the same module replaces the earlier one."""
+
+    event_name = "module_titles_set"
+    source: str = ""
+    rows: list[TitleRow]
+
+
+def history_stream(academic_year: str) -> str:
+    return f"evaluation-history-{academic_year}"
+
+
+#: one stream for every title: titles are few, and one stream keeps their order
+TITLES_STREAM = "evaluation-module-titles"

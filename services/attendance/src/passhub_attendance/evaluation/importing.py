@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_attendance.evaluation.csvimport import (
@@ -18,14 +19,22 @@ from passhub_attendance.evaluation.csvimport import (
     Outcome,
     Parsed,
     parse_enrolments,
+    parse_history,
     parse_results,
+    parse_titles,
 )
 from passhub_attendance.evaluation.events import (
+    TITLES_STREAM,
     EnrolmentRow,
+    HistoricalAttendanceImported,
+    HistoryRow,
     ModuleEnrolmentsImported,
     ModuleResultsImported,
+    ModuleTitlesSet,
     ResultRow,
+    TitleRow,
     enrolments_stream,
+    history_stream,
     results_stream,
 )
 from passhub_attendance.evaluation.settings import EvaluationSettings
@@ -56,12 +65,14 @@ class InvalidFile(Rejected):
 @dataclass
 class ImportSummary:
     import_id: str
-    kind: Literal["enrolments", "results"]
+    kind: Literal["enrolments", "results", "history", "titles"]
     rows: int
     events: int
     academic_years: list[str] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)
     replaced_modules: list[str] = field(default_factory=list)
+    #: history: years whose rows were imported before, exactly, and so appended nothing
+    unchanged_years: list[str] = field(default_factory=list)
 
 
 async def read_enrolments(data: bytes) -> Parsed[EnrolmentRow]:
@@ -220,3 +231,94 @@ async def import_results(
     built = await off_loop(_result_events, parsed, settings, import_id, replace, source)
     summary = ImportSummary(import_id, "results", parsed.rows, 0)
     return await _append(conn, store, summary, built, metadata, replace)
+
+
+async def import_history(
+    conn: AsyncConnection,
+    store: EventStore,
+    data: bytes,
+    settings: EvaluationSettings,
+    metadata: Metadata,
+    *,
+    import_id: str,
+    source: str = "",
+) -> ImportSummary:
+    """Past attendance counts as `historical_attendance_imported` events on each year's history
+    stream: only the rows that change something (a count not yet held for that student, module
+    and year, or a different one). A file whose every row is already held appends nothing, so
+    importing the same file twice changes nothing (`unchanged_years`)."""
+    parsed = parse_history(data)
+    if parsed.errors:
+        raise InvalidFile(parsed.errors)
+    summary = ImportSummary(import_id, "history", parsed.rows, 0)
+    for year, rows in sorted(parsed.by_year.items()):
+        modules = sorted({r.module for r in rows})
+        summary.academic_years.append(year)
+        summary.modules = sorted({*summary.modules, *modules})
+        stream = history_stream(year)
+        # the stream's version first: a concurrent import of the same year then conflicts (409)
+        version = await store.version(conn, stream)
+        held = await conn.execute(
+            text(
+                """
+                SELECT h.module, h.student_number, h.sessions
+                FROM evaluation_historical_attendance h
+                JOIN unnest(CAST(:modules AS text[]), CAST(:students AS text[]))
+                     AS k(module, student_number)
+                  ON h.module = k.module AND h.student_number = k.student_number
+                WHERE h.academic_year = :year
+                """
+            ),
+            {
+                "year": year,
+                "modules": [r.module for r in rows],
+                "students": [r.student_number for r in rows],
+            },
+        )
+        known = {(r.module, r.student_number): r.sessions for r in held}
+        changed = [
+            r for r in rows if known.get((r.module, r.student_number)) != r.sessions_attended
+        ]
+        if not changed:
+            summary.unchanged_years.append(year)
+            continue
+        chunks: list[list[HistoryRow]] = _chunks(changed, settings.import_event_rows)
+        new: list[Event] = [
+            HistoricalAttendanceImported(
+                import_id=import_id,
+                academic_year=year,
+                source=source,
+                part=part,
+                parts=len(chunks),
+                rows=chunk,
+            )
+            for part, chunk in enumerate(chunks, start=1)
+        ]
+        await store.append(conn, stream, version, new, metadata)
+        summary.events += len(new)
+    return summary
+
+
+async def set_titles(
+    conn: AsyncConnection,
+    store: EventStore,
+    rows: Sequence[TitleRow],
+    metadata: Metadata,
+    *,
+    import_id: str,
+    source: str = "",
+) -> ImportSummary:
+    version = await store.version(conn, TITLES_STREAM)
+    await store.append(
+        conn, TITLES_STREAM, version, [ModuleTitlesSet(source=source, rows=list(rows))], metadata
+    )
+    return ImportSummary(
+        import_id, "titles", len(rows), 1, modules=sorted({r.module for r in rows})
+    )
+
+
+def titles_from_csv(data: bytes) -> list[TitleRow]:
+    rows, errors = parse_titles(data)
+    if errors:
+        raise InvalidFile(errors)
+    return rows

@@ -20,7 +20,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_attendance.evaluation import tables as t
-from passhub_attendance.evaluation.events import ModuleEnrolmentsImported, ModuleResultsImported
+from passhub_attendance.evaluation.events import (
+    HistoricalAttendanceImported,
+    ModuleEnrolmentsImported,
+    ModuleResultsImported,
+    ModuleTitlesSet,
+)
 from passhub_shared.contracts.attendance import (
     AttendanceRevoked,
     FeedbackSubmitted,
@@ -39,6 +44,8 @@ REVOKED = AttendanceRevoked.type_name()
 FEEDBACK = FeedbackSubmitted.type_name()
 ENROLMENTS = ModuleEnrolmentsImported.type_name()
 RESULTS = ModuleResultsImported.type_name()
+HISTORY = HistoricalAttendanceImported.type_name()
+TITLES = ModuleTitlesSet.type_name()
 
 LIKERT_ITEMS = ("understanding", "enjoyable", "recommend")
 
@@ -558,5 +565,84 @@ class FeedbackTallies(Projection):
             )
 
 
+class _History(Rebuild):
+    """Past attendance counts per (year, module, student), the last imported winning; module
+    titles, the last set winning."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, str], int] = {}
+        self.titles: dict[str, str] = {}
+
+    def fold(self, events: Sequence[Recorded]) -> None:
+        for e in events:
+            d = e.data
+            if e.type == TITLES:
+                for r in d["rows"]:
+                    self.titles[r["module"]] = r["title"]
+                continue
+            year = d["academic_year"]
+            for r in d["rows"]:
+                self.counts[(year, r["module"], r["student_number"])] = int(r["sessions_attended"])
+
+    @property
+    def size(self) -> int:
+        return len(self.counts) + len(self.titles)
+
+    async def write(self, conn: AsyncConnection) -> None:
+        await copy_rows(conn, t.historical_attendance, [(*k, v) for k, v in self.counts.items()])
+        await copy_rows(conn, t.module_titles, list(self.titles.items()))
+
+
+class HistoryAndTitles(Projection):
+    """Historical attendance imported as counts (never sign-ins: a table of its own, which a
+    report joins to the year's recorded attendance), and module titles. A later count for the
+    same student, module and year replaces the earlier one."""
+
+    name = "evaluation_history"
+    tables = (t.historical_attendance, t.module_titles)
+    handles = frozenset({HISTORY, TITLES})
+
+    def rebuild(self) -> Rebuild:
+        return _History()
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        batch = _History()
+        batch.fold(events)
+        if batch.counts:
+            keys = list(batch.counts)
+            await _run(
+                conn,
+                """
+                INSERT INTO evaluation_historical_attendance
+                    (academic_year, module, student_number, sessions)
+                SELECT * FROM unnest(CAST(:years AS text[]), CAST(:modules AS text[]),
+                                     CAST(:students AS text[]), CAST(:sessions AS integer[]))
+                ON CONFLICT (academic_year, module, student_number)
+                DO UPDATE SET sessions = excluded.sessions
+                """,
+                years=[k[0] for k in keys],
+                modules=[k[1] for k in keys],
+                students=[k[2] for k in keys],
+                sessions=[batch.counts[k] for k in keys],
+            )
+        if batch.titles:
+            await _run(
+                conn,
+                """
+                INSERT INTO evaluation_module_titles (module, title)
+                SELECT * FROM unnest(CAST(:modules AS text[]), CAST(:titles AS text[]))
+                ON CONFLICT (module) DO UPDATE SET title = excluded.title
+                """,
+                modules=list(batch.titles),
+                titles=list(batch.titles.values()),
+            )
+
+
 def evaluation_projections() -> list[Projection]:
-    return [SchemeCatalogue(), ModuleParticipation(), EnrolmentsAndResults(), FeedbackTallies()]
+    return [
+        SchemeCatalogue(),
+        ModuleParticipation(),
+        EnrolmentsAndResults(),
+        FeedbackTallies(),
+        HistoryAndTitles(),
+    ]

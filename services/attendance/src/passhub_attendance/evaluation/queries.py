@@ -21,8 +21,10 @@ from passhub_attendance.evaluation.report import (
     OutcomeReport,
     SchemeInfo,
     Tally,
+    TrendReport,
     build_feedback_report,
     build_outcome_report,
+    build_trend_report,
 )
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.evaluation.stats import Cohort, Rules
@@ -86,7 +88,7 @@ async def load_modules(
         conn,
         """
         SELECT e.module,
-               array_agg(coalesce(c.sessions, 0)) AS sessions,
+               array_agg(greatest(coalesce(c.sessions, 0), coalesce(h.sessions, 0))) AS sessions,
                array_agg(r.student_number IS NOT NULL) AS has_result,
                array_agg(r.mark) AS mark,
                array_agg(r.grade) AS grade,
@@ -98,6 +100,9 @@ async def load_modules(
         LEFT JOIN evaluation_module_attendance c
           ON c.academic_year = e.academic_year AND c.module = e.module
          AND c.student_number = e.student_number
+        LEFT JOIN evaluation_historical_attendance h
+          ON h.academic_year = e.academic_year AND h.module = e.module
+         AND h.student_number = e.student_number
         LEFT JOIN evaluation_results r
           ON r.academic_year = e.academic_year AND r.module = e.module
          AND r.student_number = e.student_number
@@ -127,8 +132,12 @@ async def load_modules(
     not_enrolled = await conn.execute(
         text(
             """
-            SELECT c.module, count(*) AS n
-            FROM evaluation_module_attendance c
+            SELECT c.module, count(DISTINCT c.student_number) AS n
+            FROM (SELECT academic_year, module, student_number
+                  FROM evaluation_module_attendance
+                  UNION ALL
+                  SELECT academic_year, module, student_number
+                  FROM evaluation_historical_attendance WHERE sessions > 0) c
             WHERE c.academic_year = :year
               AND (CAST(:modules AS text[]) IS NULL OR c.module = ANY(CAST(:modules AS text[])))
               AND NOT EXISTS (SELECT 1 FROM evaluation_enrolments e
@@ -172,7 +181,45 @@ async def outcome_report(
     for m in expected:
         data.setdefault(m, ModuleData(m, Cohort.concat([])))
     chosen_id = schemes[0].scheme_id if scheme is not None else None
-    return build_outcome_report(year, data, schemes, settings, scheme=chosen_id)
+    titles = await module_titles(conn, sorted(data))
+    return build_outcome_report(year, data, schemes, settings, scheme=chosen_id, titles=titles)
+
+
+async def module_titles(conn: AsyncConnection, modules: Sequence[str]) -> dict[str, str]:
+    rows = await conn.execute(
+        text(
+            "SELECT module, title FROM evaluation_module_titles"
+            " WHERE module = ANY(CAST(:modules AS text[]))"
+        ),
+        {"modules": list(modules)},
+    )
+    return {r.module: r.title for r in rows}
+
+
+async def report_years(conn: AsyncConnection) -> list[str]:
+    """Academic years with enrolments imported, oldest first."""
+    rows = await conn.execute(
+        text("SELECT DISTINCT academic_year FROM evaluation_enrolments ORDER BY 1")
+    )
+    return [r.academic_year for r in rows]
+
+
+async def trend_report(
+    conn: AsyncConnection,
+    settings: EvaluationSettings,
+    modules: Sequence[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> TrendReport:
+    """Per module and year (every year with enrolments, or those from `since` to `until`):
+    participation and the raw and adjusted differences, from each year's outcome report."""
+    years = [
+        y
+        for y in await report_years(conn)
+        if (since is None or y >= since) and (until is None or y <= until)
+    ]
+    reports = [await outcome_report(conn, y, settings, None, modules) for y in years]
+    return build_trend_report(reports, settings)
 
 
 # --------------------------------------------------------------------------- feedback

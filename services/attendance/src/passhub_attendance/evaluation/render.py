@@ -21,11 +21,15 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from passhub_attendance.evaluation.adjusted import AdjustedComparison
 from passhub_attendance.evaluation.groups import Group, chart_groups
 from passhub_attendance.evaluation.report import (
     FeedbackReport,
     OutcomeReport,
     OutcomeSummary,
+    TemplateReport,
+    TrendReport,
+    TrendRow,
 )
 from passhub_attendance.evaluation.stats import GroupFigures
 from passhub_shared.csvsafe import write_csv
@@ -104,7 +108,67 @@ OUTCOME_COLUMNS = [
     "prior_difference",
     "prior_p_value",
     "prior_cohens_d",
+    "adjusted_status",
+    "adjusted_note",
+    "adjusted_n",
+    "adjusted_difference",
+    "adjusted_ci_low",
+    "adjusted_ci_high",
+    "adjusted_p_value",
+    "adjusted_pass_rate_difference",
+    "adjusted_pass_rate_ci_low",
+    "adjusted_pass_rate_ci_high",
+    "adjusted_pass_rate_p_value",
+    "adjusted_dfw_rate_difference",
+    "adjusted_dfw_rate_ci_low",
+    "adjusted_dfw_rate_ci_high",
+    "adjusted_dfw_rate_p_value",
+    "matched_difference",
+    "matched_ci_low",
+    "matched_ci_high",
+    "matched_p_value",
+    "matched_pass_rate_difference",
+    "matched_dfw_rate_difference",
+    "prior_smd_before_matching",
+    "prior_smd_after_matching",
 ]
+
+
+def _adjusted_columns(a: AdjustedComparison | None) -> dict[str, Any]:
+    """The comparison's adjusted estimates as CSV columns (`adjusted_`: regression;
+    `matched_`: nearest-neighbour matching)."""
+    if a is None:
+        return {}
+    row: dict[str, Any] = {"adjusted_status": a.status, "adjusted_note": a.note}
+    for prefix, part in (
+        ("adjusted", a.outcome),
+        ("adjusted_pass_rate", a.pass_rate),
+        ("adjusted_dfw_rate", a.dfw_rate),
+    ):
+        reg = part.regression if part is not None else None
+        if reg is not None:
+            if prefix == "adjusted":
+                row["adjusted_n"] = reg.n
+            row |= {
+                f"{prefix}_difference": reg.estimate,
+                f"{prefix}_ci_low": reg.ci_low,
+                f"{prefix}_ci_high": reg.ci_high,
+                f"{prefix}_p_value": reg.p_value,
+            }
+    match = a.outcome.matching if a.outcome is not None else None
+    if match is not None:
+        row |= {
+            "matched_difference": match.estimate,
+            "matched_ci_low": match.ci_low,
+            "matched_ci_high": match.ci_high,
+            "matched_p_value": match.p_value,
+            "prior_smd_before_matching": match.smd_before,
+            "prior_smd_after_matching": match.smd_after,
+        }
+    for key, part in (("pass_rate", a.pass_rate), ("dfw_rate", a.dfw_rate)):
+        if part is not None and part.matching is not None:
+            row[f"matched_{key}_difference"] = part.matching.estimate
+    return row
 
 
 def _outcome_rows(report: OutcomeReport, summary: OutcomeSummary) -> Iterable[dict[str, Any]]:
@@ -124,6 +188,7 @@ def _outcome_rows(report: OutcomeReport, summary: OutcomeSummary) -> Iterable[di
         fig = asdict(g)
         fig["group"] = fig.pop("key")
         yield {**head, "row": "group", **fig}
+    adjusted = {(a.group_a, a.group_b): a for a in summary.adjusted}
     for c in summary.comparisons:
         row: dict[str, Any] = {
             **head,
@@ -156,12 +221,14 @@ def _outcome_rows(report: OutcomeReport, summary: OutcomeSummary) -> Iterable[di
                 "prior_p_value": c.prior.p_value,
                 "prior_cohens_d": c.prior.cohens_d,
             }
+        row |= _adjusted_columns(adjusted.get((c.group_a, c.group_b)))
         yield row
 
 
 def outcomes_csv(report: OutcomeReport) -> bytes:
-    """One row per group and per comparison, of every scheme then every module."""
-    summaries = [*report.schemes, *report.modules]
+    """One row per group and per comparison, of every scheme, every module, then all modules
+    pooled."""
+    summaries = [*report.schemes, *report.modules, *([report.overall] if report.overall else [])]
     return _csv(OUTCOME_COLUMNS, (r for s in summaries for r in _outcome_rows(report, s)))
 
 
@@ -234,6 +301,17 @@ def comments_csv(report: FeedbackReport) -> bytes:
 
 # --------------------------------------------------------------------------- charts
 
+#: what the adjusted figures under each module mean, and what they do not, in plain words
+ADJUSTED_WORDS = (
+    "Adjusted for prior: the difference between students of {regular} sessions and students "
+    "of none who started with the same prior attainment (regression: mark ~ attended + prior;\n"
+    "matched: each participant against the non-participant closest in prior attainment). It "
+    "takes out the part of the raw difference due to stronger students attending more.\n"
+    "It is an observational estimate, not an experiment: students chose to come, and anything "
+    "else that differs between those who came and those who did not (motivation, time,\n"
+    "other support) is still in it. It does not show that PASS caused the difference."
+)
+
 
 def _save(fig: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
@@ -256,7 +334,10 @@ def _outcome_value(g: GroupFigures, measure: str, scale: float) -> tuple[float, 
 
 
 def _row_label(s: OutcomeSummary, regular: str) -> str:
-    name = s.id if s.scope == "module" else f"{s.title or s.id} (all modules)"
+    if s.scope == "module":
+        name = f"{s.id} {s.title}" if s.title else s.id
+    else:
+        name = f"{s.title or s.id} (all modules)"
     comp = next((c for c in s.comparisons if c.group_a == "regular"), None)
     if comp is None or comp.outcome is None:
         return f"{name}\nenrolled {s.enrolled}"
@@ -269,7 +350,29 @@ def _row_label(s: OutcomeSummary, regular: str) -> str:
         p = f"p = {o.p_value:.3f}"
     d = f", d = {o.cohens_d:.2f}" if o.cohens_d is not None else ""
     unit = "marks" if comp.measure == "mark" else "GP"
-    return f"{name}\n{regular} vs 0 sessions: {o.difference:+.1f} {unit} ({p}{d})"
+    raw = f"{name}\n{regular} vs 0 sessions: {o.difference:+.1f} {unit} ({p}{d})"
+    return f"{raw}\n{_adjusted_label(s)}"
+
+
+def _adjusted_label(s: OutcomeSummary) -> str:
+    """ "adjusted for prior: +4.2 (95% CI 1.1 to 7.3), matched +3.9" or why there is none."""
+    adj = next((a for a in s.adjusted if a.group_a == "regular"), None)
+    if adj is None or adj.status == "suppressed":
+        return "adjusted for prior: group too small"
+    if adj.status == "no_prior":
+        return "adjusted for prior: no prior attainment"
+    if adj.status == "prior_missing":
+        return "adjusted for prior: prior missing for too many"
+    reg = adj.outcome.regression if adj.outcome is not None else None
+    match = adj.outcome.matching if adj.outcome is not None else None
+    if reg is None or reg.ci_low is None or reg.ci_high is None:
+        return "adjusted for prior: too few values"
+    text = (
+        f"adjusted for prior: {reg.estimate:+.1f} (95% CI {reg.ci_low:+.1f} to {reg.ci_high:+.1f})"
+    )
+    if match is not None:
+        text += f", matched {match.estimate:+.1f}"
+    return text
 
 
 def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> bytes:
@@ -279,9 +382,12 @@ def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> by
     groups = [Group(g.key, g.label, g.min_sessions, g.max_sessions) for g in report.groups]
     shown = chart_groups(groups, view)
     regular = next((g.range_text for g in groups if g.key == "regular"), "regular")
-    rows: list[OutcomeSummary] = (list(report.schemes) if report.scheme else []) + list(
-        report.modules
-    )
+    # modules with no enrolments have nothing to draw: left out
+    rows: list[OutcomeSummary] = [
+        s
+        for s in (list(report.schemes) if report.scheme else []) + list(report.modules)
+        if s.enrolled
+    ]
     measures = {s.measure for s in rows if s.enrolled} or {"mark"}
     mixed = len(measures) > 1
     top_points = max(report.settings.get("grade_scale", {}).values(), default=4.0) or 4.0
@@ -298,8 +404,8 @@ def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> by
 
     k = len(shown)
     bar = 0.8 / k
-    top_in, bottom_in = 1.25, 0.75
-    height = top_in + bottom_in + max(len(rows), 1) * (0.26 * k + 0.45)
+    top_in, bottom_in = 1.25, 1.5
+    height = top_in + bottom_in + max(len(rows), 1) * (0.26 * k + 0.6)
     fig = Figure(figsize=(13, height))
     fig.subplots_adjust(
         top=1 - top_in / height, bottom=bottom_in / height, left=0.3, right=0.98, wspace=0.08
@@ -359,7 +465,7 @@ def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> by
                     value[0] + pad[ax], y, f"{value[1]}  n = {g.count}", va="center", fontsize=7
                 )
     left.set_yticks(range(len(rows)), [_row_label(s, regular) for s in rows], fontsize=8)
-    left.set_ylim(len(rows) - 0.5, -0.5)
+    left.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     if report.scheme and report.schemes and len(rows) > 1:
         for ax in (left, right):
             ax.axhline(0.5, color="#bbbbbb", linewidth=0.8)
@@ -386,9 +492,12 @@ def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> by
         0.01,
         0.12 / height,
         f"n = students (enrolments) in the group. Groups of fewer than {size} are not shown. "
-        f"Differences: {regular} sessions minus none, Welch's t-test p, Cohen's d.",
+        f"Differences: {regular} sessions minus none, Welch's t-test p, Cohen's d.\n"
+        + ADJUSTED_WORDS.format(regular=regular),
         fontsize=8,
         color="#555555",
+        va="bottom",
+        wrap=True,
     )
     return _save(fig, fmt)
 
@@ -454,3 +563,115 @@ def feedback_chart(report: FeedbackReport, fmt: str, tz: tzinfo = UTC) -> bytes:
     )
     fig.subplots_adjust(top=1 - (0.9 + 0.2 * k) / height)
     return _save(fig, fmt)
+
+
+# --------------------------------------------------------------------------- trends
+
+TREND_COLUMNS = list(TrendRow.model_fields)
+
+
+def trends_csv(report: TrendReport) -> bytes:
+    """One row per module and year, then all modules per year."""
+    return _csv(TREND_COLUMNS, (r.model_dump() for r in report.rows))
+
+
+def trends_chart(report: TrendReport, fmt: str) -> bytes:
+    """One row per module (and all modules last): participation rate by year (left), and the
+    regular-vs-none difference by year, raw and adjusted for prior attainment, with 95%
+    intervals (right)."""
+    by_module: dict[str, list[TrendRow]] = {}
+    for r in report.rows:
+        by_module.setdefault(r.module, []).append(r)
+    names = list(by_module)
+    years = report.years
+    position = {y: i for i, y in enumerate(years)}
+    regular = report.settings.get("regular_min", 4)
+    height = 1.6 + 2.1 * max(len(names), 1)
+    fig = Figure(figsize=(12, height))
+    axes = fig.subplots(max(len(names), 1), 2, squeeze=False)
+    for i, name in enumerate(names):
+        rows = by_module[name]
+        left, right = axes[i]
+        head = rows[-1]
+        label = "All modules" if head.scope == "overall" else name
+        if head.title and head.scope == "module":
+            label = f"{name} {head.title}"
+        x = [position[r.academic_year] for r in rows]
+        rates = [
+            100 * r.participation_rate if r.participation_rate is not None else None for r in rows
+        ]
+        left.plot(
+            [a for a, v in zip(x, rates, strict=True) if v is not None],
+            [v for v in rates if v is not None],
+            marker="o",
+            color=PALETTE[2],
+        )
+        left.set_ylim(0, 100)
+        left.set_ylabel("% participating", fontsize=8)
+        left.set_title(label, fontsize=10, loc="left")
+        for offset, colour, kind, key in (
+            (-0.08, PALETTE[0], "raw", "raw"),
+            (0.0, PALETTE[1], "adjusted for prior (regression)", "adjusted"),
+            (0.08, PALETTE[3], "matched on prior", "matched"),
+        ):
+            points = [
+                (
+                    a + offset,
+                    getattr(r, f"{key}_difference"),
+                    getattr(r, f"{key}_ci_low"),
+                    getattr(r, f"{key}_ci_high"),
+                )
+                for a, r in zip(x, rows, strict=True)
+                if getattr(r, f"{key}_difference") is not None
+            ]
+            if not points:
+                continue
+            right.errorbar(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                yerr=[
+                    [p[1] - (p[2] if p[2] is not None else p[1]) for p in points],
+                    [(p[3] if p[3] is not None else p[1]) - p[1] for p in points],
+                ],
+                fmt="o",
+                color=colour,
+                capsize=3,
+                label=kind if i == 0 else None,
+            )
+        for r, a in zip(rows, x, strict=True):
+            if r.adjusted_status in ("prior_missing", "no_prior", "suppressed"):
+                words = {
+                    "prior_missing": "prior missing\nfor too many",
+                    "no_prior": "no prior",
+                    "suppressed": "group too small",
+                }[r.adjusted_status]
+                right.annotate(words, (a, 0), fontsize=6, color="#777777", ha="center", va="bottom")
+        right.axhline(0, color="#bbbbbb", linewidth=0.8)
+        unit = "marks" if head.measure == "mark" else "grade points"
+        right.set_ylabel(f"{regular}+ vs 0 sessions ({unit})", fontsize=8)
+        for ax in (left, right):
+            ax.set_xticks(range(len(years)), years, fontsize=8)
+            ax.set_xlim(-0.5, len(years) - 0.5)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+            ax.grid(axis="y", color="#eeeeee", linewidth=0.6)
+    fig.suptitle(
+        "Participation and outcomes across years", x=0.01, ha="left", fontsize=13, fontweight="bold"
+    )
+    if names:
+        fig.legend(loc="upper right", frameon=False, fontsize=8, ncol=3)
+    fig.text(
+        0.01,
+        0.1 / height,
+        ADJUSTED_WORDS.format(regular=f"{regular}+"),
+        fontsize=7,
+        color="#555555",
+        va="bottom",
+    )
+    fig.subplots_adjust(top=1 - 0.9 / height, bottom=1.1 / height, hspace=0.55, wspace=0.2)
+    return _save(fig, fmt)
+
+
+def template_csv(report: TemplateReport) -> bytes:
+    """The template's rows, one per course (module), its columns in its order."""
+    return _csv(report.columns, report.rows)

@@ -52,6 +52,9 @@ class EvaluationSettings(BaseSettings):
     outcome_codes: Annotated[dict[str, Outcome], NoDecode] = Field(
         default_factory=lambda: dict(DEFAULT_OUTCOME_CODES)
     )
+    #: the largest share of a group's students with a result who may lack prior attainment for
+    #: the adjusted estimates to be computed (over it, the report says so instead)
+    max_prior_missing: float = Field(default=0.2, ge=0.0, le=1.0)
     #: what the scheme is called in survey headlines ("93% agreed that attending PASS...")
     programme_name: str = "PASS"
     #: largest CSV file an import accepts
@@ -107,6 +110,7 @@ class EvaluationSettings(BaseSettings):
             "dfw_grades": self.dfw_grades,
             "fail_grades": self.fail_grades,
             "outcome_codes": self.outcome_codes,
+            "max_prior_missing": self.max_prior_missing,
         }
 
     def rules(self) -> Rules:

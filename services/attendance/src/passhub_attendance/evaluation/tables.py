@@ -1,4 +1,4 @@
-"""The evaluation's read models (created by migration `attendance_0100`).
+"""The evaluation's read models (created by migrations `attendance_0100` and `attendance_0110`).
 
 All of them are built from events alone (the attendance log: own sign-ins, revocations,
 feedback and imports, and the sessions service's schemes and sessions), never from another
@@ -116,4 +116,23 @@ feedback_comments = Table(
     Column("scheme_id", Text, nullable=False),
     Column("comment", Text, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
+)
+
+#: past attendance imported as counts (historical_attendance_imported); last import wins
+historical_attendance = Table(
+    "evaluation_historical_attendance",
+    metadata,
+    Column("academic_year", Text, nullable=False),
+    Column("module", Text, nullable=False),
+    Column("student_number", Text, nullable=False),
+    Column("sessions", Integer, nullable=False),
+    PrimaryKeyConstraint("academic_year", "module", "student_number"),
+)
+
+#: module titles (module_titles_set): "MATH101" -> "Calculus I"
+module_titles = Table(
+    "evaluation_module_titles",
+    metadata,
+    Column("module", Text, primary_key=True),
+    Column("title", Text, nullable=False),
 )

@@ -6,7 +6,7 @@ Revision ID: attendance_0200
 from alembic import op
 
 revision = "attendance_0200"
-down_revision = "attendance_0100"
+down_revision = "attendance_0110"
 branch_labels = None
 depends_on = None
 
