@@ -6,13 +6,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition
+PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition -e integrations/xapi
 
 .PHONY: venv run test lint bench fmt clean
 
 venv: $(STAMP)
 
-$(STAMP): shared/pyproject.toml services/*/pyproject.toml requirements-dev.txt
+$(STAMP): shared/pyproject.toml services/*/pyproject.toml integrations/*/pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(PKGS) -r requirements-dev.txt
