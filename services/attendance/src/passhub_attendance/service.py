@@ -15,6 +15,7 @@ from passhub_attendance.projections import (
     FeedbackProjection,
     SessionsProjection,
 )
+from passhub_attendance.udd import router as udd_router
 from passhub_shared.contracts.attendance import (
     AttendanceRevoked,
     FeedbackSubmitted,
@@ -41,6 +42,7 @@ service = ServiceDefinition(
         api_router,
         pages_router,
         evaluation_router,
+        udd_router,
     ],
     publishes=[StudentSignedIn, LeaderSignedIn, AttendanceRevoked, FeedbackSubmitted],
     description=(
