@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 
 import nats
 
 from passhub_attendance.service import service
 from passhub_xapi.settings import BridgeSettings
-from tests.attendance.helpers import now
+from tests.attendance.helpers import now, publish, scheme_launched, session_events
 from tests.support import running_service, wait_for
 from tests.xapi.flow import (
     assert_same,
@@ -131,3 +133,92 @@ async def test_a_statement_the_lrs_rejects_is_parked_and_those_behind_it_go_thro
     assert one.status in (400, 422)
     assert "name" in one.reason  # the LRS's own words
     assert one.event["id"] == bad["id"]
+
+
+async def cli(settings: BridgeSettings, *args: str) -> tuple[int, str]:
+    """`passhub-xapi ...` as an operator runs it, in a process of its own."""
+    from tests.xapi.test_faults import bridge_env
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "passhub_xapi",
+        *args,
+        env=bridge_env(settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+async def test_an_operator_lists_parked_statements_and_retries_them(
+    database_url: str, nats_url: str, ralph: Ralph, bridge_settings: BridgeSettings
+) -> None:
+    await schedule(nats_url, "S1")
+    async with running_service(service, database_url, nats_url) as h:
+        await wait_for(lambda: known(h, "S1"))
+        await kiosk(h, "S1", "4001")
+        [first] = await attendance_events(nats_url, 1)
+    # a sign-in for a session the sessions stream has not (yet) described, and one the LRS
+    # refuses
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    early = json.loads(json.dumps(first))
+    early["id"] = "0190e0d0-0000-7000-8000-0000000e0001"
+    early["data"]["session_id"] = "S9"
+    refused = json.loads(json.dumps(first))
+    refused["id"] = "0190e0d0-0000-7000-8000-0000000e0002"
+    refused["data"]["student_number"] = ""
+    for event in (early, refused):
+        await js.publish("passhub.attendance.student_signed_in", json.dumps(event).encode())
+    await nc.close()
+
+    async with bridge_running(bridge_settings):
+        await wait_for(lambda: consumer_drained(bridge_settings), timeout=60)
+    code, out = await cli(bridge_settings, "parked", "list", "--json")
+    assert code == 0, out
+    listed = {row["statement_id"]: row for row in map(json.loads, out.splitlines())}
+    assert set(listed) == {statement_id(early["id"]), statement_id(refused["id"])}
+    assert listed[statement_id(early["id"])]["reason"] == "session unknown to the bridge"
+    assert listed[statement_id(refused["id"])]["status"] in (400, 422)
+
+    # the session is published; a retry delivers the first and keeps the other
+    await publish(nats_url, session_events("S9"))
+    code, out = await cli(bridge_settings, "parked", "retry")
+    assert code == 1 and "1 delivered, 1 still parked" in out, out
+    code, out = await cli(bridge_settings, "parked", "list", "--json")
+    assert [json.loads(line)["statement_id"] for line in out.splitlines()] == [
+        statement_id(refused["id"])
+    ]
+    got = ours(ralph, bridge_settings)
+    assert sorted(s["object"]["id"].rsplit("/", 1)[1] for s in got) == ["S1", "S9"]
+
+
+async def test_resend_from_the_start_since_a_date_or_of_one_scheme(
+    database_url: str, nats_url: str, ralph: Ralph, bridge_settings: BridgeSettings
+) -> None:
+    chem = "2026-27-CHEM"
+    await schedule(nats_url, "S1")
+    await publish(
+        nats_url, [scheme_launched(chem, ["CHEM101"]), *session_events("C1", scheme_id=chem)]
+    )
+    async with running_service(service, database_url, nats_url) as h:
+        await wait_for(lambda: known(h, "C1"))
+        for student in ("5001", "5002"):
+            await kiosk(h, "S1", student)
+        await kiosk(h, "C1", "5003")
+        await attendance_events(nats_url, 3)
+
+    code, out = await cli(bridge_settings, "resend", "--scheme", chem)
+    assert code == 0, out
+    assert "3/3" in out and "1 events, 1 statements posted" in out, out  # 3 read, 1 of CHEM
+    assert [s["actor"]["account"]["name"] for s in ours(ralph, bridge_settings)] == ["5003"]
+
+    code, out = await cli(bridge_settings, "resend", "--since", "2100-01-01")
+    assert code == 0 and "0 events" in out, out
+
+    code, out = await cli(bridge_settings, "resend")
+    assert code == 0 and "3 events, 3 statements posted" in out, out
+    got = ours(ralph, bridge_settings)
+    assert sorted(s["actor"]["account"]["name"] for s in got) == ["5001", "5002", "5003"]
