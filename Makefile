@@ -1,5 +1,6 @@
 # passhub: two commands on a fresh machine with Python 3.11+:
-#   make run    start NATS, PostgreSQL and the four services (Ctrl-C stops all)
+#   make run    start NATS, PostgreSQL and the four services (Ctrl-C stops all);
+#               make run LRS=1 also starts a local LRS (Ralph) and the xAPI bridge
 #   make test   run the whole test suite against real NATS and PostgreSQL
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition -e integrations/xapi
 
-.PHONY: venv run test lint bench fmt clean
+.PHONY: venv venv-ralph run test lint bench fmt clean
 
 venv: $(STAMP)
 
@@ -18,8 +19,17 @@ $(STAMP): shared/pyproject.toml services/*/pyproject.toml integrations/*/pyproje
 	$(BIN)/pip install --quiet $(PKGS) -r requirements-dev.txt
 	touch $(STAMP)
 
-run: venv
-	$(BIN)/passhub dev up
+run: venv $(if $(LRS),venv-ralph)
+	$(BIN)/passhub dev up $(if $(LRS),--lrs)
+
+# Ralph, the local LRS of `make run LRS=1` and of the xAPI tests, in a venv of its own (it
+# pins FastAPI and uvicorn to versions other than passhub's)
+venv-ralph: .venv-ralph/.installed
+
+.venv-ralph/.installed: requirements-ralph.txt
+	$(PYTHON) -m venv .venv-ralph
+	.venv-ralph/bin/pip install --quiet -r requirements-ralph.txt
+	touch $@
 
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)

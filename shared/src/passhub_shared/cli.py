@@ -208,11 +208,21 @@ def dev_up(
     nats_port: int = 14222,
     pg_port: int = 15432,
     http_port: Annotated[int, typer.Option(help="first service port")] = 8001,
+    lrs: Annotated[
+        bool, typer.Option(help="also a local LRS (Ralph) and the xAPI bridge feeding it")
+    ] = False,
+    lrs_port: int = 8100,
 ) -> None:
     """Start NATS, PostgreSQL and the four services on this machine (Ctrl-C stops all)."""
     from passhub_shared.devrun import run_dev
 
-    run_dev(var, nats_port=nats_port, pg_port=pg_port, base_http_port=http_port)
+    run_dev(
+        var,
+        nats_port=nats_port,
+        pg_port=pg_port,
+        base_http_port=http_port,
+        lrs_port=lrs_port if lrs else None,
+    )
 
 
 def _add_service_commands() -> None:

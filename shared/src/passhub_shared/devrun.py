@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from passhub_shared import devlrs
 from passhub_shared.devservers import (
     NatsServer,
     PostgresServer,
@@ -310,8 +311,10 @@ def run_dev(
     nats_port: int = 14222,
     pg_port: int = 15432,
     base_http_port: int = 8001,
+    lrs_port: int | None = None,
 ) -> None:
-    """Start NATS, PostgreSQL and the services; block until Ctrl-C or SIGTERM, then stop all.
+    """Start NATS, PostgreSQL and the services (and with `lrs_port`, a local LRS and the xAPI
+    bridge: passhub_shared.devlrs); block until Ctrl-C or SIGTERM, then stop all.
 
     Returns normally after an orderly stop; raises ``SystemExit(1)`` if something failed.
     """
@@ -359,6 +362,8 @@ def run_dev(
 
                 cleanup.callback(_stop_services, console, services)
                 base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+                if lrs_port:  # the UDD exports' EVENT_ID is the bridge's activity id
+                    base_env["PASSHUB_ATTENDANCE_XAPI_ACTIVITY_BASE"] = devlrs.ACTIVITY_BASE
                 for service in services:
                     console.print(f"starting {service.name} on port {service.port}")
                     service.spawn(
@@ -377,11 +382,13 @@ def run_dev(
                     service.start_reader(console)
 
                 _wait_healthy(console, services)
+                if lrs_port:
+                    cleanup.enter_context(devlrs.dev_lrs(var_dir, lrs_port, nats.url, console))
                 _print_summary(console, var_dir, nats, pg, services)
                 _supervise(nats, pg, services)
             except KeyboardInterrupt:
                 console.print("\n[bold]stopping passhub[/]")
-            except (DevRunError, ServerStartError) as error:
+            except (DevRunError, ServerStartError, devlrs.LrsError) as error:
                 failed = True
                 console.print(Text.assemble(("error: ", "bold red"), str(error)))
             finally:
