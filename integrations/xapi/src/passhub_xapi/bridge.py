@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import nats
+import orjson
 from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -194,7 +195,7 @@ class Bridge:
         for msg in msgs:
             seq = msg.metadata.sequence.stream
             try:
-                decoded.append((json.loads(msg.data), seq))
+                decoded.append((orjson.loads(msg.data), seq))
             except ValueError:
                 decoded.append(
                     (
@@ -207,7 +208,8 @@ class Bridge:
                 )
         if any(self._needs_sessions(event) for event, _ in decoded):
             await self.sync_sessions()
-        return [self.map_one(event, seq) for event, seq in decoded]
+        with self.store.batch():
+            return [self.map_one(event, seq) for event, seq in decoded]
 
     def _needs_sessions(self, event: dict[str, Any]) -> bool:
         if not str(event.get("type", "")).startswith(mapping.SIGNED_IN):
@@ -262,9 +264,13 @@ class Bridge:
                 await msg.in_progress()
 
     async def handle(self, msgs: Sequence[Msg], ack: bool = True) -> None:
+        await self._deliver_and_ack(msgs, await self.map_batch(msgs), ack)
+
+    async def _deliver_and_ack(
+        self, msgs: Sequence[Msg], items: list[Mapped], ack: bool = True
+    ) -> None:
         self._in_flight = list(msgs)
         try:
-            items = await self.map_batch(msgs)
             await self.deliver(items)
         finally:
             self._in_flight = []
@@ -285,6 +291,9 @@ class Bridge:
             ATTENDANCE_STREAM, "passhub.attendance.>", f"{self.settings.durable}-attendance"
         )
         log.info("bridge running: %s → %s", ATTENDANCE_STREAM, self.settings.statements_url)
+        # One batch is posted while the next is fetched and mapped; posts stay one at a time
+        # and in stream order, and a batch is acknowledged once its post is done.
+        posting: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
                 try:
@@ -293,8 +302,15 @@ class Bridge:
                     )
                 except _FETCH_ERRORS:
                     continue
-                await self.handle(msgs)
+                items = await self.map_batch(msgs)
+                if posting is not None:
+                    await posting
+                posting = asyncio.create_task(self._deliver_and_ack(msgs, items))
+            if posting is not None:
+                await posting
         finally:
+            if posting is not None and not posting.done():
+                posting.cancel()
             stop.set()
             follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):

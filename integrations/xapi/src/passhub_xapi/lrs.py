@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -119,7 +120,11 @@ class Lrs:
 
     async def _post_once(self, statements: Sequence[dict[str, Any]]) -> httpx.Response:
         try:
-            response = await self.http.post(self.url, json=list(statements))
+            response = await self.http.post(
+                self.url,
+                content=orjson.dumps(list(statements)),
+                headers={"Content-Type": "application/json"},
+            )
         except httpx.HTTPError as error:
             raise LrsUnavailable(f"{type(error).__name__}: {error}") from error
         if response.status_code in (200, 204) or response.status_code in _REJECTED:

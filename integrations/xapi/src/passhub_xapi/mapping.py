@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -118,55 +119,79 @@ def session_activity(vocab: Vocabulary, scheme: Scheme, session: Session) -> dic
     }
 
 
+@dataclass(frozen=True)
+class _SessionParts:
+    """What every attendance of one session shares (built once per session)."""
+
+    activity: dict[str, Any]
+    parent: list[dict[str, Any]]
+    instructor: dict[str, Any] | None
+    timestamp: str
+
+
+@lru_cache(maxsize=4096)
+def _session_parts(vocab: Vocabulary, scheme: Scheme, session: Session) -> _SessionParts:
+    return _SessionParts(
+        session_activity(vocab, scheme, session),
+        [
+            {
+                "objectType": "Activity",
+                "id": vocab.scheme_iri(scheme.scheme_id),
+                "definition": {"name": {vocab.language: scheme.title}},
+            }
+        ],
+        instructor(vocab, session.leaders),
+        # the recipe: the session's start, identical to the starttime extension
+        xapi_time(session.starts_at),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _modules(vocab: Vocabulary, modules: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "objectType": "Activity",
+            "id": vocab.module_iri(module),
+            "definition": {"name": {vocab.language: module}},
+        }
+        for module in modules
+    ]
+
+
 def attended(
     vocab: Vocabulary, event: dict[str, Any], scheme: Scheme, session: Session
 ) -> dict[str, Any]:
-    """`student_signed_in` → the student attended the session."""
+    """`student_signed_in` → the student attended the session. (Parts shared by a session's
+    statements are the same objects: statements are serialised, never changed.)"""
     data = event["data"]
-    modules = list(data.get("modules") or scheme.modules)
+    shared = _session_parts(vocab, scheme, session)
+    modules = tuple(data.get("modules") or scheme.modules)
     extensions: dict[str, Any] = {
         JISC + "recipeCat": "Attendance",
         JISC + "captured_from": CAPTURED_FROM.get(data["method"], data["method"]),
     }
+    activities: dict[str, Any] = {"parent": shared.parent}
     if modules:
         extensions[JISC + "courseArea"] = {JISC + "uddModInstanceID": modules[0]}
+        activities["grouping"] = _modules(vocab, modules)
     context: dict[str, Any] = {
         "platform": vocab.platform,
-        "contextActivities": {
-            "parent": [
-                {
-                    "objectType": "Activity",
-                    "id": vocab.scheme_iri(scheme.scheme_id),
-                    "definition": {"name": {vocab.language: scheme.title}},
-                }
-            ],
-        },
+        "contextActivities": activities,
         "extensions": extensions,
     }
-    if modules:
-        context["contextActivities"]["grouping"] = [
-            {
-                "objectType": "Activity",
-                "id": vocab.module_iri(module),
-                "definition": {"name": {vocab.language: module}},
-            }
-            for module in modules
-        ]
-    leaders = instructor(vocab, session.leaders)
-    if leaders is not None:
-        context["instructor"] = leaders
+    if shared.instructor is not None:
+        context["instructor"] = shared.instructor
     return {
         "id": statement_id(event["id"]),
         "actor": vocab.agent(data["student_number"]),
         "verb": {"id": ATTENDED, "display": {"en": "attended"}},
-        "object": session_activity(vocab, scheme, session),
+        "object": shared.activity,
         "result": {
             "completion": True,
             "extensions": {JISC + "submission_time": xapi_time(data["signed_in_at"])},
         },
         "context": context,
-        # the recipe: the session's start, identical to the starttime extension
-        "timestamp": xapi_time(session.starts_at),
+        "timestamp": shared.timestamp,
     }
 
 

@@ -67,6 +67,9 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        # sessions and schemes read per sign-in, kept until the sessions stream changes them
+        self._schemes: dict[str, Scheme | None] = {}
+        self._sessions: dict[str, Session | None] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -79,6 +82,8 @@ class Store:
         with self._transaction():
             for event in events:
                 self._apply(event)
+        self._schemes.clear()
+        self._sessions.clear()
 
     def _apply(self, event: dict[str, Any]) -> None:
         kind = str(event.get("type", "")).removeprefix("passhub.sessions.").rsplit(".", 1)[0]
@@ -129,6 +134,16 @@ class Store:
             )
 
     def scheme(self, scheme_id: str) -> Scheme | None:
+        if scheme_id not in self._schemes:
+            self._schemes[scheme_id] = self._scheme(scheme_id)
+        return self._schemes[scheme_id]
+
+    def session(self, session_id: str) -> Session | None:
+        if session_id not in self._sessions:
+            self._sessions[session_id] = self._session(session_id)
+        return self._sessions[session_id]
+
+    def _scheme(self, scheme_id: str) -> Scheme | None:
         row = self.db.execute(
             "SELECT scheme_id, code, title, academic_year, mode, modules FROM schemes"
             " WHERE scheme_id = ?",
@@ -138,7 +153,7 @@ class Store:
             return None
         return Scheme(row[0], row[1], row[2], row[3], row[4], tuple(json.loads(row[5])))
 
-    def session(self, session_id: str) -> Session | None:
+    def _session(self, session_id: str) -> Session | None:
         row = self.db.execute(
             "SELECT session_id, scheme_id, starts_at, ends_at, room, capacity, leaders"
             " FROM sessions WHERE session_id = ?",
@@ -162,6 +177,10 @@ class Store:
         """(session_id, student_number, stream sequence, statement id) of sign-ins."""
         with self._transaction():
             self.db.executemany("INSERT OR IGNORE INTO sign_ins VALUES (?, ?, ?, ?)", rows)
+
+    def batch(self) -> _Tx:
+        """One transaction around the writes of a batch (the sign-ins it records)."""
+        return self._transaction()
 
     def sign_in_before(self, session_id: str, student_number: str, seq: int) -> str | None:
         """The statement of the last sign-in to this session before position `seq` of the
@@ -240,7 +259,10 @@ class _Tx:
         self.db = db
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN")
+        self.outer = not self.db.in_transaction
+        if self.outer:
+            self.db.execute("BEGIN")
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if self.outer:
+            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
