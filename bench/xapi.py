@@ -155,7 +155,6 @@ def settings_for(ralph: Ralph, nats_url: str, store: Path, batch: int) -> Bridge
         activity_base="https://pass.example.ac.uk/xapi",  # type: ignore[arg-type]
         store_path=store,
         batch_size=batch,
-        fetch_wait_seconds=0.05,
     )
 
 
@@ -187,7 +186,7 @@ async def raw_ingest(ralph: Ralph, statements: list[dict], batch: int) -> float:
         return time.perf_counter() - began
 
 
-async def bridge_live(settings: BridgeSettings, count: int) -> tuple[float, float]:
+async def bridge_live(settings: BridgeSettings, count: int) -> tuple[float, float, int]:
     TimedLrs.waited = 0.0
     bridge = Bridge(settings, lrs=TimedLrs(settings))
     stop = asyncio.Event()
@@ -202,7 +201,7 @@ async def bridge_live(settings: BridgeSettings, count: int) -> tuple[float, floa
     await task
     assert bridge.totals.posted == count and bridge.totals.parked == 0, bridge.totals
     await bridge.close()
-    return elapsed, TimedLrs.waited
+    return elapsed, TimedLrs.waited, bridge.totals.requests
 
 
 async def backfill(settings: BridgeSettings, count: int) -> tuple[float, float]:
@@ -250,7 +249,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         ralph = fresh_ralph(root, "bridge")
         try:
             settings = settings_for(ralph, server.url, root / "bridge.db", args.batch)
-            bridge_seconds, waited = await bridge_live(settings, args.events)
+            bridge_seconds, waited, requests = await bridge_live(settings, args.events)
         finally:
             ralph.stop()
         raw_rate, bridge_rate = args.events / raw_seconds, args.events / bridge_seconds
@@ -263,6 +262,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "bridge_seconds": round(bridge_seconds, 2),
             "bridge_seconds_waiting_on_lrs": round(waited, 2),
             "raw_seconds": round(raw_seconds, 2),
+            "raw_posts": -(-args.events // args.batch),
+            "bridge_posts": requests,
         }
         print(json.dumps(result["live"], indent=2), flush=True)
 

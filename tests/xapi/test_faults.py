@@ -9,6 +9,9 @@ import signal
 import subprocess
 import sys
 
+import nats
+from nats.js.errors import NotFoundError
+
 from passhub_attendance.service import service
 from passhub_xapi.bridge import Bridge
 from passhub_xapi.settings import BridgeSettings
@@ -59,21 +62,34 @@ async def test_killed_mid_batch_lrs_down_and_a_full_resend_leave_one_statement_e
         events = await attendance_events(nats_url, 200)
     expected = {statement_id(e["id"]) for e in events}
 
-    # 1. The bridge, a process of its own, killed with SIGKILL while batches are in flight:
-    # some statements posted, their messages perhaps not acknowledged.
+    # 1. The bridge, a process of its own, killed with SIGKILL while a batch is in flight:
+    # delivered to it, perhaps posted, not acknowledged.
     process = subprocess.Popen(  # noqa: ASYNC220 - started once, killed below
         [sys.executable, "-m", "passhub_xapi", "run"],
         env=bridge_env(bridge_settings, batch_size=10),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    consumer = f"{bridge_settings.durable}-attendance"
+
+    async def mid_batch() -> bool:
+        """Some batches done, and one delivered to the bridge and not yet acknowledged."""
+        try:
+            info = await js.consumer_info("PASSHUB_ATTENDANCE", consumer)
+        except NotFoundError:
+            return False
+        return info.ack_floor.stream_seq >= 10 and info.num_ack_pending > 0
+
     try:
-        await until_statements(ralph, bridge_settings, 1, timeout=60)
+        await wait_for(mid_batch, timeout=60, interval=0.005)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    posted_before_kill = len(ours(ralph, bridge_settings))
-    assert 0 < posted_before_kill < 200, "killed after it had finished: not mid-batch"
+    info = await js.consumer_info("PASSHUB_ATTENDANCE", consumer)
+    await nc.close()
+    assert info.num_ack_pending > 0, "killed between batches"
 
     # 2. The LRS goes down; more students sign in; the bridge starts and retries; the LRS
     # comes back.

@@ -346,6 +346,7 @@ class Bridge:
         done = 0
         if progress is not None:
             progress(0, total)
+        posting: asyncio.Task[Outcome] | None = None
         try:
             while done < total:
                 try:
@@ -359,11 +360,19 @@ class Bridge:
                         for item in items
                         if (item.event.get("data") or {}).get("scheme_id") == scheme
                     ]
-                await self.deliver(items)
+                if posting is not None:  # as in run(): map the next while one is posted
+                    await posting
+                    if progress is not None:
+                        progress(done, total)
+                posting = asyncio.create_task(self.deliver(items))
                 done += len(msgs)
+            if posting is not None:
+                await posting
                 if progress is not None:
                     progress(done, total)
         finally:
+            if posting is not None and not posting.done():
+                posting.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
             with contextlib.suppress(Exception):
