@@ -263,9 +263,6 @@ class Bridge:
             with contextlib.suppress(Exception):
                 await msg.in_progress()
 
-    async def handle(self, msgs: Sequence[Msg], ack: bool = True) -> None:
-        await self._deliver_and_ack(msgs, await self.map_batch(msgs), ack)
-
     async def _deliver_and_ack(
         self, msgs: Sequence[Msg], items: list[Mapped], ack: bool = True
     ) -> None:

@@ -68,8 +68,8 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         # sessions and schemes read per sign-in, kept until the sessions stream changes them
-        self._schemes: dict[str, Scheme | None] = {}
-        self._sessions: dict[str, Session | None] = {}
+        self._schemes: dict[str, Scheme] = {}
+        self._sessions: dict[str, Session] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -133,15 +133,20 @@ class Store:
                 (json.dumps(sorted(leaders)), d["session_id"]),
             )
 
+    # Only what was found is kept: `passhub-xapi parked retry` or `resend`, in another process
+    # on the same file, may add a session this process has not read yet.
+
     def scheme(self, scheme_id: str) -> Scheme | None:
-        if scheme_id not in self._schemes:
-            self._schemes[scheme_id] = self._scheme(scheme_id)
-        return self._schemes[scheme_id]
+        found = self._schemes.get(scheme_id) or self._scheme(scheme_id)
+        if found is not None:
+            self._schemes[scheme_id] = found
+        return found
 
     def session(self, session_id: str) -> Session | None:
-        if session_id not in self._sessions:
-            self._sessions[session_id] = self._session(session_id)
-        return self._sessions[session_id]
+        found = self._sessions.get(session_id) or self._session(session_id)
+        if found is not None:
+            self._sessions[session_id] = found
+        return found
 
     def _scheme(self, scheme_id: str) -> Scheme | None:
         row = self.db.execute(
