@@ -1,5 +1,6 @@
 # passhub: two commands on a fresh machine with Python 3.11+:
 #   make run    start NATS, PostgreSQL, the OIDC provider, the four services and the portal
+#               make run LRS=1 also starts a local LRS (Ralph) and the xAPI bridge
 #   make test   run the whole test suite against real NATS and PostgreSQL
 #   make demo   (beside `make run`) load a realistic year, to see a living system
 #   make fuzz   fuzz every service's OpenAPI document longer than `make test` does
@@ -8,20 +9,29 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition -e services/portal
+PKGS   := -e 'shared[dev]' -e services/recruitment -e services/sessions -e services/attendance -e services/recognition -e services/portal -e integrations/xapi
 
-.PHONY: venv run demo test fuzz lint bench fmt clean
+.PHONY: venv venv-ralph run demo test fuzz lint bench fmt clean
 
 venv: $(STAMP)
 
-$(STAMP): shared/pyproject.toml services/*/pyproject.toml requirements-dev.txt
+$(STAMP): shared/pyproject.toml services/*/pyproject.toml integrations/*/pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(PKGS) -r requirements-dev.txt
 	touch $(STAMP)
 
-run: venv
-	$(BIN)/passhub dev up
+run: venv $(if $(LRS),venv-ralph)
+	$(BIN)/passhub dev up $(if $(LRS),--lrs)
+
+# Ralph, the local LRS of `make run LRS=1` and of the xAPI tests, in a venv of its own (it
+# pins FastAPI and uvicorn to versions other than passhub's)
+venv-ralph: .venv-ralph/.installed
+
+.venv-ralph/.installed: requirements-ralph.txt
+	$(PYTHON) -m venv .venv-ralph
+	.venv-ralph/bin/pip install --quiet -r requirements-ralph.txt
+	touch $@
 
 # with `make run` going in another terminal: a realistic year through the services' APIs
 demo: venv

@@ -244,6 +244,10 @@ def dev_up(
         ),
     ] = None,
     oidc_port: Annotated[int, typer.Option(help="the OIDC provider's port")] = 9400,
+    lrs: Annotated[
+        bool, typer.Option(help="also a local LRS (Ralph) and the xAPI bridge feeding it")
+    ] = False,
+    lrs_port: int = 8100,
 ) -> None:
     """Start NATS, PostgreSQL, the OIDC provider, the four services and the portal on this
     machine, and keep them running (a service that stops is started again); Ctrl-C stops
@@ -258,6 +262,7 @@ def dev_up(
         host=host,
         public_url=public_url,
         oidc_port=oidc_port,
+        lrs_port=lrs_port if lrs else None,
     )
 
 

@@ -39,7 +39,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from passhub_shared import devportal
+from passhub_shared import devlrs, devportal
 from passhub_shared.devservers import (
     NatsServer,
     PostgresServer,
@@ -426,8 +426,10 @@ def run_dev(
     host: str = HOST,
     public_url: str | None = None,
     oidc_port: int = devportal.OIDC_PORT,
+    lrs_port: int | None = None,
 ) -> None:
-    """Start NATS, PostgreSQL and the services; block until Ctrl-C or SIGTERM, then stop all.
+    """Start NATS, PostgreSQL and the services (and with `lrs_port`, a local LRS and the xAPI
+    bridge: passhub_shared.devlrs); block until Ctrl-C or SIGTERM, then stop all.
 
     The services listen on `host` (NATS and PostgreSQL on 127.0.0.1 only). `public_url` (a
     scheme and host, e.g. ``http://192.168.1.20``) is where phones and browsers reach them:
@@ -500,6 +502,8 @@ def run_dev(
                     **secrets,
                     **{PUBLIC_URL_SETTINGS[name]: url for name, url in public.items()},
                 }
+                if lrs_port:  # the UDD exports' EVENT_ID is the bridge's activity id
+                    base_env["PASSHUB_ATTENDANCE_XAPI_ACTIVITY_BASE"] = devlrs.ACTIVITY_BASE
                 for service in services:
                     console.print(f"starting {service.name} on port {service.port}")
                     service.spawn(
@@ -518,12 +522,14 @@ def run_dev(
                     service.start_reader(console)
 
                 _wait_healthy(console, services)
+                if lrs_port:
+                    cleanup.enter_context(devlrs.dev_lrs(var_dir, lrs_port, nats.url, console))
                 _print_summary(console, var_dir, nats, pg, services)
                 devportal.print_portal(console, everywhere["portal"], oidc.url)
                 _supervise(console, nats, pg, services)
             except KeyboardInterrupt:
                 console.print("\n[bold]stopping passhub[/]")
-            except (DevRunError, ServerStartError) as error:
+            except (DevRunError, ServerStartError, devlrs.LrsError) as error:
                 failed = True
                 console.print(Text.assemble(("error: ", "bold red"), str(error)))
             finally:

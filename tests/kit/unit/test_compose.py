@@ -16,6 +16,8 @@ from passhub_shared.devrun import DEV_SECRETS
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"
+#: every Compose file passhub ships: the main one and those added beside it with `-f`
+COMPOSE_FILES = sorted(ROOT.glob("docker-compose*.yml"))
 SCHEMA = ROOT / "docker" / "compose-spec.json"
 
 #: every secret the file must ask for
@@ -28,8 +30,9 @@ REFERENCE = re.compile(
 URL_PASSWORD = re.compile(r"://[^:/@\s]+:(?P<password>[^@\s]+)@")
 
 
-def secret_problems(text: str) -> list[str]:
-    """What makes a Compose file's secrets optional or fixed; empty when every one is required."""
+def secret_problems(text: str, required: frozenset[str] | set[str] = REQUIRED) -> list[str]:
+    """What makes a Compose file's secrets optional or fixed; empty when every one is required
+    and each of `required` is asked for."""
     problems = []
     for found in REFERENCE.finditer(text.replace("$$", "")):
         name = found["braced"] or found["bare"]
@@ -39,7 +42,7 @@ def secret_problems(text: str) -> list[str]:
         if not (rest.startswith(":?") and rest[2:].strip()):
             problems.append(f"{found[0]}: a secret must be required as ${{{name}:?message}}")
     referenced = {m["braced"] or m["bare"] for m in REFERENCE.finditer(text)}
-    problems += [f"{name} is never asked for" for name in sorted(REQUIRED - referenced)]
+    problems += [f"{name} is never asked for" for name in sorted(required - referenced)]
     problems += [f"{k}: {v}" for k, v in _literal_secrets(yaml.safe_load(text))]
     for found in URL_PASSWORD.finditer(text):
         if not re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}", found["password"]):
@@ -58,10 +61,11 @@ def _literal_secrets(node: Any, key: str = "") -> list[tuple[str, str]]:
     return []
 
 
-def test_the_compose_file_follows_the_compose_specification() -> None:
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_the_compose_file_follows_the_compose_specification(path: Path) -> None:
     schema = json.loads(SCHEMA.read_text())
     Draft7Validator.check_schema(schema)
-    compose = yaml.safe_load(COMPOSE.read_text())
+    compose = yaml.safe_load(path.read_text())
     errors = sorted(Draft7Validator(schema).iter_errors(compose), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
 
@@ -74,8 +78,12 @@ def test_the_schema_check_would_catch_a_mistake() -> None:
     assert len(list(Draft7Validator(schema).iter_errors(compose))) == 2
 
 
-def test_every_secret_is_required_without_a_default() -> None:
-    assert secret_problems(COMPOSE.read_text()) == []
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_every_secret_is_required_without_a_default(path: Path) -> None:
+    """The main file asks for every secret the services need; a file added beside it with `-f`
+    asks for its own, each required."""
+    required = REQUIRED if path == COMPOSE else set()
+    assert secret_problems(path.read_text(), required) == []
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from passhub_attendance.projections import (
     SessionsProjection,
 )
 from passhub_attendance.settings import AttendanceSettings
+from passhub_attendance.udd import router as udd_router
 from passhub_shared.contracts.attendance import (
     AttendanceRevoked,
     FeedbackSubmitted,
@@ -47,6 +48,7 @@ service = ServiceDefinition(
         api_router,
         pages_router,
         evaluation_router,
+        udd_router,
     ],
     own_settings=[AttendanceSettings],
     publishes=[StudentSignedIn, LeaderSignedIn, AttendanceRevoked, FeedbackSubmitted],

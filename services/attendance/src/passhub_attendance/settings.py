@@ -59,6 +59,11 @@ class AttendanceSettings(SecretChecked):
     #: what a student number looks like (kiosk and import input is checked against it)
     student_number_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 
+    #: the xAPI bridge's activity base (its PASSHUB_XAPI_ACTIVITY_BASE): the UDD exports' EVENT_ID
+    #: is `<base>/sessions/<session id>`, the statements' object id; the exports refuse to run
+    #: without it
+    xapi_activity_base: str = ""
+
     #: name of the cookie holding the passhub token on the browser pages
     cookie_name: str = "passhub_token"
     #: mark the cookie Secure: "auto" = when the request came over https

@@ -1,0 +1,3 @@
+from passhub_xapi.cli import main
+
+main()

@@ -1,0 +1,409 @@
+"""The bridge: passhub's attendance stream → xAPI statements → the LRS, exactly once.
+
+Two durable JetStream pull consumers, from the start of their streams:
+
+- `<durable>-sessions` on `PASSHUB_SESSIONS` keeps the bridge's store of schemes and sessions
+  (a sign-in names its session but not its times, room or leaders);
+- `<durable>-attendance` on `PASSHUB_ATTENDANCE` is mapped batch by batch; a batch is posted
+  to the LRS, and its messages are acknowledged only once the LRS accepted every statement
+  of it or the bridge parked the ones it rejected. A crash before the ack means the batch
+  comes again and is posted again under the same statement ids, which the LRS ignores.
+
+Only the public contract is used: the CloudEvents of docs/integrators.md, read as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import nats
+import orjson
+from nats.aio.client import Client as Nats
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from passhub_xapi import mapping
+from passhub_xapi.lrs import Lrs, Outcome
+from passhub_xapi.settings import BridgeSettings
+from passhub_xapi.store import Store
+
+log = logging.getLogger("passhub_xapi")
+
+ATTENDANCE_STREAM = "PASSHUB_ATTENDANCE"
+SESSIONS_STREAM = "PASSHUB_SESSIONS"
+_FETCH_ERRORS = (nats.errors.TimeoutError, TimeoutError)
+
+
+def vocabulary(settings: BridgeSettings) -> mapping.Vocabulary:
+    return mapping.Vocabulary(
+        home_page=settings.home_page,
+        activity_base=settings.base,
+        platform=settings.platform,
+        event_type_description=settings.event_type_description,
+        language=settings.language,
+    )
+
+
+@dataclass
+class Mapped:
+    """One attendance event: its statement, or why it has none (`skip`: nothing to send;
+    `park`: the bridge cannot map it)."""
+
+    event: dict[str, Any]
+    seq: int
+    statement: dict[str, Any] | None = None
+    park: str | None = None
+
+
+@dataclass
+class Totals:
+    events: int = 0
+    statements: int = 0
+    posted: int = 0
+    conflicts: int = 0
+    parked: int = 0
+    requests: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+
+class Bridge:
+    def __init__(
+        self, settings: BridgeSettings, store: Store | None = None, lrs: Lrs | None = None
+    ) -> None:
+        self.settings = settings
+        self.vocab = vocabulary(settings)
+        self.store = store or Store(settings.store_path)
+        self.lrs = lrs or Lrs(settings)
+        self.totals = Totals()
+        self.nc: Nats | None = None
+        self.js: JetStreamContext | None = None
+        self._sessions: JetStreamContext.PullSubscription | None = None
+        self._sessions_lock = asyncio.Lock()
+        self._in_flight: list[Msg] = []
+
+    # -- connections -------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
+        self.js = self.nc.jetstream()
+        self.lrs.on_retry = self._extend_in_flight
+
+    async def close(self) -> None:
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.close()
+        await self.lrs.aclose()
+        self.store.close()
+
+    async def _durable(self, stream: str, subject: str, name: str) -> Any:
+        assert self.js is not None
+        while True:
+            try:
+                return await self.js.pull_subscribe(
+                    subject,
+                    durable=name,
+                    stream=stream,
+                    config=ConsumerConfig(
+                        deliver_policy=DeliverPolicy.ALL,
+                        ack_policy=AckPolicy.EXPLICIT,
+                        ack_wait=self.settings.ack_wait_seconds,
+                        max_deliver=-1,
+                        max_ack_pending=20_000,
+                    ),
+                )
+            except NotFoundError:
+                log.info("stream %s does not exist yet; waiting for passhub", stream)
+                await asyncio.sleep(2)
+
+    # -- the sessions stream -----------------------------------------------------------
+
+    async def sync_sessions(self, timeout: float = 0.2) -> int:
+        """Read the sessions stream as far as it goes now; returns the events applied."""
+        if self._sessions is None:
+            self._sessions = await self._durable(
+                SESSIONS_STREAM, "passhub.sessions.>", f"{self.settings.durable}-sessions"
+            )
+        applied = 0
+        async with self._sessions_lock:
+            while True:
+                try:
+                    msgs = await self._sessions.fetch(1000, timeout=timeout)
+                except _FETCH_ERRORS:
+                    return applied
+                events = []
+                for msg in msgs:
+                    try:
+                        events.append(json.loads(msg.data))
+                    except ValueError:
+                        log.error("undecodable sessions message at %s", msg.metadata.sequence)
+                self.store.apply_sessions_events(events)
+                for msg in msgs:
+                    await msg.ack()
+                applied += len(msgs)
+
+    async def follow_sessions(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.sync_sessions(timeout=1.0)
+            except Exception:  # a lost connection: nats-py reconnects; try again
+                log.exception("reading the sessions stream failed")
+                await asyncio.sleep(1)
+
+    # -- mapping -----------------------------------------------------------------------
+
+    def map_one(self, event: dict[str, Any], seq: int) -> Mapped:
+        kind = str(event.get("type", ""))
+        data = event.get("data") or {}
+        try:
+            if kind.startswith(mapping.SIGNED_IN) and kind.endswith(".v1"):
+                session = self.store.session(str(data["session_id"]))
+                scheme = self.store.scheme(str(data["scheme_id"]))
+                if session is None or scheme is None:
+                    what = "session" if session is None else "scheme"
+                    return Mapped(event, seq, park=f"{what} unknown to the bridge")
+                statement = mapping.attended(self.vocab, event, scheme, session)
+                self.store.record_sign_ins(
+                    [(session.session_id, str(data["student_number"]), seq, statement["id"])]
+                )
+                return Mapped(event, seq, statement)
+            if kind.startswith(mapping.REVOKED) and kind.endswith(".v1"):
+                if data.get("role") != "student":
+                    return Mapped(event, seq)  # leaders' sign-ins are not statements
+                target = self.store.sign_in_before(
+                    str(data["session_id"]), str(data["student_number"]), seq
+                )
+                if target is None:
+                    return Mapped(event, seq, park="no earlier sign-in to void")
+                return Mapped(event, seq, mapping.voiding(self.vocab, event, target))
+        except (KeyError, TypeError, ValueError) as error:
+            return Mapped(event, seq, park=f"cannot map the event: {error!r}")
+        # leader sign-ins, feedback (never sent: docs/xapi.md) and types the bridge does
+        # not know (newer versions) are acknowledged and not sent
+        return Mapped(event, seq)
+
+    async def map_batch(self, msgs: Sequence[Msg]) -> list[Mapped]:
+        decoded: list[tuple[dict[str, Any], int]] = []
+        for msg in msgs:
+            seq = msg.metadata.sequence.stream
+            try:
+                decoded.append((orjson.loads(msg.data), seq))
+            except ValueError:
+                decoded.append(
+                    (
+                        {
+                            "id": f"nats-seq-{seq}",
+                            "undecodable": msg.data.decode("utf-8", "replace"),
+                        },
+                        seq,
+                    )
+                )
+        if any(self._needs_sessions(event) for event, _ in decoded):
+            await self.sync_sessions()
+        with self.store.batch():
+            return [self.map_one(event, seq) for event, seq in decoded]
+
+    def _needs_sessions(self, event: dict[str, Any]) -> bool:
+        if not str(event.get("type", "")).startswith(mapping.SIGNED_IN):
+            return False
+        data = event.get("data") or {}
+        return (
+            self.store.session(str(data.get("session_id"))) is None
+            or self.store.scheme(str(data.get("scheme_id"))) is None
+        )
+
+    # -- delivery ----------------------------------------------------------------------
+
+    async def deliver(self, items: list[Mapped]) -> Outcome:
+        """Post the statements of `items`; park what the LRS rejects or the bridge cannot
+        map. Returns once every item is either in the LRS or parked."""
+        statements: dict[str, dict[str, Any]] = {}
+        origin: dict[str, Mapped] = {}
+        for item in items:
+            kind = str(item.event.get("type", "?")).split(".")[-2:-1]
+            name = kind[0] if kind else "?"
+            self.totals.by_type[name] = self.totals.by_type.get(name, 0) + 1
+            if item.park is not None:
+                self._park(item, None, item.park, None)
+            elif item.statement is not None:
+                statements.setdefault(item.statement["id"], item.statement)
+                origin[item.statement["id"]] = item
+        outcome, rejected = await self.lrs.deliver(list(statements.values()))
+        for rejection in rejected:
+            item = origin[rejection.statement["id"]]
+            self._park(item, rejection.statement, rejection.reason, rejection.status)
+        self.totals.events += len(items)
+        self.totals.statements += len(statements)
+        self.totals.posted += outcome.posted
+        self.totals.conflicts += outcome.conflicts
+        self.totals.requests += outcome.requests
+        return outcome
+
+    def _park(
+        self, item: Mapped, statement: dict[str, Any] | None, reason: str, status: int | None
+    ) -> None:
+        sid = (statement or item.statement or {}).get("id") or mapping.statement_id(
+            str(item.event.get("id", item.seq))
+        )
+        log.error("parked statement %s (event %s): %s", sid, item.event.get("id"), reason)
+        self.store.park(sid, item.event, item.seq, statement, reason, status)
+        self.totals.parked += 1
+
+    async def _extend_in_flight(self) -> None:
+        """While the LRS is retried, tell JetStream the batch is still being worked on."""
+        for msg in self._in_flight:
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+    async def _deliver_and_ack(
+        self, msgs: Sequence[Msg], items: list[Mapped], ack: bool = True
+    ) -> None:
+        self._in_flight = list(msgs)
+        try:
+            await self.deliver(items)
+        finally:
+            self._in_flight = []
+        if ack:
+            for msg in msgs:
+                await msg.ack()
+
+    # -- the live loop -----------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Follow both streams until `stop` is set."""
+        stop = stop or asyncio.Event()
+        if self.nc is None:
+            await self.connect()
+        await self.sync_sessions()
+        follower = asyncio.create_task(self.follow_sessions(stop))
+        attendance = await self._durable(
+            ATTENDANCE_STREAM, "passhub.attendance.>", f"{self.settings.durable}-attendance"
+        )
+        log.info("bridge running: %s → %s", ATTENDANCE_STREAM, self.settings.statements_url)
+        # One batch is posted while the next is fetched and mapped; posts stay one at a time
+        # and in stream order, and a batch is acknowledged once its post is done.
+        posting: asyncio.Task[None] | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    msgs = await attendance.fetch(
+                        self.settings.batch_size, timeout=self.settings.fetch_wait_seconds
+                    )
+                except _FETCH_ERRORS:
+                    continue
+                items = await self.map_batch(msgs)
+                if posting is not None:
+                    await posting
+                posting = asyncio.create_task(self._deliver_and_ack(msgs, items))
+            if posting is not None:
+                await posting
+        finally:
+            if posting is not None and not posting.done():
+                posting.cancel()
+            stop.set()
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+
+    # -- re-sending --------------------------------------------------------------------
+
+    async def resend(
+        self,
+        since: datetime | None = None,
+        scheme: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Totals:
+        """Post again every attendance event of the stream (from `since`, of one `scheme`)
+        through an ephemeral consumer; the durable one keeps its place. Statements the LRS
+        already holds are no-ops there. `progress(done, total)` is called per batch."""
+        if self.nc is None:
+            await self.connect()
+        assert self.js is not None
+        await self.sync_sessions()
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.ALL if since is None else DeliverPolicy.BY_START_TIME,
+            opt_start_time=since,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=60.0,
+            mem_storage=True,
+        )
+        sub = await self.js.pull_subscribe(
+            "passhub.attendance.>", stream=ATTENDANCE_STREAM, config=config
+        )
+        info = await sub.consumer_info()
+        total = int(info.num_pending or 0)
+        done = 0
+        if progress is not None:
+            progress(0, total)
+        posting: asyncio.Task[Outcome] | None = None
+        try:
+            while done < total:
+                try:
+                    msgs = await sub.fetch(min(self.settings.batch_size, total - done), timeout=2.0)
+                except _FETCH_ERRORS:
+                    break
+                items = await self.map_batch(msgs)
+                if scheme is not None:
+                    items = [
+                        item
+                        for item in items
+                        if (item.event.get("data") or {}).get("scheme_id") == scheme
+                    ]
+                if posting is not None:  # as in run(): map the next while one is posted
+                    await posting
+                    if progress is not None:
+                        progress(done, total)
+                posting = asyncio.create_task(self.deliver(items))
+                done += len(msgs)
+            if posting is not None:
+                await posting
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            if posting is not None and not posting.done():
+                posting.cancel()
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+            with contextlib.suppress(Exception):
+                await self.js.delete_consumer(ATTENDANCE_STREAM, config.name or "")
+        return self.totals
+
+    # -- parked statements -------------------------------------------------------------
+
+    async def retry_parked(self, statement_id: str | None = None) -> tuple[int, int]:
+        """Map and post parked statements again (all, or one). Returns (delivered, still
+        parked)."""
+        if self.nc is None:
+            await self.connect()
+        await self.sync_sessions()
+        delivered = still = 0
+        for parked in self.store.parked(statement_id):
+            item = self.map_one(parked.event, parked.seq)
+            if item.park is not None:
+                self.store.park(
+                    parked.statement_id, parked.event, parked.seq, None, item.park, None
+                )
+                still += 1
+                continue
+            if item.statement is None:
+                self.store.unpark(parked.statement_id)
+                continue
+            _, rejected = await self.lrs.deliver([item.statement])
+            if rejected:
+                r = rejected[0]
+                self.store.park(
+                    parked.statement_id, parked.event, parked.seq, r.statement, r.reason, r.status
+                )
+                still += 1
+            else:
+                self.store.unpark(parked.statement_id)
+                delivered += 1
+        return delivered, still
