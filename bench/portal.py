@@ -221,6 +221,7 @@ async def run(opts: PortalOptions) -> dict[str, Any]:
                         "PASSHUB_PORTAL_RECRUITMENT_URL": f"http://127.0.0.1:{ports['recruitment']}",
                         "PASSHUB_PORTAL_SESSIONS_URL": "http://127.0.0.1:9",
                         "PASSHUB_PORTAL_ATTENDANCE_URL": f"http://127.0.0.1:{ports['attendance']}",
+                        "PASSHUB_PORTAL_RECOGNITION_URL": "http://127.0.0.1:9",
                     },
                     root / "portal.log",
                 )

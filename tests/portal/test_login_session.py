@@ -27,7 +27,10 @@ from tests.portal.stack import portal_settings
 
 @pytest.fixture
 async def portal(oidc: OidcProvider) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    urls = {name: "http://127.0.0.1:9" for name in ("recruitment", "sessions", "attendance")}
+    urls = {
+        name: "http://127.0.0.1:9"
+        for name in ("recruitment", "sessions", "attendance", "recognition")
+    }
     settings = portal_settings({"portal": "http://portal.test", **urls}, oidc)
     app = create_portal(settings, Settings(log_json=False))
     async with app.router.lifespan_context(app):

@@ -223,7 +223,7 @@ async def person(request: Request, *, as_leader: bool = True) -> Person:
         next_url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise _login_required(request, next_url, settings)
     services = services_of(request)
-    ask = as_leader and not identity.kiosk_room
+    ask = as_leader and identity.kiosk_room is None
     leader = await services.is_leader(identity.number) if ask else False
     return Person(identity, roles_at_request(identity, leader), services)
 
