@@ -84,13 +84,19 @@ class Services:
         json: Any = None,
         params: dict[str, Any] | None = None,
     ) -> Any:
+        headers = {"Authorization": f"Bearer {token}"}
+        data = None
+        if json is not None:
+            # orjson, not aiohttp's json.dumps: a sign-in's body costs a third as much
+            data = orjson.dumps(json)
+            headers["Content-Type"] = "application/json"
         try:
             async with self.http.request(
                 method,
                 f"{self.bases[service]}{path}",
-                json=json,
+                data=data,
                 params=params,
-                headers={"Authorization": f"Bearer {token}"},
+                headers=headers,
             ) as response:
                 status = response.status
                 raw = await response.read()
