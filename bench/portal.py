@@ -58,6 +58,7 @@ from bench.checkin import (
     schedule,
     start_service,
     stop_service,
+    tree_cpu,
 )
 from bench.common import Servers, asyncpg_dsn
 from passhub_attendance.domain.qr import QrCodes
@@ -149,6 +150,24 @@ async def wait_up(port: int, proc: subprocess.Popen[bytes], log: Path, path: str
     raise RuntimeError(f"not up in 60 s:\n{_tail(log)}")
 
 
+PROCESSES = ("attendance", "recruitment", "portal")
+
+
+def cpu_of(procs: list[subprocess.Popen[bytes]]) -> dict[str, float]:
+    """CPU seconds each process has used so far."""
+    return {name: tree_cpu(proc.pid) for name, proc in zip(PROCESSES, procs, strict=True)}
+
+
+def cpu_per(
+    procs: list[subprocess.Popen[bytes]], before: dict[str, float], done: dict[str, Any]
+) -> dict[str, float]:
+    """Milliseconds of CPU per sign-in each process spent in a phase: a figure that depends
+    less than throughput on what else the shared machine runs."""
+    after = cpu_of(procs)
+    n = max(done["sign_ins"], 1)
+    return {name: round((after[name] - before[name]) * 1000 / n, 3) for name in PROCESSES}
+
+
 def figures(requests: list[SignInRequest], elapsed: float, ok: set[int]) -> dict[str, Any]:
     done = [r for r in requests if r.status in ok]
     return {
@@ -180,7 +199,12 @@ async def run(opts: PortalOptions) -> dict[str, Any]:
             await schedule(kit, ["dir", "por", "pac"], opts.sessions)
             recruitment = Runtime(
                 recruitment_service,
-                Settings(service="recruitment", database_url=recruitment_db, log_json=False),
+                Settings(
+                    service="recruitment",
+                    database_url=recruitment_db,
+                    jwt_secret=JWT_SECRET,
+                    log_json=False,
+                ),
             )
             await recruitment.migrate()
             await recruitment.engine.dispose()
@@ -212,6 +236,7 @@ async def run(opts: PortalOptions) -> dict[str, Any]:
                     {
                         "PASSHUB_ENV_FILE": "/nonexistent/passhub.env",
                         "PASSHUB_LOG_LEVEL": "WARNING",
+                        "PASSHUB_JWT_SECRET": JWT_SECRET,
                         "PASSHUB_PORTAL_OIDC_ISSUER": "http://127.0.0.1:9",
                         "PASSHUB_PORTAL_OIDC_CLIENT_ID": "bench",
                         "PASSHUB_PORTAL_OIDC_CLIENT_SECRET": secrets.token_urlsafe(16),
@@ -221,6 +246,7 @@ async def run(opts: PortalOptions) -> dict[str, Any]:
                         "PASSHUB_PORTAL_RECRUITMENT_URL": f"http://127.0.0.1:{ports['recruitment']}",
                         "PASSHUB_PORTAL_SESSIONS_URL": "http://127.0.0.1:9",
                         "PASSHUB_PORTAL_ATTENDANCE_URL": f"http://127.0.0.1:{ports['attendance']}",
+                        "PASSHUB_PORTAL_RECOGNITION_URL": "http://127.0.0.1:9",
                     },
                     root / "portal.log",
                 )
@@ -244,12 +270,16 @@ async def run(opts: PortalOptions) -> dict[str, Any]:
             await closed_loop(ports["attendance"], direct[:warm], opts.concurrency)
             await closed_loop(ports["portal"], through[:warm], opts.concurrency)
             say(f"direct: {len(direct) - warm} sign-ins, {opts.concurrency} clients...")
+            before = cpu_of(procs)
             elapsed = await closed_loop(ports["attendance"], direct[warm:], opts.concurrency)
             direct_figures = figures(direct[warm:], elapsed, {200, 201})
+            direct_figures["cpu_ms_per_sign_in"] = cpu_per(procs, before, direct_figures)
             await asyncio.sleep(1.0)
             say(f"portal: {len(through) - warm} sign-ins, {opts.concurrency} clients...")
+            before = cpu_of(procs)
             elapsed = await closed_loop(ports["portal"], through[warm:], opts.concurrency)
             portal_figures = figures(through[warm:], elapsed, {303})
+            portal_figures["cpu_ms_per_sign_in"] = cpu_per(procs, before, portal_figures)
             await asyncio.sleep(2.0)
             say(f"paced through the portal: {len(paced_requests)} at {opts.rate:.0f}/s...")
             elapsed = await open_loop(ports["portal"], paced_requests, opts.rate, 128)
@@ -302,6 +332,17 @@ def table(result: dict[str, Any]) -> str:
         ("direct to attendance: sign-ins/s", f"{d['sign_ins_per_s']:.0f}", "baseline"),
         ("through the portal: sign-ins/s", f"{p['sign_ins_per_s']:.0f}", ""),
         ("portal / direct", f"{result['ratio_portal_to_direct']:.0%}", ">= 60%"),
+        (
+            "direct: attendance CPU ms per sign-in",
+            f"{d['cpu_ms_per_sign_in']['attendance']:.2f}",
+            "",
+        ),
+        ("portal: portal CPU ms per sign-in", f"{p['cpu_ms_per_sign_in']['portal']:.2f}", ""),
+        (
+            "portal: attendance CPU ms per sign-in",
+            f"{p['cpu_ms_per_sign_in']['attendance']:.2f}",
+            "",
+        ),
         ("portal, saturated: p99 ms", f"{p['latency']['p99_ms']:.0f}", ""),
         (
             f"portal paced at {paced['target_rate']:.0f}/s: p99 ms",

@@ -1,6 +1,6 @@
 """docs/access.md itself: every table reads, and a call without a token is allowed only where
-the design says so (health, metrics, certificate verification, the sign-in landing page, and
-what those need: the API descriptions, the pages' login and styles)."""
+the design says so (health, metrics, certificate verification, and what those need: the API
+descriptions, the verification page's styles and the issuer's keys)."""
 
 from __future__ import annotations
 
@@ -20,12 +20,6 @@ PUBLIC = {
     "GET /docs",
     "GET /docs/assets/{name}",
     "GET /asyncapi.json",
-    # the sign-in landing page, and the pages' login, log-out and styles
-    "GET /sign-in",
-    "GET /login",
-    "POST /login",
-    "POST /logout",
-    "GET /pages.css",
     # certificate verification, and the issuer's keys and achievements it checks against
     "GET /verify/{code}",
     "GET /verify/{code}.json",

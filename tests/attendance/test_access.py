@@ -31,9 +31,8 @@ async def test_every_route_answers_every_role_as_the_table_says(h: Harness) -> N
     code = qr_codes(settings(h)).issue("S1", now())
     world = replace(
         WORLD,
-        # a current sign-in code (and no scan receipt), and a token for the login form (both
-        # public pages)
-        params={**WORLD.params, "t": code, "s": "", "token": h.token("student", "1002")},
+        # a current sign-in code, for the sign-in and the scan receipt
+        params={**WORLD.params, "code": code},
     )
     await check_table(h, "attendance", world)
 
@@ -49,7 +48,6 @@ async def test_scope_an_organiser_of_another_scheme(h: Harness) -> None:
     assert (await h.client.post("/imports", content=sheet, headers=other)).status_code == 403
     for url in (
         "/sessions/S1/qr-code",
-        "/sessions/S1/qr",
         "/sessions/S1/headcount",
         "/sessions/S1/attendances",
         "/sessions/S1/feedback",
@@ -72,7 +70,6 @@ async def test_scope_a_leader_not_rostered(h: Harness) -> None:
         assert r.status_code == 403, (url, r.text)
     for url in (
         "/sessions/S1/qr-code",
-        "/sessions/S1/qr",
         "/sessions/S1/headcount",
         "/sessions/S1/attendances",
         "/sessions/S1/feedback",

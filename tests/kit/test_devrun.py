@@ -141,8 +141,9 @@ def test_dev_up_makes_its_secrets_and_restarts_a_killed_service(
         assert secret_problem(settings[variable]) is None
     assert len({settings[v] for v in DEV_SECRETS}) == len(DEV_SECRETS)  # one key per purpose
     assert (
+        # QR codes open the portal's sign-in page
         settings["PASSHUB_ATTENDANCE_PUBLIC_URL"]
-        == f"http://pilot.example.test:{ports['attendance']}"
+        == f"http://pilot.example.test:{http + len(SERVICES)}"
     )
     assert (
         settings["PASSHUB_SESSIONS_PUBLIC_URL"] == f"http://pilot.example.test:{ports['sessions']}"

@@ -51,6 +51,28 @@ def stack(
         yield running
 
 
+class WatchedBrowser:
+    """Chromium whose every context notes what a strict Content-Security-Policy blocked, and
+    scripts' uncaught errors: `shoot` fails a page that has any."""
+
+    def __init__(self, chromium: Any) -> None:
+        self.chromium = chromium
+
+    def new_context(self, **options: Any) -> Any:
+        context = self.chromium.new_context(**options)
+        problems: list[str] = []
+        context.on(
+            "console",
+            lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        context.on("weberror", lambda e: problems.append(str(e.error)))
+        context.passhub_problems = problems
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.chromium, name)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
@@ -62,7 +84,7 @@ def browser() -> Iterator[Any]:
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         try:
-            yield chromium
+            yield WatchedBrowser(chromium)
         finally:
             chromium.close()
 
@@ -109,6 +131,8 @@ def shoot(axe: Axe) -> Any:
     OUTPUT.mkdir(parents=True, exist_ok=True)
 
     def take(page: Any, name: str) -> None:
+        problems = getattr(page.context, "passhub_problems", [])
+        assert not problems, f"{name}: the browser reported {problems}"
         axe.check(page, name)
         size = page.viewport_size
         for width, height in ((360, 780), (1280, 900)):

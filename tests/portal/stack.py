@@ -24,6 +24,7 @@ from passhub_attendance.service import service as attendance_service
 from passhub_portal.app import create_portal
 from passhub_portal.settings import PortalSettings
 from passhub_portal.tokens import generate_private_key_pem
+from passhub_recognition.service import service as recognition_service
 from passhub_recruitment.service import service as recruitment_service
 from passhub_sessions.service import service as sessions_service
 from passhub_shared.app import create_app
@@ -48,6 +49,8 @@ STUDENTS = {
 }
 LEADERS = {"lee": (LEADER, "Lee Leader"), "max": (LEADER_2, "Max Mentor")}
 KIOSK = ("kiosk-library", "KIOSK-LIB-1")
+#: a kiosk account with no room of its own: the device chooses one
+ROAMING_KIOSK = ("kiosk-roaming", "KIOSK-ANY-1")
 
 RECORDS_HEADER = (
     "student_number,name,email,school,programme,level,year_of_study,year1_mark,year2_mark\n"
@@ -61,6 +64,7 @@ class Stack:
     recruitment: str
     sessions: str
     attendance: str
+    recognition: str
     kit: Settings
     year: str = ""
     scheme: str = ""
@@ -125,7 +129,8 @@ def portal_settings(stack_urls: dict[str, str], oidc: OidcProvider) -> PortalSet
         recruitment_url=stack_urls["recruitment"],
         sessions_url=stack_urls["sessions"],
         attendance_url=stack_urls["attendance"],
-        kiosks={KIOSK[1]: KIOSK_ROOM},
+        recognition_url=stack_urls["recognition"],
+        kiosks={KIOSK[1]: KIOSK_ROOM, ROAMING_KIOSK[1]: ""},
         poll_seconds=1,
         # a new code on almost every poll, so the tests see the screen refresh it
         code_refresh_margin_seconds=58,
@@ -137,13 +142,18 @@ def running_stack(pg: PostgresHandle, nats: ServerHandle, oidc: OidcProvider) ->
     nats.ensure_running()
     pg.ensure_running()
     delete_all_streams(nats.url)
-    ports = {name: free_port() for name in ("portal", "recruitment", "sessions", "attendance")}
+    ports = {
+        name: free_port()
+        for name in ("portal", "recruitment", "sessions", "attendance", "recognition")
+    }
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     jwks = f"{urls['portal']}/.well-known/jwks.json"
     env = {
         # sign-in open all day around the sessions the tests make today
         "PASSHUB_ATTENDANCE_OPEN_BEFORE_MINUTES": str(24 * 60),
         "PASSHUB_ATTENDANCE_LATE_MINUTES": str(24 * 60),
+        # the codes attendance issues point at the portal's sign-in page
+        "PASSHUB_ATTENDANCE_PUBLIC_URL": urls["portal"],
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -154,6 +164,7 @@ def running_stack(pg: PostgresHandle, nats: ServerHandle, oidc: OidcProvider) ->
             ("recruitment", recruitment_service),
             ("sessions", sessions_service),
             ("attendance", attendance_service),
+            ("recognition", recognition_service),
         ):
             db = f"portal_{name}_{uuid.uuid4().hex[:8]}"
             databases.append(db)
@@ -167,6 +178,7 @@ def running_stack(pg: PostgresHandle, nats: ServerHandle, oidc: OidcProvider) ->
         for key, (sub_number, name) in {**STUDENTS, **LEADERS}.items():
             oidc.set_user(key, {"student_number": sub_number, "name": name})
         oidc.set_user(KIOSK[0], {"student_number": KIOSK[1], "name": "Library kiosk"})
+        oidc.set_user(ROAMING_KIOSK[0], {"student_number": ROAMING_KIOSK[1], "name": "Kiosk"})
         oidc.set_user("visitor", {"name": "Val Visitor", "email": "val@example.org"})
         seed(stack)
         yield stack

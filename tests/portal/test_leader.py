@@ -13,8 +13,19 @@ from typing import Any
 import httpx
 import pytest
 
+from passhub_shared.auth import make_token
 from tests.portal.conftest import DESKTOP, PHONE
-from tests.portal.stack import CAMPUS, KIOSK_ROOM, LEADER, LEADER_2, ROOM_A, STUDENTS, Stack
+from tests.portal.stack import (
+    CAMPUS,
+    KIOSK_ROOM,
+    LEADER,
+    LEADER_2,
+    ROAMING_KIOSK,
+    ROOM_A,
+    STUDENTS,
+    Stack,
+    wait_until,
+)
 from tests.portal.test_student import log_in_at_provider
 
 pytestmark = pytest.mark.browser
@@ -122,6 +133,111 @@ def test_a_leader_runs_todays_session_and_watches_the_headcount_rise(
         context.close()
 
 
+def test_a_leader_keeps_their_rota_availability_progress_feedback_and_certificates(
+    stack: Stack, browser: Any, shoot: Any
+) -> None:
+    """After running today's session (the test above): the rota with its calendar link and a
+    swap an organiser made, availability changed on the page, the anonymised feedback of the
+    session, progress ("1 of 1 session delivered") and, after the awards run, the certificate
+    and the Open Badges credential to download."""
+    staff = stack.staff()
+    bo = make_token(stack.kit, STUDENTS["bo"][0], ["student"])
+    sent = httpx.post(
+        f"{stack.attendance}/sessions/{stack.session_a}/feedback",
+        json={"understanding": 4, "enjoyable": 5, "recommend": 5, "comment": "Great examples"},
+        headers={"Authorization": f"Bearer {bo}"},
+    )
+    assert sent.status_code == 201, sent.text
+    swapped = httpx.post(
+        f"{stack.sessions}/sessions/{stack.session_later}/swap",
+        json={"out": LEADER, "incoming": LEADER_2, "reason": "Lee has a lab"},
+        headers=staff,
+    )
+    assert swapped.status_code == 200, swapped.text
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.portal}/leader")
+        log_in_at_provider(page, "lee")
+        page.wait_for_selector("#leader-links")
+        page.get_by_role("link", name="My rota and swaps").click()
+        page.wait_for_selector("#taken-off")
+        assert "Physics PASS" in (page.text_content("#taken-off") or "")
+        rota = httpx.get(page.get_attribute("#rota-calendar", "href") or "")
+        assert rota.status_code == 200 and "BEGIN:VCALENDAR" in rota.text
+        shoot(page, "leader-rota")
+
+        page.goto(f"{stack.portal}/leader/availability")
+        assert page.input_value("#monday-starts") == "00:00"
+        page.fill("#monday-starts", "13:00")
+        page.fill("#monday-ends", "17:00")
+        page.fill("#sunday-starts", "")
+        page.fill("#sunday-ends", "")
+        page.fill("#unavailable", "2027-01-12")
+        shoot(page, "leader-availability")
+        page.click("#save-availability")
+        page.wait_for_selector("#flash")
+        assert page.input_value("#monday-starts") == "13:00"
+        assert page.input_value("#sunday-starts") == ""
+        stated = httpx.get(
+            f"{stack.sessions}/leaders/{LEADER}/availability/{stack.year}", headers=staff
+        ).json()
+        days = {s["weekday"]: (s["starts"][:5], s["ends"][:5]) for s in stated["slots"]}
+        assert days["monday"] == ("13:00", "17:00") and "sunday" not in days
+        assert stated["unavailable_dates"] == ["2027-01-12"]
+        page.fill("#tuesday-starts", "18:00")
+        page.fill("#tuesday-ends", "09:00")
+        page.click("#save-availability")
+        page.wait_for_selector("#heading")
+        assert page.text_content("#heading") == "Please check your availability"
+
+        page.goto(f"{stack.portal}/leader/feedback")
+        feedback = page.text_content("main") or ""
+        assert "Great examples" in feedback and STUDENTS["bo"][0] not in feedback
+        assert "1 response" in feedback
+        shoot(page, "leader-feedback")
+
+        # recognition counts the session delivered; a policy of one session, and the run
+        current = httpx.get(f"{stack.recognition}/policies/{stack.year}", headers=staff).json()
+        certificate = current["policy"]["awards"]["certificate"]
+        certificate["requirements"]["min_sessions"] = 1
+        policy = httpx.put(
+            f"{stack.recognition}/policies/{stack.year}",
+            json={"awards": {"certificate": certificate}},
+            headers=staff,
+        )
+        assert policy.status_code == 200, policy.text
+        me = {"Authorization": f"Bearer {make_token(stack.kit, LEADER, ['leader'])}"}
+        wait_until(
+            lambda: (
+                httpx.get(f"{stack.recognition}/progress/{stack.year}/me", headers=me).json()[
+                    "sessions_delivered"
+                ]
+                == 1
+            )
+        )
+        page.goto(f"{stack.portal}/leader/progress")
+        assert page.text_content("#delivered") == "1 session delivered"
+        assert "1 of 1 session delivered" in (page.text_content("main") or "")
+        assert "1 of 8 sessions delivered" in (page.text_content("main") or "")
+        assert page.locator("#no-awards").count() == 1
+        ran = httpx.post(
+            f"{stack.recognition}/awards/runs", json={"academic_year": stack.year}, headers=staff
+        )
+        assert ran.status_code == 200, ran.text
+        page.reload()
+        page.wait_for_selector("#awards")
+        shoot(page, "leader-progress")
+        with page.expect_download() as pdf:
+            page.get_by_role("link", name=re.compile("Certificate \\(PDF\\)")).click()
+        assert pdf.value.path().read_bytes().startswith(b"%PDF")
+        with page.expect_download() as badge:
+            page.get_by_role("link", name=re.compile("Open Badge")).click()
+        assert badge.value.path().read_text().count(".") == 2  # a compact JWS
+    finally:
+        context.close()
+
+
 def test_a_kiosk_signs_students_in_by_number(stack: Stack, browser: Any, shoot: Any) -> None:
     context = browser.new_context(**DESKTOP)
     page = context.new_page()
@@ -145,6 +261,37 @@ def test_a_kiosk_signs_students_in_by_number(stack: Stack, browser: Any, shoot: 
         shoot(page, "kiosk-refused")
         [signed] = stack.attendances(stack.session_kiosk)
         assert (signed["student_number"], signed["method"]) == (number, "kiosk")
+    finally:
+        context.close()
+
+
+def test_a_kiosk_with_no_room_of_its_own_chooses_one(
+    stack: Stack, browser: Any, shoot: Any
+) -> None:
+    """A kiosk account configured with no room: the rooms with sessions today to choose from
+    (or type), then that room's kiosk, and a way back to the choice."""
+    context = browser.new_context(**DESKTOP)
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.portal}/kiosk")
+        log_in_at_provider(page, ROAMING_KIOSK[0])
+        page.wait_for_selector("#rooms")
+        assert page.text_content("#heading") == "Choose this kiosk's room"
+        rooms = page.text_content("#rooms") or ""
+        for room in (ROOM_A, "Maths 2.10", KIOSK_ROOM):
+            assert room in rooms
+        assert "Physics PASS" in rooms
+        shoot(page, "kiosk-rooms")
+        page.get_by_role("link", name=KIOSK_ROOM).click()
+        page.wait_for_selector("#kiosk-sign-in")
+        assert page.text_content("#heading") == "Physics PASS"
+        assert f"Room {KIOSK_ROOM}" in page.inner_text("main")
+        page.click("#change-room")
+        page.wait_for_selector("#rooms")
+        page.fill("#room", "Nowhere 9.99")
+        page.click("#use-room")
+        page.wait_for_selector("#no-session")
+        assert "Room Nowhere 9.99" in page.inner_text("main")
     finally:
         context.close()
 

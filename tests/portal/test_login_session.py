@@ -27,7 +27,10 @@ from tests.portal.stack import portal_settings
 
 @pytest.fixture
 async def portal(oidc: OidcProvider) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    urls = {name: "http://127.0.0.1:9" for name in ("recruitment", "sessions", "attendance")}
+    urls = {
+        name: "http://127.0.0.1:9"
+        for name in ("recruitment", "sessions", "attendance", "recognition")
+    }
     settings = portal_settings({"portal": "http://portal.test", **urls}, oidc)
     app = create_portal(settings, Settings(log_json=False))
     async with app.router.lifespan_context(app):
@@ -121,11 +124,26 @@ async def test_pages_carry_a_strict_csp_and_the_jwks_verifies_the_tokens(portal:
         verify_token(Settings(), token)  # a service without the JWKS refuses it
 
 
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
 async def test_unknown_pages_and_bad_forms_are_pages_not_json(portal: Any) -> None:
     client, _ = portal
     missing = await client.get("/no-such-page")
     assert missing.status_code == 404 and "Page not found" in missing.text
     assert missing.headers["content-type"].startswith("text/html")
+    # the sign-in reads its form itself: another encoding, a huge body or a form without its
+    # session are pages too
+    code = "/s/S1.AAAAAA.abcdefghijklmnop"
+    for kwargs, status in (
+        ({"json": {"session_id": "S1"}}, 400),
+        ({"data": {"session_id": "S1", "x": "y" * 5000}}, 400),
+        ({"data": {"csrf": "x"}}, 422),
+        ({"content": b"session_id=%ff%fe", "headers": FORM}, 400),
+    ):
+        r = await client.post(code, **kwargs)
+        assert r.status_code == status, (kwargs, r.text)
+        assert r.headers["content-type"].startswith("text/html")
 
 
 async def test_an_unexpected_error_is_a_page_too(portal: Any, monkeypatch: Any) -> None:

@@ -27,7 +27,9 @@ def current_code(stack: Stack, session_id: str, leader: str = LEADER) -> str:
         headers={"Authorization": f"Bearer {token}"},
     )
     r.raise_for_status()
-    return str(r.json()["code"])
+    code = str(r.json()["code"])
+    assert r.json()["url"] == f"{stack.portal}/s/{code}"  # the QR code opens the portal
+    return code
 
 
 def log_in_at_provider(page: Any, user: str) -> None:
@@ -95,6 +97,14 @@ def test_a_student_scans_logs_in_signs_in_and_gives_feedback(
         page.click("#send-feedback")
         page.wait_for_selector("#flash")
         assert "Thank you" in (page.text_content("#flash") or "")
+        # feedback I gave: the named sheet, and why anonymous ones are not listed
+        given = page.text_content("#given") or ""
+        assert "Physics PASS" in given and "The past-paper questions helped a lot" in given
+        assert "5 of 5" in given
+        assert "without any link to you" in (page.text_content("#anonymous-note") or "")
+        assert page.text_content("#attended") and "Feedback sent" in (
+            page.text_content("#attended") or ""
+        )
         shoot(page, "student-my-pass-after-feedback")
         sheets = httpx.get(
             f"{stack.attendance}/sessions/{stack.session_a}/feedback", headers=stack.staff()
@@ -127,6 +137,75 @@ def test_a_student_scans_logs_in_signs_in_and_gives_feedback(
         shoot(page, "logged-out")
         page.goto(f"{stack.portal}/me")
         page.wait_for_url(re.compile(r".*/oauth2/authorize.*"))
+    finally:
+        context.close()
+
+
+def test_the_time_to_log_in_runs_from_the_scan_not_from_the_code(
+    stack: Stack, browser: Any
+) -> None:
+    """A code scanned 55 s after the screen showed it, and a login that takes longer than the
+    code's last 5 s: the scan receipt the portal took at the scan still signs the student in."""
+    number, _ = STUDENTS["cy"]
+    codes = QrCodes(AttendanceSettings().qr_secret, timedelta(seconds=60))
+    shown = codes.issue(stack.session_b, datetime.now(UTC) - timedelta(seconds=55))
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.portal}/s/{shown}")
+        page.wait_for_url(re.compile(r".*/oauth2/authorize.*"))
+        page.wait_for_timeout(7000)  # the code expires while the student logs in
+        log_in_at_provider(page, "cy")
+        page.click("#sign-in")
+        page.wait_for_selector("#feedback-link")
+        [signed] = stack.attendances(stack.session_b)
+        assert signed["student_number"] == number
+    finally:
+        context.close()
+
+
+def test_a_student_reads_what_it_takes_applies_and_follows_the_outcome(
+    stack: Stack, browser: Any, shoot: Any
+) -> None:
+    number, name = STUDENTS["bo"]
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.portal}/me")
+        log_in_at_provider(page, "bo")
+        page.click("#apply-link")
+        page.wait_for_selector("#essential")
+        assert page.text_content("#heading") == "Become a PASS Leader"
+        essential = page.text_content("#essential") or ""
+        assert "How we know" in essential and "student record" in essential
+        assert page.input_value("#name") == name
+        shoot(page, "student-apply")
+        page.fill("#email", f"{number}@example.ac.uk")
+        page.fill("#statement", "I loved my Physics PASS sessions and want to run them.")
+        page.click("#send-application")
+        page.wait_for_selector("#mine")
+        assert "your application was sent" in (page.text_content("#flash") or "")
+        assert page.text_content("#status-1") == "Received"
+        assert page.locator("#send-application").count() == 0  # one application per campaign
+        shoot(page, "student-application-received")
+
+        # the coordinators reject it with reasons, which the student reads
+        mine = httpx.get(
+            f"{stack.recruitment}/me/applications",
+            headers={"Authorization": f"Bearer {make_token(stack.kit, number, ['student'])}"},
+        ).json()
+        [application] = mine
+        reasons = ["We need leaders who have completed the first year's module"]
+        rejected = httpx.post(
+            f"{stack.recruitment}/applications/{application['application_id']}/reject",
+            json={"reasons": reasons},
+            headers=stack.staff(),
+        )
+        assert rejected.status_code == 200, rejected.text
+        page.reload()
+        assert page.text_content("#status-1") == "Not successful this time"
+        assert reasons[0] in (page.text_content("#reasons-1") or "")
+        shoot(page, "student-application-rejected")
     finally:
         context.close()
 
@@ -186,11 +265,10 @@ def test_tampered_cookie_csrf_less_post_and_another_sessions_code_change_nothing
         shoot(page, "code-from-another-session")
         assert count(stack, *sessions) == before
 
-        # a code whose signature was changed, and something that is not a code at all
+        # a code whose signature was changed (told at the scan), and something that is not a
+        # code at all
         forged = code_a[:-3] + ("AAA" if not code_a.endswith("AAA") else "BBB")
         page.goto(f"{stack.portal}/s/{forged}")
-        page.click("#sign-in")
-        page.wait_for_selector("#heading")
         assert page.text_content("#heading") == "This code does not work here"
         page.goto(f"{stack.portal}/s/not-a-code")
         assert page.text_content("#heading") == "This is not a sign-in code"
@@ -200,8 +278,6 @@ def test_tampered_cookie_csrf_less_post_and_another_sessions_code_change_nothing
         codes = QrCodes(AttendanceSettings().qr_secret, timedelta(seconds=60))
         old = codes.issue(stack.session_a, datetime.now(UTC) - timedelta(minutes=10))
         page.goto(f"{stack.portal}/s/{old}")
-        page.click("#sign-in")
-        page.wait_for_selector("#heading")
         assert page.text_content("#heading") == "This code has expired"
         assert "Scan the code on the screen again" in (page.text_content("#message") or "")
         shoot(page, "code-expired")

@@ -86,6 +86,7 @@ def portal_env(
         "PASSHUB_PORTAL_RECRUITMENT_URL": service_urls["recruitment"],
         "PASSHUB_PORTAL_SESSIONS_URL": service_urls["sessions"],
         "PASSHUB_PORTAL_ATTENDANCE_URL": service_urls["attendance"],
+        "PASSHUB_PORTAL_RECOGNITION_URL": service_urls["recognition"],
         "PASSHUB_PORTAL_STAFF_ROLE_MAP": json.dumps({STAFF_GROUP: "coordinator"}),
         "PASSHUB_PORTAL_KIOSKS": json.dumps({"KIOSK-1": KIOSK_ROOM}),
     }

@@ -76,7 +76,7 @@ DEV_SECRETS = {
     "PASSHUB_SESSIONS_FEED_SECRET": "sessions-feed-secret",
 }
 #: the setting of each service's public address (what QR codes, feed links and certificate
-#: verification links point at), when it has one
+#: verification links point at), when it has one; attendance's is the portal's address
 PUBLIC_URL_SETTINGS = {
     "sessions": "PASSHUB_SESSIONS_PUBLIC_URL",
     "attendance": "PASSHUB_ATTENDANCE_PUBLIC_URL",
@@ -463,6 +463,8 @@ def run_dev(
                 public = {
                     name: url for name, url in everywhere.items() if name in PUBLIC_URL_SETTINGS
                 }
+                # attendance's QR codes open the portal's sign-in page (`/s/<code>`)
+                public["attendance"] = everywhere["portal"]
                 console.print(f"starting NATS on port {nats_port}")
                 cleanup.callback(_stop_server, console, "NATS", nats)
                 nats.start()

@@ -19,6 +19,7 @@ def settings(**overrides: object) -> PortalSettings:
         "recruitment_url": "http://recruitment",
         "sessions_url": "http://sessions",
         "attendance_url": "http://attendance",
+        "recognition_url": "http://recognition",
         "staff_role_map": {"pass-coordinators": "coordinator", "academics": "academic"},
         "staff_allow_list": {"E42": "organiser"},
         "kiosks": {"KIOSK-1": "Library 0.01"},

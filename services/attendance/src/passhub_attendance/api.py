@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -43,10 +43,22 @@ class AttendanceOut(BaseModel):
 
 
 class QrSignIn(BaseModel):
-    code: str = Field(min_length=1, max_length=500, description="the token in the QR code")
+    code: str | None = Field(
+        default=None, min_length=1, max_length=500, description="the token in the QR code"
+    )
+    receipt: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="instead of the code: the scan receipt `POST .../scan-receipt` gave for it",
+    )
     student_number: str | None = Field(
         default=None, description="optional; must be the caller's own student number"
     )
+
+
+class Scanned(BaseModel):
+    code: str = Field(min_length=1, max_length=500, description="the token in the QR code")
 
 
 class StudentRef(BaseModel):
@@ -74,8 +86,10 @@ def qr_codes(settings: AttendanceSettings) -> QrCodes:
 
 
 def sign_in_url(request: Request, settings: AttendanceSettings, code: str) -> str:
+    """The portal's sign-in page for the code (`PASSHUB_ATTENDANCE_PUBLIC_URL` is the
+    portal's address)."""
     base = settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-    return f"{base}/sign-in?{urlencode({'t': code})}"
+    return f"{base}/s/{quote(code, safe='')}"
 
 
 def _out(outcome: handlers.SignInOutcome) -> AttendanceOut:
@@ -127,11 +141,15 @@ async def qr_sign_in(
     settings: SettingsDep,
     principal: Principal = require("student", "leader"),
 ) -> AttendanceOut:
-    """Sign yourself in with the code from the session's QR code (201 new, 200 already in)."""
+    """Sign yourself in with the code from the session's QR code, or the scan receipt given for
+    it (201 new, 200 already in)."""
     who = actor(principal)
     access.may_sign_in_self(who, body.student_number or who.sub)
     at = now()
-    scanned = qr_codes(settings).verify(body.code, at)
+    if (body.code is None) == (body.receipt is None):
+        raise Rejected("send the code or its scan receipt, not both", code="code_or_receipt")
+    codes = qr_codes(settings)
+    scanned = codes.verify(body.code, at) if body.code else codes.redeem(body.receipt or "", at)
     if scanned != session_id:
         raise InvalidCode("this code belongs to another session", "code_invalid")
     outcome = await handlers.sign_in(
@@ -144,6 +162,29 @@ async def qr_sign_in(
         metadata=command_metadata(principal),
     )
     return _status(response, outcome)
+
+
+@router.post("/sessions/{session_id}/scan-receipt")
+async def scan_receipt(
+    session_id: str,
+    body: Scanned,
+    settings: SettingsDep,
+    principal: Principal = require("student", "leader", "integration"),
+) -> dict[str, Any]:
+    """Exchange a still-valid code for a scan receipt: the time to log in and sign in then runs
+    from the scan (`qr_grace_seconds`), not from when the code was shown. The code itself is
+    never accepted past its validity. The portal asks with its own account when the student
+    has not logged in yet."""
+    at = now()
+    codes = qr_codes(settings)
+    receipt = codes.receipt(body.code, at)
+    if codes.redeem(receipt, at) != session_id:
+        raise InvalidCode("this code belongs to another session", "code_invalid")
+    return {
+        "session_id": session_id,
+        "receipt": receipt,
+        "expires_at": at + timedelta(seconds=settings.qr_grace_seconds),
+    }
 
 
 @router.post("/sessions/{session_id}/attendances", response_model=AttendanceOut, status_code=201)
@@ -460,6 +501,21 @@ async def student_attendance(
         "sessions_attended": sum(1 for h in history if h["active"] and h["role"] == "student"),
         "attendances": history,
     }
+
+
+@router.get("/students/{student_number}/feedback")
+async def student_feedback(
+    student_number: str,
+    runtime: RuntimeDep,
+    principal: Principal = require("student", "leader"),
+) -> dict[str, Any]:
+    """The feedback sheets a student gave with their name on, for the student themself only.
+    Anonymous sheets are kept without who gave them, so they are not (and cannot be) listed."""
+    if principal.sub != student_number:
+        raise Forbidden("you can see only the feedback you gave")
+    async with runtime.engine.connect() as conn:
+        sheets = await queries.student_feedback(conn, student_number)
+    return {"student_number": student_number, "feedback": sheets}
 
 
 @router.get("/schemes/{scheme_id}/attendance")

@@ -334,6 +334,37 @@ async def session_feedback(
     return {"session_id": session_id, "summary": summary, "feedback": sheets}
 
 
+async def student_feedback(conn: AsyncConnection, student_number: str) -> list[dict[str, Any]]:
+    """The named feedback sheets a student gave, newest first, with their session's scheme and
+    start. Anonymous sheets carry no student number, so they are never among them."""
+    rows = (
+        await conn.execute(
+            select(
+                feedback.c.feedback_id,
+                feedback.c.session_id,
+                feedback.c.scheme_id,
+                feedback.c.understanding,
+                feedback.c.enjoyable,
+                feedback.c.recommend,
+                feedback.c.comment,
+                feedback.c.submitted_at,
+                schemes.c.title.label("scheme_title"),
+                scheduled_sessions.c.starts_at,
+                scheduled_sessions.c.room,
+            )
+            .select_from(
+                feedback.outerjoin(
+                    scheduled_sessions,
+                    scheduled_sessions.c.session_id == feedback.c.session_id,
+                ).outerjoin(schemes, schemes.c.scheme_id == feedback.c.scheme_id)
+            )
+            .where(feedback.c.student_number == student_number)
+            .order_by(feedback.c.submitted_at.desc(), feedback.c.feedback_id)
+        )
+    ).all()
+    return [dict(r._mapping) for r in rows]
+
+
 async def audit(
     conn: AsyncConnection,
     *,

@@ -8,7 +8,6 @@ from passhub_attendance.api import router as api_router
 from passhub_attendance.evaluation.api import router as evaluation_router
 from passhub_attendance.evaluation.projections import evaluation_projections
 from passhub_attendance.handlers import revoke_cancelled
-from passhub_attendance.pages import router as pages_router
 from passhub_attendance.projections import (
     RECRUITMENT_EVENTS,
     SESSIONS_EVENTS,
@@ -46,7 +45,6 @@ service = ServiceDefinition(
     reaction=revoke_cancelled,
     routers=[
         api_router,
-        pages_router,
         evaluation_router,
         udd_router,
     ],

@@ -34,15 +34,14 @@ class AttendanceSettings(SecretChecked):
     qr_secret: SecretKey = ""
     #: a QR code is valid this long after it is shown
     qr_validity_seconds: int = 60
-    #: the leader's page fetches a new code this often (below the validity, so a code on screen
-    #: is always usable)
-    qr_refresh_seconds: int = 20
-    #: time a student has, after opening the page of a still-valid code, to log in and press
-    #: "Sign me in": the page hands out a scan receipt that lasts this long from that moment;
-    #: the code itself is never accepted past `qr_validity_seconds`
+    #: time a student has, after scanning a still-valid code, to log in and press "Sign in": the
+    #: portal exchanges the code for a scan receipt (`POST /sessions/{id}/scan-receipt`) that
+    #: lasts this long from that moment; the code itself is never accepted past
+    #: `qr_validity_seconds`
     qr_grace_seconds: int = 120
-    #: the address students reach the service at, for the URL in the QR code (e.g.
-    #: https://pass.example.ac.uk); empty: the address the leader's page was requested at
+    #: the portal's public address, for the URL in the QR code (`<public_url>/s/<code>`, the
+    #: portal's sign-in page; e.g. https://pass.example.ac.uk); empty: the address the code was
+    #: asked for at, which is right only when the portal and this service share it
     public_url: str = ""
 
     #: key of the keyed hash that keeps "one feedback per student per session" for anonymous
@@ -52,7 +51,7 @@ class AttendanceSettings(SecretChecked):
     #: new guards are made with `feedback_guard_key` (a JSON list)
     feedback_guard_previous_keys: Annotated[list[str], SECRET] = []
 
-    #: the institution's time zone: times in messages and pages, times typed on imported paper
+    #: the institution's time zone: times in messages, times typed on imported paper
     #: sheets without an offset, and session references (default: `PASSHUB_TIMEZONE`, or
     #: Europe/London)
     local_timezone: str = Field(default_factory=institution_timezone)
@@ -63,11 +62,6 @@ class AttendanceSettings(SecretChecked):
     #: is `<base>/sessions/<session id>`, the statements' object id; the exports refuse to run
     #: without it
     xapi_activity_base: str = ""
-
-    #: name of the cookie holding the passhub token on the browser pages
-    cookie_name: str = "passhub_token"
-    #: mark the cookie Secure: "auto" = when the request came over https
-    cookie_secure: str = "auto"
 
     @field_validator("local_timezone")
     @classmethod

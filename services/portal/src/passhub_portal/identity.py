@@ -85,7 +85,7 @@ def roles_at_request(identity: Identity, appointed_leader: bool) -> Roles:
     """Staff roles come from the login; `leader` from recruitment's appointments, asked at every
     request; everyone else with a number is a `student` (a leader is a student too). A kiosk
     account is only a kiosk."""
-    if identity.kiosk_room:
+    if identity.kiosk_room is not None:
         return Roles(kiosk=True)
     staff = identity.staff_roles
     student = not staff or appointed_leader

@@ -4,9 +4,9 @@ public APIs with the signed-in person's own short-lived token."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import segno
 from fastapi import APIRouter, Form, Request
@@ -24,8 +24,10 @@ from passhub_portal.web import (
     login_href,
     page,
     person,
+    services_of,
     settings_of,
     signed_in_identity,
+    small_form,
 )
 
 router = APIRouter()
@@ -123,14 +125,35 @@ def _session_of_code(code: str) -> str:
     return code.rsplit(".", 2)[0]
 
 
+async def _scan_receipt(request: Request, session_id: str, code: str) -> str:
+    """Attendance's scan receipt for a still-valid code: the time to log in and press Sign in
+    runs from the scan. Asked with the portal's own account (the student may not be logged
+    in yet); an expired or forged code is a page that says to scan again."""
+    services = services_of(request)
+    try:
+        given = await services.call(
+            "attendance",
+            "POST",
+            f"/sessions/{quote(session_id)}/scan-receipt",
+            services.own_token(),
+            json={"code": code},
+        )
+    except ServiceError as error:
+        raise _sign_in_error(error) from None
+    return str(given["receipt"])
+
+
 @router.get("/s/{code}")
-async def scanned(request: Request, code: str) -> Response:
-    """Where the QR code lands. Not logged in: the university login, then back here."""
+async def scanned(request: Request, code: str, r: str = "") -> Response:
+    """Where the QR code lands. The code is exchanged for a scan receipt at once; not logged
+    in, the university login, then back here with the receipt."""
     session_id = _session_of_code(code)
+    receipt = r if CODE.fullmatch(r) else await _scan_receipt(request, session_id, code)
     if signed_in_identity(request) is None and not request.scope.get("state", {}).get(
         "bad_session_cookie"
     ):
-        return RedirectResponse(login_href(f"/s/{code}"), status_code=303)
+        back = f"/s/{code}?{urlencode({'r': receipt})}"
+        return RedirectResponse(login_href(back), status_code=303)
     p = await person(request, as_leader=False)
     if not p.roles.student:
         raise PageError(
@@ -156,6 +179,7 @@ async def scanned(request: Request, code: str) -> Response:
             "scheme": title_of(session),
             "when": when(settings, session),
             "code": code,
+            "receipt": receipt,
             "session_id": session_id,
             "name": p.identity.name,
         },
@@ -198,22 +222,34 @@ def _sign_in_error(error: ServiceError) -> PageError:
 
 
 @router.post("/s/{code}")
-async def sign_in(
-    request: Request,
-    code: str,
-    session_id: Annotated[str, Form(max_length=100)],
-    csrf: Annotated[str | None, Form()] = None,
-) -> Response:
+async def sign_in(request: Request, code: str) -> Response:
+    """One tap: the scan receipt the page holds (or, from a client that has none, the code).
+
+    The hot path of a session start: its form is read straight from the urlencoded body
+    (FastAPI's `Form` parameters cost about as much CPU as the rest of the request)."""
+    form = await small_form(request)
+    session_id, csrf, receipt = (
+        form.get("session_id", ""),
+        form.get("csrf"),
+        form.get("receipt", ""),
+    )
+    if not session_id or len(session_id) > 100:
+        raise PageError(
+            "Something is missing",
+            "The form was not complete. Nothing was changed. Scan the code again.",
+            status=422,
+        )
     check_csrf(request, csrf)
     _session_of_code(code)
     p = await person(request, as_leader=False)
+    proof = {"receipt": receipt} if CODE.fullmatch(receipt) else {"code": code}
     try:
         await p.services.call(
             "attendance",
             "POST",
             f"/sessions/{quote(session_id)}/sign-in",
             p.token(),
-            json={"code": code},
+            json=proof,
         )
     except ServiceError as error:
         raise _sign_in_error(error) from None
@@ -299,6 +335,10 @@ async def my_pass(request: Request) -> Response:
         link = await _feed_link(p, f"/feeds/schemes/{quote(scheme_id)}/link")
         if link:
             calendars.append({"scheme": titles.get(scheme_id, "PASS"), "url": link})
+    given = await _feedback_given(p, settings)
+    answered = {g["session_id"] for g in given}
+    for a in attended:
+        a["feedback_given"] = a["session_id"] in answered
     return page(
         request,
         "my_pass.html",
@@ -309,8 +349,26 @@ async def my_pass(request: Request) -> Response:
             "by_scheme": sorted(by_scheme.items()),
             "upcoming": upcoming[:10],
             "calendars": calendars,
+            "given": given,
+            "questions": QUESTIONS,
         },
     )
+
+
+async def _feedback_given(p: Person, settings: PortalSettings) -> list[dict[str, Any]]:
+    """The feedback this student gave with their name (attendance keeps anonymous feedback
+    without who gave it, so it cannot be listed)."""
+    result = await p.services.call(
+        "attendance", "GET", f"/students/{quote(p.identity.number)}/feedback", p.token()
+    )
+    return [
+        {
+            **f,
+            "scheme": f.get("scheme_title") or "PASS session",
+            "when": local(settings, f["starts_at"] or f["submitted_at"]),
+        }
+        for f in result["feedback"]
+    ]
 
 
 async def _feed_link(p: Person, path: str) -> str | None:
@@ -608,14 +666,27 @@ def _leader_error(error: ServiceError) -> str:
 # -- kiosk -------------------------------------------------------------------------------------
 
 
-async def _kiosk(request: Request) -> tuple[Person, dict[str, Any] | None]:
+def _room_of(request: Request, p: Person) -> str | None:
+    """The kiosk's room: the one configured for its account, or, for an account configured
+    with no room (`""`), the one chosen on this device."""
+    if p.identity.kiosk_room:
+        return p.identity.kiosk_room
+    chosen = request.session.get("kiosk_room")
+    return str(chosen) if chosen else None
+
+
+async def _kiosk_account(request: Request) -> Person:
     p = await person(request)
-    if not p.roles.kiosk or not p.identity.kiosk_room:
+    if not p.roles.kiosk:
         raise PageError(
             "This page is for kiosks",
             "A room's kiosk logs in with its kiosk account.",
             status=403,
         )
+    return p
+
+
+async def _current_in(p: Person, room: str) -> dict[str, Any] | None:
     at = now()
     sessions = await p.services.call(
         "attendance",
@@ -623,25 +694,83 @@ async def _kiosk(request: Request) -> tuple[Person, dict[str, Any] | None]:
         "/sessions",
         p.token(),
         params={
-            "room": p.identity.kiosk_room,
+            "room": room,
             "start": at.isoformat(),
             "end": (at + timedelta(minutes=30)).isoformat(),
         },
     )
-    current = next((s for s in sessions if not s["cancelled"]), None)
-    return p, current
+    return next((s for s in sessions if not s["cancelled"]), None)
+
+
+async def _kiosk(request: Request) -> tuple[Person, str, dict[str, Any] | None]:
+    p = await _kiosk_account(request)
+    room = _room_of(request, p)
+    if room is None:
+        raise PageError(
+            "Choose this kiosk's room first",
+            "This kiosk has no room yet.",
+            status=409,
+            next_href="/kiosk",
+            next_label="Choose the room",
+        )
+    return p, room, await _current_in(p, room)
+
+
+async def _rooms_today(request: Request, p: Person) -> Response:
+    """A kiosk account with no room of its own: the rooms with sessions today (local day),
+    each a link that makes it this device's room, and a box to type the room."""
+    settings = settings_of(request)
+    today = now().astimezone(settings.tz).date()
+    start = datetime.combine(today, time.min, tzinfo=settings.tz)
+    sessions = await p.services.call(
+        "attendance",
+        "GET",
+        "/sessions",
+        p.token(),
+        params={"start": start.isoformat(), "end": (start + timedelta(days=1)).isoformat()},
+    )
+    rooms: dict[str, list[str]] = {}
+    for s in sorted(sessions, key=lambda s: s["starts_at"]):
+        if s["cancelled"]:
+            continue
+        rooms.setdefault(s["room"], []).append(
+            f"{title_of(s)}, {local(settings, s['starts_at'], '%H:%M')} to "
+            f"{local(settings, s['ends_at'], '%H:%M')}"
+        )
+    return page(
+        request,
+        "kiosk_rooms.html",
+        {
+            "title": "Choose this kiosk's room",
+            "day": local(settings, start, "%A %d %B %Y"),
+            "rooms": [
+                {"room": room, "href": "/kiosk?" + urlencode({"room": room}), "sessions": found}
+                for room, found in sorted(rooms.items())
+            ],
+        },
+    )
 
 
 @router.get("/kiosk")
-async def kiosk(request: Request) -> Response:
-    p, current = await _kiosk(request)
+async def kiosk(request: Request, room: str = "", choose: bool = False) -> Response:
+    p = await _kiosk_account(request)
+    if not p.identity.kiosk_room:
+        picked = room.strip()[:200]
+        if picked:
+            request.session["kiosk_room"] = picked
+            return RedirectResponse("/kiosk", status_code=303)
+        if choose or not request.session.get("kiosk_room"):
+            request.session.pop("kiosk_room", None)
+            return await _rooms_today(request, p)
+    p, room, current = await _kiosk(request)
     settings = settings_of(request)
     return page(
         request,
         "kiosk.html",
         {
-            "title": f"Sign in: room {p.identity.kiosk_room}",
-            "room": p.identity.kiosk_room,
+            "title": f"Sign in: room {room}",
+            "room": room,
+            "can_choose": not p.identity.kiosk_room,
             "session": current,
             "scheme": title_of(current) if current else "",
             "when": when(settings, current) if current else "",
@@ -657,7 +786,7 @@ async def kiosk_sign_in(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     check_csrf(request, csrf)
-    p, current = await _kiosk(request)
+    p, _, current = await _kiosk(request)
     number = student_number.strip()
     if current is None or current["session_id"] != session_id:
         flash(request, "That session has ended. Try again with the session shown now.", "bad")

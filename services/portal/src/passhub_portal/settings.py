@@ -59,6 +59,7 @@ class PortalSettings(BaseSettings):
     recruitment_url: str
     sessions_url: str
     attendance_url: str
+    recognition_url: str
     #: timeout of one call to a service
     service_timeout_seconds: float = 10.0
 
@@ -81,7 +82,12 @@ class PortalSettings(BaseSettings):
         return value
 
     @field_validator(
-        "public_url", "oidc_issuer", "recruitment_url", "sessions_url", "attendance_url"
+        "public_url",
+        "oidc_issuer",
+        "recruitment_url",
+        "sessions_url",
+        "attendance_url",
+        "recognition_url",
     )
     @classmethod
     def _url(cls, value: str) -> str:
