@@ -327,8 +327,11 @@ async def test_a_message_another_client_put_on_the_stream_is_looked_past(
         await nc.jetstream().publish("passhub.kittest.stray", b"{}", headers={"Nats-Msg-Id": "x"})
     finally:
         await nc.close()
-    for i in range(3):
-        await _append(publisher, f"c-{i}", 2)
+    # One transaction, so one batch: its first message is refused (the stray is the stream's
+    # last), and the second must be refused too, though it expects the stray's sequence.
+    async with publisher.transaction() as conn:
+        for i in range(3):
+            await handle(conn, publisher.store, toy.counter, f"c-{i}", toy.Increment(f"c-{i}", 2))
     await wait_for(lambda: _outbox_empty(publisher))
     messages = await read_stream(nats_url, STREAM)
     ids = [m.get("id") for m in messages]

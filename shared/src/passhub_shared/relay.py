@@ -5,7 +5,8 @@ subscribers, in order per stream.
   as a safety net.
 - Holds a session advisory lock: with several replicas of a service only one relay publishes.
 - Exactly once, whatever the downtime. Every message is published with
-  `Nats-Expected-Last-Sequence` = the stream's sequence of the message published before it, so
+  `Nats-Expected-Last-Sequence` = the stream's sequence of the message published before it
+  (and, within a batch, `Nats-Expected-Last-Msg-Id` = that message's event id), so
   JetStream stores the relay's messages as an unbroken chain in publish order: a message whose
   predecessor was lost is refused, and so is one published again after its successors. On
   (re)start and after any publish error the relay resumes from what the stream holds: it reads
@@ -303,15 +304,20 @@ class OutboxRelay:
         self._last_seq = None  # until the whole batch is known to be stored as expected
         try:
             for i, (event, data_json) in enumerate(events):
+                headers = {
+                    "Nats-Msg-Id": str(event.id),
+                    "Nats-Expected-Last-Sequence": str(base + i),
+                    "Content-Type": envelope.CONTENT_TYPE,
+                }
+                if i:
+                    # The sequence alone does not chain a batch: if a message from elsewhere
+                    # landed just before it, the first message is refused and the second, which
+                    # expects one more, would match that message's sequence and be stored without
+                    # its predecessor. Naming the predecessor's id refuses it too.
+                    headers["Nats-Expected-Last-Msg-Id"] = str(events[i - 1][0].id)
                 futures.append(
                     await js.publish_async(
-                        event.subject,
-                        envelope.encode(event, data_json),
-                        headers={
-                            "Nats-Msg-Id": str(event.id),
-                            "Nats-Expected-Last-Sequence": str(base + i),
-                            "Content-Type": envelope.CONTENT_TYPE,
-                        },
+                        event.subject, envelope.encode(event, data_json), headers=headers
                     )
                 )
             await asyncio.wait(futures, timeout=self.publish_timeout)

@@ -9,8 +9,6 @@ join the attendance statements to these rows.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -23,6 +21,7 @@ from passhub_attendance.evaluation.csvimport import normalise_year
 from passhub_attendance.evaluation.tables import enrolments
 from passhub_attendance.tables import scheduled_sessions, schemes
 from passhub_attendance.web import SettingsDep
+from passhub_shared import csvsafe
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.sessions import session_reference
@@ -58,8 +57,6 @@ EVENT_TYPE_OTHER = "21"
 EVENT_TYPE_RAW = "PASS session"
 DATA_SOURCE = "passhub"
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 YearQuery = Annotated[str, Query(description="academic year, e.g. 2026-27", max_length=20)]
 SchemeQuery = Annotated[
     str | None,
@@ -67,20 +64,10 @@ SchemeQuery = Annotated[
 ]
 
 
-def safe_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets a leading `'`."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """Every CSV of this module goes through here (formula-safe cells, CRLF lines)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    return buffer.getvalue().encode("utf-8")
+    """Every CSV of this module, through the kit's formula-safe writer (CRLF lines)."""
+    records = (dict(zip(header, row, strict=True)) for row in rows)
+    return csvsafe.write_csv(header, records).encode("utf-8")
 
 
 def udd_time(moment: datetime) -> str:
@@ -143,7 +130,18 @@ def _file(body: bytes, name: str) -> Response:
     )
 
 
-@router.get("/event.csv", summary="UDD `event`: the year's sessions (not cancelled)")
+#: the files are CSV, not JSON
+_CSV_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}
+}
+
+
+@router.get(
+    "/event.csv",
+    response_class=Response,
+    responses=_CSV_FILE,
+    summary="UDD `event`: the year's sessions (not cancelled)",
+)
 async def udd_events(
     runtime: RuntimeDep,
     settings: SettingsDep,
@@ -181,6 +179,8 @@ async def udd_events(
 
 @router.get(
     "/student_event.csv",
+    response_class=Response,
+    responses=_CSV_FILE,
     summary="UDD `student_event`: who was expected at each session (enrolled on its modules)",
 )
 async def udd_student_events(

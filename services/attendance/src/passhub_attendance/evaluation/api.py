@@ -50,6 +50,14 @@ FormatQuery = Annotated[
     Literal["json", "csv", "png", "svg"], Query(description="json, csv, or a png/svg chart")
 ]
 
+_FILE = {"schema": {"type": "string", "format": "binary"}}
+#: what a report answers besides its JSON, as `format` asks: a CSV file or a chart
+_REPORT_FILES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": _FILE, "image/png": _FILE, "image/svg+xml": _FILE}}
+}
+#: what a report that has no chart answers besides its JSON
+_CSV_FILE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": _FILE}}}
+
 _CSV_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -209,6 +217,7 @@ def _stem(kind: str, year: str, scheme: str | None) -> str:
 @router.get(
     "/outcomes",
     response_model=OutcomeReport,
+    responses=_REPORT_FILES,
     summary="Participation against module outcomes, per module and per scheme",
 )
 async def get_outcomes(
@@ -239,6 +248,7 @@ async def get_outcomes(
 @router.get(
     "/feedback",
     response_model=FeedbackReport,
+    responses=_REPORT_FILES,
     summary="Survey results per scheme and per session (comments for coordinators only)",
 )
 async def get_feedback(
@@ -263,7 +273,11 @@ async def get_feedback(
     return _file_response(body, format, stem)
 
 
-@router.get("/feedback/comments", summary="Free-text feedback comments (coordinators only)")
+@router.get(
+    "/feedback/comments",
+    responses=_CSV_FILE,
+    summary="Free-text feedback comments (coordinators only)",
+)
 async def get_comments(
     runtime: RuntimeDep,
     year: YearQuery,
@@ -362,6 +376,7 @@ async def post_module_titles(
 @router.get(
     "/trends",
     response_model=TrendReport,
+    responses=_REPORT_FILES,
     summary="Participation and the raw and adjusted differences per module across years",
 )
 async def get_trends(
@@ -388,6 +403,7 @@ async def get_trends(
 @router.get(
     "/template",
     response_model=TemplateReport,
+    responses=_CSV_FILE,
     summary="The International Center for SI's data template (icsi) or the UK equivalent (uk), "
     "one row per course",
 )
