@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from passhub_shared.devrun import DEV_SECRETS, SERVICES
+from passhub_shared.devrun import DEV_SECRETS, PROCESSES, SERVICES
 from passhub_shared.devservers import free_port, pid_alive, port_in_use
 from passhub_shared.secretkeys import secret_problem
 
@@ -68,7 +68,7 @@ def pid_of(var: Path, service: str) -> int:
 def dev_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path, int]]:
     var = tmp_path / "var"
     log = tmp_path / "dev-up.log"
-    http = free_port_run(len(SERVICES))
+    http = free_port_run(len(PROCESSES))
     # Nothing secret comes from outside: dev up makes every one.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PASSHUB_")}
     env["COLUMNS"] = "200"
@@ -86,6 +86,8 @@ def dev_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path
         str(http),
         "--public-url",
         "http://pilot.example.test",
+        "--oidc-port",
+        str(free_port()),
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(
