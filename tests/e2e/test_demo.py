@@ -1,7 +1,8 @@
 """`passhub demo` against the four services on real NATS and PostgreSQL, through their HTTP APIs
-only: in process (an httpx client per service), with a living year's figures checked and a
-second run that appends no event anywhere; and as the command, against `passhub dev up` over
-real HTTP."""
+only: in process (an httpx client per service), with a living year's figures checked, what
+`make run`'s dev users find in it, and a second run that appends no event anywhere; and as the
+command, against `passhub dev up` over real HTTP, then in the portal as the dev users, logged in
+through the dev OIDC provider's form."""
 
 from __future__ import annotations
 
