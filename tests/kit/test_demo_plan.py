@@ -1,9 +1,11 @@
-"""The demo's plan, without servers: its people are fixed and distinct, its year and today's
-sessions follow the clock in the institution's time zone; the command says what is missing
-when a service does not answer or the JWT secret is not set."""
+"""The demo's plan, without servers: its people are fixed and distinct, `make run`'s dev users
+are among them, its year and today's sessions follow the clock in the institution's time zone;
+the command says what is missing when a service does not answer or the JWT secret is not set,
+and where the portal is."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,8 +14,21 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
-from passhub_shared.demo.people import extra_applicants, schemes
+from passhub_shared import devportal
+from passhub_shared.demo import command
+from passhub_shared.demo.people import (
+    COORDINATOR,
+    KIOSK,
+    KIOSK_ROOM,
+    STAFF_GROUP,
+    dev_leader,
+    dev_logins,
+    dev_student,
+    extra_applicants,
+    schemes,
+)
 from passhub_shared.demo.year import Demo, academic_year
 from passhub_shared.devservers import free_port
 from passhub_shared.settings import Settings
@@ -40,6 +55,60 @@ def test_the_people_are_the_same_on_every_run_and_all_distinct() -> None:
     assert len({p.student_number for p in people}) == len(people)
     assert len({p.name for p in people}) == len(people)
     assert all(" " in p.name and p.email.endswith("@example.ac.uk") for p in people)
+
+
+def test_the_dev_users_are_the_demo_s_physics_student_leader_coordinator_and_kiosk(
+    tmp_path: Path,
+) -> None:
+    phys = schemes()[0]
+    assert dev_student() in phys.students and dev_leader() in phys.leaders
+    users = {u["sub"]: u for u in devportal.DEV_USERS}
+    assert set(users) == {login.username for login in dev_logins()}
+    assert users["student"]["student_number"] == dev_student().student_number
+    assert users["leader"]["student_number"] == dev_leader().student_number
+    assert users["coordinator"]["student_number"] == COORDINATOR.student_number
+    assert users["coordinator"]["groups"] == [STAFF_GROUP]
+    assert "student_number" not in users["nonumber"]
+    # the kiosk stands in the room of Physics' sessions today, the one in progress among them
+    assert phys.today_room == KIOSK_ROOM
+    env = devportal.portal_env(
+        tmp_path,
+        "http://idp",
+        "http://portal",
+        dict.fromkeys(("recruitment", "sessions", "attendance", "recognition"), "http://svc"),
+    )
+    assert json.loads(env["PASSHUB_PORTAL_KIOSKS"]) == {KIOSK.student_number: KIOSK_ROOM}
+    assert json.loads(env["PASSHUB_PORTAL_STAFF_ROLE_MAP"]) == {STAFF_GROUP: "coordinator"}
+
+
+def test_the_dev_student_came_to_every_past_session_and_is_left_to_sign_in_today() -> None:
+    demo = demo_at("2026-12-05T14:22:10")
+    phys = demo.schemes[0]
+    for day in range(1, 30):
+        came = demo._attenders(phys, {"reference": f"PHYS-2026-11-{day:02d}-14:00"})
+        assert came[0] == dev_student(), "first, so theirs is the named feedback"
+    others = demo._attenders(phys, {"reference": "PHYS-2026-11-03-14:00"})[1:]
+    assert all(p != dev_student() for p in others)
+    assert dev_student() not in demo._live_students(phys)
+
+
+def test_the_portal_address_is_the_public_one_dev_up_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / "passhub.env"
+    monkeypatch.setattr(command, "ENV_FILE", env_file)
+    for variable in ("PASSHUB_PORTAL_PUBLIC_URL", "PASSHUB_PORTAL_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    assert command.portal_url() == "http://127.0.0.1:8005"
+    env_file.write_text("PASSHUB_PORTAL_URL=http://127.0.0.1:9005\n")
+    assert command.portal_url() == "http://127.0.0.1:9005"
+    env_file.write_text(
+        "PASSHUB_PORTAL_URL=http://127.0.0.1:9005\n"
+        "PASSHUB_PORTAL_PUBLIC_URL=http://192.168.1.20:9005/\n"
+    )
+    assert command.portal_url() == "http://192.168.1.20:9005"
+    monkeypatch.setenv("PASSHUB_PORTAL_PUBLIC_URL", "https://pass.example.ac.uk")
+    assert command.portal_url() == "https://pass.example.ac.uk"
 
 
 def test_the_academic_year_turns_in_august() -> None:

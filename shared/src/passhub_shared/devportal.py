@@ -19,25 +19,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from rich.console import Console
 
+from passhub_shared.demo.people import KIOSK, KIOSK_ROOM, STAFF_GROUP, dev_logins
 from passhub_shared.oidcserver import OidcProvider
 
 OIDC_PORT = 9400
-KIOSK_ROOM = "Library 0.01"
-STAFF_GROUP = "passhub-coordinators"
 
-#: who you can log in as on the provider's form (type the name, or press its button)
-DEV_USERS: tuple[dict[str, object], ...] = (
-    {"sub": "student", "student_number": "S0000001", "name": "Sam Student"},
-    {"sub": "leader", "student_number": "S0000002", "name": "Lee Leader"},
-    {
-        "sub": "coordinator",
-        "student_number": "E0000001",
-        "name": "Cora Coordinator",
-        "groups": [STAFF_GROUP],
-    },
-    {"sub": "kiosk", "student_number": "KIOSK-1", "name": "Library kiosk"},
-    {"sub": "nonumber", "name": "Nell No-Number"},
-)
+#: who you can log in as on the provider's form (type the name, or press its button): the
+#: demo's own people (passhub_shared.demo.people), so `make demo` gives each of them a year
+DEV_LOGINS = dev_logins()
+DEV_USERS: tuple[dict[str, object], ...] = tuple(login.claims() for login in DEV_LOGINS)
 
 
 def _kept(path: Path, make: Callable[[], str]) -> str:
@@ -88,18 +78,15 @@ def portal_env(
         "PASSHUB_PORTAL_ATTENDANCE_URL": service_urls["attendance"],
         "PASSHUB_PORTAL_RECOGNITION_URL": service_urls["recognition"],
         "PASSHUB_PORTAL_STAFF_ROLE_MAP": json.dumps({STAFF_GROUP: "coordinator"}),
-        "PASSHUB_PORTAL_KIOSKS": json.dumps({"KIOSK-1": KIOSK_ROOM}),
+        "PASSHUB_PORTAL_KIOSKS": json.dumps({KIOSK.student_number: KIOSK_ROOM}),
     }
 
 
 def print_portal(console: Console, portal_url: str, issuer: str) -> None:
     console.print(f"\n[bold]Open passhub: {portal_url}[/]")
-    console.print(f"The login page ({issuer}) lets you type who you are; try:")
-    for line in (
-        "student      a student (S0000001)",
-        "leader       S0000002: a leader once recruitment has appointed them",
-        "coordinator  a coordinator (from the provider's groups claim)",
-        f"kiosk        the kiosk of room {KIOSK_ROOM}",
-        "nonumber     a login with no student number",
-    ):
-        console.print(f"  {line}")
+    console.print(
+        f"The login page ({issuer}) lets you type who you are; try (after "
+        "[bold]make demo[/], each has a year behind them):"
+    )
+    for login in DEV_LOGINS:
+        console.print(f"  {login.username:<12} {login.what}")

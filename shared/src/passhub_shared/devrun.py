@@ -76,11 +76,13 @@ DEV_SECRETS = {
     "PASSHUB_SESSIONS_FEED_SECRET": "sessions-feed-secret",
 }
 #: the setting of each service's public address (what QR codes, feed links and certificate
-#: verification links point at), when it has one; attendance's is the portal's address
+#: verification links point at), when it has one; attendance's is the portal's address (its QR
+#: codes point there), and the portal's is where `passhub demo` sends people
 PUBLIC_URL_SETTINGS = {
     "sessions": "PASSHUB_SESSIONS_PUBLIC_URL",
     "attendance": "PASSHUB_ATTENDANCE_PUBLIC_URL",
     "recognition": "PASSHUB_RECOGNITION_PUBLIC_BASE_URL",
+    "portal": "PASSHUB_PORTAL_PUBLIC_URL",
 }
 HEALTH_TIMEOUT = 60.0
 SERVICE_STOP_TIMEOUT = 10.0

@@ -2,14 +2,18 @@
 
 The services are reached at `PASSHUB_<SERVICE>_URL` (from the environment or `var/passhub.env`,
 which `passhub dev up` writes), and otherwise at the ports `make run` uses (8001-8004).
-Tokens are signed with `PASSHUB_JWT_SECRET`, as `passhub token` signs them.
+Tokens are signed with `PASSHUB_JWT_SECRET`, as `passhub token` signs them. At the end it says
+where the portal is (`PASSHUB_PORTAL_PUBLIC_URL`, else `PASSHUB_PORTAL_URL`, else port 8005) and
+who to log in as there.
 """
 
 from __future__ import annotations
 
 import os
 from contextlib import AsyncExitStack
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import httpx
 import typer
@@ -17,11 +21,13 @@ from rich.console import Console
 from rich.table import Table
 
 from passhub_shared import loop
+from passhub_shared.demo.people import COORDINATOR, dev_logins
 from passhub_shared.demo.year import SERVICES, DemoError, DemoReport, run_demo
+from passhub_shared.localtime import institution_timezone
 from passhub_shared.settings import ENV_FILE, load_settings
 
-#: where `make run` puts each service when no URL is set
-DEFAULT_PORTS = {name: 8001 + i for i, name in enumerate(SERVICES)}
+#: where `make run` puts each service, and then the portal, when no URL is set
+DEFAULT_PORTS = {name: 8001 + i for i, name in enumerate((*SERVICES, "portal"))}
 
 console = Console()
 
@@ -30,20 +36,40 @@ def url_variable(service: str) -> str:
     return f"PASSHUB_{service.upper()}_URL"
 
 
-def service_urls() -> dict[str, str]:
-    """Each service's base URL: `PASSHUB_<SERVICE>_URL` from the environment or the env file,
-    else `make run`'s port on this machine."""
+def _from_env_file() -> dict[str, str]:
     from_file: dict[str, str] = {}
     if ENV_FILE.exists():
         for line in ENV_FILE.read_text(encoding="utf-8").splitlines():
             name, _, value = line.partition("=")
             from_file[name.strip()] = value.strip()
+    return from_file
+
+
+def _setting(from_file: dict[str, str], *variables: str) -> str | None:
+    """The first of `variables` set in the environment or else in the env file."""
+    for variable in variables:
+        value = os.environ.get(variable) or from_file.get(variable)
+        if value:
+            return value
+    return None
+
+
+def service_urls() -> dict[str, str]:
+    """Each service's base URL: `PASSHUB_<SERVICE>_URL` from the environment or the env file,
+    else `make run`'s port on this machine."""
+    from_file = _from_env_file()
     urls = {}
     for service in SERVICES:
-        variable = url_variable(service)
-        url = os.environ.get(variable) or from_file.get(variable)
+        url = _setting(from_file, url_variable(service))
         urls[service] = (url or f"http://127.0.0.1:{DEFAULT_PORTS[service]}").rstrip("/")
     return urls
+
+
+def portal_url() -> str:
+    """Where people open the portal: its public address (`PASSHUB_PORTAL_PUBLIC_URL`, which
+    dev up writes; the login works there only), else `PASSHUB_PORTAL_URL`, else port 8005."""
+    url = _setting(_from_env_file(), "PASSHUB_PORTAL_PUBLIC_URL", url_variable("portal"))
+    return (url or f"http://127.0.0.1:{DEFAULT_PORTS['portal']}").rstrip("/")
 
 
 async def _load(urls: dict[str, str]) -> DemoReport:
@@ -92,15 +118,25 @@ def demo(
         f"{'loaded' if report.changed else 'already loaded: nothing changed'} "
         f"in {report.seconds:.1f} s"
     )
-    if report.live_session:
+    print_logins(report, portal_url(), urls)
+
+
+def print_logins(report: DemoReport, portal: str, urls: dict[str, str]) -> None:
+    """Where to look now: the portal, and who to log in as there."""
+    live = report.live
+    if live is not None:
+        tz = ZoneInfo(institution_timezone())
+        starts = datetime.fromisoformat(live["starts_at"]).astimezone(tz)
+        ends = datetime.fromisoformat(live["ends_at"]).astimezone(tz)
         console.print(
-            f"in progress now: {urls['attendance']}/sessions/{report.live_session}/qr "
-            "(log in with a leader's token, e.g. "
-            f"[bold]passhub token --role leader --sub {report.leaders_on_duty[0]}[/])"
-            if report.leaders_on_duty
-            else f"in progress now: session {report.live_session}"
+            f"in progress now: {live['reference']} in {live['room']}, "
+            f"{starts:%H:%M} to {ends:%H:%M}; its QR screen: "
+            f"[bold]{portal}/leader/sessions/{live['session_id']}[/] (log in as leader)"
         )
+    console.print(f"\n[bold]Open passhub: {portal}[/] and log in as")
+    for login in dev_logins():
+        console.print(f"  {login.username:<12} {login.what}")
     console.print(
-        "the coordinator's view: [bold]passhub token --role coordinator --sub coord-demo[/], "
-        f"then {urls['sessions']}/docs"
+        "the APIs as the coordinator: [bold]passhub token --role coordinator --sub "
+        f"{COORDINATOR.student_number}[/], then {urls['sessions']}/docs"
     )

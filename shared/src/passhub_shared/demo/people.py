@@ -3,6 +3,11 @@
 The names are common given names and surnames put together by a seeded generator; nobody real
 is described. Student numbers are seven digits: leaders and organisers 23xxxxx (second-years
 applying to lead), students 25xxxxx (first-years), non-participants 25xxxxx too.
+
+The people `make run` lets you log in as (`dev_logins()`, which `passhub_shared.devportal`
+gives its OIDC provider) are demo people: after `make demo`, `student` is a Physics first-year
+with a term's attendance behind them, `leader` a Physics leader rostered on the session in
+progress, `coordinator` the schemes' coordinator and `kiosk` the kiosk of that session's room.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ FAMILY = (
     "Harris", "Lin", "Bennett", "Reid", "Gupta", "Stewart",
 )  # fmt: skip
 
-COORDINATOR = ("coord-demo", "Dr Helen Carter")
-KIOSK = ("kiosk-library", "Library kiosk")
+#: the room of Physics' sessions today (the one in progress among them), and its kiosk's
+KIOSK_ROOM = "Library Group Study 2"
+#: the login group a coordinator holds at the dev OIDC provider (the portal maps it)
+STAFF_GROUP = "passhub-coordinators"
 
 COMMENTS = (
     "Going through past paper questions together really helped.",
@@ -55,6 +62,12 @@ class Person:
     def email(self) -> str:
         first, last = self.name.lower().split(" ", 1)
         return f"{first}.{last.replace(' ', '').replace(chr(39), '')}@example.ac.uk"
+
+
+#: the coordinator of every demo scheme (a staff number)
+COORDINATOR = Person("E0000001", "Dr Helen Carter")
+#: the kiosk account of KIOSK_ROOM
+KIOSK = Person("KIOSK-1", "Library kiosk")
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,7 @@ _SCHEMES = (
         "PHYS", "Physics PASS", "Physics", "opt_in", ("PHY1001", "PHY1002"),
         (Series("tuesday", "14:00", "15:00", "Physics 1.02", 40),
          Series("thursday", "11:00", "12:00", "Physics 2.14", 30)),
-        "Library Group Study 2",
+        KIOSK_ROOM,
     ),
     (
         "MATHS", "Mathematics PASS", "Mathematics", "opt_out", ("MTH1001", "MTH1004"),
@@ -150,4 +163,72 @@ def extra_applicants() -> tuple[Person, Person, Person]:
         Person("2390001", names[0]),
         Person("2390002", names[1]),
         Person("2390003", names[2]),
+    )
+
+
+def dev_student() -> Person:
+    """`make run`'s `student`: Physics PASS's first student, who came to every Physics session
+    so far and gave named feedback, and is left to sign in to today's session themselves."""
+    return schemes()[0].students[0]
+
+
+def dev_leader() -> Person:
+    """`make run`'s `leader`: Physics PASS's first leader, rostered on Physics' sessions today
+    and left to sign in as leader at the one in progress themselves."""
+    return schemes()[0].leaders[0]
+
+
+@dataclass(frozen=True)
+class DevLogin:
+    """Someone to log in as on `make run`'s OIDC provider: type `username` on its form."""
+
+    username: str
+    #: who they are (a `student_number` of "": a login that carries no number)
+    person: Person
+    #: what they find in the portal after `make demo`
+    what: str
+    groups: tuple[str, ...] = ()
+
+    def claims(self) -> dict[str, object]:
+        """The provider's user: its subject and the claims the portal reads."""
+        claims: dict[str, object] = {"sub": self.username, "name": self.person.name}
+        if self.person.student_number:
+            claims["student_number"] = self.person.student_number
+        if self.groups:
+            claims["groups"] = list(self.groups)
+        return claims
+
+
+def dev_logins() -> tuple[DevLogin, ...]:
+    """The dev users: the demo's own people, so that after `make demo` each sees a living
+    portal."""
+    phys = schemes()[0]
+    student, leader = dev_student(), dev_leader()
+    return (
+        DevLogin(
+            "student",
+            student,
+            f"{student.name} ({student.student_number}), a {phys.title} first-year: sessions "
+            "attended, feedback given, sessions to come",
+        ),
+        DevLogin(
+            "leader",
+            leader,
+            f"{leader.name} ({leader.student_number}), a {phys.title} leader: today's session "
+            f"in {KIOSK_ROOM} and its QR screen, sessions led so far",
+        ),
+        DevLogin(
+            "coordinator",
+            COORDINATOR,
+            f"{COORDINATOR.name} ({COORDINATOR.student_number}), the schemes' coordinator "
+            "(from the provider's groups claim)",
+            groups=(STAFF_GROUP,),
+        ),
+        DevLogin(
+            "kiosk",
+            KIOSK,
+            f"the kiosk of room {KIOSK_ROOM}, where {phys.title} is on: type "
+            f"{student.student_number} to sign the student in",
+        ),
+        DevLogin("nonumber", Person("", "Nell No-Number"), "a login with no student number"),
     )

@@ -16,6 +16,10 @@ makes them. Every step looks before it writes (or sends something the service an
   the evaluation;
 * recognition: the year's policy.
 
+The people `make run` lets you log in as are demo people (`people.dev_logins()`): the student
+comes to every Physics session and gives named feedback, the leader is rostered on Physics'
+sessions today; both are left to sign in to the session in progress themselves, in the portal.
+
 Services learn from each other through events, so some steps wait for an event to arrive (a
 scheme's launch in recruitment, appointments in sessions, the rota in attendance).
 """
@@ -40,6 +44,8 @@ from passhub_shared.demo.people import (
     KIOSK,
     Person,
     Scheme,
+    dev_leader,
+    dev_student,
     extra_applicants,
     schemes,
 )
@@ -69,6 +75,8 @@ class DemoReport:
     live_session: str | None = None
     #: the leaders rostered on the session in progress
     leaders_on_duty: list[str] = field(default_factory=list)
+    #: the session in progress as the sessions service lists it (room, times, leaders)
+    live: dict[str, Any] | None = None
 
     def made(self, what: str, n: int = 1) -> None:
         self.created[what] = self.created.get(what, 0) + n
@@ -170,7 +178,10 @@ class Demo:
         self.organiser, self.rejected, self.pending = extra_applicants()
         self.report = DemoReport(academic_year=self.year)
         self.log = log
-        self.coordinator = self.rec.auth(COORDINATOR[0], "coordinator", COORDINATOR[1])
+        self.coordinator = self.rec.auth(
+            COORDINATOR.student_number, "coordinator", COORDINATOR.name
+        )
+        self.dev_student, self.dev_leader = dev_student(), dev_leader()
         #: scheme code -> its sessions as the sessions service lists them
         self.sessions: dict[str, list[dict[str, Any]]] = {}
         self.live: dict[str, Any] | None = None
@@ -275,7 +286,7 @@ class Demo:
                     "academic_year": self.year,
                     "mode": scheme.mode,
                     "modules": list(scheme.modules),
-                    "coordinator": COORDINATOR[0],
+                    "coordinator": COORDINATOR.student_number,
                 },
             )
             self.report.made("scheme")
@@ -566,6 +577,7 @@ class Demo:
                 else:
                     self.report.found("availability")
             sessions = self.sessions[scheme.code]
+            await self._dev_leader_today(scheme, sessions)
             first = min((s["starts_at"] for s in sessions), default=None)
             body: dict[str, Any] = {}
             if first is not None:
@@ -581,6 +593,34 @@ class Demo:
                 await self.ses.call("GET", f"/schemes/{sid}/sessions", self.coordinator)
             ).json()
 
+    async def _dev_leader_today(self, scheme: Scheme, sessions: list[dict[str, Any]]) -> None:
+        """The dev leader leads their scheme's sessions today (the one in progress and the
+        later one), rostered before the rota fills the rest."""
+        number = self.dev_leader.student_number
+        if number not in {p.student_number for p in scheme.leaders}:
+            return
+        for s in sessions:
+            if (
+                s["room"] != scheme.today_room
+                or s["status"] != "scheduled"
+                or datetime.fromisoformat(s["ends_at"]) <= self.now
+            ):
+                continue
+            if any(x["student_number"] == number for x in s.get("leaders", [])):
+                self.report.found("dev leader rostered")
+                continue
+            r = await self.ses.call(
+                "POST",
+                f"/sessions/{s['session_id']}/leaders",
+                self.coordinator,
+                ok=(201, 409),
+                json={"student_number": number},
+            )
+            if r.status_code == 201:
+                self.report.made("dev leader rostered")
+            else:  # already booked then (a day's run after the rota filled the term): as it is
+                self.log(f"{number} not rostered on {s['reference']}: {r.json().get('detail')}")
+
     # ------------------------------------------------------------------------------ attendance
 
     def _ended(self, scheme: Scheme) -> list[dict[str, Any]]:
@@ -593,10 +633,11 @@ class Demo:
         ]
 
     def _attenders(self, scheme: Scheme, session: dict[str, Any]) -> list[Person]:
-        """Who came to a past session: opt-out schemes (in the timetable) draw more."""
+        """Who came to a past session: opt-out schemes (in the timetable) draw more; the dev
+        student comes every time (first, so theirs is the first, named, feedback)."""
         rng = random.Random(f"{session['reference']}")
         share = 0.6 if scheme.mode == "opt_out" else 0.35
-        return [p for p in scheme.students if rng.random() < share]
+        return [p for p in scheme.students if rng.random() < share or p == self.dev_student]
 
     async def _attendance_knows(self, scheme: Scheme) -> None:
         sid = self.scheme_id(scheme)
@@ -663,27 +704,31 @@ class Demo:
         session = live[0]
         self.live = session
         self.report.live_session = session["session_id"]
+        self.report.live = session
         sid = session["session_id"]
         leaders = [x["student_number"] for x in session.get("leaders", [])]
         if not leaders:
             raise DemoError(f"today's session {session['reference']} has no leader rostered")
         self.report.leaders_on_duty = leaders
         names = {p.student_number: p.name for p in phys.leaders}
-        leader = self.rec.auth(leaders[0], "leader", names.get(leaders[0]))
+        # the dev leader signs in themselves, in the portal; another rostered leader runs it
+        others = [n for n in leaders if n != self.dev_leader.student_number]
+        runner = (others or leaders)[0]
+        leader = self.rec.auth(runner, "leader", names.get(runner))
         present = {
             a["student_number"]
             for a in (
                 await self.att.call("GET", f"/sessions/{sid}/attendances", self.coordinator)
             ).json()["attendances"]
         }
-        for number in leaders:
+        for number in others:
             if number in present:
                 self.report.found("attendance (leader)")
                 continue
             who = self.rec.auth(number, "leader", names.get(number))
             await self.att.call("POST", f"/sessions/{sid}/leader-sign-in", who)
             self.report.made("attendance (leader)")
-        students = list(phys.students)
+        students = self._live_students(phys)
         by_qr, by_kiosk, by_leader, mistaken = (
             students[:6],
             students[6:8],
@@ -699,7 +744,7 @@ class Demo:
                 "POST", f"/sessions/{sid}/sign-in", self.student(person), json={"code": code}
             )
             self.report.made("attendance (QR)")
-        kiosk = self.rec.auth(KIOSK[0], "integration", KIOSK[1])
+        kiosk = self.rec.auth(KIOSK.student_number, "integration", KIOSK.name)
         for person in by_kiosk:
             if person.student_number in present:
                 self.report.found("attendance (kiosk)")
@@ -731,6 +776,11 @@ class Demo:
                 )
                 self.report.made("correction")
 
+    def _live_students(self, scheme: Scheme) -> list[Person]:
+        """Who comes to the session in progress, in order: not the dev student, who is left to
+        sign in themselves (a QR code from the leader's screen, or the kiosk)."""
+        return [p for p in scheme.students if p != self.dev_student]
+
     async def feedback(self) -> None:
         sent = 0
         for scheme in self.schemes:
@@ -739,7 +789,7 @@ class Demo:
                 sessions = [*sessions, self.live]
             for session in sessions:
                 if session is self.live:
-                    came = list(scheme.students[:6])
+                    came = self._live_students(scheme)[:6]
                 else:
                     came = self._attenders(scheme, session)
                 rng = random.Random(f"feedback {session['reference']}")
