@@ -150,6 +150,73 @@ def replay(
 
 
 @app.command()
+def republish(service: ServiceArg) -> None:
+    """Rebuild the service's JetStream stream from its own event log: each of its events once,
+    in order per aggregate (a lost, truncated or damaged stream)."""
+    from passhub_shared.republish import republish as run_republish
+
+    try:
+        load_service(service)  # registers its event types: which are public
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    settings = load_settings(service)
+
+    async def run() -> None:
+        with Progress(
+            TextColumn(f"[bold]{service}[/] {{task.description}}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            tasks = {
+                phase: bar.add_task(label, total=None)
+                for phase, label in (
+                    ("stream", "reading the stream"),
+                    ("log", "reading the log"),
+                    ("publish", "publishing"),
+                )
+            }
+
+            def progress(phase: str, total: int | None, n: int) -> None:
+                if total is not None:
+                    bar.reset(tasks[phase], total=total)
+                if n:
+                    bar.advance(tasks[phase], n)
+
+            report = await run_republish(
+                service,
+                settings.database_url,
+                settings.nats_url,
+                replicas=settings.stream_replicas,
+                duplicate_window=settings.duplicate_window_seconds,
+                progress=progress,
+            )
+        console.print(
+            f"{report.stream}: {report.messages} messages read"
+            + (" (the stream was created)" if report.created else "")
+            + f", {report.kept} kept, {report.deleted} deleted"
+            + (
+                f" ({', '.join(f'{n} {why}' for why, n in report.reasons.items())})"
+                if report.deleted
+                else ""
+            )
+            + f", {report.foreign} not events of {service} left alone; "
+            f"{report.events} events in the log, {report.published} published again; "
+            f"{report.outbox_cleared} outbox rows cleared; {report.seconds:.2f}s"
+        )
+        if report.relay_interrupted:
+            console.print(
+                f"the running relay was interrupted ({report.relay_interrupted} session); "
+                "it resumes from the stream"
+            )
+        if report.window_shortened:
+            console.print("the duplicate window was shortened while publishing, and restored")
+
+    loop.run(run())
+
+
+@app.command()
 def asyncapi(
     service: ServiceArg,
     out: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
