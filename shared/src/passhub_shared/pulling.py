@@ -21,6 +21,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from passhub_shared.natscluster import nats_servers
 from passhub_shared.subscriptions import BatchHandler
 
 log = logging.getLogger("passhub.consumer")
@@ -86,7 +87,7 @@ class PullConsumer:
     async def start(self) -> None:
         self._nc = _Client()
         await self._nc.connect(
-            self.nats_url,
+            nats_servers(self.nats_url),
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,  # type: ignore[arg-type]  # a float is slept as such
             name=f"passhub-{self.durable}",

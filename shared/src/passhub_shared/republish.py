@@ -49,6 +49,7 @@ from nats.js.errors import NotFoundError
 
 from passhub_shared import envelope
 from passhub_shared.events import registered_types
+from passhub_shared.natscluster import nats_servers
 from passhub_shared.relay import MAX_BATCH, _recorded, asyncpg_dsn, lock_key
 from passhub_shared.streams import ensure_stream, stream_name
 
@@ -203,7 +204,7 @@ async def republish(
     report = Report(stream=stream_name(service))
     tick: Progress = progress or (lambda phase, total, n: None)
     conn: asyncpg.Connection = await asyncpg.connect(asyncpg_dsn(database_url), timeout=10)
-    nc: NATS = await nats.connect(nats_url, connect_timeout=5)
+    nc: NATS = await nats.connect(nats_servers(nats_url), connect_timeout=5)
     js = nc.jetstream()
     try:
         report.relay_interrupted = await take_relay_lock(conn, service)
