@@ -23,3 +23,10 @@ def nats_cluster() -> Iterator[NatsCluster]:
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def consumer_db(pg_server) -> str:  # type: ignore[no-untyped-def]
+    import uuid
+
+    return pg_server.create_database(f"t_{uuid.uuid4().hex[:12]}")

@@ -3,6 +3,7 @@ subscriber would (plain nats-py, no passhub code)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -46,12 +47,21 @@ async def relay_holder(dsn: str, service: str) -> int | None:
     return int(name.rsplit("-", 1)[1]) if name else None
 
 
-async def stream_leader(url: str, stream: str) -> str:
+async def stream_leader(url: str, stream: str, not_: str = "", timeout: float = 30.0) -> str:
+    """The node leading `stream` (other than `not_`), once the cluster has one."""
     nc = await nats.connect(nats_servers(url))
+    deadline = asyncio.get_running_loop().time() + timeout
     try:
-        info = await nc.jetstream().stream_info(stream)
-        assert info.cluster is not None and info.cluster.leader
-        return str(info.cluster.leader)
+        while True:
+            try:
+                info = await nc.jetstream(timeout=2).stream_info(stream)
+                if info.cluster is not None and info.cluster.leader not in (None, "", not_):
+                    return str(info.cluster.leader)
+            except (nats.errors.Error, TimeoutError):
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{stream} had no leader within {timeout:.0f} s")
+            await asyncio.sleep(0.2)
     finally:
         await nc.close()
 
