@@ -39,7 +39,9 @@ async def test_a_relay_killed_with_sigkill_is_replaced_by_a_standby_within_secon
         "PASSHUB_RELAY_POLL_SECONDS": "0.2",
         "PASSHUB_LOG_JSON": "false",
     }
-    relays = [spawn(["-m", "tests.kit.run_relay"], env, tmp_path / f"relay-{i}.log") for i in (1, 2)]
+    relays = [
+        spawn(["-m", "tests.kit.run_relay"], env, tmp_path / f"relay-{i}.log") for i in (1, 2)
+    ]
     dsn = asyncpg_dsn(database_url)
     stop = asyncio.Event()
 

@@ -308,6 +308,21 @@ def dev_up(
             "service's port (default: --host, or localhost)"
         ),
     ] = None,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="three NATS nodes (--nats-port and the next two) with the streams at R3, and "
+            "two replicas of each service (the second on the first's port + 10)",
+        ),
+    ] = False,
+    nats_sync_interval: Annotated[
+        str | None,
+        typer.Option(
+            help="JetStream's sync_interval on every NATS node: 'always' (flush every write to "
+            "disk) or a duration such as 2m (nats-server's default)"
+        ),
+    ] = None,
 ) -> None:
     """Start NATS, PostgreSQL and the four services on this machine, and keep them running
     (a service that stops is started again); Ctrl-C stops all."""
@@ -320,6 +335,8 @@ def dev_up(
         base_http_port=http_port,
         host=host,
         public_url=public_url,
+        cluster=cluster,
+        nats_sync_interval=nats_sync_interval,
     )
 
 
