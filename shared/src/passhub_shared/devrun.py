@@ -434,14 +434,15 @@ def run_dev(
     host: str = HOST,
     public_url: str | None = None,
     cluster: bool = False,
-    nats_sync_interval: str | None = None,
+    nats_sync_interval: str | None = "always",
 ) -> None:
     """Start NATS, PostgreSQL and the services; block until Ctrl-C or SIGTERM, then stop all.
 
     `cluster`: three NATS nodes (ports `nats_port` to `nats_port + 2`) with the streams at R3,
     and two replicas of each service, the second on its first's port + 10, sharing their
     durable consumers (one relay per service publishes). `nats_sync_interval` is JetStream's
-    `sync_interval` on every node (``always``, or a duration; nats-server's default is 2m).
+    `sync_interval` on every node: ``always`` (passhub's default, docs/operations.md "NATS
+    durability"), or a duration such as ``2m`` (nats-server's own default).
 
     The services listen on `host` (NATS and PostgreSQL on 127.0.0.1 only). `public_url` (a
     scheme and host, e.g. ``http://192.168.1.20``) is where phones and browsers reach them:
