@@ -37,6 +37,8 @@ from uuid import UUID
 import asyncpg
 import nats
 import nats.errors
+import nats.js.errors
+import orjson
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
@@ -84,6 +86,33 @@ LOOKBACK = 100
 #: a round never has more publishes in flight than this, well under nats-py's pending limit
 #: (4,000), so publishing never waits for a free slot
 MAX_BATCH = 2000
+
+
+class JetStream(JetStreamContext):
+    """nats-py's JetStream context, with a refused asynchronous publish reported on its future.
+
+    nats-py 2.16 raises a JetStream error reply (`wrong last sequence`, a stream without a
+    leader during an election...) inside its reply handler instead of setting it on the
+    publish's future, which then never completes: the relay would wait `publish_timeout` for
+    it. Here the error is set on the future, as nats-py does for "no responders"."""
+
+    async def _handle_async_reply(self, msg: Any) -> None:
+        token = msg.subject[len(self._nc._inbox_prefix) + 22 + 2 :]
+        future = self._publish_async_futures.get(token)
+        if future is not None and not future.done() and msg.data:
+            with contextlib.suppress(ValueError):
+                error = orjson.loads(msg.data).get("error")
+                if error:
+                    try:
+                        nats.js.errors.APIError.from_error(error)  # raises the right subclass
+                    except nats.js.errors.APIError as exc:
+                        future.set_exception(exc)
+                    return
+        await super()._handle_async_reply(msg)
+
+
+def jetstream(nc: NATS) -> JetStream:
+    return JetStream(nc)
 
 
 def lock_key(service: str) -> int:
@@ -162,7 +191,7 @@ class OutboxRelay:
             reconnect_time_wait=0.5,
             name=f"passhub-{self.service}-relay",
         )
-        js = self._nc.jetstream()
+        js = jetstream(self._nc)
         backoff = 0.2
         try:
             while not self._stopping.is_set():

@@ -50,7 +50,7 @@ from nats.js.errors import NotFoundError
 from passhub_shared import envelope
 from passhub_shared.events import registered_types
 from passhub_shared.natscluster import nats_servers
-from passhub_shared.relay import MAX_BATCH, _recorded, asyncpg_dsn, lock_key
+from passhub_shared.relay import MAX_BATCH, _recorded, asyncpg_dsn, jetstream, lock_key
 from passhub_shared.streams import ensure_stream, stream_name
 
 log = logging.getLogger("passhub.republish")
@@ -205,7 +205,7 @@ async def republish(
     tick: Progress = progress or (lambda phase, total, n: None)
     conn: asyncpg.Connection = await asyncpg.connect(asyncpg_dsn(database_url), timeout=10)
     nc: NATS = await nats.connect(nats_servers(nats_url), connect_timeout=5)
-    js = nc.jetstream()
+    js = jetstream(nc)
     try:
         report.relay_interrupted = await take_relay_lock(conn, service)
         try:
@@ -316,8 +316,7 @@ async def _acknowledged(futures: list[asyncio.Future[Any]]) -> tuple[int, bool, 
     """How many of a chain of publishes were stored, in order, and why the rest were not: a
     duplicate (the window remembers the id), or a refusal (the stream moved).
 
-    nats-py 2.16 raises a JetStream error inside its reply handler instead of setting it on the
-    future, so a refused publish's future never completes: each is awaited with a timeout."""
+    Each is awaited with a timeout, in case an answer is lost."""
     stored = 0
     remembered = moved = False
     for future in futures:
