@@ -208,3 +208,31 @@ async def test_a_purged_stream_is_published_again_past_the_duplicate_window(
     finally:
         await nc.close()
     _once_in_order(await read_stream(nats_url, STREAM), await _log_ids(publisher))
+
+
+async def test_a_running_consumer_of_a_deleted_stream_creates_its_consumer_again(
+    publisher: Runtime, consumer_db: str, nats_url: str
+) -> None:
+    """The stream is deleted with its durable consumers; once republish has restored it, a
+    consumer still running creates its durable consumer again, reads from the start, skips by
+    id what it had, and goes on with new events, without a restart."""
+    consumer = Runtime(toy.consumer, service_settings(consumer_db, nats_url))
+    await consumer.start()
+
+    async def consumed(n: int) -> bool:
+        async with consumer.engine.connect() as conn:
+            return (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one() == n
+
+    try:
+        await _append_many(publisher, counters=2, rounds=5)
+        await wait_for(lambda: consumed(10))
+        await _delete_stream(nats_url)
+        await asyncio.sleep(0.5)
+        await republish("kittest", publisher.settings.database_url, nats_url)
+        await _append_many_more(publisher)
+        await wait_for(lambda: consumed(26), timeout=30)
+        async with consumer.engine.connect() as conn:
+            total = (await conn.execute(text("SELECT sum(events) FROM toy_totals"))).scalar_one()
+        assert total == 26
+    finally:
+        await consumer.stop()

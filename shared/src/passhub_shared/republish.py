@@ -61,10 +61,15 @@ PUBLISH_TIMEOUT = 5.0
 MIN_DUPLICATE_WINDOW = 0.1
 
 _LOG = """
+SELECT position, id, stream_id, stream_version, type, data::text AS data
+FROM events WHERE origin = $1
+ORDER BY tx_id, position
+"""
+
+_EVENTS = """
 SELECT e.position, e.id, e.stream_id, e.stream_version, e.type, e.origin, e.data::text AS data,
        e.occurred_at, e.correlation_id, e.causation_id, e.traceparent
-FROM events e WHERE e.origin = $1
-ORDER BY e.tx_id, e.position
+FROM events e WHERE e.position = ANY($1::bigint[])
 """
 
 _HOLDERS = """
@@ -91,6 +96,18 @@ class Report:
     seconds: float = 0.0
     #: why each deleted message went: damaged, repeated, out of order
     reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass(slots=True)
+class _Logged:
+    """What the comparison needs of a logged event (its body only as a digest)."""
+
+    position: int
+    id: UUID
+    stream_id: str
+    stream_version: int
+    type: str
+    digest: bytes
 
 
 @dataclass
@@ -175,16 +192,16 @@ async def _read_stream(
     return out
 
 
-def _intact(doc: dict[str, Any] | None, row: asyncpg.Record, digest: bytes) -> bool:
+def _intact(doc: dict[str, Any] | None, event: _Logged, service: str) -> bool:
     if doc is None:
         return False
     return (
-        doc.get("id") == str(row["id"])
-        and doc.get("type") == row["type"]
-        and doc.get("subject") == row["stream_id"]
-        and doc.get("streamversion") == row["stream_version"]
-        and doc.get("source") == envelope.source_of(row["origin"])
-        and _digest(doc.get("data")) == digest
+        doc.get("id") == str(event.id)
+        and doc.get("type") == event.type
+        and doc.get("subject") == event.stream_id
+        and doc.get("streamversion") == event.stream_version
+        and doc.get("source") == envelope.source_of(service)
+        and _digest(doc.get("data")) == event.digest
     )
 
 
@@ -248,30 +265,38 @@ async def _pass(
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         total = await conn.fetchval("SELECT count(*) FROM events WHERE origin = $1", service)
         tick("log", int(total), 0)
-        rows: list[asyncpg.Record] = []
+        rows: list[_Logged] = []
         async for row in conn.cursor(_LOG, service, prefetch=5000):
-            rows.append(row)
             tick("log", None, 1)
+            if public(row["type"]):
+                rows.append(
+                    _Logged(
+                        row["position"],
+                        row["id"],
+                        row["stream_id"],
+                        row["stream_version"],
+                        row["type"],
+                        _digest(orjson.loads(row["data"])),
+                    )
+                )
         outbox = {r["position"] for r in await conn.fetch("SELECT position FROM outbox")}
-    seen = [row["position"] for row in rows if row["position"] in outbox]
+    seen = [row.position for row in rows if row.position in outbox]
 
-    rows = [row for row in rows if public(row["type"])]
     report.events = len(rows)
-    by_id = {row["id"]: i for i, row in enumerate(rows)}
-    digests = [_digest(orjson.loads(row["data"])) for row in rows]
+    by_id = {row.id: i for i, row in enumerate(rows)}
     # per aggregate: the log's events in version order, and the stream's messages in order
     logged: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
-        logged[row["stream_id"]].append(i)
+        logged[row.stream_id].append(i)
     for indexes in logged.values():
-        indexes.sort(key=lambda i: rows[i]["stream_version"])
+        indexes.sort(key=lambda i: rows[i].stream_version)
     held: dict[str, list[tuple[_Message, int]]] = defaultdict(list)
     for message in messages:
         index = by_id.get(message.id) if message.id is not None else None
         if index is None:
             report.foreign += 1
             continue
-        held[rows[index]["stream_id"]].append((message, index))
+        held[rows[index].stream_id].append((message, index))
 
     delete: list[tuple[int, str]] = []
     missing: set[int] = set()
@@ -280,7 +305,7 @@ async def _pass(
         broken = False  # from the first message not kept on, nothing of this aggregate stays
         for message, index in held.get(aggregate, []):
             expected = indexes[kept] if kept < len(indexes) else None
-            intact = index == expected and _intact(message.doc, rows[index], digests[index])
+            intact = index == expected and _intact(message.doc, rows[index], service)
             if not broken and intact:
                 kept += 1
                 continue
@@ -303,7 +328,8 @@ async def _pass(
 
     to_publish = [i for i in range(len(rows)) if i in missing]  # the log's publish order
     tick("publish", len(to_publish), 0)
-    if not await _publish(js, stream, rows, to_publish, report, tick):
+    positions = [rows[i].position for i in to_publish]
+    if not await _publish(conn, js, stream, positions, report, tick):
         return False
 
     if seen:
@@ -336,24 +362,26 @@ async def _acknowledged(futures: list[asyncio.Future[Any]]) -> tuple[int, bool, 
 
 
 async def _publish(
+    conn: asyncpg.Connection,
     js: JetStreamContext,
     stream: str,
-    rows: list[asyncpg.Record],
-    indexes: list[int],
+    positions: list[int],
     report: Report,
     tick: Progress,
 ) -> bool:
-    """Publish `rows[i]` for i in `indexes`, in order, chained on the stream's last sequence;
+    """Publish the events at `positions`, in that order, chained on the stream's last sequence;
     False if the stream moved under the chain (something else published on it)."""
     window: float | None = None
     remembered_rounds = 0
     try:
         done = 0
-        while done < len(indexes):
+        while done < len(positions):
             base = int((await js.stream_info(stream)).state.last_seq or 0)
+            batch = positions[done : done + MAX_BATCH]
+            found = {r["position"]: r for r in await conn.fetch(_EVENTS, batch)}
             futures = []
-            for k, i in enumerate(indexes[done : done + MAX_BATCH]):
-                row = rows[i]
+            for k, position in enumerate(batch):
+                row = found[position]
                 event = _recorded(row)
                 futures.append(
                     await js.publish_async(
