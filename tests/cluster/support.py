@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import nats
+import nats.js.errors
 
 from passhub_shared.natscluster import nats_servers
 
@@ -66,23 +67,34 @@ async def stream_leader(url: str, stream: str, not_: str = "", timeout: float = 
         await nc.close()
 
 
-async def read_all(url: str, stream: str) -> list[dict[str, Any]]:
-    """Every message of `stream` from the start, with a plain nats-py pull consumer."""
+async def read_all(url: str, stream: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """Every message of `stream` from the start, with a plain nats-py pull consumer; asked
+    again while the cluster answers "unavailable" (a node that was restarted catching up)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await _read_all(url, stream)
+        except (nats.js.errors.ServiceUnavailableError, nats.errors.TimeoutError, TimeoutError):
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def _read_all(url: str, stream: str) -> list[dict[str, Any]]:
     nc = await nats.connect(nats_servers(url))
     try:
         js = nc.jetstream()
         total = (await js.stream_info(stream)).state.messages
         sub = await js.pull_subscribe(">", stream=stream)
         out: list[dict[str, Any]] = []
-        while len(out) < total:
-            try:
+        try:
+            while len(out) < total:
                 batch = await sub.fetch(min(1000, total - len(out)), timeout=5)
-            except (nats.errors.TimeoutError, TimeoutError):
-                break
-            for msg in batch:
-                out.append(json.loads(msg.data))
-                await msg.ack()
-        await sub.unsubscribe()
+                for msg in batch:
+                    out.append(json.loads(msg.data))
+                    await msg.ack()
+        finally:
+            await sub.unsubscribe()
         return out
     finally:
         await nc.close()
