@@ -7,7 +7,10 @@ subscribers, in order per stream.
 - Exactly once, whatever the downtime. Every message is published with
   `Nats-Expected-Last-Sequence` = the stream's sequence of the message published before it, so
   JetStream stores the relay's messages as an unbroken chain in publish order: a message whose
-  predecessor was lost is refused, and so is one published again after its successors. On
+  predecessor was lost is refused, and so is one published again after its successors. Within a
+  pipelined batch each message also expects its predecessor's id as the stream's last message
+  id (`Nats-Expected-Last-Msg-Id`), so a message published by something else cannot stand in for
+  a refused predecessor and let its successor be stored after a gap. On
   (re)start and after any publish error the relay resumes from what the stream holds: it reads
   the stream's last message, finds its event (`Nats-Msg-Id` = event id) in the outbox, and
   deletes that row and every row before it in publish order, all of which the chain puts in the
@@ -113,6 +116,23 @@ class JetStream(JetStreamContext):
 
 def jetstream(nc: NATS) -> JetStream:
     return JetStream(nc)
+
+
+def chain_headers(event_id: UUID, last_seq: int, previous: UUID | None) -> dict[str, str]:
+    """The headers that chain a message to the stream: its id, the stream's last sequence it
+    expects and, within a pipelined batch, its predecessor's id as the stream's last message id.
+
+    The sequence alone is not enough: if a message of the batch is refused and something else
+    published on the stream meanwhile, its successor could find the sequence it expects and be
+    stored after a gap; expecting its predecessor's id too refuses it."""
+    headers = {
+        "Nats-Msg-Id": str(event_id),
+        "Nats-Expected-Last-Sequence": str(last_seq),
+        "Content-Type": envelope.CONTENT_TYPE,
+    }
+    if previous is not None:
+        headers["Nats-Expected-Last-Msg-Id"] = str(previous)
+    return headers
 
 
 def lock_key(service: str) -> int:
@@ -354,11 +374,9 @@ class OutboxRelay:
                     await js.publish_async(
                         event.subject,
                         envelope.encode(event, data_json),
-                        headers={
-                            "Nats-Msg-Id": str(event.id),
-                            "Nats-Expected-Last-Sequence": str(base + i),
-                            "Content-Type": envelope.CONTENT_TYPE,
-                        },
+                        headers=chain_headers(
+                            event.id, base + i, events[i - 1][0].id if i else None
+                        ),
                     )
                 )
             await asyncio.wait(futures, timeout=self.publish_timeout)

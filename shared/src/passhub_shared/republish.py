@@ -50,7 +50,14 @@ from nats.js.errors import NotFoundError
 from passhub_shared import envelope
 from passhub_shared.events import registered_types
 from passhub_shared.natscluster import nats_servers
-from passhub_shared.relay import MAX_BATCH, _recorded, asyncpg_dsn, jetstream, lock_key
+from passhub_shared.relay import (
+    MAX_BATCH,
+    _recorded,
+    asyncpg_dsn,
+    chain_headers,
+    jetstream,
+    lock_key,
+)
 from passhub_shared.streams import ensure_stream, stream_name
 
 log = logging.getLogger("passhub.republish")
@@ -380,6 +387,7 @@ async def _publish(
             batch = positions[done : done + MAX_BATCH]
             found = {r["position"]: r for r in await conn.fetch(_EVENTS, batch)}
             futures = []
+            previous: UUID | None = None
             for k, position in enumerate(batch):
                 row = found[position]
                 event = _recorded(row)
@@ -387,13 +395,10 @@ async def _publish(
                     await js.publish_async(
                         event.subject,
                         envelope.encode(event, row["data"]),
-                        headers={
-                            "Nats-Msg-Id": str(row["id"]),
-                            "Nats-Expected-Last-Sequence": str(base + k),
-                            "Content-Type": envelope.CONTENT_TYPE,
-                        },
+                        headers=chain_headers(event.id, base + k, previous),
                     )
                 )
+                previous = event.id
             stored, remembered, moved = await _acknowledged(futures)
             done += stored
             report.published += stored
