@@ -103,7 +103,7 @@ async def read_stream(
 ) -> list[dict[str, Any]]:
     """Every message of `stream` (matching `subject`) from the start, as parsed JSON, using an
     ephemeral ordered consumer of plain nats-py."""
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url.split(","))
     try:
         js = nc.jetstream()
         info = await js.stream_info(stream)

@@ -152,6 +152,73 @@ def replay(
 
 
 @app.command()
+def republish(service: ServiceArg) -> None:
+    """Rebuild the service's JetStream stream from its own event log: each of its events once,
+    in order per aggregate (a lost, truncated or damaged stream)."""
+    from passhub_shared.republish import republish as run_republish
+
+    try:
+        load_service(service)  # registers its event types: which are public
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    settings = load_settings(service)
+
+    async def run() -> None:
+        with Progress(
+            TextColumn(f"[bold]{service}[/] {{task.description}}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            tasks = {
+                phase: bar.add_task(label, total=None)
+                for phase, label in (
+                    ("stream", "reading the stream"),
+                    ("log", "reading the log"),
+                    ("publish", "publishing"),
+                )
+            }
+
+            def progress(phase: str, total: int | None, n: int) -> None:
+                if total is not None:
+                    bar.reset(tasks[phase], total=total)
+                if n:
+                    bar.advance(tasks[phase], n)
+
+            report = await run_republish(
+                service,
+                settings.database_url,
+                settings.nats_url,
+                replicas=settings.stream_replicas,
+                duplicate_window=settings.duplicate_window_seconds,
+                progress=progress,
+            )
+        console.print(
+            f"{report.stream}: {report.messages} messages read"
+            + (" (the stream was created)" if report.created else "")
+            + f", {report.kept} kept, {report.deleted} deleted"
+            + (
+                f" ({', '.join(f'{n} {why}' for why, n in report.reasons.items())})"
+                if report.deleted
+                else ""
+            )
+            + f", {report.foreign} not events of {service} left alone; "
+            f"{report.events} events in the log, {report.published} published again; "
+            f"{report.outbox_cleared} outbox rows cleared; {report.seconds:.2f}s"
+        )
+        if report.relay_interrupted:
+            console.print(
+                f"the running relay was interrupted ({report.relay_interrupted} session); "
+                "it resumes from the stream"
+            )
+        if report.window_shortened:
+            console.print("the duplicate window was shortened while publishing, and restored")
+
+    loop.run(run())
+
+
+@app.command()
 def asyncapi(
     service: ServiceArg,
     out: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
@@ -248,6 +315,21 @@ def dev_up(
         bool, typer.Option(help="also a local LRS (Ralph) and the xAPI bridge feeding it")
     ] = False,
     lrs_port: int = 8100,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="three NATS nodes (--nats-port and the next two) with the streams at R3, and "
+            "two replicas of each service (the second on the first's port + 10)",
+        ),
+    ] = False,
+    nats_sync_interval: Annotated[
+        str,
+        typer.Option(
+            help="JetStream's sync_interval on every NATS node: 'always' (flush every write to "
+            "disk before acknowledging it) or a duration such as 2m (nats-server's default)"
+        ),
+    ] = "always",
 ) -> None:
     """Start NATS, PostgreSQL, the OIDC provider, the four services and the portal on this
     machine, and keep them running (a service that stops is started again); Ctrl-C stops
@@ -263,6 +345,8 @@ def dev_up(
         public_url=public_url,
         oidc_port=oidc_port,
         lrs_port=lrs_port if lrs else None,
+        cluster=cluster,
+        nats_sync_interval=nats_sync_interval,
     )
 
 

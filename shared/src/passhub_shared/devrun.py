@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import itertools
 import os
 import signal
 import subprocess
@@ -50,6 +51,7 @@ from passhub_shared.devservers import (
     process_cmdline,
     terminate,
 )
+from passhub_shared.natscluster import NatsCluster
 from passhub_shared.secretkeys import generate_secret, secret_problem
 from passhub_shared.supervisor import Supervisor, describe_exit
 
@@ -103,6 +105,8 @@ class _Service:
     database_url: str
     var_dir: Path
     host: str = HOST
+    #: 1, or 2 for a service's second replica (`--cluster`)
+    replica: int = 1
     proc: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
     console: Console | None = None
@@ -113,12 +117,17 @@ class _Service:
     _log_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
+    def label(self) -> str:
+        """The service's name, with the replica's number from the second on."""
+        return self.name if self.replica == 1 else f"{self.name}-{self.replica}"
+
+    @property
     def log_path(self) -> Path:
-        return self.var_dir / "logs" / f"{self.name}.log"
+        return self.var_dir / "logs" / f"{self.label}.log"
 
     @property
     def pid_path(self) -> Path:
-        return self.var_dir / "run" / f"{self.name}.pid"
+        return self.var_dir / "run" / f"{self.label}.pid"
 
     @property
     def app(self) -> str:
@@ -149,7 +158,7 @@ class _Service:
         self.pid_path.parent.mkdir(parents=True, exist_ok=True)
         self.log_file = self.log_path.open("ab")
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        self.log_file.write(f"\n===== {stamp} starting {self.name} =====\n".encode())
+        self.log_file.write(f"\n===== {stamp} starting {self.label} =====\n".encode())
         self.log_file.flush()
         self.log_start = self.log_file.tell()
         self.proc = subprocess.Popen(
@@ -178,7 +187,7 @@ class _Service:
         self.console = console
         proc, log_file = self.proc, self.log_file
         assert proc is not None and proc.stdout is not None and log_file is not None
-        prefix = Text(f"{self.name:<12}| ", style=SERVICE_COLOURS.get(self.name, "white"))
+        prefix = Text(f"{self.label:<12}| ", style=SERVICE_COLOURS.get(self.name, "white"))
         stdout = proc.stdout
 
         def pump() -> None:
@@ -189,7 +198,7 @@ class _Service:
                 line = raw.decode(errors="replace").rstrip()
                 console.print(prefix + Text(line), soft_wrap=True, highlight=False)
 
-        self.reader = threading.Thread(target=pump, name=f"log-{self.name}", daemon=True)
+        self.reader = threading.Thread(target=pump, name=f"log-{self.label}", daemon=True)
         self.reader.start()
 
     def tail(self, lines: int = 40) -> str:
@@ -350,7 +359,9 @@ def _stop_services(console: Console, services: list[_Service]) -> None:
         service.close()
 
 
-def _stop_server(console: Console, name: str, server: NatsServer | PostgresServer) -> None:
+def _stop_server(
+    console: Console, name: str, server: NatsServer | NatsCluster | PostgresServer
+) -> None:
     console.print(f"stopping {name}")
     try:
         server.stop()
@@ -381,16 +392,22 @@ def _wait_healthy(console: Console, services: list[_Service]) -> None:
 
 
 def _supervise(
-    console: Console, nats: NatsServer, pg: PostgresServer, services: list[_Service]
+    console: Console, nats: NatsServer | NatsCluster, pg: PostgresServer, services: list[_Service]
 ) -> None:
     """Return never: wait for Ctrl-C, starting again whatever stops meanwhile."""
 
     def log(message: str) -> None:
         console.print(Text.assemble(("supervisor  | ", "bold red"), message))
 
-    supervisor = Supervisor(
-        [_ServerChild("NATS", nats), _ServerChild("PostgreSQL", pg), *services], log
+    nodes = (
+        [
+            _ServerChild(f"NATS {name}", node)
+            for name, node in zip(nats.names, nats.nodes, strict=True)
+        ]
+        if isinstance(nats, NatsCluster)
+        else [_ServerChild("NATS", nats)]
     )
+    supervisor = Supervisor([*nodes, _ServerChild("PostgreSQL", pg), *services], log)
     while True:
         supervisor.check()
         time.sleep(0.5)
@@ -399,7 +416,7 @@ def _supervise(
 def _print_summary(
     console: Console,
     var_dir: Path,
-    nats: NatsServer,
+    nats: NatsServer | NatsCluster,
     pg: PostgresServer,
     services: list[_Service],
 ) -> None:
@@ -410,7 +427,7 @@ def _print_summary(
     table.add_column("public URL")
     for service in services:
         public = service.env.get(PUBLIC_URL_SETTINGS.get(service.name, ""), "")
-        table.add_row(service.name, service.base_url, f"{service.base_url}/docs", public)
+        table.add_row(service.label, service.base_url, f"{service.base_url}/docs", public)
     console.print(table)
     console.print(f"NATS:       {nats.url}")
     console.print(f"PostgreSQL: {pg.url}")
@@ -429,9 +446,17 @@ def run_dev(
     public_url: str | None = None,
     oidc_port: int = devportal.OIDC_PORT,
     lrs_port: int | None = None,
+    cluster: bool = False,
+    nats_sync_interval: str | None = "always",
 ) -> None:
     """Start NATS, PostgreSQL and the services (and with `lrs_port`, a local LRS and the xAPI
     bridge: passhub_shared.devlrs); block until Ctrl-C or SIGTERM, then stop all.
+
+    `cluster`: three NATS nodes (ports `nats_port` to `nats_port + 2`) with the streams at R3,
+    and two replicas of each service, the second on its first's port + 10, sharing their
+    durable consumers (one relay per service publishes). `nats_sync_interval` is JetStream's
+    `sync_interval` on every node: ``always`` (passhub's default, docs/operations.md "NATS
+    durability"), or a duration such as ``2m`` (nats-server's own default).
 
     The services listen on `host` (NATS and PostgreSQL on 127.0.0.1 only). `public_url` (a
     scheme and host, e.g. ``http://192.168.1.20``) is where phones and browsers reach them:
@@ -443,7 +468,16 @@ def run_dev(
     var_dir = var_dir.absolute()
     var_dir.mkdir(parents=True, exist_ok=True)
 
-    nats = NatsServer(var_dir / "nats", port=nats_port)
+    nats: NatsServer | NatsCluster = (
+        NatsCluster(
+            var_dir / "nats-cluster",
+            client_ports=[nats_port + i for i in range(3)],
+            sync_interval=nats_sync_interval,
+        )
+        if cluster
+        else NatsServer(var_dir / "nats", port=nats_port, sync_interval=nats_sync_interval)
+    )
+    replicas = 2 if cluster else 1
     pg = PostgresServer(var_dir / "postgres", port=pg_port)
     services: list[_Service] = []
     failed = False
@@ -467,7 +501,11 @@ def run_dev(
                 }
                 # attendance's QR codes open the portal's sign-in page (`/s/<code>`)
                 public["attendance"] = everywhere["portal"]
-                console.print(f"starting NATS on port {nats_port}")
+                console.print(
+                    f"starting a NATS cluster on ports {nats_port}-{nats_port + 2}"
+                    if cluster
+                    else f"starting NATS on port {nats_port}"
+                )
                 cleanup.callback(_stop_server, console, "NATS", nats)
                 nats.start()
                 console.print(f"starting PostgreSQL on port {pg_port}")
@@ -482,9 +520,15 @@ def run_dev(
                 secrets = dev_secrets(var_dir)
                 local = {n: f"http://{_local_address(host)}:{p}" for n, p in ports.items()}
                 _write_env_file(var_dir / "passhub.env", nats.url, db_urls, secrets, public, local)
+                stream_replicas = {"PASSHUB_STREAM_REPLICAS": "3"} if cluster else {}
+                with (var_dir / "passhub.env").open("a") as env_file:
+                    env_file.writelines(f"{k}={v}\n" for k, v in stream_replicas.items())
 
-                for name in PROCESSES:
-                    service = _Service(name, ports[name], db_urls.get(name, ""), var_dir, host)
+                # every service `replicas` times, the portal once in front of them
+                instances = [*itertools.product(SERVICES, range(1, replicas + 1)), ("portal", 1)]
+                for name, replica in instances:
+                    port = ports[name] + 10 * (replica - 1)
+                    service = _Service(name, port, db_urls.get(name, ""), var_dir, host, replica)
                     service.stop_leftover()
                     if port_in_use(service.port, _local_address(host)):
                         raise DevRunError(
@@ -494,7 +538,7 @@ def run_dev(
                     services.append(service)
 
                 cleanup.callback(_stop_services, console, services)
-                urls = {s.name: s.base_url for s in services}
+                urls = {s.name: s.base_url for s in services if s.replica == 1}
                 jwks = f"{urls['portal']}/.well-known/jwks.json"
                 extra = {
                     "portal": devportal.portal_env(var_dir, oidc.url, everywhere["portal"], urls)
@@ -505,11 +549,12 @@ def run_dev(
                     "PASSHUB_JWT_JWKS_URL": jwks,
                     **secrets,
                     **{PUBLIC_URL_SETTINGS[name]: url for name, url in public.items()},
+                    **stream_replicas,
                 }
                 if lrs_port:  # the UDD exports' EVENT_ID is the bridge's activity id
                     base_env["PASSHUB_ATTENDANCE_XAPI_ACTIVITY_BASE"] = devlrs.ACTIVITY_BASE
                 for service in services:
-                    console.print(f"starting {service.name} on port {service.port}")
+                    console.print(f"starting {service.label} on port {service.port}")
                     service.spawn(
                         base_env
                         | {

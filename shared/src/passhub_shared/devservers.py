@@ -39,7 +39,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -333,20 +333,48 @@ class NatsServer(_Server):
 
     The log goes to ``data_dir/nats.log``. ``port=None`` picks a free port once; ``restart()``
     keeps the port and the data directory, so file-stored streams survive it.
+
+    ``sync_interval`` is JetStream's ``sync_interval`` (how often the store is flushed to disk:
+    ``always``, or a duration such as ``2m``, nats-server's default), written to a
+    configuration file ``data_dir/nats.conf``. ``extra_args`` are added to the command line
+    (``passhub_shared.natscluster`` puts cluster routes there).
     """
 
     label = "nats-server"
 
     START_TIMEOUT = 15.0
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        sync_interval: str | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.port = port if port is not None else free_port()
         self.host = LOCALHOST
         self.store_dir = self.data_dir / "jetstream"
         self.log_path = self.data_dir / "nats.log"
         self.pid_path = self.data_dir / "nats.pid"
+        self.config_path = self.data_dir / "nats.conf"
+        self.sync_interval = sync_interval
+        self.extra_args = list(extra_args)
         self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The running server's process id."""
+        return self._proc.pid if self.is_running() and self._proc is not None else None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or a power cut would stop it (its data directory stays)."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        self.pid_path.unlink(missing_ok=True)
 
     @property
     def url(self) -> str:
@@ -371,7 +399,11 @@ class NatsServer(_Server):
             str(self.port),
             "-sd",
             str(self.store_dir),
+            *self.extra_args,
         ]
+        if self.sync_interval is not None:
+            self.config_path.write_text(f"jetstream {{ sync_interval: {self.sync_interval} }}\n")
+            command += ["-c", str(self.config_path)]
         with _open_log(self.log_path, "nats-server") as log_file:
             self._proc = subprocess.Popen(
                 command,

@@ -21,6 +21,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from passhub_shared.natscluster import nats_servers
 from passhub_shared.subscriptions import BatchHandler
 
 log = logging.getLogger("passhub.consumer")
@@ -78,6 +79,8 @@ class PullConsumer:
         self._open = False  # a pull request is outstanding
         self._remaining = 0
         self._task: asyncio.Task[None] | None = None
+        #: the durable consumer is gone (deleted, or its stream was): create it again
+        self._lost = False
 
     @property
     def alive(self) -> bool:
@@ -86,7 +89,7 @@ class PullConsumer:
     async def start(self) -> None:
         self._nc = _Client()
         await self._nc.connect(
-            self.nats_url,
+            nats_servers(self.nats_url),
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,  # type: ignore[arg-type]  # a float is slept as such
             name=f"passhub-{self.durable}",
@@ -140,6 +143,10 @@ class PullConsumer:
                 self._open = False
             self._ready.set()
         elif status != "100":  # 404 no messages, 408 expired, 409 limits: the request is over
+            description = (msg.headers or {}).get("Description", "")
+            if status == "503" or "deleted" in description.lower():
+                # no consumer answers: it was deleted (with its stream, say); create it again
+                self._lost = True
             self._open = False
             self._ready.set()
 
@@ -159,6 +166,12 @@ class PullConsumer:
         requested_at = 0.0
         while self.running:
             try:
+                if self._lost:
+                    self._lost = False
+                    log.warning("consumer %s is gone; creating it again", self.durable)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    await self._ensure_consumer()  # fails while its stream is missing
                 if not self._open or time.monotonic() - requested_at > self.expires + 2:
                     # no request outstanding, or one lost (e.g. NATS restarted meanwhile)
                     await self._request()

@@ -5,10 +5,12 @@ subscribers, in order per stream.
   as a safety net.
 - Holds a session advisory lock: with several replicas of a service only one relay publishes.
 - Exactly once, whatever the downtime. Every message is published with
-  `Nats-Expected-Last-Sequence` = the stream's sequence of the message published before it
-  (and, within a batch, `Nats-Expected-Last-Msg-Id` = that message's event id), so
+  `Nats-Expected-Last-Sequence` = the stream's sequence of the message published before it, so
   JetStream stores the relay's messages as an unbroken chain in publish order: a message whose
-  predecessor was lost is refused, and so is one published again after its successors. On
+  predecessor was lost is refused, and so is one published again after its successors. Within a
+  pipelined batch each message also expects its predecessor's id as the stream's last message
+  id (`Nats-Expected-Last-Msg-Id`), so a message published by something else cannot stand in for
+  a refused predecessor and let its successor be stored after a gap. On
   (re)start and after any publish error the relay resumes from what the stream holds: it reads
   the stream's last message, finds its event (`Nats-Msg-Id` = event id) in the outbox, and
   deletes that row and every row before it in publish order, all of which the chain puts in the
@@ -30,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import zlib
 from typing import Any
 from uuid import UUID
@@ -37,12 +40,15 @@ from uuid import UUID
 import asyncpg
 import nats
 import nats.errors
+import nats.js.errors
+import orjson
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from passhub_shared import envelope, metrics
 from passhub_shared.events import Recorded
+from passhub_shared.natscluster import nats_servers
 from passhub_shared.schema import OUTBOX_CHANNEL
 from passhub_shared.streams import stream_name
 
@@ -85,8 +91,66 @@ LOOKBACK = 100
 MAX_BATCH = 2000
 
 
+class JetStream(JetStreamContext):
+    """nats-py's JetStream context, with a refused asynchronous publish reported on its future.
+
+    nats-py 2.16 raises a JetStream error reply (`wrong last sequence`, a stream without a
+    leader during an election...) inside its reply handler instead of setting it on the
+    publish's future, which then never completes: the relay would wait `publish_timeout` for
+    it. Here the error is set on the future, as nats-py does for "no responders"."""
+
+    async def _handle_async_reply(self, msg: Any) -> None:
+        token = msg.subject[len(self._nc._inbox_prefix) + 22 + 2 :]
+        future = self._publish_async_futures.get(token)
+        if future is not None and not future.done() and msg.data:
+            with contextlib.suppress(ValueError):
+                error = orjson.loads(msg.data).get("error")
+                if error:
+                    try:
+                        nats.js.errors.APIError.from_error(error)  # raises the right subclass
+                    except nats.js.errors.APIError as exc:
+                        future.set_exception(exc)
+                    return
+        await super()._handle_async_reply(msg)
+
+
+def jetstream(nc: NATS) -> JetStream:
+    return JetStream(nc)
+
+
+def chain_headers(event_id: UUID, last_seq: int, previous: UUID | None) -> dict[str, str]:
+    """The headers that chain a message to the stream: its id, the stream's last sequence it
+    expects and, within a pipelined batch, its predecessor's id as the stream's last message id.
+
+    The sequence alone is not enough: if a message of the batch is refused and something else
+    published on the stream meanwhile, its successor could find the sequence it expects and be
+    stored after a gap; expecting its predecessor's id too refuses it."""
+    headers = {
+        "Nats-Msg-Id": str(event_id),
+        "Nats-Expected-Last-Sequence": str(last_seq),
+        "Content-Type": envelope.CONTENT_TYPE,
+    }
+    if previous is not None:
+        headers["Nats-Expected-Last-Msg-Id"] = str(previous)
+    return headers
+
+
 def lock_key(service: str) -> int:
     return zlib.crc32(f"passhub-relay-{service}".encode())
+
+
+def lock_session_settings(service: str) -> dict[str, str]:
+    """The lock's session: named after the relay and its process (`pg_stat_activity` shows which
+    replica publishes), and with TCP keepalives, so that PostgreSQL ends the session of a
+    replica whose machine died or was cut off within about 20 s (5 s idle, then 3 probes 5 s
+    apart), releasing the lock to a standby. A process that dies on a live machine closes
+    its connection and releases the lock at once."""
+    return {
+        "application_name": f"passhub-{service}-relay-{os.getpid()}",
+        "tcp_keepalives_idle": "5",
+        "tcp_keepalives_interval": "5",
+        "tcp_keepalives_count": "3",
+    }
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -142,12 +206,12 @@ class OutboxRelay:
     async def run(self) -> None:
         """Run until `stop()`; survives PostgreSQL and NATS outages."""
         self._nc = await nats.connect(
-            self.nats_url,
+            nats_servers(self.nats_url),
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             name=f"passhub-{self.service}-relay",
         )
-        js = self._nc.jetstream()
+        js = jetstream(self._nc)
         backoff = 0.2
         try:
             while not self._stopping.is_set():
@@ -180,7 +244,9 @@ class OutboxRelay:
 
     # -- leadership and the publish loop -----------------------------------------------------
     async def _lead(self, js: JetStreamContext) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(self.dsn, timeout=10)
+        conn: asyncpg.Connection = await asyncpg.connect(
+            self.dsn, timeout=10, server_settings=lock_session_settings(self.service)
+        )
         try:
             while not self._stopping.is_set():
                 if await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(self.service)):
@@ -304,20 +370,13 @@ class OutboxRelay:
         self._last_seq = None  # until the whole batch is known to be stored as expected
         try:
             for i, (event, data_json) in enumerate(events):
-                headers = {
-                    "Nats-Msg-Id": str(event.id),
-                    "Nats-Expected-Last-Sequence": str(base + i),
-                    "Content-Type": envelope.CONTENT_TYPE,
-                }
-                if i:
-                    # The sequence alone does not chain a batch: if a message from elsewhere
-                    # landed just before it, the first message is refused and the second, which
-                    # expects one more, would match that message's sequence and be stored without
-                    # its predecessor. Naming the predecessor's id refuses it too.
-                    headers["Nats-Expected-Last-Msg-Id"] = str(events[i - 1][0].id)
                 futures.append(
                     await js.publish_async(
-                        event.subject, envelope.encode(event, data_json), headers=headers
+                        event.subject,
+                        envelope.encode(event, data_json),
+                        headers=chain_headers(
+                            event.id, base + i, events[i - 1][0].id if i else None
+                        ),
                     )
                 )
             await asyncio.wait(futures, timeout=self.publish_timeout)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from passhub_shared.events import Event
 from passhub_shared.migrate import migrate
+from passhub_shared.natscluster import nats_servers
 from passhub_shared.projections import Projection
 from passhub_shared.pulling import PullConsumer
 from passhub_shared.relay import OutboxRelay
@@ -114,7 +115,7 @@ class Runtime:
         await migrate(self.settings.database_url, self.definition.migrations)
 
     async def ensure_streams(self) -> None:
-        nc = await nats.connect(self.settings.nats_url, connect_timeout=5)
+        nc = await nats.connect(nats_servers(self.settings.nats_url), connect_timeout=5)
         try:
             js = nc.jetstream()
             for service in {self.name, *self.definition.consumes}:

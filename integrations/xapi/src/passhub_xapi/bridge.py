@@ -93,7 +93,9 @@ class Bridge:
     # -- connections -------------------------------------------------------------------
 
     async def connect(self) -> None:
-        self.nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1)
+        # a cluster's nodes, comma-separated: nats-py takes them as a list
+        servers = [url.strip() for url in self.settings.nats_url.split(",") if url.strip()]
+        self.nc = await nats.connect(servers, max_reconnect_attempts=-1)
         self.js = self.nc.jetstream()
         self.lrs.on_retry = self._extend_in_flight
 

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class BridgeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PASSHUB_XAPI_", extra="ignore")
 
-    #: NATS server(s) holding passhub's streams
+    #: NATS server(s) holding passhub's streams (a cluster's nodes comma-separated)
     nats_url: str = "nats://127.0.0.1:4222"
     #: the durable consumers' names (keep them across restarts: the server remembers where
     #: each got to)
