@@ -15,6 +15,7 @@ import nats
 import pytest
 
 from passhub_shared.devrun import SERVICES
+from passhub_shared.devservers import free_port
 from passhub_shared.natscluster import nats_servers
 from tests.kit.test_devrun import free_port_run, get, wait_until
 
@@ -55,6 +56,8 @@ def test_dev_up_cluster_runs_three_nodes_and_two_replicas_of_each_service(
         str(pg_port),
         "--http-port",
         str(http),
+        "--oidc-port",
+        str(free_port()),
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(

@@ -28,6 +28,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+import random
 import shutil
 import signal
 import socket
@@ -78,12 +79,36 @@ class ServerStartError(RuntimeError):
 # --------------------------------------------------------------------------- helpers
 
 
+#: where `free_port` looks on Linux: below the kernel's ephemeral range (read at first use)
+_LOWEST_FREE_PORT = 10_000
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_port_choice = random.Random()
+
+
 def free_port(host: str = LOCALHOST) -> int:
-    """A TCP port nobody listens on right now (the OS picks it)."""
+    """A TCP port nobody listens on right now.
+
+    Below the kernel's ephemeral range where it is known: a port the OS would hand out for
+    `bind(0)` is one it also hands out as the source port of outgoing connections, so a server
+    stopped and started again on it (a restart test) could find it taken meanwhile. Elsewhere
+    the OS picks it."""
+    try:
+        ephemeral_low = int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 0
+    if ephemeral_low > _LOWEST_FREE_PORT + 1000:
+        for _ in range(200):
+            port = _port_choice.randrange(_LOWEST_FREE_PORT, ephemeral_low)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    continue
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
 
 
 def port_in_use(port: int, host: str = LOCALHOST) -> bool:
