@@ -68,6 +68,8 @@ DEV_SECRETS = {
     "PASSHUB_ATTENDANCE_QR_SECRET": "attendance-qr-secret",
     "PASSHUB_ATTENDANCE_FEEDBACK_GUARD_KEY": "attendance-feedback-guard-key",
     "PASSHUB_SESSIONS_FEED_SECRET": "sessions-feed-secret",
+    "PASSHUB_PRIVACY_MASTER_KEY": "privacy-master-key",
+    "PASSHUB_STREAM_KEY": "stream-key",
 }
 #: the setting of each service's public address (what QR codes, feed links and certificate
 #: verification links point at), when it has one

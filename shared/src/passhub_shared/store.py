@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_shared import metrics
 from passhub_shared.events import Event, Metadata, Recorded, new_event_id, utcnow
+from passhub_shared.keys import DataKey
+from passhub_shared.personal import Privacy
 from passhub_shared.projections import Projection, apply_all
 from passhub_shared.schema import STREAM_VERSION_CONSTRAINT, events
 
@@ -142,9 +144,36 @@ def _conflict(exc: IntegrityError, appends: Sequence[Append]) -> ConcurrencyConf
 
 
 class EventStore:
-    def __init__(self, service: str, projections: Sequence[Projection] = ()) -> None:
+    def __init__(
+        self,
+        service: str,
+        projections: Sequence[Projection] = (),
+        privacy: Privacy | None = None,
+    ) -> None:
         self.service = service
         self.projections = list(projections)
+        #: seals personal fields before they are written and opens them when read
+        #: (`passhub_shared.personal`); None keeps bodies as they are
+        self.privacy = privacy
+
+    async def _sealed(
+        self, conn: AsyncConnection, batch: list[Recorded]
+    ) -> tuple[list[Recorded], list[Recorded]]:
+        """What to write, and what the projections see (`Privacy.seal`)."""
+        return (batch, batch) if self.privacy is None else await self.privacy.seal(conn, batch)
+
+    async def pseudonyms(self, conn: AsyncConnection, subjects: Iterable[str]) -> dict[str, str]:
+        """A stable name for each person that is not their identifier (their key id), for
+        stream ids: see `Privacy.pseudonyms`. Without privacy, the identifiers themselves."""
+        if self.privacy is None:
+            return {s: s for s in subjects}
+        return await self.privacy.pseudonyms(conn, subjects)
+
+    async def pseudonym(self, conn: AsyncConnection, subject: str) -> str:
+        return (await self.pseudonyms(conn, [subject]))[subject]
+
+    async def _opened(self, conn: Any, batch: list[Recorded]) -> list[Recorded]:
+        return batch if self.privacy is None else await self.privacy.open(conn, batch)
 
     async def append(
         self,
@@ -182,7 +211,8 @@ class EventStore:
         if not pending:
             return []
         try:
-            result = await conn.exec_driver_sql(_APPEND, (_rows_json(pending), public_ids))
+            written, pending = await self._sealed(conn, pending)
+            result = await conn.exec_driver_sql(_APPEND, (_rows_json(written), public_ids))
         except IntegrityError as exc:
             if STREAM_VERSION_CONSTRAINT in str(exc.orig):
                 raise _conflict(exc, appends) from exc
@@ -198,7 +228,8 @@ class EventStore:
         if not received:
             return []
         unique = list({e.id: e for e in reversed(received)}.values())[::-1]  # first copy wins
-        result = await conn.exec_driver_sql(_RECORD, (_rows_json(unique),))
+        written, unique = await self._sealed(conn, unique)
+        result = await conn.exec_driver_sql(_RECORD, (_rows_json(written),))
         fresh = {row.id: row.position for row in result}
         new = [_positioned(e, fresh[e.id]) for e in unique if e.id in fresh]
         await apply_all(conn, self.projections, new)
@@ -220,8 +251,7 @@ class EventStore:
             (self.service, wanted),
         )
         found: dict[str, list[Recorded]] = {s: [] for s in wanted}
-        for row in rows:
-            event = _row_to_recorded(row)
+        for event in await self._opened(conn, [_row_to_recorded(row) for row in rows]):
             found[event.stream_id].append(event)
         return found
 
@@ -244,7 +274,7 @@ class EventStore:
             params.extend([key, value])
             sql += f" AND data ->> ${len(params) - 1} = ${len(params)}"
         rows = await conn.exec_driver_sql(sql + " ORDER BY position", tuple(params))
-        return [_row_to_recorded(r) for r in rows]
+        return await self._opened(conn, [_row_to_recorded(r) for r in rows])
 
     async def read_all(
         self, conn: AsyncConnection, after: int = 0, batch_size: int = 5000
@@ -262,24 +292,35 @@ class EventStore:
                 return
             batch = [_row_to_recorded(r) for r in rows]
             last = batch[-1].position
-            yield batch
+            yield await self._opened(conn, batch)
 
     async def scan(
-        self, conn: asyncpg.Connection, page_size: int = 20_000
+        self,
+        conn: asyncpg.Connection,
+        page_size: int = 20_000,
+        keys: dict[str, DataKey] | None = None,
     ) -> AsyncIterator[list[Recorded]]:
         """Every event in the local log, in position order, in pages, through a server-side
         cursor on a plain asyncpg connection (the caller holds it in a transaction). This is
-        replay's reader: about three times the rate of `read_all`."""
+        replay's reader: about three times the rate of `read_all`. Personal fields are opened
+        with `keys` (a snapshot of the key table), or with the table as this connection sees
+        it."""
+        privacy = self.privacy
+        if privacy is not None and keys is None:
+            keys = await privacy.keys.snapshot(conn)
         cursor = await conn.cursor(_SCAN)
         loads = orjson.loads
         while rows := await cursor.fetch(page_size):
             # positional fields in Recorded's order: id ... occurred_at, position, metadata
-            yield [
+            page = [
                 Recorded(
                     r[0], r[1], r[2], r[3], r[4], loads(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
                 )
                 for r in rows
             ]
+            if privacy is not None and keys is not None:
+                privacy.open_with(keys, page)
+            yield page
 
     async def count(self, conn: AsyncConnection) -> int:
         return int((await conn.execute(text("SELECT count(*) FROM events"))).scalar_one())

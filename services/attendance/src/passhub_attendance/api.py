@@ -391,7 +391,7 @@ async def session_audit(
 ) -> list[dict[str, Any]]:
     """Every attendance and feedback event of the session, with who caused it."""
     async with runtime.engine.connect() as conn:
-        return await queries.audit(conn, session_id=session_id)
+        return await queries.audit(conn, session_id=session_id, privacy=runtime.privacy)
 
 
 @router.get("/audit")
@@ -402,7 +402,7 @@ async def audit_by_actor(
 ) -> list[dict[str, Any]]:
     """Every attendance event a given user caused (anonymous feedback has no actor)."""
     async with runtime.engine.connect() as conn:
-        return await queries.audit(conn, actor=actor_id)
+        return await queries.audit(conn, actor=actor_id, privacy=runtime.privacy)
 
 
 @router.get("/students/{student_number}/attendance")

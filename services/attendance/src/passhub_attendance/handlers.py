@@ -61,7 +61,7 @@ ATTEMPTS = 4
 async def load_presence(
     conn: AsyncConnection, store: EventStore, session_id: str, student_number: str
 ) -> tuple[Presence, int]:
-    key = stream_id(session_id, student_number)
+    key = stream_id(session_id, await store.pseudonym(conn, student_number))
     return (await load_presences(conn, store, [key]))[key]
 
 
@@ -145,7 +145,10 @@ async def sign_in_many(
     async def attempt() -> list[SignInOutcome | Rejected]:
         async with runtime.transaction() as conn:
             sessions = await queries.sessions_to_write(conn, (r.session_id for r in requests))
-            keys = [stream_id(r.session_id, r.student_number) for r in requests]
+            # a person's stream is named by their key id, never their student number: the same
+            # lookup then serves the append (one query for the batch's keys)
+            names = await runtime.store.pseudonyms(conn, {r.student_number for r in requests})
+            keys = [stream_id(r.session_id, names[r.student_number]) for r in requests]
             streams = await load_presences(conn, runtime.store, keys)
             outcomes: list[SignInOutcome | Rejected] = []
             appends: list[Append] = []
@@ -227,8 +230,9 @@ async def revoke(
             authorise((await queries.sessions_to_write(conn, [session_id]))[session_id])
             state, version = await load_presence(conn, runtime.store, session_id, student_number)
             decided = attendance.decide(Revoke(session_id, student_number, reason), state)
+            name = await runtime.store.pseudonym(conn, student_number)
             recorded = await runtime.store.append(
-                conn, stream_id(session_id, student_number), version, decided, metadata
+                conn, stream_id(session_id, name), version, decided, metadata
             )
             return recorded[0]
 
@@ -268,7 +272,9 @@ async def revoke_cancelled(ctx: ReactionContext, new_events: Sequence[Recorded])
             )
             await ctx.store.append(
                 ctx.conn,
-                stream_id(cancelled.session_id, student_number),
+                stream_id(
+                    cancelled.session_id, await ctx.store.pseudonym(ctx.conn, student_number)
+                ),
                 version,
                 decided,
                 Metadata().caused_by(event),
@@ -360,18 +366,23 @@ async def import_sheet(
                     if line.session_id and not line.problems
                 }
             )
-            presences = await load_presences(conn, runtime.store, (stream_id(*k) for k in keys))
+            names = await runtime.store.pseudonyms(conn, {k[1] for k in keys})
+
+            def stream_of(key: tuple[str, str]) -> str:
+                return stream_id(key[0], names[key[1]])
+
+            presences = await load_presences(conn, runtime.store, map(stream_of, keys))
             states: dict[tuple[str, str], Presence] = {}
             versions: dict[tuple[str, str], int] = {}
             for key in keys:
-                states[key], versions[key] = presences[stream_id(*key)]
+                states[key], versions[key] = presences[stream_of(key)]
             plan = plan_import(resolved, sessions, states, now, settings.window, tz)
             if plan.errors:
                 raise ImportRejected(plan.errors)
             await runtime.store.append_many(
                 conn,
                 [
-                    Append(stream_id(*key), versions[key], decided, metadata)
+                    Append(stream_of(key), versions[key], decided, metadata)
                     for key, decided in plan.events.items()
                 ],
             )

@@ -18,6 +18,7 @@ from passhub_attendance.tables import (
     schemes,
 )
 from passhub_shared.contracts.sessions import SessionReference, session_reference
+from passhub_shared.personal import Privacy
 from passhub_shared.schema import events
 
 _leaders = (
@@ -323,8 +324,10 @@ async def audit(
     actor: str | None = None,
     origin: str = "attendance",
     limit: int = 1000,
+    privacy: Privacy | None = None,
 ) -> list[dict[str, Any]]:
-    """Our own events with who caused them (the actor is kept locally, never published)."""
+    """Our own events with who caused them (the actor is kept locally, never published),
+    opened with `privacy` (the actor is sealed in the log like a personal field)."""
     stmt = select(
         events.c.position,
         events.c.id,
@@ -340,9 +343,12 @@ async def audit(
     if session_id is not None:
         stmt = stmt.where(events.c.data["session_id"].astext == session_id)
     if actor is not None:
-        stmt = stmt.where(events.c.actor == actor)
+        sealed = actor if privacy is None else await privacy.sealed(conn, actor)
+        if sealed is None:
+            return []
+        stmt = stmt.where(events.c.actor == sealed)
     rows = await conn.execute(stmt.order_by(events.c.position).limit(limit))
-    return [
+    found = [
         {
             "position": r.position,
             "event_id": str(r.id),
@@ -357,3 +363,4 @@ async def audit(
         }
         for r in rows
     ]
+    return found if privacy is None else await privacy.open_rows(conn, found)

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from passhub_sessions.domain.availability import Slot
 from passhub_shared.events import Event
+from passhub_shared.personal import StudentNumber, StudentNumbers
 
 
 class _Internal(Event):
@@ -24,7 +25,7 @@ class SchemeAmended(_Internal):
     event_name = "scheme_amended"
     scheme_id: str
     coordinator: str
-    organisers: list[str] = Field(default_factory=list)
+    organisers: StudentNumbers = Field(default_factory=list)
     min_leaders_per_session: int
 
 
@@ -50,7 +51,7 @@ class AvailabilityStated(_Internal):
     """A leader's weekly availability for an academic year (replaces any earlier statement)."""
 
     event_name = "availability_stated"
-    student_number: str
+    student_number: StudentNumber
     academic_year: str
     slots: list[Slot]
     unavailable_dates: list[date] = Field(default_factory=list)
