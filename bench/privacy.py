@@ -9,8 +9,9 @@ sealed (`passhub_shared.personal`) and without, on the same servers in the same 
    `--batch` kiosk sign-ins, sequentially, for students who already have a key (the steady
    state; a warm-up round signs every student in once first, untimed). Sealed: one query for
    the batch's keys, the student number and actor sealed under the student's key.
-2. replay: `replay.rebuild(commit=False)` of the whole attendance service over the log the
-   sign-ins left. Sealed: the key table read once, every token opened.
+2. replay: `replay.rebuild(commit=False)` of the whole attendance service over a log of
+   `--replay-events` sign-ins (`--replay-students` students, appended in large batches through
+   the same store). Sealed: the key table read once, every token opened.
 
 Each is run alternately with and without sealing (`--rounds` times each, on databases of their
 own) and the medians are compared: the ratio is sealed time / plain time (target <= 1.10).
@@ -46,10 +47,17 @@ for _name in (
 from passhub_attendance.handlers import SignInRequest, sign_in_many  # noqa: E402
 from passhub_attendance.service import service as attendance  # noqa: E402
 from passhub_attendance.settings import AttendanceSettings  # noqa: E402
+from passhub_shared.contracts.attendance import StudentSignedIn  # noqa: E402
 from passhub_shared.replay import rebuild  # noqa: E402
 from passhub_shared.service import Runtime  # noqa: E402
 from passhub_shared.settings import Settings  # noqa: E402
-from tests.attendance.helpers import scheme_launched, session_events  # noqa: E402
+from passhub_shared.store import Append  # noqa: E402
+from tests.attendance.helpers import (  # noqa: E402
+    MODULES,
+    SCHEME,
+    scheme_launched,
+    session_events,
+)
 
 
 async def runtime_for(servers: Servers, name: str, sealed: bool) -> Runtime:
@@ -96,6 +104,33 @@ async def sign_ins(
     return time.perf_counter() - started, len(timed)
 
 
+async def fill_log(rt: Runtime, events: int, students: int) -> None:
+    """`events` sign-ins of `students` students, spread over sessions, appended 2,000 at a time."""
+    numbers = [f"{3000000 + n}" for n in range(students)]
+    sessions = max(1, events // students)
+    start = datetime.now(UTC) - timedelta(days=1)
+    await rt.applier.apply(
+        [e for i in range(sessions) for e in session_events(f"R{i:05d}", starts_at=start)]
+    )
+    pending: list[Append] = []
+    async with rt.transaction() as conn:
+        names = await rt.store.pseudonyms(conn, numbers)
+    for i in range(sessions):
+        for n in numbers:
+            event = StudentSignedIn(
+                session_id=f"R{i:05d}", scheme_id=SCHEME, modules=list(MODULES),
+                student_number=n, signed_in_at=start, method="kiosk",
+            )  # fmt: skip
+            pending.append(Append(f"attendance-R{i:05d}/{names[n]}", 0, [event]))
+            if len(pending) == 2000:
+                async with rt.transaction() as conn:
+                    await rt.store.append_many(conn, pending)
+                pending = []
+    if pending:
+        async with rt.transaction() as conn:
+            await rt.store.append_many(conn, pending)
+
+
 async def replays(rt: Runtime, times: int) -> tuple[list[float], int]:
     seconds = []
     events = 0
@@ -126,6 +161,7 @@ async def run(opts: argparse.Namespace) -> dict[str, Any]:
                     seconds, n = await sign_ins(rt, settings, ids, opts.students, opts.batch)
                     results[kind]["sign_in"].append(n / seconds)
                     counts["sign_ins"] = n
+                    await fill_log(rt, opts.replay_events, opts.replay_students)
                     replay_seconds, events = await replays(rt, opts.replays)
                     results[kind]["replay"].append(events / statistics.median(replay_seconds))
                     counts["replay_events"] = events
@@ -169,10 +205,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--batch", type=int, default=32, help="sign-ins per transaction")
     parser.add_argument("--replays", type=int, default=3, help="replays per run (median)")
+    parser.add_argument("--replay-events", type=int, default=200_000)
+    parser.add_argument("--replay-students", type=int, default=2_000)
     parser.add_argument("--output", type=Path, default=RESULTS_DIR)
     opts = parser.parse_args(argv)
     if opts.quick:
         opts.rounds, opts.sessions, opts.students = 2, 5, 40
+        opts.replay_events, opts.replay_students = 4_000, 200
         opts.output = Path(tempfile.mkdtemp(prefix="passhub-bench-"))
     result = asyncio.run(run(opts))
     opts.output.mkdir(parents=True, exist_ok=True)

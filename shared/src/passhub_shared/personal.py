@@ -28,7 +28,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Annotated, Any, Union
 from uuid import UUID
 
@@ -101,6 +101,11 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not (self.subject or self.subjects or self.personal or self.nested)
+
+    @cached_property
+    def only_subject(self) -> bool:
+        """Nothing personal but the identifier (a sign-in): opened by a fast path."""
+        return self.subject is not None and not (self.subjects or self.personal or self.nested)
 
 
 def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
@@ -294,6 +299,8 @@ class Privacy:
         #: whether it exists is asked of the table for every batch
         self._opened: dict[str, Any] = {}
         self._sealed: dict[tuple[str, bytes], str] = {}
+        self._names: dict[str, str] = {}
+        self._plans: dict[str, Plan] = {}
 
     def forget(self) -> None:
         """Drop the caches of opened and sealed values (after an erasure in this process)."""
@@ -358,11 +365,24 @@ class Privacy:
         return written, seen
 
     async def pseudonyms(self, conn: AsyncConnection, subjects: Iterable[str]) -> dict[str, str]:
-        """A stable, meaningless name for each subject (their key id, created if new), for
-        stream ids and the like: the log never names a person outside a sealed field. An erased
-        subject's name is their placeholder."""
-        keys = await self.keys.for_subjects(conn, subjects)
-        return {s: (k.placeholder if isinstance(k, Erased) else k.key_id) for s, k in keys.items()}
+        """A stable, meaningless name for each subject: their key id (created if new), for
+        stream ids and the like, so the log never names a person outside a sealed field. It
+        never changes, erasure included (the tombstone keeps it), so it is cached for the
+        process and costs no query once known: the one query per batch is `seal`'s."""
+        out: dict[str, str] = {}
+        missing: list[str] = []
+        for subject in subjects:
+            name = self._names.get(subject)
+            if name is None:
+                missing.append(subject)
+            else:
+                out[subject] = name
+        if missing:
+            if len(self._names) > 500_000:
+                self._names.clear()
+            for subject, key in (await self.keys.for_subjects(conn, missing)).items():
+                out[subject] = self._names[subject] = key.key_id
+        return out
 
     async def sealed(self, conn: AsyncConnection, subject: str) -> str | None:
         """`subject` as it is sealed in the log (as an actor, say), to look it up by equality;
@@ -440,9 +460,23 @@ class Privacy:
                 value = cache_[token] = orjson.loads(raw)
             return value
 
+        plans = self._plans
+        get = cache_.get
         for e in batch:
-            plan = _plan_for_type(e.type)
-            if not plan.empty:
+            plan = plans.get(e.type)
+            if plan is None:
+                plan = plans[e.type] = _plan_for_type(e.type)
+            if plan.only_subject:
+                # the common case (a sign-in): one identifier, whose token is usually cached
+                data = e.data
+                name: str = plan.subject  # type: ignore[assignment]
+                token = data.get(name)
+                if token.__class__ is str and token.startswith(TOKEN_PREFIX):
+                    value = get(token, _MISSING)
+                    if value is _MISSING or key_id_of(token) not in keys:
+                        value = open_(token, _IDENTITY)
+                    data[name] = value
+            elif not plan.empty:
                 e.data = _open(e.data, plan, open_)
             if e.actor and _is_token(e.actor):
                 e.actor = open_(e.actor, _IDENTITY)

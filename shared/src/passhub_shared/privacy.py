@@ -136,7 +136,9 @@ async def erase(
 
 
 def _jsonable(value: Any) -> Any:
-    return orjson.loads(orjson.dumps(value, default=str, option=orjson.OPT_NAIVE_UTC))
+    return orjson.loads(
+        orjson.dumps(value, default=str, option=orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS)
+    )
 
 
 async def subject_access(runtime: Any, subject: str, *, actor: str, reason: str) -> dict[str, Any]:
