@@ -187,6 +187,15 @@ ON CONFLICT (subject) DO NOTHING
 _BY_ID = "SELECT key_id, wrapped, master_id FROM subject_keys WHERE key_id = ANY($1::text[])"
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """The people whose keys a statement should read: `subjects`, and their tombstone digests
+    (`by_digest`: digest -> subject)."""
+
+    subjects: list[str]
+    by_digest: dict[bytes, str]
+
+
 def _transaction_cache(conn: Any) -> dict[str, DataKey | Erased] | None:
     """A cache of keys living as long as `conn`'s current transaction."""
     if not isinstance(conn, AsyncConnection):
@@ -265,6 +274,38 @@ class SubjectKeys:
         if cache is not None:
             cache.update(found)
         return found
+
+    def to_look_up(self, conn: AsyncConnection, subjects: Iterable[str]) -> Lookup | None:
+        """What a query must ask for the keys of `subjects` not yet known in this transaction
+        (None: nothing), for a caller that folds the lookup into a statement of its own
+        (`EventStore.load_many`), then hands the rows to `take`."""
+        cache = _transaction_cache(conn)
+        wanted = sorted({s for s in subjects if cache is None or s not in cache})
+        if not wanted:
+            return None
+        by_digest = {d: s for s in wanted for d in self.masters.digests(s)}
+        return Lookup(wanted, by_digest)
+
+    def take(self, conn: AsyncConnection, lookup: Lookup, rows: Iterable[Any]) -> None:
+        """Keep, for the rest of the transaction, the keys and tombstones found by a query for
+        `lookup`: rows of (subject, key id, wrapped, master id, digest); a tombstone has a
+        digest and no subject. People found in neither are left for `for_subjects`."""
+        cache = _transaction_cache(conn)
+        if cache is None:
+            return
+        for subject, key_id, wrapped, master, digest in rows:
+            if digest is not None:
+                cache[lookup.by_digest[bytes(digest)]] = Erased(key_id)
+            else:
+                cache[subject] = self._key(key_id, wrapped, master)
+
+    def known(self, conn: Any) -> dict[str, DataKey]:
+        """key id -> key, for the keys this transaction has looked up (they still exist: an
+        erasure waits for the transaction)."""
+        cache = _transaction_cache(conn)
+        if not cache:
+            return {}
+        return {k.key_id: k for k in cache.values() if isinstance(k, DataKey)}
 
     async def by_ids(
         self, conn: AsyncConnection | asyncpg.Connection, key_ids: Iterable[str]

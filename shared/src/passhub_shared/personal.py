@@ -437,7 +437,11 @@ class Privacy:
         kids = self.key_ids(batch)
         if not kids:
             return batch
-        return self.open_with(await self.keys.by_ids(conn, kids), batch)
+        known = self.keys.known(conn)
+        missing = kids - known.keys()
+        if missing:  # the keys this transaction has seen already count: no query for them
+            known = {**known, **await self.keys.by_ids(conn, missing)}
+        return self.open_with(known, batch)
 
     def open_with(self, keys: Mapping[str, DataKey], batch: list[Recorded]) -> list[Recorded]:
         """Open `batch` in place with `keys` (a snapshot, or the batch's own lookup)."""

@@ -92,6 +92,22 @@ def _positioned(e: Recorded, position: int) -> Recorded:
     )  # fmt: skip
 
 
+# `load_many` with the keys of the people a batch is about, in one round trip: event rows, then
+# rows with no position: a key (subject, key id in `type`, master id in `origin`, wrapped key) or
+# a tombstone (key id in `type`, digest).
+_LOAD_WITH_KEYS = """
+SELECT position, id, stream_id, stream_version, type, origin, data, occurred_at, correlation_id,
+    causation_id, traceparent, actor, NULL::bytea AS wrapped, NULL::bytea AS digest
+FROM events WHERE origin = $1 AND stream_id = ANY($2::text[])
+UNION ALL
+SELECT NULL, NULL, subject, NULL, key_id, master_id, NULL, NULL, NULL, NULL, NULL, NULL, wrapped,
+    NULL FROM subject_keys WHERE subject = ANY($3::text[])
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, key_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, digest
+    FROM erased_subjects WHERE digest = ANY($4::bytea[])
+ORDER BY 3, 4
+"""
+
 # The log as replay reads it: the body as text, parsed with orjson in one step rather than
 # through the driver's jsonb codec.
 _SCAN = (
@@ -240,16 +256,36 @@ class EventStore:
         return (await self.load_many(conn, [stream_id]))[stream_id]
 
     async def load_many(
-        self, conn: AsyncConnection, stream_ids: Iterable[str]
+        self, conn: AsyncConnection, stream_ids: Iterable[str], *, people: Iterable[str] = ()
     ) -> dict[str, list[Recorded]]:
         """Our own events of several streams in one round trip (a stream with no events maps to
-        an empty list)."""
+        an empty list). `people`: the persons the caller is about to append about (and its
+        actor); their keys are read in the same statement, so that opening these events and
+        sealing the new ones costs no query of its own."""
         wanted = sorted(set(stream_ids))
-        rows = await conn.exec_driver_sql(
-            _SELECT + " WHERE origin = $1 AND stream_id = ANY($2::text[])"
-            " ORDER BY stream_id, stream_version",
-            (self.service, wanted),
-        )
+        privacy = self.privacy
+        lookup = privacy.keys.to_look_up(conn, people) if privacy is not None else None
+        if lookup is None:
+            rows = list(
+                await conn.exec_driver_sql(
+                    _SELECT + " WHERE origin = $1 AND stream_id = ANY($2::text[])"
+                    " ORDER BY stream_id, stream_version",
+                    (self.service, wanted),
+                )
+            )
+        else:
+            assert privacy is not None
+            both = await conn.exec_driver_sql(
+                _LOAD_WITH_KEYS, (self.service, wanted, lookup.subjects, list(lookup.by_digest))
+            )
+            rows, keys = [], []
+            row: Any
+            for row in both:
+                if row[0] is None:  # a key or tombstone, not an event
+                    keys.append((row[2], row[4], row[12], row[5], row[13]))
+                else:
+                    rows.append(row)
+            privacy.keys.take(conn, lookup, keys)
         found: dict[str, list[Recorded]] = {s: [] for s in wanted}
         for event in await self._opened(conn, [_row_to_recorded(row) for row in rows]):
             found[event.stream_id].append(event)

@@ -66,10 +66,11 @@ async def load_presence(
 
 
 async def load_presences(
-    conn: AsyncConnection, store: EventStore, stream_ids: Iterable[str]
+    conn: AsyncConnection, store: EventStore, stream_ids: Iterable[str], people: Iterable[str] = ()
 ) -> dict[str, tuple[Presence, int]]:
-    """Each attendance stream's presence and version, in one query."""
-    histories = await store.load_many(conn, stream_ids)
+    """Each attendance stream's presence and version, in one query (with the keys of `people`,
+    whom the events about to be appended name)."""
+    histories = await store.load_many(conn, stream_ids, people=people)
     return {
         key: (attendance.fold(e.decode() for e in history), len(history))
         for key, history in histories.items()
@@ -149,7 +150,9 @@ async def sign_in_many(
             # lookup then serves the append (one query for the batch's keys)
             names = await runtime.store.pseudonyms(conn, {r.student_number for r in requests})
             keys = [stream_id(r.session_id, names[r.student_number]) for r in requests]
-            streams = await load_presences(conn, runtime.store, keys)
+            people = {r.student_number for r in requests}
+            people.update(r.metadata.actor for r in requests if r.metadata.actor)
+            streams = await load_presences(conn, runtime.store, keys, people)
             outcomes: list[SignInOutcome | Rejected] = []
             appends: list[Append] = []
             for request, key in zip(requests, keys, strict=True):
