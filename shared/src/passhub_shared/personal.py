@@ -477,7 +477,9 @@ class Privacy:
                 token = data.get(name)
                 if token.__class__ is str and token.startswith(TOKEN_PREFIX):
                     value = get(token, _MISSING)
-                    if value is _MISSING or key_id_of(token) not in keys:
+                    # key ids are 20 characters (`new_key_id`); any other length takes the
+                    # general path
+                    if value is _MISSING or token[4:24] not in keys:
                         value = open_(token, _IDENTITY)
                     data[name] = value
             elif not plan.empty:
