@@ -201,3 +201,36 @@ async def test_a_consumed_event_about_someone_erased_here_keeps_nothing_of_them(
     assert fresh[0].data["student_number"].startswith("erased-")
     assert fresh[0].data["name"] == "[erased]"
     assert SN not in await _raw_log(runtime) and NAME not in await _raw_log(runtime)
+
+
+async def test_a_lost_key_bucket_is_filled_again(runtime: Runtime, nats_url: str) -> None:
+    async with runtime.transaction() as conn:
+        await runtime.store.append(conn, "g", 0, [Greeted(student_number=SN, name=NAME)])
+        kid = await runtime.privacy.pseudonym(conn, SN)
+    name = f"passhub.keys.kittest.{kid}"
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+
+        async def in_bucket() -> bool:
+            try:
+                await js.get_last_msg("PASSHUB_KEYS", name)
+                return True
+            except nats.js.errors.NotFoundError:
+                return False
+
+        for _ in range(100):
+            if await in_bucket():
+                break
+            await asyncio.sleep(0.05)
+        await js.delete_stream("PASSHUB_KEYS")
+        async with runtime.transaction() as conn:  # the relay's next round finds it gone
+            await runtime.store.append(conn, "h", 0, [Greeted(student_number="other", name="B")])
+        for _ in range(200):
+            if await in_bucket():
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the key was not put in the new bucket")
+    finally:
+        await nc.close()

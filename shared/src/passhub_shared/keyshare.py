@@ -41,9 +41,12 @@ def entry_name(service: str, key_id: str) -> str:
 
 
 async def key_bucket(js: JetStreamContext, replicas: int = 1) -> KeyBucket:
+    """The key bucket, created if missing (`KeyBucket.created` then says so)."""
+    created = False
     try:
         await js.stream_info(BUCKET)
     except NotFoundError:
+        created = True
         # another service may create it meanwhile
         with contextlib.suppress(BadRequestError):
             await js.add_stream(
@@ -57,14 +60,16 @@ async def key_bucket(js: JetStreamContext, replicas: int = 1) -> KeyBucket:
                     deny_delete=False,
                 )
             )
-    return KeyBucket(js)
+    return KeyBucket(js, created)
 
 
 class KeyBucket:
     """The key bucket on one JetStream context."""
 
-    def __init__(self, js: JetStreamContext) -> None:
+    def __init__(self, js: JetStreamContext, created: bool = False) -> None:
         self.js = js
+        #: the bucket did not exist: keys shared into a bucket lost since must be put again
+        self.created = created
 
     async def put(self, name: str, value: bytes) -> None:
         await self.js.publish(name, value, stream=BUCKET)
@@ -102,9 +107,25 @@ class KeyPublisher:
         self._kv: KeyBucket | None = None
 
     async def sync(self, conn: asyncpg.Connection, js: JetStreamContext) -> None:
-        """Erased keys out of the bucket first, then new keys in (each loop bounded)."""
+        """Erased keys out of the bucket first, then new keys in. After a failure the next call
+        looks at the bucket afresh (it may have been lost, and is then filled again)."""
+        try:
+            await self._sync(conn, js)
+        except BaseException:
+            self._kv = None
+            raise
+
+    async def _sync(self, conn: asyncpg.Connection, js: JetStreamContext) -> None:
         if self._kv is None:
-            self._kv = await key_bucket(js, self.replicas)
+            kv = await key_bucket(js, self.replicas)
+            # A bucket lost or rebuilt since keys were shared: every live key goes in again.
+            sample = await conn.fetchval(
+                "SELECT key_id FROM subject_keys WHERE shared_at IS NOT NULL LIMIT 1"
+            )
+            if sample is not None and await kv.get(entry_name(self.service, sample)) is None:
+                log.warning("the key bucket lacks %s's keys: putting them in again", self.service)
+                await conn.execute("UPDATE subject_keys SET shared_at = NULL")
+            self._kv = kv
         kv = self._kv
         while rows := await conn.fetch(_UNPURGED):
             for row in rows:
