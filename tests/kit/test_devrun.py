@@ -130,6 +130,14 @@ def test_dev_up_makes_its_secrets_and_restarts_a_killed_service(
         return get(f"http://127.0.0.1:{ports[name]}/healthz")[0] == 200
 
     wait_until("every service", lambda: all(healthy(s) for s in SERVICES), proc, log)
+    # dev up counts a service that stops before every process (the portal too) is healthy as a
+    # failed start: supervision begins once it says where to open passhub
+    wait_until(
+        "dev up to be running",
+        lambda: "Open passhub" in log.read_text("utf-8", "replace"),
+        proc,
+        log,
+    )
 
     settings = dict(
         line.split("=", 1) for line in (var / "passhub.env").read_text().splitlines() if "=" in line

@@ -125,7 +125,7 @@ async def test_swagger_ui_renders_offline_in_a_real_browser() -> None:
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
     from playwright.async_api import Route, async_playwright
 
-    from tests.attendance.test_browser import CHROMIUM_ARGS
+    from tests.portal.conftest import CHROMIUM_ARGS
 
     await asyncio.to_thread(OUTPUT.mkdir, exist_ok=True)
     async with serving(sessions) as base, async_playwright() as p:
