@@ -21,14 +21,16 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_shared.offload import off_loop
 
 TOKEN_PREFIX = "pii:"
 #: what an erased person's identifier reads as: distinct per person, tied to nobody
@@ -232,10 +234,16 @@ class SubjectKeys:
         return found
 
     async def for_subjects(
-        self, conn: AsyncConnection, subjects: Iterable[str], *, create: bool = True
+        self,
+        conn: AsyncConnection,
+        subjects: Iterable[str],
+        *,
+        create: bool = True,
+        large: bool = False,
     ) -> dict[str, DataKey | Erased]:
         """The key of each subject, created if new (unless erased, or `create` is False: a
-        subject with no key is then left out)."""
+        subject with no key is then left out). `large`: thousands of people (an import); the
+        hashing, wrapping and unwrapping run on a worker thread, off the event loop."""
         asked = set(subjects)
         if not asked:
             return {}
@@ -251,26 +259,36 @@ class SubjectKeys:
         wanted = sorted(asked - found.keys())
         if not wanted:
             return found
-        by_digest: dict[bytes, str] = {}
-        for subject in wanted:
-            for d in self.masters.digests(subject):
-                by_digest[d] = subject
-        for row in await _rows(conn, _BY_SUBJECT, wanted, list(by_digest)):
-            if row[4] is not None:
-                found[by_digest[bytes(row[4])]] = Erased(row[1])
-            else:
-                found[row[0]] = self._key(row[1], row[2], row[3])
+
+        def digests() -> dict[bytes, str]:
+            by_digest: dict[bytes, str] = {}
+            for subject in wanted:
+                for d in self.masters.digests(subject):
+                    by_digest[d] = subject
+            return by_digest
+
+        def take(rows: Sequence[Any], by_digest: Mapping[bytes, str]) -> None:
+            for row in rows:
+                if row[4] is not None:
+                    found[by_digest[bytes(row[4])]] = Erased(row[1])
+                else:
+                    found[row[0]] = self._key(row[1], row[2], row[3])
+
+        def new_keys(count: int) -> tuple[list[str], list[bytes]]:
+            ids = [new_key_id() for _ in range(count)]
+            raws = [secrets.token_bytes(32) for _ in range(count)]
+            return ids, [self.masters.wrap(k, r) for k, r in zip(ids, raws, strict=True)]
+
+        by_digest = await _work(large, digests)
+        await _work(large, take, await _rows(conn, _BY_SUBJECT, wanted, list(by_digest)), by_digest)
         missing = [s for s in wanted if s not in found]
         if missing and create:
-            ids = [new_key_id() for _ in missing]
-            raws = [secrets.token_bytes(32) for _ in missing]
-            wrapped = [self.masters.wrap(k, r) for k, r in zip(ids, raws, strict=True)]
+            ids, wrapped = await _work(large, new_keys, len(missing))
             await _rows(
                 conn, _CREATE, missing, ids, wrapped, [self.masters.current_id] * len(missing)
             )
             # A concurrent writer may have created some of them first: read back what holds.
-            for row in await _rows(conn, _BY_SUBJECT, missing, []):
-                found[row[0]] = self._key(row[1], row[2], row[3])
+            await _work(large, take, await _rows(conn, _BY_SUBJECT, missing, []), {})
         if cache is not None:
             cache.update(found)
         return found
@@ -389,3 +407,13 @@ def opened(key: DataKey, token: str) -> bytes | None:
 
 def keys_of(found: Mapping[str, DataKey | Erased]) -> dict[str, DataKey]:
     return {s: k for s, k in found.items() if isinstance(k, DataKey)}
+
+
+_T = TypeVar("_T")
+
+
+async def _work(large: bool, function: Callable[..., _T], *args: Any) -> _T:
+    """`function(*args)`: on a worker thread when the work is `large`, here otherwise."""
+    if large:
+        return await off_loop(lambda: function(*args))
+    return function(*args)

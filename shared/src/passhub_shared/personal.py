@@ -47,6 +47,7 @@ from passhub_shared.keys import (
     key_id_of,
     opened,
 )
+from passhub_shared.offload import off_loop
 
 __all__ = [
     "SUBJECT",
@@ -324,17 +325,18 @@ class Privacy:
         return found
 
     async def seal(
-        self, conn: AsyncConnection, batch: Sequence[Recorded]
+        self, conn: AsyncConnection, batch: Sequence[Recorded], *, large: bool = False
     ) -> tuple[list[Recorded], list[Recorded]]:
         """(written, seen): copies of `batch` with every personal field (and the actor) sealed
         under its person's key, which is what is written to the log; and the batch as the
         projections must see it: as it is, except that the fields of an erased person (an
         event about them still in flight) are already their placeholders, so that nothing
-        readable of them reaches a table. One query (two with new people)."""
-        wanted = self.subjects(batch)
+        readable of them reaches a table. One query (two with new people). `large`: an
+        import's thousands of rows, sealed on a worker thread, off the event loop."""
+        wanted = await off_loop(self.subjects, batch) if large else self.subjects(batch)
         if not wanted:
             return list(batch), list(batch)
-        keys = await self.keys.for_subjects(conn, wanted)
+        keys = await self.keys.for_subjects(conn, wanted, large=large)
         sealed_cache = self._sealed
         if len(sealed_cache) > 200_000:
             sealed_cache.clear()
@@ -356,13 +358,16 @@ class Privacy:
                 return key.placeholder if placeholder is _IDENTITY else placeholder
             return value
 
-        written: list[Recorded] = []
-        seen: list[Recorded] = []
-        for e in batch:
-            plan = _plan_for_type(e.type)
-            written.append(_with(e, plan, seal))
-            seen.append(_with(e, plan, hide) if erased else e)
-        return written, seen
+        def both() -> tuple[list[Recorded], list[Recorded]]:
+            written: list[Recorded] = []
+            seen: list[Recorded] = []
+            for e in batch:
+                plan = _plan_for_type(e.type)
+                written.append(_with(e, plan, seal))
+                seen.append(_with(e, plan, hide) if erased else e)
+            return written, seen
+
+        return await off_loop(both) if large else both()
 
     async def pseudonyms(self, conn: AsyncConnection, subjects: Iterable[str]) -> dict[str, str]:
         """A stable, meaningless name for each subject: their key id (created if new), for

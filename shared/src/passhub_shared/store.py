@@ -174,10 +174,12 @@ class EventStore:
         self.privacy = privacy
 
     async def _sealed(
-        self, conn: AsyncConnection, batch: list[Recorded]
+        self, conn: AsyncConnection, batch: list[Recorded], *, large: bool = False
     ) -> tuple[list[Recorded], list[Recorded]]:
         """What to write, and what the projections see (`Privacy.seal`)."""
-        return (batch, batch) if self.privacy is None else await self.privacy.seal(conn, batch)
+        if self.privacy is None:
+            return batch, batch
+        return await self.privacy.seal(conn, batch, large=large)
 
     async def pseudonyms(self, conn: AsyncConnection, subjects: Iterable[str]) -> dict[str, str]:
         """A stable name for each person that is not their identifier (their key id), for
@@ -244,7 +246,7 @@ class EventStore:
         pending, public_ids = await off_loop(build) if large else build()
         if not pending:
             return []
-        written, pending = await self._sealed(conn, pending)
+        written, pending = await self._sealed(conn, pending, large=large)
         rows = await off_loop(_rows_json, written) if large else _rows_json(written)
         try:
             result = await conn.exec_driver_sql(_APPEND, (rows, public_ids))
