@@ -68,6 +68,9 @@ RESULTS = Path(__file__).parent / "results"
 QR_SECRET = generate_secret()
 JWT_SECRET = generate_secret()
 FEEDBACK_GUARD_KEY = generate_secret()
+# the personal fields' keys, for the services started here and in this process (bench.portal)
+for _name in ("PASSHUB_PRIVACY_MASTER_KEY", "PASSHUB_STREAM_KEY"):
+    os.environ.setdefault(_name, generate_secret())
 
 
 @dataclass

@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import secrets
 import tempfile
 import time
 import uuid
@@ -148,6 +149,8 @@ def settings_for(ralph: Ralph, nats_url: str, store: Path, batch: int) -> Bridge
     return BridgeSettings(
         nats_url=nats_url,
         durable=f"bench-{uuid.uuid4().hex[:8]}",
+        # the events published here are not sealed: any stream key will do
+        stream_key=secrets.token_urlsafe(32),  # type: ignore[arg-type]
         lrs_endpoint=ralph.endpoint,  # type: ignore[arg-type]
         lrs_username=ralph.username,
         lrs_password=ralph.password,  # type: ignore[arg-type]

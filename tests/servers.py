@@ -82,6 +82,8 @@ class ServerHandle:
         self._start = start
         self._is_running = is_running
         self._close = close
+        #: the JetStream store directory, when the tests run the server themselves (embedded)
+        self.store_dir: Path | None = None
 
     @property
     def can_restart(self) -> bool:
@@ -289,7 +291,7 @@ def _embedded_nats() -> ServerHandle:
     except BaseException:
         close()
         raise
-    return ServerHandle(
+    handle = ServerHandle(
         "NATS",
         "embedded",
         server.url,
@@ -298,6 +300,8 @@ def _embedded_nats() -> ServerHandle:
         is_running=server.is_running,
         close=close,
     )
+    handle.store_dir = server.store_dir
+    return handle
 
 
 def _embedded_postgres() -> PostgresHandle:

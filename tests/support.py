@@ -4,6 +4,8 @@ JetStream with a plain nats-py client (no passhub code), as an outside system wo
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,6 +14,8 @@ from typing import Any
 
 import httpx
 import nats
+import nats.js.errors
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import FastAPI
 
 from passhub_shared.app import create_app
@@ -27,6 +31,8 @@ SECRET_ENV: dict[str, str] = {
     "PASSHUB_ATTENDANCE_QR_SECRET": generate_secret(),
     "PASSHUB_ATTENDANCE_FEEDBACK_GUARD_KEY": generate_secret(),
     "PASSHUB_SESSIONS_FEED_SECRET": generate_secret(),
+    "PASSHUB_PRIVACY_MASTER_KEY": generate_secret(),
+    "PASSHUB_STREAM_KEY": generate_secret(),
 }
 
 
@@ -98,11 +104,45 @@ async def wait_for(
         await asyncio.sleep(interval)
 
 
+def _b64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+async def open_sealed(js: Any, service: str, value: Any, stream_key: str | None = None) -> Any:
+    """`value` with every sealed field opened as an authorised integration does (docs/
+    integrators.md): the person's key from the key bucket, unwrapped with the stream key, and
+    AES-GCM from `cryptography`; nothing from passhub. A field whose key is gone opens to None."""
+    if isinstance(value, dict):
+        return {k: await open_sealed(js, service, v, stream_key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [await open_sealed(js, service, v, stream_key) for v in value]
+    if not (isinstance(value, str) and value.startswith("pii:")):
+        return value
+    _, key_id, body = value.split(":", 2)
+    subject = f"passhub.keys.{service}.{key_id}"
+    try:
+        msg = await js.get_last_msg("PASSHUB_KEYS", subject)
+    except nats.js.errors.NotFoundError:
+        return None
+    secret = stream_key or SECRET_ENV["PASSHUB_STREAM_KEY"]
+    wrapping = AESGCM(hashlib.sha256(b"passhub-master-key" + secret.encode()).digest())
+    wrapped = msg.data.partition(b".")[2]
+    key = AESGCM(wrapping.decrypt(wrapped[:12], wrapped[12:], subject.encode()))
+    blob = _b64(body)
+    return json.loads(key.decrypt(blob[:12], blob[12:], key_id.encode()))
+
+
 async def read_stream(
-    nats_url: str, stream: str, subject: str = ">", timeout: float = 2.0
+    nats_url: str,
+    stream: str,
+    subject: str = ">",
+    timeout: float = 2.0,
+    *,
+    opened: bool = True,
 ) -> list[dict[str, Any]]:
     """Every message of `stream` (matching `subject`) from the start, as parsed JSON, using an
-    ephemeral ordered consumer of plain nats-py."""
+    ephemeral ordered consumer of plain nats-py; with `opened`, the sealed personal fields of
+    each event's `data` are opened as an authorised integration would (`open_sealed`)."""
     nc = await nats.connect(nats_url.split(","))
     try:
         js = nc.jetstream()
@@ -118,6 +158,11 @@ async def read_stream(
             pass
         finally:
             await sub.unsubscribe()
+        if opened:
+            for event in out:
+                if isinstance(event.get("data"), dict) and event.get("source"):
+                    service = str(event["source"]).rsplit("/", 1)[-1]
+                    event["data"] = await open_sealed(js, service, event["data"])
         return out
     finally:
         await nc.close()

@@ -155,6 +155,9 @@ def test_the_command_says_to_start_passhub_when_a_service_does_not_answer(
     env |= {
         "PASSHUB_ENV_FILE": str(tmp_path / "none.env"),
         "PASSHUB_JWT_SECRET": SECRET_ENV["PASSHUB_JWT_SECRET"],
+        # every passhub command's settings require the personal data's keys too
+        "PASSHUB_PRIVACY_MASTER_KEY": SECRET_ENV["PASSHUB_PRIVACY_MASTER_KEY"],
+        "PASSHUB_STREAM_KEY": SECRET_ENV["PASSHUB_STREAM_KEY"],
         "PASSHUB_RECRUITMENT_URL": f"http://127.0.0.1:{closed}",
         "COLUMNS": "200",
     }

@@ -185,3 +185,10 @@ async def launch(h: Harness, nats_url: str, *scheme_ids: str) -> None:
         return set(scheme_ids) <= await known_schemes(h)
 
     await wait_for(consumed, timeout=20)
+
+
+async def app_id(h: Harness, number: str) -> str:
+    """The id of `number`'s application in this year's campaign: the campaign and the
+    applicant's pseudonym (their key id), never their student number."""
+    async with h.runtime.transaction() as conn:
+        return f"2026-27-{await h.runtime.store.pseudonym(conn, number)}"

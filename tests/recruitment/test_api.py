@@ -19,6 +19,7 @@ from tests.recruitment.flow import (
     PERSONAL,
     PHYS,
     YEAR,
+    app_id,
     apply,
     appoint,
     assess,
@@ -61,7 +62,7 @@ async def test_from_records_import_to_a_leader_appointed_seen_on_nats(
     assert submitted.status_code == 201, submitted.text
     application = submitted.json()
     application_id = application["application_id"]
-    assert application_id == f"{YEAR}-S1000001"
+    assert application_id == await app_id(h, "S1000001")
     by_code = {c["code"]: c for c in application["criteria"]}
     assert by_code["exam_marks"]["met"] is True
     assert by_code["exam_marks"]["verified"] is True
@@ -310,15 +311,15 @@ async def test_unverified_and_mismatched_applications_and_the_import_that_settle
     ]
 
     settled = await import_csv(h, csv_of("S1000001", "S1000002"))
-    assert settled.json()["reassessed"] == [f"{YEAR}-S1000002"]
-    now = await h.client.get(f"/applications/{YEAR}-S1000002", headers=coordinator(h))
+    assert settled.json()["reassessed"] == [await app_id(h, "S1000002")]
+    now = await h.client.get(f"/applications/{await app_id(h, 'S1000002')}", headers=coordinator(h))
     marks = next(c for c in now.json()["criteria"] if c["code"] == "exam_marks")
     assert (marks["met"], marks["verified"], marks["mark_used"]) == (True, True, "60.00")
     assert now.json()["unverified"] == 0
 
     resolved = await assess(
         h,
-        f"{YEAR}-S1000001",
+        await app_id(h, "S1000001"),
         ["undergraduate"],
         role="coordinator",
         override_reason="moved to Mathematics this term; the record lags",
@@ -438,21 +439,25 @@ async def test_replay_rebuilds_every_read_model_identically(
         for number in ("S1000001", "S1000002", "S1000003", "S1000004", "S1000006"):
             assert (await apply(h, number)).status_code == 201
         for number in ("S1000001", "S1000002", "S1000004"):
-            await assess(h, f"{YEAR}-{number}", PERSONAL)
-        await assess(h, f"{YEAR}-S1000004", DESIRABLE, met=False)
+            await assess(h, await app_id(h, number), PERSONAL)
+        await assess(h, await app_id(h, "S1000004"), DESIRABLE, met=False)
         await h.client.post(
-            f"/applications/{YEAR}-S1000003/reject",
+            f"/applications/{await app_id(h, 'S1000003')}/reject",
             json={"reasons": ["exam mark below 60"]},
             headers=coordinator(h),
         )
-        await h.client.post(f"/applications/{YEAR}-S1000006/withdraw", headers=coordinator(h))
+        await h.client.post(
+            f"/applications/{await app_id(h, 'S1000006')}/withdraw", headers=coordinator(h)
+        )
         await train(h, f"{YEAR}-core-1", "S1000001", "S1000002", "S1000004")
         await train(h, f"{YEAR}-optional", "S1000001")
-        assert (await appoint(h, f"{YEAR}-S1000001", [PHYS])).status_code == 200
-        assert (await appoint(h, f"{YEAR}-S1000002", [MATH], role="organiser")).status_code == 200
-        assert (await appoint(h, f"{YEAR}-S1000004", [MATH, PHYS])).status_code == 200
+        assert (await appoint(h, await app_id(h, "S1000001"), [PHYS])).status_code == 200
+        assert (
+            await appoint(h, await app_id(h, "S1000002"), [MATH], role="organiser")
+        ).status_code == 200
+        assert (await appoint(h, await app_id(h, "S1000004"), [MATH, PHYS])).status_code == 200
         await h.client.post(
-            f"/applications/{YEAR}-S1000004/stand-down",
+            f"/applications/{await app_id(h, 'S1000004')}/stand-down",
             json={"effective_from": "2027-01-15", "reason": "timetable clash", "schemes": [PHYS]},
             headers=coordinator(h),
         )
@@ -545,14 +550,10 @@ async def test_a_record_value_is_overridden_only_explicitly_audited_and_stays_vi
     assert override["record_met"] is None and "59.99" in override["record_evidence"]
     assert view.json()["mismatches"][0]["on_record"] == "59.99"
 
-    async with h.runtime.engine.connect() as conn:
-        audit = (
-            await conn.execute(
-                select(events.c.data, events.c.actor, events.c.occurred_at).where(
-                    events.c.type == "passhub.recruitment.record_overridden.v1"
-                )
-            )
-        ).one()
+    async with h.runtime.engine.connect() as conn:  # the log, opened (sealed as it is stored)
+        (audit,) = await h.runtime.store.load_foreign(
+            conn, ["passhub.recruitment.record_overridden.v1"]
+        )
     assert audit.data["overridden_by"] == "a-7" and audit.actor == "a-7"
     assert audit.data["reason"] == reason and "59.99" in audit.data["record_evidence"]
     assert audit.data["criterion"] == "exam_marks" and audit.data["met"] is True

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from passhub_xapi.settings import BridgeSettings
+from tests.support import SECRET_ENV
 from tests.xapi.ralph import Ralph
 
 
@@ -36,6 +37,7 @@ def bridge_settings(ralph: Ralph, nats_url: str, tmp_path: Path) -> BridgeSettin
     return BridgeSettings(
         nats_url=nats_url,
         durable=f"xapi-{tag}",
+        stream_key=SECRET_ENV["PASSHUB_STREAM_KEY"],  # type: ignore[arg-type]
         lrs_endpoint=ralph.endpoint,  # type: ignore[arg-type]
         lrs_username=ralph.username,
         lrs_password=ralph.password,  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import nats
 from passhub_attendance.service import service
 from passhub_xapi.settings import BridgeSettings
 from tests.attendance.helpers import now, publish, scheme_launched, session_events
-from tests.support import running_service, wait_for
+from tests.support import read_stream, running_service, wait_for
 from tests.xapi.flow import (
     assert_same,
     attendance_events,
@@ -222,3 +222,50 @@ async def test_resend_from_the_start_since_a_date_or_of_one_scheme(
     assert code == 0 and "3 events, 3 statements posted" in out, out
     got = ours(ralph, bridge_settings)
     assert sorted(s["actor"]["account"]["name"] for s in got) == ["5001", "5002", "5003"]
+
+
+async def test_an_erased_students_sign_ins_stay_sealed_and_never_reach_the_lrs(
+    database_url: str, nats_url: str, ralph: Ralph, bridge_settings: BridgeSettings
+) -> None:
+    sessions = await schedule(nats_url, "S1")
+    async with running_service(service, database_url, nats_url) as h:
+        await wait_for(lambda: known(h, "S1"))
+        await kiosk(h, "S1", "2001")
+        await kiosk(h, "S1", "2002")
+        events = await attendance_events(nats_url, 2)
+        r = await h.client.post(
+            "/privacy/erasures",
+            json={"student_numbers": ["2001"], "reason": "asked to be forgotten"},
+            headers=h.auth("coordinator", "c1"),
+        )
+        assert r.status_code == 200, r.text
+        sealed = await read_stream(nats_url, "PASSHUB_ATTENDANCE", opened=False)
+        token = next(
+            e["data"]["student_number"]
+            for e, o in zip(sealed, events, strict=False)
+            if o["data"].get("student_number") == "2001"
+        )
+        assert token.startswith("pii:")
+        key_id = token.split(":")[1]
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+
+            async def key_gone() -> bool:
+                try:
+                    await js.get_last_msg("PASSHUB_KEYS", f"passhub.keys.attendance.{key_id}")
+                except nats.js.errors.NotFoundError:
+                    return True
+                return False
+
+            await wait_for(key_gone, timeout=30)
+        finally:
+            await nc.close()
+
+    [kept] = [e for e in events if e["data"].get("student_number") == "2002"]
+    async with bridge_running(bridge_settings):
+        got = await until_statements(ralph, bridge_settings, 1)
+        await wait_for(lambda: consumer_drained(bridge_settings))
+        got = ours(ralph, bridge_settings)
+    assert_same(got, [expected_attended(bridge_settings, kept, sessions["S1"], "kiosk")])
+    assert "2001" not in json.dumps(got)

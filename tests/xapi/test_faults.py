@@ -34,6 +34,7 @@ def bridge_env(settings: BridgeSettings, **overrides: object) -> dict[str, str]:
     values = {
         "NATS_URL": settings.nats_url,
         "DURABLE": settings.durable,
+        "STREAM_KEY": settings.stream_key.get_secret_value(),
         "LRS_ENDPOINT": str(settings.lrs_endpoint),
         "LRS_USERNAME": settings.lrs_username,
         "LRS_PASSWORD": settings.lrs_password.get_secret_value(),

@@ -163,6 +163,9 @@ def create_app(
 
     for router in definition.routers:
         app.include_router(router)
+    from passhub_shared import privacy_api  # it uses this module's dependencies
+
+    app.include_router(privacy_api.router)
     openapi.install(app)
     return app
 

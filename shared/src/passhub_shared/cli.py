@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from passhub_shared import loop
+from passhub_shared import loop, privacy_cli
 from passhub_shared.auth import ROLES, make_token
 from passhub_shared.deadletters import list_dead_letters, retry_dead_letters
 from passhub_shared.demo.command import demo as demo_command
@@ -31,6 +31,10 @@ dev = typer.Typer(help="Local development.", no_args_is_help=True)
 app.add_typer(dead, name="dead-letters")
 app.add_typer(dev, name="dev")
 app.command("demo")(demo_command)
+app.command("erase")(privacy_cli.erase_command)
+app.command("subject-access")(privacy_cli.subject_access_command)
+app.add_typer(privacy_cli.retention, name="retention")
+app.add_typer(privacy_cli.keys, name="keys")
 console = Console()
 
 ServiceArg = Annotated[str, typer.Argument(help="recruitment, sessions, attendance or recognition")]

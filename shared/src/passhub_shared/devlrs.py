@@ -66,8 +66,11 @@ def _auth_file(var_dir: Path, username: str, password: str) -> Path:
 
 
 @contextmanager
-def dev_lrs(var_dir: Path, port: int, nats_url: str, console: Console) -> Iterator[str]:
-    """Start Ralph on 127.0.0.1:`port` and the bridge; yield the LRS's xAPI endpoint."""
+def dev_lrs(
+    var_dir: Path, port: int, nats_url: str, console: Console, stream_key: str
+) -> Iterator[str]:
+    """Start Ralph on 127.0.0.1:`port` and the bridge (given the `stream_key` that opens
+    sealed personal fields); yield the LRS's xAPI endpoint."""
     if not (RALPH_VENV / "bin" / "python").exists() or not RALPH_SERVE.exists():
         raise LrsError("no Ralph venv: run `make venv-ralph` from the repository's root first")
     lrs_dir = var_dir / "xapi"
@@ -109,6 +112,7 @@ def dev_lrs(var_dir: Path, port: int, nats_url: str, console: Console) -> Iterat
                 env={
                     **os.environ,
                     "PASSHUB_XAPI_NATS_URL": nats_url,
+                    "PASSHUB_XAPI_STREAM_KEY": stream_key,
                     "PASSHUB_XAPI_LRS_ENDPOINT": endpoint,
                     "PASSHUB_XAPI_LRS_USERNAME": username,
                     "PASSHUB_XAPI_LRS_PASSWORD": password,

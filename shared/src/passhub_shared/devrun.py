@@ -76,6 +76,8 @@ DEV_SECRETS = {
     "PASSHUB_ATTENDANCE_QR_SECRET": "attendance-qr-secret",
     "PASSHUB_ATTENDANCE_FEEDBACK_GUARD_KEY": "attendance-feedback-guard-key",
     "PASSHUB_SESSIONS_FEED_SECRET": "sessions-feed-secret",
+    "PASSHUB_PRIVACY_MASTER_KEY": "privacy-master-key",
+    "PASSHUB_STREAM_KEY": "stream-key",
 }
 #: the setting of each service's public address (what QR codes, feed links and certificate
 #: verification links point at), when it has one; attendance's is the portal's address (its QR
@@ -572,7 +574,11 @@ def run_dev(
 
                 _wait_healthy(console, services)
                 if lrs_port:
-                    cleanup.enter_context(devlrs.dev_lrs(var_dir, lrs_port, nats.url, console))
+                    cleanup.enter_context(
+                        devlrs.dev_lrs(
+                            var_dir, lrs_port, nats.url, console, secrets["PASSHUB_STREAM_KEY"]
+                        )
+                    )
                 _print_summary(console, var_dir, nats, pg, services)
                 devportal.print_portal(console, everywhere["portal"], oidc.url)
                 _supervise(console, nats, pg, services)

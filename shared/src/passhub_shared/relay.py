@@ -48,6 +48,7 @@ from nats.js.errors import NotFoundError
 
 from passhub_shared import envelope, metrics
 from passhub_shared.events import Recorded
+from passhub_shared.keyshare import KeyPublisher
 from passhub_shared.natscluster import nats_servers
 from passhub_shared.schema import OUTBOX_CHANNEL
 from passhub_shared.streams import stream_name
@@ -183,8 +184,11 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 5.0,
         publish_timeout: float = 5.0,
+        keys: KeyPublisher | None = None,
     ) -> None:
         self.service = service
+        #: puts new data keys in the key bucket, and takes erased ones out, before publishing
+        self.keys = keys
         self.dsn = asyncpg_dsn(database_url)
         self.nats_url = nats_url
         self.batch_size = min(batch_size, MAX_BATCH)
@@ -294,6 +298,15 @@ class OutboxRelay:
                 log.warning("cannot read stream %s to resume: %s", self.stream, exc)
                 return -1, False
         rows = await conn.fetch(_PENDING, self.batch_size)
+        if self.keys is not None:
+            # Every key these events are sealed under was committed with them, so it is seen
+            # here and put in the bucket before any subscriber gets the events; erased keys
+            # leave the bucket (each round: an erasure of someone unknown publishes nothing).
+            try:
+                await self.keys.sync(conn, js)
+            except (nats.errors.Error, OSError, TimeoutError) as exc:
+                log.warning("cannot update the key bucket: %s", exc)
+                return -1, False
         if not rows:
             return 0, False
         events = [(_recorded(r), r["data"]) for r in rows]

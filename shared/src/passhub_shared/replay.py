@@ -32,6 +32,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from passhub_shared.events import Recorded
+from passhub_shared.keys import DataKey
 from passhub_shared.projections import Projection, Rebuild, wanted_by
 from passhub_shared.store import EventStore
 
@@ -103,7 +104,13 @@ async def rebuild(
     fold_limit: int = DEFAULT_FOLD_LIMIT,
     progress: Callable[[int], None] | None = None,
     total: Callable[[int], None] | None = None,
+    prepare: Callable[[AsyncConnection], Awaitable[None]] | None = None,
 ) -> ReplayReport:
+    """Rebuild (or, with `commit=False`, check) the projections from the log.
+
+    `prepare`, when given, runs in the replay's transaction once the locks are held and before
+    the log is read: an erasure deletes keys there, so that the rebuilt tables already show
+    the erased people as placeholders and nothing can append in between."""
     tables = projection_tables(store.projections)
     started = time.perf_counter()
     count = 0
@@ -117,6 +124,13 @@ async def rebuild(
                 # At once, as a TRUNCATE would: a transaction that read or wrote a projection
                 # table and then waited for `events` would deadlock with a lock taken later.
                 await conn.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
+            if prepare is not None:
+                await prepare(conn)
+            keys = None
+            if store.privacy is not None:
+                # the keys as this transaction sees them (an erasure's deletions included),
+                # for the reader, whose own snapshot would not see them
+                keys = await store.privacy.keys.snapshot(conn)
             if total is not None:
                 total(await store.count(conn))
             digesting = asyncio.create_task(_timed_digests(conn, tables))
@@ -132,7 +146,7 @@ async def rebuild(
             folds = _Folds(store.projections, fold_limit, empty)
             mark = time.perf_counter()
             with _paused_gc():
-                async with _ReadAhead(engine, store, batch_size) as batches:
+                async with _ReadAhead(engine, store, batch_size, keys) as batches:
                     while (batch := await batches.get()) is not None:
                         await folds.take(conn, batch)
                         count += len(batch)
@@ -291,10 +305,17 @@ class _ReadAhead:
     """The log in batches from a reader task, at most one batch ahead; `None` ends it. A
     reader failure surfaces from `get`; leaving the block stops the reader."""
 
-    def __init__(self, engine: AsyncEngine, store: EventStore, batch_size: int) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        store: EventStore,
+        batch_size: int,
+        keys: dict[str, DataKey] | None = None,
+    ) -> None:
         self._engine = engine
         self._store = store
         self._batch_size = batch_size
+        self._keys = keys
         self._queue: asyncio.Queue[list[Recorded] | None] = asyncio.Queue(maxsize=1)
         self._task: asyncio.Task[None] | None = None
 
@@ -303,7 +324,12 @@ class _ReadAhead:
             driver = (await reader.get_raw_connection()).driver_connection
             assert driver is not None
             async with driver.transaction(isolation="repeatable_read", readonly=True):
-                async for page in self._store.scan(driver, self._batch_size):
+                pages = (
+                    self._store.scan(driver, self._batch_size)
+                    if self._keys is None
+                    else self._store.scan(driver, self._batch_size, self._keys)
+                )
+                async for page in pages:
                     await self._queue.put(page)
         await self._queue.put(None)
 

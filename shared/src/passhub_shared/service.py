@@ -23,8 +23,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from passhub_shared.events import Event
+from passhub_shared.keyshare import (
+    ForeignKeys,
+    KeyPublisher,
+    key_bucket,
+    master_keys_of,
+    stream_keys_of,
+)
 from passhub_shared.migrate import migrate
 from passhub_shared.natscluster import nats_servers
+from passhub_shared.personal import Privacy
 from passhub_shared.projections import Projection
 from passhub_shared.pulling import PullConsumer
 from passhub_shared.relay import OutboxRelay
@@ -54,6 +62,9 @@ class ServiceDefinition:
     #: the service's own settings classes: each is built when the app is made, so a missing or
     #: weak key (`passhub_shared.secretkeys`) stops the service before it serves anything
     own_settings: Sequence[Callable[[], object]] = ()
+    #: the service's own step of an erasure (`passhub_shared.privacy.erase`), run in its
+    #: transaction while the people's keys still exist: (connection, runtime, student numbers)
+    on_erase: Callable[[AsyncConnection, Runtime, Sequence[str]], Awaitable[None]] | None = None
 
 
 def load_service(name: str) -> ServiceDefinition:
@@ -93,10 +104,16 @@ class Runtime:
         self.definition = definition
         self.settings = settings or load_settings(definition.name)
         self.engine: AsyncEngine = create_engine(self.settings.database_url)
-        self.store = EventStore(definition.name, definition.projections)
-        self.applier = EventApplier(
-            self.engine, self.store, definition.consumes, definition.reaction
+        self.privacy = Privacy(master_keys_of(self.settings))
+        self.stream_keys = stream_keys_of(self.settings)
+        self.store = EventStore(definition.name, definition.projections, self.privacy)
+        self.foreign_keys = ForeignKeys(
+            self.stream_keys, self.privacy, self.settings.key_cache_seconds
         )
+        self.applier = EventApplier(
+            self.engine, self.store, definition.consumes, definition.reaction, self.foreign_keys
+        )
+        self._keys_nc: nats.NATS | None = None
         self.relay: OutboxRelay | None = None
         self.consumers: list[PullConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -140,6 +157,12 @@ class Runtime:
                 self.settings.nats_url,
                 batch_size=self.settings.relay_batch_size,
                 poll_seconds=self.settings.relay_poll_seconds,
+                keys=KeyPublisher(
+                    self.name,
+                    self.privacy.keys.masters,
+                    self.stream_keys,
+                    self.settings.stream_replicas,
+                ),
             )
             self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
         if consumers and self.definition.consumes:
@@ -149,6 +172,10 @@ class Runtime:
 
     async def _start_consumers(self) -> None:
         s = self.settings
+        self._keys_nc = await nats.connect(
+            nats_servers(s.nats_url), max_reconnect_attempts=-1, name=f"passhub-{self.name}-keys"
+        )
+        self.foreign_keys.bind(await key_bucket(self._keys_nc.jetstream(), s.stream_replicas))
         for origin in sorted(self.definition.consumes):
             durable = durable_name(self.name, origin)
             handler = BatchHandler(self.applier, durable, max_deliver=s.consumer_max_deliver)
@@ -179,6 +206,10 @@ class Runtime:
                 with suppress(TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
         self._tasks.clear()
+        if self._keys_nc is not None:
+            with suppress(Exception):
+                await self._keys_nc.close()
+            self._keys_nc = None
         await self.engine.dispose()
 
     async def ready(self) -> dict[str, bool]:

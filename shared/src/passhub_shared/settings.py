@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from passhub_shared.secretkeys import SecretChecked, SecretKey
+from passhub_shared.secretkeys import SECRET, SecretChecked, SecretKey
 
 ENV_FILE = Path(os.environ.get("PASSHUB_ENV_FILE", "var/passhub.env"))
 
@@ -51,6 +52,20 @@ class Settings(SecretChecked):
     #: the portal's JWKS (`<portal>/.well-known/jwks.json`): tokens naming a key id are verified
     #: with its keys, fetched and cached; empty: none are accepted that way
     jwt_jwks_url: str = ""
+
+    # Personal data (docs/privacy.md). The master key wraps this service's per-person data keys;
+    # a rotated-out master stays readable while listed in the previous keys (a JSON list) until
+    # `passhub keys rotate` has re-wrapped every data key. The stream key wraps the data keys
+    # published in the key bucket, for passhub's other services and authorised integrations.
+    privacy_master_key: SecretKey = ""
+    privacy_previous_master_keys: Annotated[list[str], SECRET] = []
+    stream_key: SecretKey = ""
+    stream_previous_keys: Annotated[list[str], SECRET] = []
+    #: seconds a consumer keeps a key fetched from the bucket before asking again
+    key_cache_seconds: float = 60.0
+    #: years personal data is kept after a person's last activity (the end of the registered
+    #: student relationship), before `passhub retention run` erases them
+    retention_years: int = 6
 
     log_level: str = "INFO"
     log_json: bool = True

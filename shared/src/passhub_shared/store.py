@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_shared import metrics
 from passhub_shared.events import Event, Metadata, Recorded, new_event_id, utcnow
+from passhub_shared.keys import DataKey
 from passhub_shared.offload import off_loop
+from passhub_shared.personal import Privacy
 from passhub_shared.projections import Projection, apply_all
 from passhub_shared.schema import STREAM_VERSION_CONSTRAINT, events
 
@@ -91,6 +93,22 @@ def _positioned(e: Recorded, position: int) -> Recorded:
     )  # fmt: skip
 
 
+# `load_many` with the keys of the people a batch is about, in one round trip: event rows, then
+# rows with no position: a key (subject, key id in `type`, master id in `origin`, wrapped key) or
+# a tombstone (key id in `type`, digest).
+_LOAD_WITH_KEYS = """
+SELECT position, id, stream_id, stream_version, type, origin, data, occurred_at, correlation_id,
+    causation_id, traceparent, actor, NULL::bytea AS wrapped, NULL::bytea AS digest
+FROM events WHERE origin = $1 AND stream_id = ANY($2::text[])
+UNION ALL
+SELECT NULL, NULL, subject, NULL, key_id, master_id, NULL, NULL, NULL, NULL, NULL, NULL, wrapped,
+    NULL FROM subject_keys WHERE subject = ANY($3::text[])
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, key_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, digest
+    FROM erased_subjects WHERE digest = ANY($4::bytea[])
+ORDER BY 3, 4
+"""
+
 # The log as replay reads it: the body as text, parsed with orjson in one step rather than
 # through the driver's jsonb codec.
 _SCAN = (
@@ -143,9 +161,38 @@ def _conflict(exc: IntegrityError, appends: Sequence[Append]) -> ConcurrencyConf
 
 
 class EventStore:
-    def __init__(self, service: str, projections: Sequence[Projection] = ()) -> None:
+    def __init__(
+        self,
+        service: str,
+        projections: Sequence[Projection] = (),
+        privacy: Privacy | None = None,
+    ) -> None:
         self.service = service
         self.projections = list(projections)
+        #: seals personal fields before they are written and opens them when read
+        #: (`passhub_shared.personal`); None keeps bodies as they are
+        self.privacy = privacy
+
+    async def _sealed(
+        self, conn: AsyncConnection, batch: list[Recorded], *, large: bool = False
+    ) -> tuple[list[Recorded], list[Recorded]]:
+        """What to write, and what the projections see (`Privacy.seal`)."""
+        if self.privacy is None:
+            return batch, batch
+        return await self.privacy.seal(conn, batch, large=large)
+
+    async def pseudonyms(self, conn: AsyncConnection, subjects: Iterable[str]) -> dict[str, str]:
+        """A stable name for each person that is not their identifier (their key id), for
+        stream ids: see `Privacy.pseudonyms`. Without privacy, the identifiers themselves."""
+        if self.privacy is None:
+            return {s: s for s in subjects}
+        return await self.privacy.pseudonyms(conn, subjects)
+
+    async def pseudonym(self, conn: AsyncConnection, subject: str) -> str:
+        return (await self.pseudonyms(conn, [subject]))[subject]
+
+    async def _opened(self, conn: Any, batch: list[Recorded]) -> list[Recorded]:
+        return batch if self.privacy is None else await self.privacy.open(conn, batch)
 
     async def append(
         self,
@@ -180,7 +227,7 @@ class EventStore:
         worker thread, and the event loop goes on serving other requests meanwhile."""
         when = occurred_at or utcnow()
 
-        def serialise() -> tuple[list[Recorded], list[UUID], str]:
+        def build() -> tuple[list[Recorded], list[UUID]]:
             pending: list[Recorded] = []
             public_ids: list[UUID] = []
             for item in appends:
@@ -194,11 +241,13 @@ class EventStore:
                     pending.append(recorded)
                     if event.public:
                         public_ids.append(recorded.id)
-            return pending, public_ids, _rows_json(pending) if pending else ""
+            return pending, public_ids
 
-        pending, public_ids, rows = await off_loop(serialise) if large else serialise()
+        pending, public_ids = await off_loop(build) if large else build()
         if not pending:
             return []
+        written, pending = await self._sealed(conn, pending, large=large)
+        rows = await off_loop(_rows_json, written) if large else _rows_json(written)
         try:
             result = await conn.exec_driver_sql(_APPEND, (rows, public_ids))
         except IntegrityError as exc:
@@ -216,7 +265,8 @@ class EventStore:
         if not received:
             return []
         unique = list({e.id: e for e in reversed(received)}.values())[::-1]  # first copy wins
-        result = await conn.exec_driver_sql(_RECORD, (_rows_json(unique),))
+        written, unique = await self._sealed(conn, unique)
+        result = await conn.exec_driver_sql(_RECORD, (_rows_json(written),))
         fresh = {row.id: row.position for row in result}
         new = [_positioned(e, fresh[e.id]) for e in unique if e.id in fresh]
         await apply_all(conn, self.projections, new)
@@ -227,19 +277,38 @@ class EventStore:
         return (await self.load_many(conn, [stream_id]))[stream_id]
 
     async def load_many(
-        self, conn: AsyncConnection, stream_ids: Iterable[str]
+        self, conn: AsyncConnection, stream_ids: Iterable[str], *, people: Iterable[str] = ()
     ) -> dict[str, list[Recorded]]:
         """Our own events of several streams in one round trip (a stream with no events maps to
-        an empty list)."""
+        an empty list). `people`: the persons the caller is about to append about (and its
+        actor); their keys are read in the same statement, so that opening these events and
+        sealing the new ones costs no query of its own."""
         wanted = sorted(set(stream_ids))
-        rows = await conn.exec_driver_sql(
-            _SELECT + " WHERE origin = $1 AND stream_id = ANY($2::text[])"
-            " ORDER BY stream_id, stream_version",
-            (self.service, wanted),
-        )
+        privacy = self.privacy
+        lookup = privacy.keys.to_look_up(conn, people) if privacy is not None else None
+        if lookup is None:
+            rows = list(
+                await conn.exec_driver_sql(
+                    _SELECT + " WHERE origin = $1 AND stream_id = ANY($2::text[])"
+                    " ORDER BY stream_id, stream_version",
+                    (self.service, wanted),
+                )
+            )
+        else:
+            assert privacy is not None
+            both = await conn.exec_driver_sql(
+                _LOAD_WITH_KEYS, (self.service, wanted, lookup.subjects, list(lookup.by_digest))
+            )
+            rows, keys = [], []
+            row: Any
+            for row in both:
+                if row[0] is None:  # a key or tombstone, not an event
+                    keys.append((row[2], row[4], row[12], row[5], row[13]))
+                else:
+                    rows.append(row)
+            privacy.keys.take(conn, lookup, keys)
         found: dict[str, list[Recorded]] = {s: [] for s in wanted}
-        for row in rows:
-            event = _row_to_recorded(row)
+        for event in await self._opened(conn, [_row_to_recorded(row) for row in rows]):
             found[event.stream_id].append(event)
         return found
 
@@ -262,7 +331,7 @@ class EventStore:
             params.extend([key, value])
             sql += f" AND data ->> ${len(params) - 1} = ${len(params)}"
         rows = await conn.exec_driver_sql(sql + " ORDER BY position", tuple(params))
-        return [_row_to_recorded(r) for r in rows]
+        return await self._opened(conn, [_row_to_recorded(r) for r in rows])
 
     async def read_all(
         self, conn: AsyncConnection, after: int = 0, batch_size: int = 5000
@@ -280,24 +349,35 @@ class EventStore:
                 return
             batch = [_row_to_recorded(r) for r in rows]
             last = batch[-1].position
-            yield batch
+            yield await self._opened(conn, batch)
 
     async def scan(
-        self, conn: asyncpg.Connection, page_size: int = 20_000
+        self,
+        conn: asyncpg.Connection,
+        page_size: int = 20_000,
+        keys: dict[str, DataKey] | None = None,
     ) -> AsyncIterator[list[Recorded]]:
         """Every event in the local log, in position order, in pages, through a server-side
         cursor on a plain asyncpg connection (the caller holds it in a transaction). This is
-        replay's reader: about three times the rate of `read_all`."""
+        replay's reader: about three times the rate of `read_all`. Personal fields are opened
+        with `keys` (a snapshot of the key table), or with the table as this connection sees
+        it."""
+        privacy = self.privacy
+        if privacy is not None and keys is None:
+            keys = await privacy.keys.snapshot(conn)
         cursor = await conn.cursor(_SCAN)
         loads = orjson.loads
         while rows := await cursor.fetch(page_size):
             # positional fields in Recorded's order: id ... occurred_at, position, metadata
-            yield [
+            page = [
                 Recorded(
                     r[0], r[1], r[2], r[3], r[4], loads(r[5]), r[6], r[7], r[8], r[9], r[10], r[11]
                 )
                 for r in rows
             ]
+            if privacy is not None and keys is not None:
+                privacy.open_with(keys, page)
+            yield page
 
     async def count(self, conn: AsyncConnection) -> int:
         return int((await conn.execute(text("SELECT count(*) FROM events"))).scalar_one())

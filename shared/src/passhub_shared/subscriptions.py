@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from passhub_shared import envelope, logs, metrics
 from passhub_shared.events import Recorded
+from passhub_shared.keyshare import ForeignKeys
 from passhub_shared.schema import dead_letters
 from passhub_shared.store import ConcurrencyConflict, EventStore
 
@@ -66,17 +67,26 @@ class EventApplier:
         store: EventStore,
         wanted: Mapping[str, frozenset[str]],
         reaction: Reaction | None = None,
+        foreign: ForeignKeys | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.wanted = wanted
         self.reaction = reaction
+        #: opens the sealed personal fields of the publishers' events (None: taken as they are)
+        self.foreign = foreign
+
+    async def _opened(self, events: Sequence[Recorded]) -> list[Recorded]:
+        if self.foreign is None:
+            return list(events)
+        return await self.foreign.open(list(events))
 
     def is_wanted(self, event: Recorded) -> bool:
         return event.type in self.wanted.get(event.origin, frozenset())
 
     async def apply(self, events: Sequence[Recorded]) -> list[Recorded]:
         """Record and apply in one transaction; returns the events that were new."""
+        events = await self._opened(events)
         for attempt in range(5):
             try:
                 async with self.engine.begin() as conn:
@@ -116,7 +126,7 @@ class EventApplier:
 
     async def retry_parked(self, conn: AsyncConnection, event_id: str, payload: bytes) -> bool:
         """Apply a parked event inside `conn`'s transaction and drop it from dead letters."""
-        event = envelope.decode(payload)
+        (event,) = await self._opened([envelope.decode(payload)])
         fresh = await self.store.record(conn, [event])
         if fresh and self.reaction is not None:
             await self.reaction(ReactionContext(conn, self.store), fresh)

@@ -9,7 +9,9 @@ Two durable JetStream pull consumers, from the start of their streams:
   of it or the bridge parked the ones it rejected. A crash before the ack means the batch
   comes again and is posted again under the same statement ids, which the LRS ignores.
 
-Only the public contract is used: the CloudEvents of docs/integrators.md, read as JSON.
+Only the public contract is used: the CloudEvents of docs/integrators.md, read as JSON, their
+sealed personal fields opened with the stream key and the key bucket (`passhub_xapi.keys`). An
+erased person's events are acknowledged and not sent.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from passhub_xapi import mapping
+from passhub_xapi.keys import Keys, Unopenable
 from passhub_xapi.lrs import Lrs, Outcome
 from passhub_xapi.settings import BridgeSettings
 from passhub_xapi.store import Store
@@ -84,6 +87,7 @@ class Bridge:
         self.store = store or Store(settings.store_path)
         self.lrs = lrs or Lrs(settings)
         self.totals = Totals()
+        self.keys = Keys(settings.stream_key.get_secret_value())
         self.nc: Nats | None = None
         self.js: JetStreamContext | None = None
         self._sessions: JetStreamContext.PullSubscription | None = None
@@ -144,9 +148,16 @@ class Bridge:
                 events = []
                 for msg in msgs:
                     try:
-                        events.append(json.loads(msg.data))
+                        event = await self._opened(json.loads(msg.data))
                     except ValueError:
                         log.error("undecodable sessions message at %s", msg.metadata.sequence)
+                        continue
+                    except Unopenable as error:
+                        log.error("sessions message at %s: %s", msg.metadata.sequence, error)
+                        continue
+                    if (event.get("data") or {}).get("student_number", "") is None:
+                        continue  # a leader since erased
+                    events.append(event)
                 self.store.apply_sessions_events(events)
                 for msg in msgs:
                     await msg.ack()
@@ -160,12 +171,23 @@ class Bridge:
                 log.exception("reading the sessions stream failed")
                 await asyncio.sleep(1)
 
+    async def _opened(self, event: dict[str, Any]) -> dict[str, Any]:
+        assert self.js is not None
+        return await self.keys.open_event(self.js, event)
+
     # -- mapping -----------------------------------------------------------------------
 
     def map_one(self, event: dict[str, Any], seq: int) -> Mapped:
         kind = str(event.get("type", ""))
         data = event.get("data") or {}
+        if event.get("unopenable"):
+            return Mapped(event, seq, park=f"cannot open the event: {event['unopenable']}")
         try:
+            if (
+                kind.startswith((mapping.SIGNED_IN, mapping.REVOKED))
+                and data.get("student_number", "") is None
+            ):
+                return Mapped(event, seq)  # the student was erased: nothing to send
             if kind.startswith(mapping.SIGNED_IN) and kind.endswith(".v1"):
                 session = self.store.session(str(data["session_id"]))
                 scheme = self.store.scheme(str(data["scheme_id"]))
@@ -197,8 +219,16 @@ class Bridge:
         for msg in msgs:
             seq = msg.metadata.sequence.stream
             try:
-                decoded.append((orjson.loads(msg.data), seq))
+                raw = orjson.loads(msg.data)
             except ValueError:
+                raw = None
+            if isinstance(raw, dict):
+                try:
+                    decoded.append((await self._opened(raw), seq))
+                except Unopenable as error:
+                    raw["unopenable"] = str(error)
+                    decoded.append((raw, seq))
+            else:
                 decoded.append(
                     (
                         {
@@ -388,7 +418,14 @@ class Bridge:
         await self.sync_sessions()
         delivered = still = 0
         for parked in self.store.parked(statement_id):
-            item = self.map_one(parked.event, parked.seq)
+            event = parked.event
+            if event.get("unopenable"):  # the stream key may have been put right since
+                event = {k: v for k, v in event.items() if k != "unopenable"}
+                try:
+                    event = await self._opened(event)
+                except Unopenable as error:
+                    event["unopenable"] = str(error)
+            item = self.map_one(event, parked.seq)
             if item.park is not None:
                 self.store.park(
                     parked.statement_id, parked.event, parked.seq, None, item.park, None

@@ -1,8 +1,8 @@
 """Settings of the xAPI bridge, from environment variables `PASSHUB_XAPI_*`.
 
-The LRS endpoint and credentials, the institution's account home page and the activity id
-base have no default: a bridge that would post to a made-up LRS, or under someone else's
-identifiers, must not start.
+The stream key (which opens the sealed personal fields), the LRS endpoint and credentials, the
+institution's account home page and the activity id base have no default: a bridge that would
+post to a made-up LRS, or under someone else's identifiers, must not start.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ class BridgeSettings(BaseSettings):
     #: the durable consumers' names (keep them across restarts: the server remembers where
     #: each got to)
     durable: str = "xapi-bridge"
+
+    #: passhub's stream key (`PASSHUB_STREAM_KEY`), given to authorised integrations: it
+    #: unwraps the data keys in `PASSHUB_KEYS` that open the sealed personal fields
+    stream_key: SecretStr = Field(min_length=1)
 
     #: the LRS's xAPI endpoint, e.g. https://lrs.example.ac.uk/data/xAPI
     lrs_endpoint: AnyHttpUrl

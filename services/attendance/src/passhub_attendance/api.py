@@ -463,7 +463,10 @@ async def session_audit(
     access.may_audit(who, await _session(runtime, session_id))
     async with runtime.engine.connect() as conn:
         return await queries.audit(
-            conn, session_id=session_id, named_feedback=who.has("coordinator")
+            conn,
+            session_id=session_id,
+            named_feedback=who.has("coordinator"),
+            privacy=runtime.privacy,
         )
 
 
@@ -483,6 +486,7 @@ async def audit_by_actor(
             actor=actor_id,
             schemes=None if coordinator else who.organises,
             named_feedback=coordinator,
+            privacy=runtime.privacy,
         )
 
 

@@ -62,15 +62,16 @@ ATTEMPTS = 4
 async def load_presence(
     conn: AsyncConnection, store: EventStore, session_id: str, student_number: str
 ) -> tuple[Presence, int]:
-    key = stream_id(session_id, student_number)
+    key = stream_id(session_id, await store.pseudonym(conn, student_number))
     return (await load_presences(conn, store, [key]))[key]
 
 
 async def load_presences(
-    conn: AsyncConnection, store: EventStore, stream_ids: Iterable[str]
+    conn: AsyncConnection, store: EventStore, stream_ids: Iterable[str], people: Iterable[str] = ()
 ) -> dict[str, tuple[Presence, int]]:
-    """Each attendance stream's presence and version, in one query."""
-    histories = await store.load_many(conn, stream_ids)
+    """Each attendance stream's presence and version, in one query (with the keys of `people`,
+    whom the events about to be appended name)."""
+    histories = await store.load_many(conn, stream_ids, people=people)
     return {
         key: (attendance.fold(e.decode() for e in history), len(history))
         for key, history in histories.items()
@@ -146,8 +147,13 @@ async def sign_in_many(
     async def attempt() -> list[SignInOutcome | Rejected]:
         async with runtime.transaction() as conn:
             sessions = await queries.sessions_to_write(conn, (r.session_id for r in requests))
-            keys = [stream_id(r.session_id, r.student_number) for r in requests]
-            streams = await load_presences(conn, runtime.store, keys)
+            # a person's stream is named by their key id, never their student number: the same
+            # lookup then serves the append (one query for the batch's keys)
+            names = await runtime.store.pseudonyms(conn, {r.student_number for r in requests})
+            keys = [stream_id(r.session_id, names[r.student_number]) for r in requests]
+            people = {r.student_number for r in requests}
+            people.update(r.metadata.actor for r in requests if r.metadata.actor)
+            streams = await load_presences(conn, runtime.store, keys, people)
             outcomes: list[SignInOutcome | Rejected] = []
             appends: list[Append] = []
             for request, key in zip(requests, keys, strict=True):
@@ -228,8 +234,9 @@ async def revoke(
             authorise((await queries.sessions_to_write(conn, [session_id]))[session_id])
             state, version = await load_presence(conn, runtime.store, session_id, student_number)
             decided = attendance.decide(Revoke(session_id, student_number, reason), state)
+            name = await runtime.store.pseudonym(conn, student_number)
             recorded = await runtime.store.append(
-                conn, stream_id(session_id, student_number), version, decided, metadata
+                conn, stream_id(session_id, name), version, decided, metadata
             )
             return recorded[0]
 
@@ -269,7 +276,9 @@ async def revoke_cancelled(ctx: ReactionContext, new_events: Sequence[Recorded])
             )
             await ctx.store.append(
                 ctx.conn,
-                stream_id(cancelled.session_id, student_number),
+                stream_id(
+                    cancelled.session_id, await ctx.store.pseudonym(ctx.conn, student_number)
+                ),
                 version,
                 decided,
                 Metadata().caused_by(event),
@@ -365,18 +374,23 @@ async def import_sheet(
                     if line.session_id and not line.problems
                 }
             )
-            presences = await load_presences(conn, runtime.store, (stream_id(*k) for k in keys))
+            names = await runtime.store.pseudonyms(conn, {k[1] for k in keys})
+
+            def stream_of(key: tuple[str, str]) -> str:
+                return stream_id(key[0], names[key[1]])
+
+            presences = await load_presences(conn, runtime.store, map(stream_of, keys))
             states: dict[tuple[str, str], Presence] = {}
             versions: dict[tuple[str, str], int] = {}
             for key in keys:
-                states[key], versions[key] = presences[stream_id(*key)]
+                states[key], versions[key] = presences[stream_of(key)]
             plan = plan_import(resolved, sessions, states, now, settings.window, tz)
             if plan.errors:
                 raise ImportRejected(plan.errors)
             await runtime.store.append_many(
                 conn,
                 [
-                    Append(stream_id(*key), versions[key], decided, metadata)
+                    Append(stream_of(key), versions[key], decided, metadata)
                     for key, decided in plan.events.items()
                 ],
             )

@@ -20,6 +20,7 @@ from passhub_attendance.tables import (
 )
 from passhub_shared.contracts.attendance import FeedbackSubmitted
 from passhub_shared.contracts.sessions import SessionReference, session_reference
+from passhub_shared.personal import Privacy
 from passhub_shared.schema import events
 
 _FEEDBACK = FeedbackSubmitted.type_name()
@@ -374,8 +375,10 @@ async def audit(
     limit: int = 1000,
     schemes: frozenset[str] | None = None,
     named_feedback: bool = True,
+    privacy: Privacy | None = None,
 ) -> list[dict[str, Any]]:
-    """Our own events with who caused them (the actor is kept locally, never published).
+    """Our own events with who caused them (the actor is kept locally, never published),
+    opened with `privacy` (the actor is sealed in the log like a personal field).
     `schemes` limits them to those schemes' sessions; without `named_feedback` a feedback
     sheet's author (actor and student number) is left out, and with `actor` (whose feedback
     that would name) the feedback events are."""
@@ -394,30 +397,35 @@ async def audit(
     if session_id is not None:
         stmt = stmt.where(events.c.data["session_id"].astext == session_id)
     if actor is not None:
-        stmt = stmt.where(events.c.actor == actor)
+        sealed = actor if privacy is None else await privacy.sealed(conn, actor)
+        if sealed is None:
+            return []
+        stmt = stmt.where(events.c.actor == sealed)
         if not named_feedback:
             stmt = stmt.where(events.c.type != _FEEDBACK)
     if schemes is not None:
         stmt = stmt.where(events.c.data["scheme_id"].astext.in_(sorted(schemes)))
     rows = await conn.execute(stmt.order_by(events.c.position).limit(limit))
-    out = []
-    for r in rows:
-        data, who = r.data, r.actor
-        if r.type == _FEEDBACK and not named_feedback:
-            data = {k: v for k, v in data.items() if k != "student_number"}
-            who = None
-        out.append(
-            {
-                "position": r.position,
-                "event_id": str(r.id),
-                "stream_id": r.stream_id,
-                "stream_version": r.stream_version,
-                "type": r.type,
-                "data": data,
-                "occurred_at": r.occurred_at,
-                "actor": who,
-                "correlation_id": r.correlation_id,
-                "causation_id": r.causation_id,
-            }
-        )
-    return out
+    found = [
+        {
+            "position": r.position,
+            "event_id": str(r.id),
+            "stream_id": r.stream_id,
+            "stream_version": r.stream_version,
+            "type": r.type,
+            "data": r.data,
+            "occurred_at": r.occurred_at,
+            "actor": r.actor,
+            "correlation_id": r.correlation_id,
+            "causation_id": r.causation_id,
+        }
+        for r in rows
+    ]
+    if privacy is not None:
+        found = await privacy.open_rows(conn, found)
+    if not named_feedback:
+        for row in found:
+            if row["type"] == _FEEDBACK:
+                row["data"] = {k: v for k, v in row["data"].items() if k != "student_number"}
+                row["actor"] = None
+    return found

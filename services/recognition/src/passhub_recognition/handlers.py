@@ -108,7 +108,7 @@ async def run_awards(
     await lock_year(conn, year)
     policy = await adopted_policy(conn, store, year, metadata)
     assert policy.policy is not None
-    log = await load_year(conn, year)
+    log = await load_year(conn, year, privacy=store.privacy)
     summary = RunSummary(year, policy.version)
     for student in log.leaders():
         summary.leaders += 1
@@ -126,7 +126,11 @@ async def run_awards(
             summary.unchanged += 1
             continue
         recorded = await store.append(
-            conn, leader_stream(year, student), log.version(student), decided, metadata
+            conn,
+            leader_stream(year, await store.pseudonym(conn, student)),
+            log.version(student),
+            decided,
+            metadata,
         )
         summary.events.extend(recorded)
         summary.granted += sum(isinstance(e, AwardGranted) for e in decided)
@@ -147,10 +151,14 @@ async def decide_for_leader(
 ) -> list[Recorded]:
     """Decide `command` on the leader's stream, under the year's lock."""
     await lock_year(conn, year)
-    log = await load_year(conn, year, [student_number])
+    log = await load_year(conn, year, [student_number], store.privacy)
     decided = leader_decider.decide(command, log.state(student_number))
     return await store.append(
-        conn, leader_stream(year, student_number), log.version(student_number), decided, metadata
+        conn,
+        leader_stream(year, await store.pseudonym(conn, student_number)),
+        log.version(student_number),
+        decided,
+        metadata,
     )
 
 
@@ -172,7 +180,7 @@ async def recheck(
     if not affected:
         return []
     policies = await policies_of(conn, store, year)
-    log = await load_year(conn, year, sorted(affected))
+    log = await load_year(conn, year, sorted(affected), store.privacy)
     out: list[Recorded] = []
     for student in sorted(affected):
         cause, event = causes[student]
@@ -180,7 +188,7 @@ async def recheck(
         out.extend(
             await store.append(
                 conn,
-                leader_stream(year, student),
+                leader_stream(year, await store.pseudonym(conn, student)),
                 log.version(student),
                 decided,
                 Metadata().caused_by(event),
@@ -205,7 +213,7 @@ async def progress(
     state = await policy_state(conn, store, year)
     policy = state.policy or default_policy()
     students = None if student_number is None else [student_number]
-    log = await load_year(conn, year, students)
+    log = await load_year(conn, year, students, store.privacy)
     leaders = log.leaders()
     if student_number is not None and student_number not in leaders:
         raise NotFound(f"{student_number} is not an appointed leader in {year}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from passhub_shared.contracts.attendance import LeaderSignedIn
 from passhub_shared.contracts.recruitment import LeaderAppointed
 from passhub_shared.contracts.sessions import SchemeLaunched
 from passhub_shared.events import Event, event_class
+from passhub_shared.personal import Privacy
 from passhub_shared.schema import events
 from passhub_shared.store import EventStore
 
@@ -76,8 +77,32 @@ def _text(key: str) -> ColumnElement[str]:
     return events.c.data[key].astext
 
 
+async def _opened(
+    conn: AsyncConnection, privacy: Privacy | None, rows: Iterable[Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """(type, data) of rows read from the log, their sealed fields opened."""
+    found = [{"type": r.type, "data": r.data} for r in rows]
+    if privacy is not None:
+        await privacy.open_rows(conn, found)
+    return [(r["type"], r["data"]) for r in found]
+
+
+async def _sealed(
+    conn: AsyncConnection, privacy: Privacy | None, people: Collection[str]
+) -> list[str]:
+    """`people` as their student numbers are sealed in the log (tokens are deterministic), to
+    find their events by equality."""
+    if privacy is None:
+        return list(people)
+    found = [await privacy.sealed(conn, p) for p in people]
+    return [t for t in found if t is not None]
+
+
 async def load_year(
-    conn: AsyncConnection, year: str, students: Collection[str] | None = None
+    conn: AsyncConnection,
+    year: str,
+    students: Collection[str] | None = None,
+    privacy: Privacy | None = None,
 ) -> YearLog:
     """The events behind the decisions of `year`, for every leader or only `students`."""
     year_schemes = select(_text("scheme_id")).where(
@@ -91,7 +116,7 @@ async def load_year(
     attendance = and_(events.c.type.in_(_ATTENDANCE_TYPES), in_year)
     sessions = and_(events.c.type.in_(_SESSION_TYPES), in_year)
     if students is not None:
-        people = list(students)
+        people = await _sealed(conn, privacy, students)
         recruitment = and_(recruitment, _text("student_number").in_(people))
         attendance = and_(attendance, _text("student_number").in_(people))
         their_sessions = select(_text("session_id")).where(
@@ -108,19 +133,25 @@ async def load_year(
         .order_by(events.c.position)
     )
     log = YearLog(year)
-    for row in rows:
-        event = _decode(row.type, row.data)
+    for type_name, data in await _opened(conn, privacy, rows):
+        event = _decode(type_name, data)
         if not log.book.apply(event):
-            log.foreign[row.data["student_number"]].append(event)
+            log.foreign[data["student_number"]].append(event)
 
     prefix = leader_stream(year, "")
     own = select(events.c.type, events.c.data).where(events.c.origin == SERVICE)
     if students is None:
         own = own.where(func.starts_with(events.c.stream_id, prefix))
     else:
-        own = own.where(events.c.stream_id.in_([leader_stream(year, s) for s in students]))
-    for row in await conn.execute(own.order_by(events.c.stream_id, events.c.stream_version)):
-        log.own[row.data["student_number"]].append(_decode(row.type, row.data))
+        names = (
+            {s: s for s in students}
+            if privacy is None
+            else await privacy.pseudonyms(conn, students)
+        )
+        own = own.where(events.c.stream_id.in_([leader_stream(year, n) for n in names.values()]))
+    ordered = await conn.execute(own.order_by(events.c.stream_id, events.c.stream_version))
+    for type_name, data in await _opened(conn, privacy, ordered):
+        log.own[data["student_number"]].append(_decode(type_name, data))
     return log
 
 
@@ -145,13 +176,15 @@ async def scheme_year(conn: AsyncConnection, scheme_id: str) -> str | None:
     return match.group(1) if match else None
 
 
-async def leaders_signed_in_at(conn: AsyncConnection, session_id: str) -> list[str]:
+async def leaders_signed_in_at(
+    conn: AsyncConnection, session_id: str, privacy: Privacy | None = None
+) -> list[str]:
     rows = await conn.execute(
-        select(_text("student_number"))
-        .where(events.c.type == LeaderSignedIn.type_name(), _text("session_id") == session_id)
-        .distinct()
+        select(events.c.type, events.c.data).where(
+            events.c.type == LeaderSignedIn.type_name(), _text("session_id") == session_id
+        )
     )
-    return sorted(str(r[0]) for r in rows)
+    return sorted({str(data["student_number"]) for _, data in await _opened(conn, privacy, rows)})
 
 
 async def students_with_standing_awards(

@@ -53,11 +53,11 @@ async def react(ctx: ReactionContext, new_events: Sequence[Recorded]) -> None:
         elif isinstance(decoded, SessionCancelled):
             year = await scheme_year(ctx.conn, decoded.scheme_id)
             cause = f"session {decoded.session_id} cancelled ({decoded.reason})"
-            students = await leaders_signed_in_at(ctx.conn, decoded.session_id)
+            students = await leaders_signed_in_at(ctx.conn, decoded.session_id, ctx.store.privacy)
         elif isinstance(decoded, SessionRescheduled):
             year = await scheme_year(ctx.conn, decoded.scheme_id)
             cause = f"session {decoded.session_id} rescheduled"
-            students = await leaders_signed_in_at(ctx.conn, decoded.session_id)
+            students = await leaders_signed_in_at(ctx.conn, decoded.session_id, ctx.store.privacy)
         elif isinstance(decoded, LeaderStoodDown):
             year = decoded.academic_year
             cause = f"stood down from {decoded.effective_from.isoformat()}"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from passhub_recognition.api import activities, awards, exports, policies, progress, public
 from passhub_recognition.context import start
+from passhub_recognition.erasure import withdraw_awards
 from passhub_recognition.projections import PROJECTIONS
 from passhub_recognition.queries import FACT_TYPES
 from passhub_recognition.reaction import react
@@ -49,4 +50,5 @@ service = ServiceDefinition(
         "skills-award exports, and Open Badges 3.0 credentials."
     ),
     on_start=start,
+    on_erase=withdraw_awards,
 )

@@ -236,8 +236,12 @@ async def submit_application(
     today: date,
     metadata: Metadata,
 ) -> str:
-    application_id = application_id_for(campaign_id, student_number)
     async with runtime.transaction() as conn:
+        # named by the applicant's pseudonym (their key id), never their student number: an
+        # application id is published and shown, and is not sealed
+        application_id = application_id_for(
+            campaign_id, await runtime.store.pseudonym(conn, student_number)
+        )
         campaign = await load_campaign(conn, runtime.store, campaign_id)
         record = await queries.student_record(conn, student_number)
         command = SubmitApplication(

@@ -388,7 +388,9 @@ async def state_availability(
         conn,
         ctx.store,
         leader_availability.availability_decider,
-        leader_availability.stream_id(academic_year, student_number),
+        leader_availability.stream_id(
+            academic_year, await ctx.store.pseudonym(conn, student_number)
+        ),
         leader_availability.StateAvailability(
             student_number=student_number,
             academic_year=academic_year,

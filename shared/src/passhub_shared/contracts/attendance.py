@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from passhub_shared.events import Event
+from passhub_shared.personal import OptionalStudentNumber, PersonalText, StudentNumber
 
 Method = Literal["qr", "kiosk", "leader", "import"]
 AttendeeRole = Literal["student", "leader"]
@@ -27,7 +28,7 @@ class StudentSignedIn(_Attendance):
     session_id: str
     scheme_id: str
     modules: list[str] = Field(default_factory=list)
-    student_number: str
+    student_number: StudentNumber
     signed_in_at: datetime
     method: Method
 
@@ -36,7 +37,7 @@ class LeaderSignedIn(_Attendance):
     event_name = "leader_signed_in"
     session_id: str
     scheme_id: str
-    student_number: str
+    student_number: StudentNumber
     signed_in_at: datetime
     method: Method
 
@@ -45,9 +46,9 @@ class AttendanceRevoked(_Attendance):
     event_name = "attendance_revoked"
     session_id: str
     scheme_id: str
-    student_number: str
+    student_number: StudentNumber
     role: AttendeeRole
-    reason: str
+    reason: PersonalText
 
 
 class FeedbackSubmitted(_Attendance):
@@ -55,8 +56,9 @@ class FeedbackSubmitted(_Attendance):
     feedback_id: str
     session_id: str
     scheme_id: str
-    student_number: str | None  # None when submitted anonymously
+    student_number: OptionalStudentNumber  # None when submitted anonymously
     understanding: int = Field(ge=1, le=5)
     enjoyable: int = Field(ge=1, le=5)
     recommend: int = Field(ge=1, le=5)
-    comment: str = ""
+    #: sealed under the student's key when named; an anonymous comment has no person to key
+    comment: PersonalText = ""

@@ -9,11 +9,12 @@ coordinator's withdrawal for a breach of the scheme's rules, is `award_withdrawn
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from passhub_shared.events import Event
+from passhub_shared.personal import Personal, PersonalText, StudentNumber
 
 AwardKind = Literal["certificate", "psa", "hear"]
 
@@ -26,7 +27,7 @@ class AwardGranted(_Recognition):
     event_name = "award_granted"
     award_id: str
     kind: AwardKind
-    student_number: str
+    student_number: StudentNumber
     academic_year: str
     #: the role title in the institution's vocabulary (e.g. "PASS Leader")
     role: str
@@ -48,23 +49,23 @@ class AwardGranted(_Recognition):
 class AwardWithheld(_Recognition):
     event_name = "award_withheld"
     kind: AwardKind
-    student_number: str
+    student_number: StudentNumber
     academic_year: str
     #: codes of the requirements not met: training, sessions, session_hours,
     #: training_admin_hours, mentor_meetings, stood_down
     unmet: list[str]
     policy_version: int
     #: the same, in words: e.g. "6 of 8 sessions delivered"
-    unmet_detail: list[str] = Field(default_factory=list)
+    unmet_detail: Annotated[list[str], Personal([])] = Field(default_factory=list)
 
 
 class AwardWithdrawn(_Recognition):
     event_name = "award_withdrawn"
     award_id: str
     kind: AwardKind
-    student_number: str
+    student_number: StudentNumber
     academic_year: str
-    reason: str
+    reason: PersonalText
     #: withdrawn by a coordinator (e.g. a breach of the scheme's rules) rather than by a
     #: correction; a later awards run does not grant this kind to the leader again that year
     by_coordinator: bool = False
@@ -78,7 +79,7 @@ class AwardRevised(_Recognition):
     event_name = "award_revised"
     award_id: str
     kind: AwardKind
-    student_number: str
+    student_number: StudentNumber
     academic_year: str
     schemes: list[str]
     sessions_delivered: int
@@ -87,4 +88,4 @@ class AwardRevised(_Recognition):
     activity_end: date | None = None
     #: what changed, in words: e.g. "sign-in at session 2026-27-PHYS-s03 revoked (signed in
     #: by mistake): 8 sessions (9 hours), was 9 sessions (10 hours)"
-    reason: str
+    reason: PersonalText

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from passhub_shared.events import Event
+from passhub_shared.personal import Personal, PersonalText, StudentNumber
 
 Role = Literal["leader", "organiser"]
 Importance = Literal["essential", "desirable"]
@@ -56,9 +57,9 @@ class ApplicationSubmitted(_Recruitment):
     application_id: str
     campaign_id: str
     academic_year: str
-    student_number: str
-    name: str
-    email: str
+    student_number: StudentNumber
+    name: PersonalText
+    email: PersonalText
     school: str
     role_sought: Role = "leader"
     preferred_schemes: list[str] = Field(default_factory=list)
@@ -70,14 +71,14 @@ class RecordOverride(BaseModel):
     said, kept beside the assessor's outcome."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    reason: str
+    reason: PersonalText
     by: str
     at: datetime
     #: the record's outcome: met, not met, or None (pending: the record and the application
     #: disagree); with its evidence (e.g. "year 1: 59.99 (record)") and decisive mark
     record_met: bool | None
-    record_evidence: str
-    record_mark_used: Decimal | None = None
+    record_evidence: PersonalText
+    record_mark_used: Annotated[Decimal | None, Personal(None)] = None
 
 
 class CriterionOutcome(BaseModel):
@@ -85,10 +86,10 @@ class CriterionOutcome(BaseModel):
     code: str
     met: bool | None  # None: not yet assessed
     verified: bool
-    evidence: str = ""
+    evidence: PersonalText = ""
     assessed_by: str = "system"
     #: for `exam_marks`: the decisive (lowest relevant) mark the rule compared
-    mark_used: Decimal | None = None
+    mark_used: Annotated[Decimal | None, Personal(None)] = None
     #: set when an assessor overrode what the student record decides: the override and the
     #: record's own outcome
     override: RecordOverride | None = None
@@ -100,15 +101,15 @@ class RecordMismatch(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     field: str
-    on_application: str
-    on_record: str
+    on_application: PersonalText
+    on_record: PersonalText
     criterion: str
 
 
 class ApplicationAssessed(_Recruitment):
     event_name = "application_assessed"
     application_id: str
-    student_number: str
+    student_number: StudentNumber
     outcomes: list[CriterionOutcome]
     essentials_met: int
     essentials_total: int
@@ -120,19 +121,19 @@ class ApplicationAssessed(_Recruitment):
 class ApplicationRejected(_Recruitment):
     event_name = "application_rejected"
     application_id: str
-    student_number: str
-    reasons: list[str]
+    student_number: StudentNumber
+    reasons: Annotated[list[str], Personal([])]
 
 
 class ApplicationWithdrawn(_Recruitment):
     event_name = "application_withdrawn"
     application_id: str
-    student_number: str
+    student_number: StudentNumber
 
 
 class TrainingCompleted(_Recruitment):
     event_name = "training_completed"
-    student_number: str
+    student_number: StudentNumber
     academic_year: str
     training_id: str
     completed_on: date
@@ -141,9 +142,9 @@ class TrainingCompleted(_Recruitment):
 
 class LeaderAppointed(_Recruitment):
     event_name = "leader_appointed"
-    student_number: str
-    name: str
-    email: str
+    student_number: StudentNumber
+    name: PersonalText
+    email: PersonalText
     academic_year: str
     role: Role
     schemes: list[str]
@@ -153,10 +154,10 @@ class LeaderAppointed(_Recruitment):
 
 class LeaderStoodDown(_Recruitment):
     event_name = "leader_stood_down"
-    student_number: str
+    student_number: StudentNumber
     academic_year: str
     schemes: list[str]
     effective_from: date
     #: empty: why a leader stood down is personal and stays in recruitment, for coordinators
-    #: (events published before passhub kept it there may carry it)
-    reason: str = ""
+    #: (events published before passhub kept it there may carry it, sealed)
+    reason: PersonalText = ""

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import Field
 
 from passhub_shared.events import Event
+from passhub_shared.personal import PersonalText, StudentNumber, StudentNumbers
 
 Mode = Literal["opt_in", "opt_out"]
 
@@ -38,7 +39,8 @@ class SchemeLaunched(_Sessions):
     modules: list[str] = Field(default_factory=list)
     mode: Mode = "opt_in"
     coordinator: str = ""
-    organisers: list[str] = Field(default_factory=list)
+    #: student organisers' student numbers, each sealed under their own key
+    organisers: StudentNumbers = Field(default_factory=list)
     min_leaders_per_session: int = 2
 
 
@@ -49,7 +51,7 @@ class SchemeAmended(_Sessions):
     event_name = "scheme_amended"
     scheme_id: str
     coordinator: str
-    organisers: list[str] = Field(default_factory=list)
+    organisers: StudentNumbers = Field(default_factory=list)
     min_leaders_per_session: int
 
 
@@ -89,15 +91,15 @@ class LeaderRostered(_Sessions):
     event_name = "leader_rostered"
     session_id: str
     scheme_id: str
-    student_number: str
+    student_number: StudentNumber
 
 
 class LeaderUnrostered(_Sessions):
     event_name = "leader_unrostered"
     session_id: str
     scheme_id: str
-    student_number: str
-    reason: str = ""
+    student_number: StudentNumber
+    reason: PersonalText = ""
 
 
 _REFERENCE = re.compile(

@@ -29,8 +29,10 @@ from passhub_shared.events import Event
 from passhub_shared.localtime import local_text
 
 
-def stream_id(session_id: str, student_number: str) -> str:
-    return f"attendance-{session_id}/{student_number}"
+def stream_id(session_id: str, person: str) -> str:
+    """A person's attendance at a session. `person` is their pseudonym (the key id the event
+    store gives them), never their student number: stream ids are not sealed."""
+    return f"attendance-{session_id}/{person}"
 
 
 # -- state -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from passhub_shared.events import Event, new_event_id
+from passhub_shared.personal import StudentNumber
 
 
 class _Evaluation(Event):
@@ -22,7 +23,7 @@ class _Evaluation(Event):
 class EnrolmentRow(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    student_number: str
+    student_number: StudentNumber
     module: str
     #: prior attainment (entry tariff, first-semester average...); None when not given
     prior_attainment: float | None = None
@@ -31,7 +32,9 @@ class EnrolmentRow(BaseModel):
 class ResultRow(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    student_number: str
+    #: sealed; the mark, grade and outcome are not: once the student is erased they are an
+    #: anonymous participant's, and the evaluation's figures stay as they were
+    student_number: StudentNumber
     module: str
     #: mark out of 100
     mark: float | None = None

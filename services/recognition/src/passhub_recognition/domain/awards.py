@@ -1,4 +1,4 @@
-"""A leader's year (stream `leader-<year>-<student number>`): activities recorded here, and the
+"""A leader's year (stream `leader-<year>-<key id>`): activities recorded here, and the
 award decisions.
 
 The state folds the other services' events about the leader (and the year's sessions) together
@@ -43,8 +43,10 @@ from passhub_shared.errors import Conflict, NotFound, Rejected
 from passhub_shared.events import Event
 
 
-def leader_stream(year: str, student_number: str) -> str:
-    return f"leader-{year}-{student_number}"
+def leader_stream(year: str, person: str) -> str:
+    """A leader's year; `person` is their pseudonym (their key id in the event store), never
+    their student number: stream ids are not sealed."""
+    return f"leader-{year}-{person}"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from passhub_recognition.domain.policy import Policy
 from passhub_shared.events import Event
+from passhub_shared.personal import PersonalText, StudentNumber
 
 ActivityKind = Literal["mentor_meeting", "admin"]
 
@@ -35,11 +36,11 @@ class ActivityRecorded(_Internal):
     event_name = "activity_recorded"
     activity_id: str
     academic_year: str
-    student_number: str
+    student_number: StudentNumber
     kind: ActivityKind
     held_on: date
     hours: float = Field(ge=0)
-    note: str = ""
+    note: PersonalText = ""
 
 
 class ActivityStruck(_Internal):
@@ -48,5 +49,5 @@ class ActivityStruck(_Internal):
     event_name = "activity_struck"
     activity_id: str
     academic_year: str
-    student_number: str
-    reason: str
+    student_number: StudentNumber
+    reason: PersonalText

@@ -270,6 +270,7 @@ def _submit(command: SubmitApplication, state: Application) -> list[Event]:
             year_of_study=command.year_of_study,
             exam_marks={str(y): m for y, m in sorted(command.exam_marks.items())},
             statement=command.statement.strip(),
+            student_number=command.student_number,
         ),
         assessed(command, campaign, outcomes, found),
     ]

@@ -53,9 +53,10 @@ def campaign_stream(campaign_id: str) -> str:
     return f"campaign-{campaign_id}"
 
 
-def application_id_for(campaign_id: str, student_number: str) -> str:
-    """One application per student per campaign: the id says whose and for which year."""
-    return f"{campaign_id}-{student_number}"
+def application_id_for(campaign_id: str, person: str) -> str:
+    """One application per student per campaign: the campaign and the applicant's pseudonym
+    (their key id, from the event store), never their student number."""
+    return f"{campaign_id}-{person}"
 
 
 def application_stream(application_id: str) -> str:

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from passhub_shared.contracts.recruitment import RecordMismatch
 from passhub_shared.events import Event
+from passhub_shared.personal import (
+    OptionalStudentNumber,
+    Personal,
+    PersonalText,
+    StudentNumber,
+)
 
 
 class _Internal(Event):
@@ -22,15 +29,15 @@ class _Internal(Event):
 
 class StudentRecordRow(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    student_number: str
-    name: str
-    email: str
+    student_number: StudentNumber
+    name: PersonalText
+    email: PersonalText
     school: str
-    programme: str
+    programme: PersonalText
     level: str
     year_of_study: int
     #: exam mark per year of study, keys "1", "2", ...; exact decimals (JSON strings)
-    marks: dict[str, Decimal] = Field(default_factory=dict)
+    marks: Annotated[dict[str, Decimal], Personal({})] = Field(default_factory=dict)
     #: line of the CSV file the row came from
     line: int
 
@@ -54,11 +61,14 @@ class ApplicationDetailsDeclared(_Internal):
 
     event_name = "application_details_declared"
     application_id: str
-    programme: str = ""
+    programme: PersonalText = ""
     level: str = ""
     year_of_study: int | None = None
-    exam_marks: dict[str, Decimal] = Field(default_factory=dict)
-    statement: str = ""
+    exam_marks: Annotated[dict[str, Decimal], Personal({})] = Field(default_factory=dict)
+    statement: PersonalText = ""
+    #: the applicant, whose key seals the fields above (absent from declarations made before
+    #: passhub sealed personal fields)
+    student_number: OptionalStudentNumber = None
 
 
 class RecordOverridden(_Internal):
@@ -68,16 +78,16 @@ class RecordOverridden(_Internal):
 
     event_name = "record_overridden"
     application_id: str
-    student_number: str
+    student_number: StudentNumber
     criterion: str
     met: bool
-    note: str
-    reason: str
+    note: PersonalText
+    reason: PersonalText
     overridden_by: str
     overridden_at: datetime
     record_met: bool | None
-    record_evidence: str
-    record_mark_used: Decimal | None = None
+    record_evidence: PersonalText
+    record_mark_used: Annotated[Decimal | None, Personal(None)] = None
     #: the application's data that disagreed with the record on this criterion
     mismatches: list[RecordMismatch] = Field(default_factory=list)
 
@@ -104,6 +114,6 @@ class StandDownReasonGiven(_Internal):
     from the published `leader_stood_down`, for coordinators only."""
 
     event_name = "stand_down_reason_given"
-    student_number: str
+    student_number: StudentNumber
     schemes: list[str]
-    reason: str
+    reason: PersonalText

@@ -12,6 +12,7 @@ from pydantic import Field
 from passhub_sessions.domain.availability import Slot
 from passhub_shared.contracts.sessions import SchemeAmended
 from passhub_shared.events import Event
+from passhub_shared.personal import StudentNumber
 
 __all__ = ["AvailabilityStated", "SchemeAmended", "SeriesPlanned"]
 
@@ -43,7 +44,7 @@ class AvailabilityStated(_Internal):
     """A leader's weekly availability for an academic year (replaces any earlier statement)."""
 
     event_name = "availability_stated"
-    student_number: str
+    student_number: StudentNumber
     academic_year: str
     slots: list[Slot]
     unavailable_dates: list[date] = Field(default_factory=list)

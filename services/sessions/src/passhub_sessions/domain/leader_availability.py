@@ -16,8 +16,10 @@ from passhub_shared.events import Event
 MAX_SLOTS = 60
 
 
-def stream_id(academic_year: str, student_number: str) -> str:
-    return f"availability-{academic_year}-{student_number}"
+def stream_id(academic_year: str, person: str) -> str:
+    """A leader's availability; `person` is their pseudonym (their key id), never their student
+    number: stream ids are not sealed."""
+    return f"availability-{academic_year}-{person}"
 
 
 @dataclass(frozen=True)
