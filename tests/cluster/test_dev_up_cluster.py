@@ -83,7 +83,8 @@ def test_dev_up_cluster_runs_three_nodes_and_two_replicas_of_each_service(
         url = settings["PASSHUB_NATS_URL"]
         assert len(nats_servers(url)) == 3 and settings["PASSHUB_STREAM_REPLICAS"] == "3"
         replicas, waiting = asyncio.run(_streams_and_consumers(url))
-        assert replicas == {f"PASSHUB_{s.upper()}": 3 for s in SERVICES}
+        # the services' streams and the personal data's key bucket, all at R3
+        assert replicas == {f"PASSHUB_{s.upper()}": 3 for s in (*SERVICES, "keys")}
         # each consumer of the sessions stream has a pull outstanding from both replicas
         assert waiting == {
             "attendance--sessions": 2,

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import nats
 import pytest
 
 from bench.checkin import schedule
 from passhub_shared.auth import make_token
 from passhub_shared.devservers import free_port
-from passhub_shared.natscluster import NatsCluster
+from passhub_shared.natscluster import NatsCluster, nats_servers
 from passhub_shared.relay import asyncpg_dsn
 from tests.cluster.support import (
     ROOT,
@@ -32,7 +33,7 @@ from tests.cluster.support import (
     spawn,
     stream_leader,
 )
-from tests.support import service_settings, wait_for
+from tests.support import open_sealed, service_settings, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -216,8 +217,17 @@ async def test_every_acknowledged_sign_in_survives_node_and_replica_kills(
             for m in await read_all(url, "PASSHUB_ATTENDANCE")
             if m["type"] == "passhub.attendance.leader_signed_in.v1"
         ]
+        nc = await nats.connect(nats_servers(url))
+        try:  # leaders' numbers are sealed: opened as an authorised integration opens them
+            js = nc.jetstream()
+            numbers = [
+                await open_sealed(js, "attendance", m["data"]["student_number"]) for m in messages
+            ]
+        finally:
+            await nc.close()
         in_stream = Counter(
-            f"{m['data']['session_id']}/{m['data']['student_number']}" for m in messages
+            f"{m['data']['session_id']}/{number}"
+            for m, number in zip(messages, numbers, strict=True)
         )
         assert set(in_stream) == signed
         assert set(in_stream.values()) == {1}

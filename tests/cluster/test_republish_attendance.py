@@ -19,7 +19,7 @@ from bench.checkin import schedule
 from passhub_attendance.domain.qr import QrCodes
 from passhub_attendance.service import service
 from tests.cluster.support import ROOT, assert_once_in_order, read_all
-from tests.support import SECRET_ENV, running_service, service_settings, wait_for
+from tests.support import SECRET_ENV, open_sealed, running_service, service_settings, wait_for
 
 SESSIONS = 5
 STUDENTS = 20
@@ -83,8 +83,14 @@ async def test_republish_restores_a_deleted_attendance_stream(
         signed = [m for m in messages if m["type"] == "passhub.attendance.student_signed_in.v1"]
         assert len(signed) == SESSIONS * STUDENTS
         by_session: dict[str, list[str]] = {}
-        for m in signed:
-            by_session.setdefault(m["data"]["session_id"], []).append(m["data"]["student_number"])
+        nc = await nats.connect(nats_url)
+        try:  # student numbers are sealed: opened as an authorised integration opens them
+            js = nc.jetstream()
+            for m in signed:
+                number = await open_sealed(js, "attendance", m["data"]["student_number"])
+                by_session.setdefault(m["data"]["session_id"], []).append(number)
+        finally:
+            await nc.close()
         # in the order they signed in, per session
         assert all(students == sorted(students) for students in by_session.values())
         assert len(by_session) == SESSIONS

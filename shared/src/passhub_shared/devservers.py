@@ -83,6 +83,8 @@ class ServerStartError(RuntimeError):
 _LOWEST_FREE_PORT = 10_000
 _EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 _port_choice = random.Random()
+#: ports this process handed out: a server may not have bound its port yet when the next is asked
+_handed_out: set[int] = set()
 
 
 def free_port(host: str = LOCALHOST) -> int:
@@ -99,12 +101,15 @@ def free_port(host: str = LOCALHOST) -> int:
     if ephemeral_low > _LOWEST_FREE_PORT + 1000:
         for _ in range(200):
             port = _port_choice.randrange(_LOWEST_FREE_PORT, ephemeral_low)
+            if port in _handed_out:
+                continue
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
                 try:
                     sock.bind((host, port))
                 except OSError:
                     continue
-                return port
+            _handed_out.add(port)
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         chosen: int = sock.getsockname()[1]
