@@ -3,6 +3,7 @@ with a message naming the environment variable, and a service does not start wit
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -12,13 +13,29 @@ import pytest
 from passhub_attendance.settings import AttendanceSettings
 from passhub_sessions.settings import SessionsSettings
 from passhub_shared.secretkeys import (
-    EXAMPLE_VALUES,
+    EXAMPLE_DIGESTS,
     MIN_SECRET_BYTES,
     InsecureSecret,
     generate_secret,
     secret_problem,
 )
 from passhub_shared.settings import Settings
+
+#: every value passhub's code, Compose file, benchmarks or docs ever showed as a secret
+EXAMPLE_VALUES = (
+    "passhub-dev-secret-change-me-0123456789",
+    "passhub-compose-dev-secret-change-me",
+    "passhub-attendance-qr-dev-key-change-me",
+    "passhub-attendance-feedback-dev-key-change-me",
+    "bench-qr-secret-0123456789abcdef",
+    "bench-jwt-secret-0123456789abcdef0123",
+    "a-secret-key",
+    "not-the-key",
+    "change-me",
+    "changeme",
+    "secret",
+    "postgres",
+)
 
 SECRET_VARIABLES = (
     "PASSHUB_JWT_SECRET",
@@ -45,6 +62,10 @@ def test_a_secret_must_be_set_long_and_not_an_example() -> None:
     for example in EXAMPLE_VALUES:
         assert secret_problem(example) is not None, example
     assert "example value" in (secret_problem("passhub-dev-secret-change-me-0123456789") or "")
+
+
+def test_the_kit_knows_every_published_example_and_only_those() -> None:
+    assert {hashlib.sha256(v.encode()).hexdigest() for v in EXAMPLE_VALUES} == EXAMPLE_DIGESTS
 
 
 @pytest.mark.usefixtures("no_secrets")
