@@ -69,6 +69,8 @@ class Stack:
     year: str = ""
     scheme: str = ""
     session_a: str = ""
+    #: session A's local start and end as the pages show them ("14:50 to 15:40")
+    session_a_times: str = ""
     session_b: str = ""
     session_later: str = ""
     session_kiosk: str = ""
@@ -323,10 +325,12 @@ def seed(s: Stack) -> None:
             )
         )
 
-    today = now.astimezone(CAMPUS).replace(minute=0, second=0, microsecond=0)
+    # session A is under way now (ten minutes in), so it is today's, open for sign-in, whatever
+    # the hour the tests run at; B starts when A ends, and the later one is tomorrow
+    under_way = now.astimezone(CAMPUS).replace(second=0, microsecond=0) - timedelta(minutes=10)
+    s.session_a_times = f"{under_way:%H:%M} to {under_way + timedelta(minutes=50):%H:%M}"
 
-    def make(hour: int, room: str, leader: str | None, day: int = 0) -> str:
-        starts = (today + timedelta(days=day)).replace(hour=hour)
+    def make(starts: datetime, room: str, leader: str | None) -> str:
         created = ok(
             ses.post(
                 f"/schemes/{scheme}/sessions",
@@ -351,9 +355,9 @@ def seed(s: Stack) -> None:
             )
         return str(created["session_id"])
 
-    s.session_a = make(12, ROOM_A, LEADER)
-    s.session_b = make(14, ROOM_B, LEADER_2)
-    s.session_later = make(12, ROOM_A, LEADER, day=1)
+    s.session_a = make(under_way, ROOM_A, LEADER)
+    s.session_b = make(under_way + timedelta(minutes=50), ROOM_B, LEADER_2)
+    s.session_later = make(under_way + timedelta(days=1), ROOM_A, LEADER)
     # the kiosk's room: a session under way now (it shows the one that ends next)
     starts = now.astimezone(CAMPUS).replace(second=0, microsecond=0) - timedelta(minutes=5)
     kiosk = ok(
