@@ -7,9 +7,12 @@ from datetime import date, timedelta
 import pytest
 
 from passhub_sessions.domain.clashes import Booking
+from passhub_sessions.domain.events import SwapAnswered, SwapRequested
 from passhub_sessions.domain.session import (
+    AnswerSwap,
     CancelSession,
     LeaderFacts,
+    RequestSwap,
     RescheduleSession,
     RosterLeader,
     RosterLeaders,
@@ -25,7 +28,7 @@ from passhub_shared.contracts.sessions import (
     SessionRescheduled,
     SessionScheduled,
 )
-from passhub_shared.errors import Conflict, NotFound, Rejected
+from passhub_shared.errors import Conflict, Forbidden, NotFound, Rejected
 from passhub_shared.events import Event
 from tests.sessions.builders import ALL_WEEK, SCHEME, at, available, leader, slot
 
@@ -294,3 +297,119 @@ def test_a_swap_gets_the_same_checks() -> None:
     assert raised.value.code == "not_appointed"
     with pytest.raises(Conflict):
         session_decider.given_when(rostered("s100", "s101"), SwapLeader("s100", facts("s101")))
+
+
+# --- swaps leaders ask each other for ---
+
+
+def asked(*numbers: str, reason: str = "exam") -> list[Event]:
+    """s100 (and any others) rostered; s100 asked s102 to take the session."""
+    given = rostered(*numbers)
+    return [
+        *given,
+        *session_decider.given_when(
+            given, RequestSwap("w1", "s100", facts("s102"), BEFORE, reason)
+        ),
+    ]
+
+
+def test_a_leader_asks_another_to_take_their_place() -> None:
+    given = rostered("s100", "s101")
+    [event] = session_decider.given_when(
+        given, RequestSwap("w1", "s100", facts("s102"), BEFORE, " exam ")
+    )
+    assert isinstance(event, SwapRequested)
+    assert (event.out, event.incoming.student_number, event.reason) == ("s100", "s102", "exam")
+    state = session_decider.fold([*given, event])
+    assert state.rostered == ("s100", "s101") and [s.swap_id for s in state.swaps] == ["w1"]
+
+
+def test_a_swap_request_gets_the_rostering_checks() -> None:
+    with pytest.raises(Rejected) as raised:
+        session_decider.given_when(
+            rostered("s100"), RequestSwap("w1", "s100", facts("s102", appointment=None), BEFORE)
+        )
+    assert raised.value.code == "not_appointed"
+    with pytest.raises(Conflict):  # already on it
+        session_decider.given_when(
+            rostered("s100", "s101"), RequestSwap("w1", "s100", facts("s101"), BEFORE)
+        )
+    with pytest.raises(Rejected) as raised:  # not rostered, so nothing to swap
+        session_decider.given_when(
+            rostered("s101"), RequestSwap("w1", "s100", facts("s102"), BEFORE)
+        )
+    assert raised.value.code == "not_rostered"
+    with pytest.raises(Rejected) as raised:
+        session_decider.given_when(
+            rostered("s100"), RequestSwap("w1", "s100", facts("s100"), BEFORE)
+        )
+    assert raised.value.code == "same_leader"
+    with pytest.raises(Rejected) as raised:  # the session is over
+        session_decider.given_when(
+            rostered("s100"), RequestSwap("w1", "s100", facts("s102"), END + timedelta(minutes=1))
+        )
+    assert raised.value.code == "past"
+    with pytest.raises(Conflict):  # the same leader asked twice
+        session_decider.given_when(asked("s100"), RequestSwap("w2", "s100", facts("s102"), BEFORE))
+
+
+def test_accepting_a_swap_changes_the_rota() -> None:
+    given = asked("s100", "s101")
+    answered, out, on = session_decider.given_when(
+        given, AnswerSwap("w1", "s102", "accept", BEFORE, facts("s102"))
+    )
+    assert isinstance(answered, SwapAnswered) and answered.outcome == "accepted"
+    assert isinstance(out, LeaderUnrostered) and (out.student_number, out.reason) == (
+        "s100",
+        "exam",
+    )
+    assert isinstance(on, LeaderRostered) and on.student_number == "s102"
+    state = session_decider.fold([*given, answered, out, on])
+    assert state.rostered == ("s101", "s102") and state.swaps == ()
+    with pytest.raises(Conflict):  # answered already
+        session_decider.given_when(
+            [*given, answered, out, on], AnswerSwap("w1", "s102", "decline", BEFORE)
+        )
+
+
+def test_accepting_checks_the_leader_again() -> None:
+    with pytest.raises(Rejected) as raised:  # no longer appointed by the time they accept
+        session_decider.given_when(
+            asked("s100"),
+            AnswerSwap("w1", "s102", "accept", BEFORE, facts("s102", appointment=None)),
+        )
+    assert raised.value.code == "not_appointed"
+    taken_off = [
+        *asked("s100"),
+        LeaderUnrostered(session_id="s1", scheme_id=SCHEME, student_number="s100"),
+    ]
+    with pytest.raises(Rejected) as raised:
+        session_decider.given_when(
+            taken_off, AnswerSwap("w1", "s102", "accept", BEFORE, facts("s102"))
+        )
+    assert raised.value.code == "not_rostered"
+
+
+def test_declining_and_withdrawing_leave_the_rota_alone() -> None:
+    [declined] = session_decider.given_when(
+        asked("s100"), AnswerSwap("w1", "s102", "decline", BEFORE)
+    )
+    assert isinstance(declined, SwapAnswered) and declined.outcome == "declined"
+    [withdrawn] = session_decider.given_when(
+        asked("s100"), AnswerSwap("w1", "s100", "withdraw", BEFORE)
+    )
+    assert isinstance(withdrawn, SwapAnswered) and withdrawn.outcome == "withdrawn"
+    assert session_decider.fold([*asked("s100"), withdrawn]).rostered == ("s100",)
+
+
+def test_only_the_leaders_of_a_swap_answer_it() -> None:
+    with pytest.raises(Forbidden):  # the one who asked cannot accept for the other
+        session_decider.given_when(
+            asked("s100"), AnswerSwap("w1", "s100", "accept", BEFORE, facts("s100"))
+        )
+    with pytest.raises(Forbidden):  # the one asked cannot withdraw it
+        session_decider.given_when(asked("s100"), AnswerSwap("w1", "s102", "withdraw", BEFORE))
+    with pytest.raises(Forbidden):
+        session_decider.given_when(asked("s100"), AnswerSwap("w1", "s103", "decline", BEFORE))
+    with pytest.raises(Conflict):
+        session_decider.given_when(asked("s100"), AnswerSwap("nope", "s102", "decline", BEFORE))

@@ -372,6 +372,50 @@ async def swap(
     )
 
 
+async def request_swap(
+    conn: AsyncConnection, ctx: Context, session_id: str, out: str, incoming: str, reason: str
+) -> str:
+    """`out` asks `incoming` to take their place on the session: the new request's id."""
+    row = await queries.require_session(conn, session_id)
+    scheme_row = await queries.require_scheme(conn, row["scheme_id"])
+    facts = await leader_facts(conn, row, scheme_row["academic_year"], incoming)
+    swap_id = new_id()
+    await handle(
+        conn,
+        ctx.store,
+        session_decider,
+        session.stream_id(session_id),
+        session.RequestSwap(swap_id, out, facts, ctx.now, reason, ctx.tz, ctx.leader_title),
+        ctx.metadata,
+    )
+    return swap_id
+
+
+async def answer_swap(
+    conn: AsyncConnection,
+    ctx: Context,
+    swap: queries.Row,
+    by: str,
+    answer: session.SwapAnswer,
+) -> None:
+    """Accept, decline or withdraw a swap request; accepting checks the leader asked again, as
+    rostering would, under their lock."""
+    facts = None
+    if answer == "accept":
+        row = await queries.require_session(conn, swap["session_id"])
+        scheme_row = await queries.require_scheme(conn, row["scheme_id"])
+        await lock(conn, [leader_lock(swap["incoming_number"])])
+        facts = await leader_facts(conn, row, scheme_row["academic_year"], swap["incoming_number"])
+    await handle(
+        conn,
+        ctx.store,
+        session_decider,
+        session.stream_id(swap["session_id"]),
+        session.AnswerSwap(swap["swap_id"], by, answer, ctx.now, facts, ctx.tz, ctx.leader_title),
+        ctx.metadata,
+    )
+
+
 # --- availability and rota -------------------------------------------------------------------
 
 

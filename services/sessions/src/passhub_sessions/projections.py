@@ -16,13 +16,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions.domain.clashes import room_key
-from passhub_sessions.domain.events import AvailabilityStated, SchemeAmended, SeriesPlanned
+from passhub_sessions.domain.events import (
+    AvailabilityStated,
+    SchemeAmended,
+    SeriesPlanned,
+    SwapAnswered,
+    SwapRequested,
+)
 from passhub_sessions.tables import (
     leader_availability,
     scheme_leaders,
     schemes,
     series,
     session_leaders,
+    session_swaps,
     sessions,
 )
 from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
@@ -310,10 +317,41 @@ class AvailabilityProjection(Projection):
         await upsert(conn, leader_availability, list(rows.values()))
 
 
+class SwapsProjection(Projection):
+    """Leaders' swap requests, open and answered (the swaps a leader is part of)."""
+
+    name = "session_swaps"
+    tables = (session_swaps,)
+    handles = frozenset({SwapRequested.type_name(), SwapAnswered.type_name()})
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
+        decoded = [(r, cast(SwapRequested | SwapAnswered, r.decode())) for r in events]
+        rows = await load_rows(conn, session_swaps, ((e.swap_id,) for _, e in decoded))
+        for recorded, event in decoded:
+            if isinstance(event, SwapRequested):
+                rows[(event.swap_id,)] = {
+                    "swap_id": event.swap_id,
+                    "session_id": event.session_id,
+                    "scheme_id": event.scheme_id,
+                    "out_number": event.out,
+                    "incoming_number": event.incoming.student_number,
+                    "reason": event.reason,
+                    "status": "open",
+                    "requested_at": recorded.occurred_at,
+                    "answered_at": None,
+                }
+            elif (event.swap_id,) in rows:
+                rows[(event.swap_id,)].update(
+                    status=event.outcome, answered_at=recorded.occurred_at
+                )
+        await upsert(conn, session_swaps, list(rows.values()))
+
+
 PROJECTIONS: list[Projection] = [
     SchemesProjection(),
     SchemeLeadersProjection(),
     SessionsProjection(),
     SeriesProjection(),
     AvailabilityProjection(),
+    SwapsProjection(),
 ]

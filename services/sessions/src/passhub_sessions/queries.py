@@ -22,6 +22,7 @@ from passhub_sessions.tables import (
     schemes,
     series,
     session_leaders,
+    session_swaps,
     sessions,
 )
 from passhub_shared.contracts.sessions import session_reference
@@ -323,6 +324,40 @@ async def leader_sessions(
     )
     if not include_past:
         stmt = stmt.where(session_leaders.c.rostered.is_(True))
+    return [dict(r._mapping) for r in await conn.execute(stmt)]
+
+
+async def swap(conn: AsyncConnection, swap_id: str) -> Row:
+    found = (
+        await conn.execute(select(session_swaps).where(session_swaps.c.swap_id == swap_id))
+    ).first()
+    if found is None:
+        raise NotFound(f"no swap request {swap_id}")
+    return dict(found._mapping)
+
+
+async def swaps_of_leader(conn: AsyncConnection, student_number: str) -> list[Row]:
+    """Swap requests a leader made or was asked, with their session, soonest session first."""
+    stmt = (
+        select(
+            session_swaps,
+            sessions.c.starts_at,
+            sessions.c.ends_at,
+            sessions.c.room,
+            sessions.c.cancelled,
+            schemes.c.title.label("scheme_title"),
+        )
+        .select_from(
+            session_swaps.join(
+                sessions, sessions.c.session_id == session_swaps.c.session_id
+            ).outerjoin(schemes, schemes.c.scheme_id == session_swaps.c.scheme_id)
+        )
+        .where(
+            (session_swaps.c.out_number == student_number)
+            | (session_swaps.c.incoming_number == student_number)
+        )
+        .order_by(sessions.c.starts_at, session_swaps.c.requested_at)
+    )
     return [dict(r._mapping) for r in await conn.execute(stmt)]
 
 

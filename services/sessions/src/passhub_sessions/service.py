@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from passhub_sessions.api import ROUTERS
-from passhub_sessions.domain.events import AvailabilityStated, SeriesPlanned
+from passhub_sessions.domain.events import (
+    AvailabilityStated,
+    SeriesPlanned,
+    SwapAnswered,
+    SwapRequested,
+)
 from passhub_sessions.projections import PROJECTIONS
 from passhub_sessions.reaction import react
 from passhub_sessions.settings import SessionsSettings
@@ -22,7 +27,7 @@ from passhub_shared.contracts.sessions import (
 from passhub_shared.service import ServiceDefinition
 
 #: internal events, registered by importing them (kept here so the import is not unused)
-INTERNAL = (SeriesPlanned, AvailabilityStated)
+INTERNAL = (SeriesPlanned, AvailabilityStated, SwapRequested, SwapAnswered)
 
 service = ServiceDefinition(
     name="sessions",

@@ -123,3 +123,20 @@ leader_availability = Table(
     Column("stated_by", Text, nullable=False),
     Column("stated_at", DateTime(timezone=True), nullable=False),
 )
+
+#: leaders' swap requests: `status` is open, accepted, declined or withdrawn
+session_swaps = Table(
+    "session_swaps",
+    metadata,
+    Column("swap_id", Text, primary_key=True),
+    Column("session_id", Text, nullable=False),
+    Column("scheme_id", Text, nullable=False),
+    Column("out_number", Text, nullable=False),
+    Column("incoming_number", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True)),
+    Index("ix_session_swaps_out", "out_number"),
+    Index("ix_session_swaps_incoming", "incoming_number"),
+)

@@ -6,15 +6,23 @@ The published ones are the contracts in `passhub_shared.contracts.sessions`.
 from __future__ import annotations
 
 from datetime import date, time
+from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from passhub_sessions.domain.availability import Slot
 from passhub_shared.contracts.sessions import SchemeAmended
 from passhub_shared.events import Event
-from passhub_shared.personal import StudentNumber
+from passhub_shared.personal import PersonalText, StudentNumber
 
-__all__ = ["AvailabilityStated", "SchemeAmended", "SeriesPlanned"]
+__all__ = [
+    "AvailabilityStated",
+    "SchemeAmended",
+    "SeriesPlanned",
+    "SwapAnswered",
+    "SwapParty",
+    "SwapRequested",
+]
 
 
 class _Internal(Event):
@@ -49,3 +57,34 @@ class AvailabilityStated(_Internal):
     slots: list[Slot]
     unavailable_dates: list[date] = Field(default_factory=list)
     stated_by: str
+
+
+class SwapParty(BaseModel):
+    """The leader asked to take a session over (sealed under their own key)."""
+
+    student_number: StudentNumber
+
+
+class SwapRequested(_Internal):
+    """A rostered leader asked another leader of the scheme to take their place on a session
+    (on the session's stream). Nothing changes on the rota until the other leader accepts."""
+
+    event_name = "swap_requested"
+    swap_id: str
+    session_id: str
+    scheme_id: str
+    out: StudentNumber
+    incoming: SwapParty
+    reason: PersonalText = ""
+
+
+class SwapAnswered(_Internal):
+    """A swap request closed: accepted (followed on the stream by `leader_unrostered` and
+    `leader_rostered`, which are what other services see), declined by the leader asked, or
+    withdrawn by the one who asked."""
+
+    event_name = "swap_answered"
+    swap_id: str
+    session_id: str
+    scheme_id: str
+    outcome: Literal["accepted", "declined", "withdrawn"]

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from passhub_sessions.domain.availability import Availability
 from passhub_sessions.domain.clashes import Booking, describe, first_clash, room_key
+from passhub_sessions.domain.events import SwapAnswered, SwapParty, SwapRequested
 from passhub_sessions.domain.rota import Appointment, RotaSession, rostering_problem
 from passhub_shared.contracts.sessions import (
     LeaderRostered,
@@ -23,7 +25,7 @@ from passhub_shared.contracts.sessions import (
     SessionScheduled,
 )
 from passhub_shared.decider import Decider
-from passhub_shared.errors import Conflict, NotFound, Rejected
+from passhub_shared.errors import Conflict, Forbidden, NotFound, Rejected
 from passhub_shared.events import Event
 
 LONDON = ZoneInfo("Europe/London")
@@ -33,6 +35,14 @@ MAX_ROOM = 80
 
 def stream_id(session_id: str) -> str:
     return f"session-{session_id}"
+
+
+@dataclass(frozen=True)
+class OpenSwap:
+    swap_id: str
+    out: str
+    incoming: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,8 @@ class Session:
     series_id: str | None = None
     cancelled: bool = False
     rostered: tuple[str, ...] = ()
+    #: swap requests not yet answered
+    swaps: tuple[OpenSwap, ...] = ()
 
     def as_rota_session(self) -> RotaSession:
         assert self.starts_at is not None and self.ends_at is not None
@@ -142,6 +154,37 @@ class SwapLeader:
     leader_title: str = "leader"
 
 
+@dataclass(frozen=True)
+class RequestSwap:
+    """A rostered leader (`out`) asks another leader to take their place; the other leader is
+    checked as for rostering now, and again when they accept."""
+
+    swap_id: str
+    out: str
+    incoming: LeaderFacts
+    now: datetime
+    reason: str = ""
+    tz: ZoneInfo = LONDON
+    leader_title: str = "leader"
+
+
+SwapAnswer = Literal["accept", "decline", "withdraw"]
+
+
+@dataclass(frozen=True)
+class AnswerSwap:
+    """The leader asked accepts or declines; the leader who asked withdraws. `incoming` is the
+    asked leader's facts now (needed to accept)."""
+
+    swap_id: str
+    by: str
+    answer: SwapAnswer
+    now: datetime
+    incoming: LeaderFacts | None = None
+    tz: ZoneInfo = LONDON
+    leader_title: str = "leader"
+
+
 Command = (
     ScheduleSession
     | RescheduleSession
@@ -150,7 +193,15 @@ Command = (
     | RosterLeaders
     | UnrosterLeader
     | SwapLeader
+    | RequestSwap
+    | AnswerSwap
 )
+
+OUTCOMES: dict[str, Literal["accepted", "declined", "withdrawn"]] = {
+    "accept": "accepted",
+    "decline": "declined",
+    "withdraw": "withdrawn",
+}
 
 
 def _check_slot(
@@ -357,7 +408,79 @@ def decide(command: Command, state: Session) -> Sequence[Event]:
                     student_number=command.incoming.student_number,
                 ),
             ]
+        case RequestSwap():
+            return _request_swap(command, state)
+        case AnswerSwap():
+            return _answer_swap(command, state)
     raise TypeError(f"unknown command {command!r}")
+
+
+def _request_swap(command: RequestSwap, state: Session) -> Sequence[Event]:
+    _open(state, command.now)
+    incoming = command.incoming.student_number
+    if command.out not in state.rostered:
+        raise Rejected(f"{command.out} is not rostered on this session", code="not_rostered")
+    if incoming == command.out:
+        raise Rejected("ask another leader to take your place", code="same_leader")
+    if any(s.swap_id == command.swap_id for s in state.swaps):
+        raise Conflict(f"swap request {command.swap_id} already exists")
+    if any(s.out == command.out and s.incoming == incoming for s in state.swaps):
+        raise Conflict(f"{incoming} has already been asked to take this session")
+    without = replace(state, rostered=tuple(n for n in state.rostered if n != command.out))
+    _roster_check(without, command.incoming, command.tz, command.leader_title)
+    return [
+        SwapRequested(
+            swap_id=command.swap_id,
+            session_id=state.session_id,
+            scheme_id=state.scheme_id,
+            out=command.out,
+            incoming=SwapParty(student_number=incoming),
+            reason=command.reason.strip(),
+        )
+    ]
+
+
+def _answer_swap(command: AnswerSwap, state: Session) -> Sequence[Event]:
+    _existing(state)
+    swap = next((s for s in state.swaps if s.swap_id == command.swap_id), None)
+    if swap is None:
+        raise Conflict("this swap request has already been answered or withdrawn")
+    allowed = swap.out if command.answer == "withdraw" else swap.incoming
+    if command.by != allowed:
+        raise Forbidden(
+            "only the leader who asked can withdraw a swap request"
+            if command.answer == "withdraw"
+            else "only the leader asked can accept or decline a swap request"
+        )
+    answered = SwapAnswered(
+        swap_id=swap.swap_id,
+        session_id=state.session_id,
+        scheme_id=state.scheme_id,
+        outcome=OUTCOMES[command.answer],
+    )
+    if command.answer != "accept":
+        return [answered]
+    if command.incoming is None or command.incoming.student_number != swap.incoming:
+        raise TypeError("accepting a swap needs the facts of the leader asked")
+    _open(state, command.now)
+    if swap.out not in state.rostered:
+        raise Rejected(f"{swap.out} is no longer rostered on this session", code="not_rostered")
+    without = replace(state, rostered=tuple(n for n in state.rostered if n != swap.out))
+    _roster_check(without, command.incoming, command.tz, command.leader_title)
+    return [
+        answered,
+        LeaderUnrostered(
+            session_id=state.session_id,
+            scheme_id=state.scheme_id,
+            student_number=swap.out,
+            reason=swap.reason or f"swapped with {swap.incoming}",
+        ),
+        LeaderRostered(
+            session_id=state.session_id,
+            scheme_id=state.scheme_id,
+            student_number=swap.incoming,
+        ),
+    ]
 
 
 def evolve(state: Session, event: Event) -> Session:
@@ -391,6 +514,11 @@ def evolve(state: Session, event: Event) -> Session:
             return replace(
                 state, rostered=tuple(n for n in state.rostered if n != event.student_number)
             )
+        case SwapRequested():
+            swap = OpenSwap(event.swap_id, event.out, event.incoming.student_number, event.reason)
+            return replace(state, swaps=(*state.swaps, swap))
+        case SwapAnswered():
+            return replace(state, swaps=tuple(s for s in state.swaps if s.swap_id != event.swap_id))
     return state
 
 
