@@ -15,7 +15,13 @@ now?) and the sign-in at attendance, with a token it signs for the student. In t
 3. paced: sign-ins through the portal at `--rate` (300/s) whatever the answers (open loop):
    latency percentiles from when each was due (target: p99 under 150 ms).
 
-Everything shares the machine (the client, three service processes, PostgreSQL and NATS).
+With `--before <git ref>` (e.g. `--before HEAD~3`), a second portal runs from that commit's
+code (its `shared/` and `services/portal/`, exported with `git archive`) beside the current one,
+with the same signing key and the same attendance and recruitment, and phases 2 and 3 run for
+both, alternating (before, then now): the change's effect measured in one run, on one machine
+state.
+
+Everything shares the machine (the client, the service processes, PostgreSQL and NATS).
 Results go to `bench/results/portal.json`, and a table is printed. `BENCH_PORTAL_PROFILE=<file>`
 runs the portal under cProfile; `BENCH_PORTAL_ACCESS_LOG=<file>` keeps its access log.
 """
@@ -80,6 +86,7 @@ class PortalOptions:
     rate: float
     seconds: float
     output: Path
+    before: str | None = None
 
 
 def session_cookie(secret: str, number: str, csrf: str) -> str:
@@ -118,9 +125,11 @@ def portal_requests(
     return out
 
 
-def start(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    profile = os.environ.get("BENCH_PORTAL_PROFILE")  # a file: profile the portal (cProfile)
-    wrap = ["-m", "cProfile", "-o", profile] if profile and "portal" in app else []
+def start(
+    app: str, port: int, env: dict[str, str], log: Path, profile: str | None = None
+) -> subprocess.Popen[bytes]:
+    """`profile`: a file to write the process's cProfile to."""
+    wrap = ["-m", "cProfile", "-o", profile] if profile else []
     command = [
         sys.executable, *wrap, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
         *([] if os.environ.get("BENCH_PORTAL_ACCESS_LOG") else ["--no-access-log"]),
@@ -150,22 +159,42 @@ async def wait_up(port: int, proc: subprocess.Popen[bytes], log: Path, path: str
     raise RuntimeError(f"not up in 60 s:\n{_tail(log)}")
 
 
-PROCESSES = ("attendance", "recruitment", "portal")
-
-
-def cpu_of(procs: list[subprocess.Popen[bytes]]) -> dict[str, float]:
+def cpu_of(procs: dict[str, subprocess.Popen[bytes]]) -> dict[str, float]:
     """CPU seconds each process has used so far."""
-    return {name: tree_cpu(proc.pid) for name, proc in zip(PROCESSES, procs, strict=True)}
+    return {name: tree_cpu(proc.pid) for name, proc in procs.items()}
 
 
 def cpu_per(
-    procs: list[subprocess.Popen[bytes]], before: dict[str, float], done: dict[str, Any]
+    procs: dict[str, subprocess.Popen[bytes]], before: dict[str, float], done: dict[str, Any]
 ) -> dict[str, float]:
     """Milliseconds of CPU per sign-in each process spent in a phase: a figure that depends
     less than throughput on what else the shared machine runs."""
     after = cpu_of(procs)
     n = max(done["sign_ins"], 1)
-    return {name: round((after[name] - before[name]) * 1000 / n, 3) for name in PROCESSES}
+    return {name: round((after[name] - before[name]) * 1000 / n, 3) for name in procs}
+
+
+def export(ref: str, into: Path) -> Path:
+    """The code of `ref` (the kit and the portal) in `into`: its `PYTHONPATH` for a portal."""
+    root = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", ref, "shared/src", "services/portal/src"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    into.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def git_describe(ref: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        ["git", "-C", str(root), "log", "-1", "--format=%h %s", ref],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()[:100]
 
 
 def figures(requests: list[SignInRequest], elapsed: float, ok: set[int]) -> dict[str, Any]:
@@ -183,7 +212,9 @@ def figures(requests: list[SignInRequest], elapsed: float, ok: set[int]) -> dict
 
 async def run(opts: PortalOptions) -> dict[str, Any]:
     host = machine()
-    procs: list[subprocess.Popen[bytes]] = []
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    portals = ["portal", "before"] if opts.before else ["portal"]
+    prefixes = {"portal": ("por", "pac"), "before": ("bpo", "bpa")}
     with Servers() as servers:
         try:
             attendance_db = servers.database("attendance")
@@ -196,7 +227,7 @@ async def run(opts: PortalOptions) -> dict[str, Any]:
                 log_json=False,
             )
             say(f"scheduling {opts.sessions} sessions per phase...")
-            await schedule(kit, ["dir", "por", "pac"], opts.sessions)
+            await schedule(kit, ["dir", *(p for n in portals for p in prefixes[n])], opts.sessions)
             recruitment = Runtime(
                 recruitment_service,
                 Settings(
@@ -209,81 +240,105 @@ async def run(opts: PortalOptions) -> dict[str, Any]:
             await recruitment.migrate()
             await recruitment.engine.dispose()
 
-            ports = {name: free_port() for name in ("attendance", "recruitment", "portal")}
+            ports = {name: free_port() for name in ("attendance", "recruitment", *portals)}
             jwks = f"http://127.0.0.1:{ports['portal']}/.well-known/jwks.json"
             session_secret = secrets.token_urlsafe(32)
+            signing_key = generate_private_key_pem()  # both portals: attendance knows one JWKS
             os.environ["PASSHUB_JWT_JWKS_URL"] = jwks
             checkin = Options(0, 0, 0, 0.0, 0.0, 1, 0.0, opts.output)
             root = servers.root
-            attendance = start_service(
+            procs["attendance"] = start_service(
                 checkin, attendance_db, servers.nats_url, ports["attendance"], root / "att.log"
             )
-            procs.append(attendance)
-            procs.append(
-                start_service(
-                    checkin,
-                    recruitment_db,
-                    servers.nats_url,
-                    ports["recruitment"],
-                    root / "rec.log",
-                    app="passhub_recruitment.main:app",
-                )
+            procs["recruitment"] = start_service(
+                checkin,
+                recruitment_db,
+                servers.nats_url,
+                ports["recruitment"],
+                root / "rec.log",
+                app="passhub_recruitment.main:app",
             )
-            procs.append(
-                start(
+            for name in portals:
+                env = {
+                    "PASSHUB_ENV_FILE": "/nonexistent/passhub.env",
+                    "PASSHUB_LOG_LEVEL": "WARNING",
+                    "PASSHUB_JWT_SECRET": JWT_SECRET,
+                    "PASSHUB_PORTAL_OIDC_ISSUER": "http://127.0.0.1:9",
+                    "PASSHUB_PORTAL_OIDC_CLIENT_ID": "bench",
+                    "PASSHUB_PORTAL_OIDC_CLIENT_SECRET": secrets.token_urlsafe(16),
+                    "PASSHUB_PORTAL_SESSION_SECRET": session_secret,
+                    "PASSHUB_PORTAL_SIGNING_KEY": signing_key,
+                    "PASSHUB_PORTAL_PUBLIC_URL": f"http://127.0.0.1:{ports[name]}",
+                    "PASSHUB_PORTAL_RECRUITMENT_URL": f"http://127.0.0.1:{ports['recruitment']}",
+                    "PASSHUB_PORTAL_SESSIONS_URL": "http://127.0.0.1:9",
+                    "PASSHUB_PORTAL_ATTENDANCE_URL": f"http://127.0.0.1:{ports['attendance']}",
+                    "PASSHUB_PORTAL_RECOGNITION_URL": "http://127.0.0.1:9",
+                }
+                if name == "before":
+                    assert opts.before is not None
+                    code = export(opts.before, root / "before")
+                    env["PYTHONPATH"] = os.pathsep.join(
+                        [str(code / "services/portal/src"), str(code / "shared/src")]
+                    )
+                profile = os.environ.get("BENCH_PORTAL_PROFILE")
+                procs[name] = start(
                     "passhub_portal.main:app",
-                    ports["portal"],
-                    {
-                        "PASSHUB_ENV_FILE": "/nonexistent/passhub.env",
-                        "PASSHUB_LOG_LEVEL": "WARNING",
-                        "PASSHUB_JWT_SECRET": JWT_SECRET,
-                        "PASSHUB_PORTAL_OIDC_ISSUER": "http://127.0.0.1:9",
-                        "PASSHUB_PORTAL_OIDC_CLIENT_ID": "bench",
-                        "PASSHUB_PORTAL_OIDC_CLIENT_SECRET": secrets.token_urlsafe(16),
-                        "PASSHUB_PORTAL_SESSION_SECRET": session_secret,
-                        "PASSHUB_PORTAL_SIGNING_KEY": generate_private_key_pem(),
-                        "PASSHUB_PORTAL_PUBLIC_URL": f"http://127.0.0.1:{ports['portal']}",
-                        "PASSHUB_PORTAL_RECRUITMENT_URL": f"http://127.0.0.1:{ports['recruitment']}",
-                        "PASSHUB_PORTAL_SESSIONS_URL": "http://127.0.0.1:9",
-                        "PASSHUB_PORTAL_ATTENDANCE_URL": f"http://127.0.0.1:{ports['attendance']}",
-                        "PASSHUB_PORTAL_RECOGNITION_URL": "http://127.0.0.1:9",
-                    },
-                    root / "portal.log",
+                    ports[name],
+                    env,
+                    root / f"{name}.log",
+                    f"{profile}.{name}" if profile and name == "before" else profile,
                 )
-            )
-            await wait_up(ports["attendance"], procs[0], root / "att.log", "/readyz")
-            await wait_up(ports["recruitment"], procs[1], root / "rec.log", "/readyz")
-            await wait_up(ports["portal"], procs[2], root / "portal.log", "/healthz")
-            say("attendance, recruitment and the portal are up")
+            await wait_up(ports["attendance"], procs["attendance"], root / "att.log", "/readyz")
+            await wait_up(ports["recruitment"], procs["recruitment"], root / "rec.log", "/readyz")
+            for name in portals:
+                await wait_up(ports[name], procs[name], root / f"{name}.log", "/healthz")
+            say(f"attendance, recruitment and {len(portals)} portal(s) are up")
 
             direct = build_requests("dir", opts.sessions, opts.students, ports["attendance"], kit)
-            through = portal_requests(
-                "por", opts.sessions, opts.students, ports["portal"], session_secret
-            )
             count = int(opts.rate * opts.seconds)
             per_session = max(1, -(-count // opts.sessions))
-            paced_requests = portal_requests(
-                "pac", opts.sessions, per_session, ports["portal"], session_secret
-            )[:count]
+            through, paced_requests = {}, {}
+            for name in portals:
+                saturated, paced = prefixes[name]
+                through[name] = portal_requests(
+                    saturated, opts.sessions, opts.students, ports[name], session_secret
+                )
+                paced_requests[name] = portal_requests(
+                    paced, opts.sessions, per_session, ports[name], session_secret
+                )[:count]
 
             warm = opts.concurrency * 2
             await closed_loop(ports["attendance"], direct[:warm], opts.concurrency)
-            await closed_loop(ports["portal"], through[:warm], opts.concurrency)
+            for name in portals:
+                await closed_loop(ports[name], through[name][:warm], opts.concurrency)
             say(f"direct: {len(direct) - warm} sign-ins, {opts.concurrency} clients...")
             before = cpu_of(procs)
             elapsed = await closed_loop(ports["attendance"], direct[warm:], opts.concurrency)
             direct_figures = figures(direct[warm:], elapsed, {200, 201})
             direct_figures["cpu_ms_per_sign_in"] = cpu_per(procs, before, direct_figures)
-            await asyncio.sleep(1.0)
-            say(f"portal: {len(through) - warm} sign-ins, {opts.concurrency} clients...")
-            before = cpu_of(procs)
-            elapsed = await closed_loop(ports["portal"], through[warm:], opts.concurrency)
-            portal_figures = figures(through[warm:], elapsed, {303})
-            portal_figures["cpu_ms_per_sign_in"] = cpu_per(procs, before, portal_figures)
-            await asyncio.sleep(2.0)
-            say(f"paced through the portal: {len(paced_requests)} at {opts.rate:.0f}/s...")
-            elapsed = await open_loop(ports["portal"], paced_requests, opts.rate, 128)
-            paced_figures = figures(paced_requests, elapsed, {303}) | {"target_rate": opts.rate}
+            saturated_figures: dict[str, dict[str, Any]] = {}
+            for name in reversed(portals):  # the code before the change first
+                await asyncio.sleep(1.0)
+                say(f"{name}: {len(through[name]) - warm} sign-ins, {opts.concurrency} clients...")
+                before = cpu_of(procs)
+                elapsed = await closed_loop(ports[name], through[name][warm:], opts.concurrency)
+                saturated_figures[name] = figures(through[name][warm:], elapsed, {303})
+                saturated_figures[name]["cpu_ms_per_sign_in"] = cpu_per(
+                    procs, before, saturated_figures[name]
+                )
+            paced_figures: dict[str, dict[str, Any]] = {}
+            for name in reversed(portals):
+                await asyncio.sleep(2.0)
+                say(f"{name}, paced: {len(paced_requests[name])} at {opts.rate:.0f}/s...")
+                before = cpu_of(procs)
+                elapsed = await open_loop(ports[name], paced_requests[name], opts.rate, 128)
+                paced_figures[name] = figures(paced_requests[name], elapsed, {303}) | {
+                    "target_rate": opts.rate
+                }
+                paced_figures[name]["cpu_ms_per_sign_in"] = cpu_per(
+                    procs, before, paced_figures[name]
+                )
+            load_at_end = os.getloadavg()[0]
 
             conn = await asyncpg.connect(asyncpg_dsn(attendance_db))
             try:
@@ -293,11 +348,14 @@ async def run(opts: PortalOptions) -> dict[str, Any]:
             finally:
                 await conn.close()
         finally:
-            for proc in procs:
+            for proc in procs.values():
                 stop_service(proc)
             if os.environ.get("BENCH_PORTAL_ACCESS_LOG"):
                 shutil.copy(root / "portal.log", os.environ["BENCH_PORTAL_ACCESS_LOG"])
             os.environ.pop("PASSHUB_JWT_JWKS_URL", None)
+    portal_figures, paced_now = saturated_figures["portal"], paced_figures["portal"]
+    host["load_average_1min_at_end"] = round(load_at_end, 2)
+    sent = len(direct) + sum(len(through[n]) + len(paced_requests[n]) for n in portals)
     ratio = portal_figures["sign_ins_per_s"] / max(direct_figures["sign_ins_per_s"], 1e-9)
     return {
         "benchmark": "portal",
@@ -314,42 +372,82 @@ async def run(opts: PortalOptions) -> dict[str, Any]:
         "direct": direct_figures,
         "portal": portal_figures,
         "ratio_portal_to_direct": round(ratio, 3),
-        "paced": paced_figures,
-        "consistency": {
-            "sign_ins_sent": len(direct) + len(through) + len(paced_requests),
-            "attendances_in_read_model": recorded,
-        },
+        "paced": paced_now,
+        **(
+            {
+                "before": {
+                    "ref": opts.before,
+                    "commit": git_describe(opts.before or "HEAD"),
+                    "portal": saturated_figures["before"],
+                    "ratio_portal_to_direct": round(
+                        saturated_figures["before"]["sign_ins_per_s"]
+                        / max(direct_figures["sign_ins_per_s"], 1e-9),
+                        3,
+                    ),
+                    "paced": paced_figures["before"],
+                }
+            }
+            if "before" in saturated_figures
+            else {}
+        ),
+        "consistency": {"sign_ins_sent": sent, "attendances_in_read_model": recorded},
         "targets": {
             "portal_at_least_60_percent_of_direct": ratio >= 0.6,
-            "paced_p99_under_150ms": paced_figures["latency"]["p99_ms"] < 150,
+            "paced_p99_under_150ms": paced_now["latency"]["p99_ms"] < 150,
         },
     }
 
 
 def table(result: dict[str, Any]) -> str:
     d, p, paced = result["direct"], result["portal"], result["paced"]
+    was = result.get("before")
+
+    def then(path: tuple[str, ...], fmt: str) -> str:
+        if was is None:
+            return ""
+        value: Any = was
+        for key in path:
+            value = value[key]
+        return f"before: {value:{fmt}}"
+
     rows = [
         ("direct to attendance: sign-ins/s", f"{d['sign_ins_per_s']:.0f}", "baseline"),
-        ("through the portal: sign-ins/s", f"{p['sign_ins_per_s']:.0f}", ""),
-        ("portal / direct", f"{result['ratio_portal_to_direct']:.0%}", ">= 60%"),
+        (
+            "through the portal: sign-ins/s",
+            f"{p['sign_ins_per_s']:.0f}",
+            then(("portal", "sign_ins_per_s"), ".0f"),
+        ),
+        (
+            "portal / direct (>= 60%)",
+            f"{result['ratio_portal_to_direct']:.0%}",
+            then(("ratio_portal_to_direct",), ".0%"),
+        ),
         (
             "direct: attendance CPU ms per sign-in",
             f"{d['cpu_ms_per_sign_in']['attendance']:.2f}",
             "",
         ),
-        ("portal: portal CPU ms per sign-in", f"{p['cpu_ms_per_sign_in']['portal']:.2f}", ""),
+        (
+            "portal: portal CPU ms per sign-in",
+            f"{p['cpu_ms_per_sign_in']['portal']:.2f}",
+            then(("portal", "cpu_ms_per_sign_in", "before"), ".2f"),
+        ),
         (
             "portal: attendance CPU ms per sign-in",
             f"{p['cpu_ms_per_sign_in']['attendance']:.2f}",
-            "",
+            then(("portal", "cpu_ms_per_sign_in", "attendance"), ".2f"),
         ),
-        ("portal, saturated: p99 ms", f"{p['latency']['p99_ms']:.0f}", ""),
         (
-            f"portal paced at {paced['target_rate']:.0f}/s: p99 ms",
-            f"{paced['latency']['p99_ms']:.0f}",
-            "< 150",
+            "portal, saturated: p99 ms",
+            f"{p['latency']['p99_ms']:.0f}",
+            then(("portal", "latency", "p99_ms"), ".0f"),
         ),
-        ("paced: errors", str(paced["errors"]), "0"),
+        (
+            f"portal paced at {paced['target_rate']:.0f}/s: p99 ms (< 150)",
+            f"{paced['latency']['p99_ms']:.0f}",
+            then(("paced", "latency", "p99_ms"), ".0f"),
+        ),
+        ("paced: errors", str(paced["errors"]), then(("paced", "errors"), "d")),
     ]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{a:<{width}}  {b:>8}  {c}" for a, b, c in rows)
@@ -364,11 +462,20 @@ def parse(argv: Sequence[str] | None = None) -> PortalOptions:
     parser.add_argument("--seconds", type=float, default=10.0, help="paced phase length")
     parser.add_argument("--quick", action="store_true", help="a small run (smoke test)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="results directory")
+    parser.add_argument(
+        "--before", metavar="REF", help="also run a portal from this git commit, alternating"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sessions, args.students, args.seconds = 20, 10, 2.0
     return PortalOptions(
-        args.sessions, args.students, args.concurrency, args.rate, args.seconds, args.output
+        args.sessions,
+        args.students,
+        args.concurrency,
+        args.rate,
+        args.seconds,
+        args.output,
+        args.before,
     )
 
 

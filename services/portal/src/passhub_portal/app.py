@@ -68,6 +68,7 @@ def create_portal(settings: PortalSettings | None = None, kit: Settings | None =
     app.state.oauth = oauth
     app.state.issuer = issuer
 
+    app.add_middleware(SessionCheck)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret.get_secret_value(),
@@ -75,11 +76,6 @@ def create_portal(settings: PortalSettings | None = None, kit: Settings | None =
         max_age=settings.login_ttl_seconds,
         same_site="lax",
         https_only=settings.secure_cookies,
-    )
-    app.add_middleware(
-        SessionCheck,
-        secret=settings.session_secret.get_secret_value(),
-        max_age=settings.login_ttl_seconds,
     )
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
 
@@ -149,6 +145,9 @@ def create_portal(settings: PortalSettings | None = None, kit: Settings | None =
                 next_label="Try again",
             ),
         )
+
+    # the QR sign-in first, as a plain route: checked before any other at a session start
+    app.add_route("/s/{code}", pages.sign_in, methods=["POST"])
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -12,11 +12,14 @@ from typing import Any
 
 import aiohttp
 import orjson
+from cachetools import TTLCache
 
 from passhub_portal.settings import PortalSettings
 from passhub_portal.tokens import TokenIssuer
 
 PORTAL_ACCOUNT = "passhub-portal"
+#: the people whose tokens are kept at once (a campus at its busiest hour)
+TOKENS_KEPT = 20_000
 
 
 class ServiceError(Exception):
@@ -49,6 +52,10 @@ class Services:
             "recognition": settings.recognition_url,
         }
         self._own: tuple[str, float] | None = None
+        #: (number, roles, name) -> token, kept for half its lifetime
+        self._tokens: TTLCache[tuple[str, tuple[str, ...], str | None], str] = TTLCache(
+            maxsize=TOKENS_KEPT, ttl=issuer.ttl.total_seconds() / 2
+        )
 
     @property
     def http(self) -> aiohttp.ClientSession:
@@ -73,6 +80,18 @@ class Services:
             token = self.issuer.issue(PORTAL_ACCOUNT, ["integration"])
             self._own = (token, now + self.issuer.ttl.total_seconds() / 2)
         return self._own[0]
+
+    def person_token(self, number: str, roles: tuple[str, ...], name: str | None) -> str:
+        """A token for a signed-in person with these roles: a person's pages call several
+        services, each call with a token, so one is signed and then kept for half its lifetime
+        (never past that, so a service always gets one with half its life left). A change of
+        roles (a leader stood down) is another key, so another token at once."""
+        key = (number, roles, name)
+        token = self._tokens.get(key)
+        if token is None:
+            token = self.issuer.issue(number, list(roles), name)
+            self._tokens[key] = token
+        return token
 
     async def call(
         self,

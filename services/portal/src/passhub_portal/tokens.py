@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import timedelta
 from typing import Any
 
 import jwt
+import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
@@ -50,18 +52,22 @@ class TokenIssuer:
         return {"keys": [self.public_jwk]}
 
     def issue(self, sub: str, roles: list[str], name: str | None = None) -> str:
-        now = datetime.now(UTC)
+        now = int(time.time())
         claims: dict[str, Any] = {
             "sub": sub,
             "roles": roles,
             "iss": self.issuer,
             "aud": self.audience,
             "iat": now,
-            "exp": now + self.ttl,
+            "exp": now + int(self.ttl.total_seconds()),
         }
         if name:
             claims["name"] = name
-        return jwt.encode(claims, self._key, algorithm=self.algorithm, headers={"kid": self.kid})
+        # the claims serialised with orjson and signed by PyJWS: `jwt.encode` would do the same
+        # with the standard library's encoder, at twice the cost
+        return jwt.api_jws.encode(
+            orjson.dumps(claims), self._key, algorithm=self.algorithm, headers={"kid": self.kid}
+        )
 
 
 def thumbprint(public_jwk: dict[str, Any]) -> str:

@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from itsdangerous import BadSignature, TimestampSigner
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passhub_portal.clients import Services
@@ -54,23 +53,19 @@ class PageError(Exception):
 
 
 class SessionCheck:
-    """Outside Starlette's SessionMiddleware: notes a session cookie whose signature does not
-    hold (tampered with, or signed with another key), which that middleware would silently
-    treat as no session, so the page can say so."""
+    """Inside Starlette's SessionMiddleware: notes a session cookie whose signature does not
+    hold (tampered with, signed with another key, or too old), which that middleware silently
+    treats as no session, so the page can say so. The middleware never writes an empty session,
+    so a cookie sent with an empty session is one it refused: no second check of the
+    signature is needed."""
 
-    def __init__(self, app: ASGIApp, secret: str, max_age: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.signer = TimestampSigner(secret)
-        self.max_age = max_age
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            cookie = _cookie(scope, SESSION_COOKIE)
-            if cookie is not None:
-                try:
-                    self.signer.unsign(cookie.encode(), max_age=self.max_age)
-                except BadSignature:
-                    scope.setdefault("state", {})["bad_session_cookie"] = True
+        refused = scope["type"] == "http" and not scope.get("session")
+        if refused and _cookie(scope, SESSION_COOKIE) is not None:
+            scope.setdefault("state", {})["bad_session_cookie"] = True
         await self.app(scope, receive, send)
 
 
@@ -85,11 +80,19 @@ def _cookie(scope: Scope, name: str) -> str | None:
 
 
 class SecurityHeaders:
-    """A strict Content-Security-Policy and friends on every response."""
+    """A strict Content-Security-Policy and friends on every response (encoded once)."""
 
     def __init__(self, app: ASGIApp, hsts: bool) -> None:
         self.app = app
         self.hsts = hsts
+        self.headers = [
+            (b"content-security-policy", CSP.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+            (b"x-frame-options", b"DENY"),
+        ]
+        if hsts:
+            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,15 +101,7 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
-                ]
-                if self.hsts:
-                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                headers = [*message.get("headers", ()), *self.headers]
                 if not scope["path"].startswith("/static/"):
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
@@ -187,11 +182,12 @@ class Person:
     services: Services
 
     def token(self) -> str:
-        """A short-lived bearer token for calls on this person's behalf."""
+        """A short-lived bearer token for calls on this person's behalf (one per person and
+        roles, kept for half its lifetime: see `Services.person_token`)."""
         if self.roles.kiosk:
-            return self.services.issuer.issue(self.identity.number, ["integration"])
-        return self.services.issuer.issue(
-            self.identity.number, list(self.roles.names), self.identity.name
+            return self.services.person_token(self.identity.number, ("integration",), None)
+        return self.services.person_token(
+            self.identity.number, self.roles.names, self.identity.name
         )
 
 
