@@ -237,6 +237,30 @@ async def student_record_view(conn: AsyncConnection, student_number: str) -> Stu
     return StudentRecordView.model_validate(dict(row._mapping))
 
 
+def _like(text: str) -> str:
+    """`text` as a LIKE pattern that matches it anywhere, its own `%`, `_` and `\\` literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def students_named(
+    conn: AsyncConnection, scheme_id: str, name: str, limit: int
+) -> list[tuple[str, str]]:
+    """(number, name) of the students of the scheme's school whose name holds `name` (any
+    case), by name; an unknown scheme has none."""
+    rows = await conn.execute(
+        select(student_records.c.student_number, student_records.c.name)
+        .join(schemes, schemes.c.school == student_records.c.school)
+        .where(
+            schemes.c.scheme_id == scheme_id,
+            student_records.c.name.ilike(_like(name), escape="\\"),
+        )
+        .order_by(student_records.c.name, student_records.c.student_number)
+        .limit(limit)
+    )
+    return [(str(r.student_number), str(r.name)) for r in rows]
+
+
 async def list_imports(conn: AsyncConnection) -> list[RecordImportView]:
     rows = await conn.execute(select(record_imports).order_by(record_imports.c.position.desc()))
     return [RecordImportView.model_validate(dict(r._mapping)) for r in rows]

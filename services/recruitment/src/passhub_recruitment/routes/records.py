@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel
 
 from passhub_recruitment import queries, usecases
 from passhub_recruitment.routes.common import settings
 from passhub_recruitment.views import ImportResult, RecordImportView, StudentRecordView
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
+from passhub_shared.errors import NotFound, Rejected
 
 router = APIRouter(tags=["student records"])
 
@@ -71,3 +73,41 @@ async def get_record(
 ) -> StudentRecordView:
     async with runtime.engine.connect() as conn:
         return await queries.student_record_view(conn, student_number)
+
+
+#: who may look students up by name: a leader or organiser only on a scheme they are appointed to
+FINDERS = ("coordinator", "organiser", "leader")
+#: at most this many students answer a search
+FOUND_AT_MOST = 10
+
+
+class StudentFound(BaseModel):
+    """As little as a leader needs to pick a student: the number and the name."""
+
+    student_number: str
+    name: str
+
+
+@router.get("/schemes/{scheme_id}/students", response_model=list[StudentFound])
+async def find_students(
+    scheme_id: str,
+    runtime: RuntimeDep,
+    name: str = Query(min_length=2, max_length=100, description="part of the name, any case"),
+    principal: Principal = require(*FINDERS),
+) -> list[StudentFound]:
+    """Students of the scheme's school (from the imported records) whose name holds `name`,
+    by name, at most ten: what a leader needs to add a student who cannot scan the code. A
+    leader or student organiser searches only a scheme they are appointed to today (another
+    scheme is not found, 404)."""
+    wanted = " ".join(name.split())
+    if len(wanted) < 2:
+        raise Rejected("give at least two letters of the name", code="name_too_short")
+    async with runtime.engine.connect() as conn:
+        if not principal.has("coordinator"):
+            mine = await queries.leaders(
+                conn, scheme_id=scheme_id, student_number=principal.sub, as_of=settings().today()
+            )
+            if not mine:
+                raise NotFound(f"no scheme {scheme_id} of yours")
+        found = await queries.students_named(conn, scheme_id, wanted, FOUND_AT_MOST)
+    return [StudentFound(student_number=n, name=full) for n, full in found]
