@@ -20,6 +20,7 @@ from tests.portal.stack import (
     KIOSK_ROOM,
     LEADER,
     LEADER_2,
+    RECORDS_HEADER,
     ROAMING_KIOSK,
     ROOM_A,
     STUDENTS,
@@ -236,6 +237,108 @@ def test_a_leader_keeps_their_rota_availability_progress_feedback_and_certificat
         assert badge.value.path().read_text().count(".") == 2  # a compact JWS
     finally:
         context.close()
+
+
+def test_leaders_swap_a_session_between_them_and_find_a_student_by_name(
+    stack: Stack, browser: Any, shoot: Any
+) -> None:
+    """After the tests above (Max has tomorrow's session, an organiser having swapped it): Max
+    asks Lee to take it back, Lee sees the request on his rota and accepts, then asks Max for it
+    again and withdraws; on today's session Lee finds a student by name and signs them in."""
+    staff = stack.staff()
+    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    everyday = {"slots": [{"weekday": d, "starts": "00:00", "ends": "23:59"} for d in days]}
+    for number in (LEADER, LEADER_2):
+        put = httpx.put(
+            f"{stack.sessions}/leaders/{number}/availability/{stack.year}",
+            json=everyday,
+            headers=staff,
+        )
+        assert put.status_code == 200, put.text
+    rows = "".join(
+        f"{number},{name},{number}@example.ac.uk,Physics,BSc Physics,UG,1,,\n"
+        for number, name in STUDENTS.values()
+    )
+    imported = httpx.post(
+        f"{stack.recruitment}/records/imports",
+        content=(RECORDS_HEADER + rows).encode(),
+        headers={**staff, "Content-Type": "text/csv"},
+    )
+    assert imported.status_code == 201, imported.text
+
+    max_context, lee_context = browser.new_context(**PHONE), browser.new_context(**DESKTOP)
+    try:
+        mx = max_context.new_page()
+        mx.goto(f"{stack.portal}/leader/rota")
+        log_in_at_provider(mx, "max")
+        mx.wait_for_selector("#coming")
+        assert mx.locator("#no-open-swaps").count() == 1
+        later = mx.locator("#coming li").filter(has=mx.locator(f"a[href$='{stack.session_later}']"))
+        later.locator("summary").click()
+        later.locator("select").select_option(LEADER)
+        later.locator("input[name=reason]").fill("Lab moved to Friday")
+        later.get_by_role("button", name=re.compile("^Ask")).click()
+        mx.wait_for_selector("#flash")
+        assert "stays yours until they accept" in (mx.text_content("#flash") or "")
+        asked = mx.text_content("#swaps-open") or ""
+        assert "You asked Lee Leader to take" in asked and "Lab moved to Friday" in asked
+        shoot(mx, "leader-swap-asked")
+
+        lee = lee_context.new_page()
+        lee.goto(f"{stack.portal}/leader/rota")
+        log_in_at_provider(lee, "lee")
+        lee.wait_for_selector("#swaps-open")
+        assert "Max Mentor asks you to take" in (lee.text_content("#swaps-open") or "")
+        assert stack.session_later not in (lee.inner_html("#coming") or "")
+        shoot(lee, "leader-swap-to-answer")
+        lee.click("#accept-1")
+        lee.wait_for_selector("#flash")
+        assert "on your rota now" in (lee.text_content("#flash") or "")
+        assert stack.session_later in lee.inner_html("#coming")
+        assert "Max Mentor asked you" in (lee.text_content("#swaps-done") or "")
+        assert "accepted" in (lee.text_content("#swaps-done") or "")
+        rostered = httpx.get(f"{stack.sessions}/sessions/{stack.session_later}", headers=staff)
+        assert [x["student_number"] for x in rostered.json()["leaders"]] == [LEADER]
+
+        # asked of Max again, then withdrawn: the session stays Lee's
+        mine = lee.locator("#coming li").filter(
+            has=lee.locator(f"a[href$='{stack.session_later}']")
+        )
+        mine.locator("summary").click()
+        mine.get_by_role("button", name=re.compile("^Ask")).click()
+        lee.wait_for_selector("#withdraw-1")
+        lee.click("#withdraw-1")
+        lee.wait_for_selector("#flash")
+        assert "you stay on the session" in (lee.text_content("#flash") or "")
+        assert "withdrawn" in (lee.text_content("#swaps-done") or "")
+        mx.reload()
+        assert mx.locator("#no-open-swaps").count() == 1
+        assert "accepted" in (mx.text_content("#swaps-done") or "")
+
+        # a student who cannot scan and does not know their number, found by name
+        lee.goto(f"{stack.portal}/leader/sessions/{stack.session_a}")
+        lee.click("#find-by-name")
+        lee.wait_for_selector("#name")
+        lee.fill("#name", "zz")
+        lee.click("#find")
+        lee.wait_for_selector("#none-found")
+        lee.fill("#name", "byr")
+        lee.click("#find")
+        lee.wait_for_selector("#found")
+        found = lee.text_content("#found") or ""
+        assert "Ada Byron" in found and "Bo Chen" not in found
+        shoot(lee, "leader-find-by-name")
+        lee.get_by_role("button", name="Sign in Ada Byron").click()
+        lee.wait_for_selector("#flash")
+        ada = STUDENTS["ada"][0]
+        assert lee.text_content("#flash") == f"{ada} was already signed in."
+        assert lee.text_content("#heading") == "Add a student by name"
+        # a session that is not Lee's: closed to him
+        lee.goto(f"{stack.portal}/leader/sessions/{stack.session_b}/find?name=ada")
+        assert lee.text_content("#heading") == "This is not one of your sessions"
+    finally:
+        max_context.close()
+        lee_context.close()
 
 
 def test_a_kiosk_signs_students_in_by_number(stack: Stack, browser: Any, shoot: Any) -> None:

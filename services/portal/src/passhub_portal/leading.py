@@ -1,5 +1,7 @@
 """The leader's own pages beyond the day's sessions: the rota with its calendar link, the
-weekly availability (view and edit), sessions they were taken off (the swaps they are part of),
+weekly availability (view and edit), the swaps they are part of (asking another leader of the
+scheme to take a session, accepting, declining or withdrawing) and sessions they were taken off,
+finding a student by name to add to a session,
 progress towards the certificate, PSA and HEAR, the anonymised feedback of the sessions they
 ran, and their certificates and Open Badges credentials. Everything comes from the services'
 APIs with the leader's own token."""
@@ -15,9 +17,27 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from passhub_portal.clients import ServiceError
-from passhub_portal.pages import QUESTIONS, _feed_link, _scheme_titles, leader, now, when
+from passhub_portal.pages import (
+    QUESTIONS,
+    _feed_link,
+    _rostered_session,
+    _scheme_titles,
+    leader,
+    now,
+    title_of,
+    when,
+)
 from passhub_portal.settings import PortalSettings
-from passhub_portal.web import PageError, Person, check_csrf, flash, local, page, settings_of
+from passhub_portal.web import (
+    PageError,
+    Person,
+    check_csrf,
+    flash,
+    local,
+    page,
+    settings_of,
+    small_form,
+)
 
 router = APIRouter()
 
@@ -60,6 +80,54 @@ async def _my_sessions(p: Person, settings: PortalSettings) -> list[dict[str, An
 # -- rota and swaps ----------------------------------------------------------------------------
 
 
+SWAP_ANSWERS = {
+    "accept": "You take the session: it is on your rota now.",
+    "decline": "You declined: the session stays with the leader who asked.",
+    "withdraw": "Your request is withdrawn: you stay on the session.",
+}
+SWAP_STATUS = {
+    "open": "waiting for an answer",
+    "accepted": "accepted",
+    "declined": "declined",
+    "withdrawn": "withdrawn",
+}
+
+
+async def _scheme_leaders(p: Person, scheme_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each scheme's leaders in post (recruitment's list, names included), by scheme."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for scheme_id in sorted(scheme_ids):
+        try:
+            rows = await p.services.call(
+                "recruitment", "GET", f"/schemes/{quote(scheme_id)}/leaders", p.token()
+            )
+        except ServiceError:
+            rows = []
+        found[scheme_id] = [r for r in rows if r.get("role") == "leader"]
+    return found
+
+
+def _swap_rows(
+    swaps: list[dict[str, Any]], me: str, names: dict[str, str], settings: PortalSettings
+) -> list[dict[str, Any]]:
+    rows = []
+    for w in swaps:
+        asked_me = w["incoming"] == me
+        other = w["out"] if asked_me else w["incoming"]
+        rows.append(
+            {
+                **w,
+                "asked_me": asked_me,
+                "other": names.get(other, other),
+                "scheme": w.get("scheme_title") or "PASS session",
+                "when": when(settings, w),
+                "state": SWAP_STATUS.get(w["status"], w["status"]),
+                "open": w["status"] == "open",
+            }
+        )
+    return rows
+
+
 @router.get("/leader/rota")
 async def rota(request: Request) -> Response:
     p = await leader(request)
@@ -69,6 +137,22 @@ async def rota(request: Request) -> Response:
     coming = [r for r in rows if r["rostered"] and datetime.fromisoformat(r["ends_at"]) >= at]
     past = [r for r in rows if r["rostered"] and datetime.fromisoformat(r["ends_at"]) < at]
     taken_off = [r for r in rows if not r["rostered"]]
+    swaps = await p.services.call(
+        "sessions", "GET", f"/leaders/{quote(p.identity.number)}/swaps", p.token()
+    )
+    asked = {
+        w["session_id"] for w in swaps if w["status"] == "open" and w["out"] == p.identity.number
+    }
+    scheme_leaders = await _scheme_leaders(p, {r["scheme_id"] for r in coming})
+    names = {x["student_number"]: x["name"] for xs in scheme_leaders.values() for x in xs}
+    for r in coming:
+        r["asked"] = r["session_id"] in asked
+        r["others"] = [
+            x
+            for x in scheme_leaders.get(r["scheme_id"], [])
+            if x["student_number"] != p.identity.number
+        ]
+    mine = _swap_rows(swaps, p.identity.number, names, settings)
     return page(
         request,
         "leader_rota.html",
@@ -77,7 +161,103 @@ async def rota(request: Request) -> Response:
             "coming": coming,
             "past": list(reversed(past))[:10],
             "taken_off": taken_off,
+            "swaps_open": [w for w in mine if w["open"]],
+            "swaps_done": [w for w in mine if not w["open"]][-10:],
             "calendar": await _feed_link(p, f"/feeds/leaders/{quote(p.identity.number)}/link"),
+        },
+    )
+
+
+def _swap_refused(error: ServiceError) -> str:
+    if error.status == 403:
+        return "Only the leaders of a swap can answer it. Nothing was changed."
+    detail = error.detail.rstrip(".") or "passhub could not do that"
+    return f"{detail[:1].upper()}{detail[1:]}. Nothing was changed."
+
+
+@router.post("/leader/swaps")
+async def ask_swap(request: Request) -> Response:
+    """Ask another leader of the scheme to take one of my sessions (the sessions service checks
+    them as for rostering; the rota changes when they accept)."""
+    form = await small_form(request)
+    check_csrf(request, form.get("csrf"))
+    p = await leader(request)
+    session_id = form.get("session_id", "").strip()
+    incoming = form.get("incoming", "").strip()
+    if not session_id or not incoming or len(session_id) > 100 or len(incoming) > 40:
+        flash(request, "Choose the leader to ask, then ask again. Nothing was changed.", "bad")
+        return RedirectResponse("/leader/rota#swaps", status_code=303)
+    try:
+        await p.services.call(
+            "sessions",
+            "POST",
+            f"/sessions/{quote(session_id)}/swap-requests",
+            p.token(),
+            json={"incoming": incoming, "reason": form.get("reason", "").strip()[:500]},
+        )
+        flash(request, "Asked: the session stays yours until they accept.")
+    except ServiceError as error:
+        flash(request, _swap_refused(error), "bad")
+    return RedirectResponse("/leader/rota#swaps", status_code=303)
+
+
+@router.post("/leader/swaps/{swap_id}/{answer}")
+async def answer_swap(request: Request, swap_id: str, answer: str) -> Response:
+    form = await small_form(request)
+    check_csrf(request, form.get("csrf"))
+    p = await leader(request)
+    if answer not in SWAP_ANSWERS:
+        raise PageError("Page not found", "There is no page at this address.", status=404)
+    try:
+        await p.services.call(
+            "sessions", "POST", f"/swap-requests/{quote(swap_id)}/{answer}", p.token()
+        )
+        flash(request, SWAP_ANSWERS[answer])
+    except ServiceError as error:
+        flash(request, _swap_refused(error), "bad")
+    return RedirectResponse("/leader/rota#swaps", status_code=303)
+
+
+# -- a student found by name, to add to a session -----------------------------------------------
+
+
+@router.get("/leader/sessions/{session_id}/find")
+async def find_student(request: Request, session_id: str, name: str = "") -> Response:
+    """For a student who cannot scan and does not know their number: the students of the
+    session's scheme whose name holds what the leader typed, each with a button that adds them
+    (the add-by-number form's own route). Not on the QR screen, which the room can see."""
+    p = await leader(request)
+    session = await _rostered_session(p, session_id)
+    wanted = " ".join(name.split())[:100]
+    found: list[dict[str, Any]] | None = None
+    problem = ""
+    if wanted:
+        try:
+            found = await p.services.call(
+                "recruitment",
+                "GET",
+                f"/schemes/{quote(session['scheme_id'])}/students",
+                p.token(),
+                params={"name": wanted},
+            )
+        except ServiceError as error:
+            if error.status == 422:
+                problem = "Type at least two letters of their name."
+            elif error.status == 404:
+                problem = "passhub cannot search the students of this scheme for you."
+            else:
+                raise
+    return page(
+        request,
+        "leader_find.html",
+        {
+            "title": "Add a student by name",
+            "scheme": title_of(session),
+            "when": when(settings_of(request), session),
+            "session_id": session_id,
+            "name": wanted,
+            "found": found,
+            "problem": problem,
         },
     )
 

@@ -633,7 +633,10 @@ async def add_student(
     session_id: str,
     student_number: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str | None, Form()] = None,
+    back: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
+    """Sign a student in by number (typed, or picked on the find-by-name page: `back=find`
+    returns there)."""
     check_csrf(request, csrf)
     p = await leader(request)
     number = student_number.strip()
@@ -654,6 +657,8 @@ async def add_student(
                 flash(request, f"{number} was already signed in.")
         except ServiceError as error:
             flash(request, _leader_error(error), "bad")
+    if back == "find":
+        return RedirectResponse(f"/leader/sessions/{quote(session_id)}/find", status_code=303)
     return RedirectResponse(f"/leader/sessions/{quote(session_id)}#add", status_code=303)
 
 
