@@ -5,8 +5,8 @@ start now (as `bench.checkin` does), and runs attendance, recruitment and the po
 uvicorn, one process each, the services verifying the portal's tokens with its JWKS. Students
 are logged in already: each has the portal's session cookie (signed with the portal's key, as
 the portal itself would after a login), and signs in by posting the QR page's form
-(`POST /s/{code}`), which costs the portal a look-up at recruitment (is this person a leader
-now?) and the sign-in at attendance, with a token it signs for the student. In the same run:
+(`POST /s/{code}`), which costs the portal the sign-in at attendance, with a token it signs for
+the student (a student's role is enough: recruitment is not asked). In the same run:
 
 1. direct: the same number of sign-ins posted straight to attendance (`POST
    /sessions/{id}/sign-in` with a bearer token), saturated by `--concurrency` clients: the
@@ -18,12 +18,14 @@ now?) and the sign-in at attendance, with a token it signs for the student. In t
 With `--before <git ref>` (e.g. `--before HEAD~3`), a second portal runs from that commit's
 code (its `shared/` and `services/portal/`, exported with `git archive`) beside the current one,
 with the same signing key and the same attendance and recruitment, and phases 2 and 3 run for
-both, alternating (before, then now): the change's effect measured in one run, on one machine
-state.
+both, the earlier code first: the change's effect measured in one run, on one machine state.
+(Attendance and the kit it runs are the current code for both.)
 
 Everything shares the machine (the client, the service processes, PostgreSQL and NATS).
 Results go to `bench/results/portal.json`, and a table is printed. `BENCH_PORTAL_PROFILE=<file>`
-runs the portal under cProfile; `BENCH_PORTAL_ACCESS_LOG=<file>` keeps its access log.
+runs the portal under cProfile (the `--before` one to `<file>.before`);
+`BENCH_PORTAL_ACCESS_LOG=<file>` keeps its access log. The load average at the start and the end
+goes into the results: other work on the machine moves every figure.
 """
 
 from __future__ import annotations
