@@ -68,7 +68,11 @@ def create_portal(settings: PortalSettings | None = None, kit: Settings | None =
     app.state.oauth = oauth
     app.state.issuer = issuer
 
-    app.add_middleware(SessionCheck)
+    app.add_middleware(
+        SessionCheck,
+        secret=settings.session_secret.get_secret_value(),
+        max_age=settings.login_ttl_seconds,
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret.get_secret_value(),

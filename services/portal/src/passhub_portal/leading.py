@@ -110,10 +110,15 @@ async def _scheme_leaders(p: Person, scheme_ids: set[str]) -> dict[str, list[dic
 def _swap_rows(
     swaps: list[dict[str, Any]], me: str, names: dict[str, str], settings: PortalSettings
 ) -> list[dict[str, Any]]:
+    """The swaps as the rota shows them; a request nobody answered before its session ended is
+    no longer open (it can no longer be accepted)."""
     rows = []
+    at = now()
     for w in swaps:
         asked_me = w["incoming"] == me
         other = w["out"] if asked_me else w["incoming"]
+        over = datetime.fromisoformat(w["ends_at"]) < at
+        unanswered = w["status"] == "open"
         rows.append(
             {
                 **w,
@@ -121,8 +126,10 @@ def _swap_rows(
                 "other": names.get(other, other),
                 "scheme": w.get("scheme_title") or "PASS session",
                 "when": when(settings, w),
-                "state": SWAP_STATUS.get(w["status"], w["status"]),
-                "open": w["status"] == "open",
+                "state": "not answered in time"
+                if unanswered and over
+                else SWAP_STATUS.get(w["status"], w["status"]),
+                "open": unanswered and not over,
             }
         )
     return rows

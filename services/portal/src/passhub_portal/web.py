@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, TimestampSigner
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passhub_portal.clients import Services
@@ -56,27 +57,41 @@ class SessionCheck:
     """Inside Starlette's SessionMiddleware: notes a session cookie whose signature does not
     hold (tampered with, signed with another key, or too old), which that middleware silently
     treats as no session, so the page can say so. The middleware never writes an empty session,
-    so a cookie sent with an empty session is one it refused: no second check of the
-    signature is needed."""
+    so one cookie sent with an empty session is one it refused: the signature is not checked a
+    second time. Only when a request carries several such cookies (the middleware reads the
+    last) is the first one checked here."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, secret: str, max_age: int) -> None:
         self.app = app
+        self.signer = TimestampSigner(secret)
+        self.max_age = max_age
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        refused = scope["type"] == "http" and not scope.get("session")
-        if refused and _cookie(scope, SESSION_COOKIE) is not None:
-            scope.setdefault("state", {})["bad_session_cookie"] = True
+        if scope["type"] == "http":
+            cookies = _cookies(scope, SESSION_COOKIE)
+            refused = not scope.get("session")
+            if cookies and (refused or (len(cookies) > 1 and not self._holds(cookies[0]))):
+                scope.setdefault("state", {})["bad_session_cookie"] = True
         await self.app(scope, receive, send)
 
+    def _holds(self, cookie: str) -> bool:
+        try:
+            self.signer.unsign(cookie.encode(), max_age=self.max_age)
+        except BadSignature:
+            return False
+        return True
 
-def _cookie(scope: Scope, name: str) -> str | None:
+
+def _cookies(scope: Scope, name: str) -> list[str]:
+    """The values of every cookie called `name`, in the order sent (usually none or one)."""
+    found = []
     for key, value in scope.get("headers", ()):
         if key == b"cookie":
             for part in value.decode("latin-1").split(";"):
                 k, _, v = part.strip().partition("=")
                 if k == name:
-                    return v
-    return None
+                    found.append(v)
+    return found
 
 
 class SecurityHeaders:
