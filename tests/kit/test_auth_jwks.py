@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from jwt.algorithms import OKPAlgorithm
 
-from passhub_shared.auth import make_token, verify_token
+from passhub_shared.auth import key_id, make_token, verify_token
 from passhub_shared.settings import Settings
 
 KEY = ed25519.Ed25519PrivateKey.generate()
@@ -80,3 +80,20 @@ def test_an_unreachable_jwks_is_an_invalid_token() -> None:
     settings = Settings(jwt_jwks_url="http://127.0.0.1:9/jwks.json")
     with pytest.raises(jwt.InvalidTokenError, match="no key"):
         verify_token(settings, signed(KEY, "k1"))
+
+
+def test_the_key_id_is_read_from_the_header_alone_and_a_bad_header_is_refused(
+    jwks_url: str,
+) -> None:
+    settings = Settings(jwt_jwks_url=jwks_url)
+    token = signed(KEY, "k1")
+    assert key_id(token) == "k1"
+    assert key_id(make_token(settings, "admin", ["coordinator"])) is None
+    _header, payload, signature = token.split(".")
+    for bad in ("!!!!." + payload + "." + signature, "e30x.a.b", "nodots", "W10.a.b"):
+        with pytest.raises(jwt.InvalidTokenError):
+            verify_token(settings, bad)
+    # the key id only chooses the key: a header changed after signing fails the signature
+    forged = jwt.utils.base64url_encode(b'{"alg":"EdDSA","kid":"k1","x":1}').decode()
+    with pytest.raises(jwt.InvalidSignatureError):
+        verify_token(settings, f"{forged}.{payload}.{signature}")
