@@ -68,6 +68,7 @@ def create_portal(settings: PortalSettings | None = None, kit: Settings | None =
     app.state.oauth = oauth
     app.state.issuer = issuer
 
+    # added first, so it runs inside SessionMiddleware and sees the session it decoded
     app.add_middleware(
         SessionCheck,
         secret=settings.session_secret.get_secret_value(),
