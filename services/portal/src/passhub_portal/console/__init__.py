@@ -4,7 +4,8 @@ passes)."""
 
 from fastapi import APIRouter
 
-from passhub_portal.console import home
+from passhub_portal.console import home, recruitment
 
 router = APIRouter()
 router.include_router(home.router)
+router.include_router(recruitment.router)
