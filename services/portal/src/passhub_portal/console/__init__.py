@@ -4,8 +4,9 @@ passes)."""
 
 from fastapi import APIRouter
 
-from passhub_portal.console import home, recruitment
+from passhub_portal.console import home, recognition, recruitment
 
 router = APIRouter()
 router.include_router(home.router)
 router.include_router(recruitment.router)
+router.include_router(recognition.router)

@@ -287,12 +287,13 @@ class Listing:
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
-    """None last whichever way; numbers as numbers, everything else as folded text."""
+    """None last whichever way; numbers (and tuples, a column's own order) as they are,
+    everything else as folded text."""
     if value is None:
         return (1, "")
     if isinstance(value, bool):
         return (0, int(value))
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | tuple):
         return (0, value)
     return (0, str(value).casefold())
 
