@@ -10,14 +10,18 @@ from typing import Any
 import pytest
 
 from tests.portal.conftest import DESKTOP, PHONE
-from tests.portal.console import LOGINS, console_rules, log_in
+from tests.portal.console import (
+    LOGINS,
+    console_rules,
+    log_in,
+)
 from tests.portal.stack import Stack
 
 pytestmark = pytest.mark.browser
 
 
 def test_each_staff_role_reaches_its_console_and_others_are_turned_away(
-    stack: Stack, browser: Any, shoot: Any
+    stack: Stack, browser: Any, shoot_console: Any
 ) -> None:
     context, page = log_in(browser, stack, "coord", DESKTOP)
     try:
@@ -33,7 +37,7 @@ def test_each_staff_role_reaches_its_console_and_others_are_turned_away(
             "Evaluation",
         ]
         assert page.get_attribute("nav[aria-label=Console] a >> nth=0", "aria-current") == "page"
-        shoot(page, "console-home")
+        shoot_console(page, "console-home")
         # the start page sends staff to the console
         page.goto(stack.portal)
         assert page.url == f"{stack.portal}/console"
@@ -47,7 +51,7 @@ def test_each_staff_role_reaches_its_console_and_others_are_turned_away(
         assert "Chemistry PASS" not in page.inner_text("body")
         nav = page.locator("nav[aria-label=Console] a").all_text_contents()
         assert "Recognition" not in nav and "Recruitment" in nav
-        shoot(page, "console-home-organiser")
+        shoot_console(page, "console-home-organiser")
     finally:
         context.close()
 
@@ -55,12 +59,12 @@ def test_each_staff_role_reaches_its_console_and_others_are_turned_away(
     try:
         nav = page.locator("nav[aria-label=Console] a").all_text_contents()
         assert nav == ["Console home", "Attendance", "Evaluation"]
-        shoot(page, "console-home-academic")
+        shoot_console(page, "console-home-academic")
         response = page.goto(f"{stack.portal}/console/recruitment")
         assert response is not None and response.status == 403
         assert page.text_content("#heading") == "This part of the console is not open to you"
         assert page.get_attribute("#next", "href") == "/console"
-        shoot(page, "console-area-refused")
+        shoot_console(page, "console-area-refused")
     finally:
         context.close()
 
@@ -71,7 +75,7 @@ def test_each_staff_role_reaches_its_console_and_others_are_turned_away(
         assert page.text_content("#heading") == "The console is for PASS staff"
         page.click("#next")
         page.wait_for_url(re.compile(r".*/me$"))
-        shoot(page, "console-refused-student")
+        shoot_console(page, "console-refused-student")
     finally:
         context.close()
 

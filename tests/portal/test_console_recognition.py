@@ -13,7 +13,9 @@ import pytest
 
 from passhub_shared.auth import make_token
 from tests.portal.conftest import DESKTOP, PHONE
-from tests.portal.console import log_in
+from tests.portal.console import (
+    log_in,
+)
 from tests.portal.stack import LEADER, LEADER_2, Stack, wait_until
 
 pytestmark = pytest.mark.browser
@@ -25,7 +27,7 @@ def delivered(stack: Stack, number: str) -> int:
 
 
 def test_a_coordinator_sets_the_policy_watches_progress_and_runs_the_awards(
-    stack: Stack, browser: Any, shoot: Any
+    stack: Stack, browser: Any, shoot_console: Any
 ) -> None:
     base = f"{stack.portal}/console/recognition"
     # Lee runs session A: one session delivered
@@ -41,7 +43,7 @@ def test_a_coordinator_sets_the_policy_watches_progress_and_runs_the_awards(
     try:
         page.click("#nav-recognition")
         page.wait_for_selector("#recognition-areas")
-        shoot(page, "console-recognition")
+        shoot_console(page, "console-recognition")
 
         # the policy: one session is enough for the certificate this year
         page.click("#policy-link")
@@ -53,7 +55,7 @@ def test_a_coordinator_sets_the_policy_watches_progress_and_runs_the_awards(
         assert "saved as version 1" in (page.text_content("#flash") or "")
         assert page.input_value("#certificate_min_sessions") == "1"
         assert "1 sessions" in (page.text_content("#versions") or "")
-        shoot(page, "console-recognition-policy")
+        shoot_console(page, "console-recognition-policy")
         # an offered award with no requirement is refused, and nothing changes
         page.uncheck("#psa_training")
         page.fill("#psa_min_sessions", "")
@@ -71,7 +73,7 @@ def test_a_coordinator_sets_the_policy_watches_progress_and_runs_the_awards(
         assert "Will miss" in (page.text_content(f"#leader-{LEADER_2}") or "")
         lee = page.text_content(f"#leader-{LEADER}") or ""
         assert "Will miss" in lee and "short by 6" in lee
-        shoot(page, "console-recognition-progress")
+        shoot_console(page, "console-recognition-progress")
         page.click("#progress th a >> text=Leader")
         assert "Lee Leader" in (page.locator("#progress tbody tr").nth(0).text_content() or "")
 
@@ -84,7 +86,7 @@ def test_a_coordinator_sets_the_policy_watches_progress_and_runs_the_awards(
         assert "1 award granted" in " ".join(summary.split())
         table = page.text_content("#preview") or ""
         assert "1 of 8 sessions delivered" in table and "0 of 1 session delivered" in table
-        shoot(page, "console-recognition-preview")
+        shoot_console(page, "console-recognition-preview")
         assert (
             httpx.get(
                 f"{stack.recognition}/awards",
@@ -97,7 +99,7 @@ def test_a_coordinator_sets_the_policy_watches_progress_and_runs_the_awards(
         page.wait_for_selector("#flash")
         assert "1 granted, 5 withheld" in (page.text_content("#flash") or "")
         assert "Lee Leader" in (page.text_content("#awards") or "")
-        shoot(page, "console-recognition-awards")
+        shoot_console(page, "console-recognition-awards")
 
         with page.expect_download() as pdf:
             page.click("#certificates")
@@ -117,7 +119,7 @@ def test_a_coordinator_sets_the_policy_watches_progress_and_runs_the_awards(
         response = page.goto(f"{base}/certificates.pdf?year={stack.year}")
         assert response is not None and response.status == 404
         assert page.text_content("#heading") == "There is nothing to download yet"
-        shoot(page, "console-recognition-nothing-to-download")
+        shoot_console(page, "console-recognition-nothing-to-download")
     finally:
         context.close()
 

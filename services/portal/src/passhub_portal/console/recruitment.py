@@ -171,9 +171,80 @@ async def campaign(request: Request, campaign_id: str) -> Response:
             "essential": [x for x in found["criteria"] if x["importance"] == "essential"],
             "desirable": [x for x in found["criteria"] if x["importance"] == "desirable"],
             "how_assessed": how_assessed,
+            "ways": HOW,
+            "applied": len(summaries),
             "crumbs": _crumbs(),
         },
     )
+
+
+def _code(description: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "_", description.lower()).strip("_")[:40] or "criterion"
+    code, n = base, 2
+    while code in taken:
+        code, n = f"{base}_{n}", n + 1
+    return code
+
+
+@router.post(BASE + "/{campaign_id}/edit")
+async def edit_campaign(request: Request, campaign_id: str) -> Response:
+    """The campaign's closing date, and, before the first application, its terms and person
+    specification (each row: description, essential or desirable, how it is assessed, remove;
+    one empty row adds a criterion)."""
+    form = await _form(request)
+    c = await console(request, AREA)
+    c.require_coordinator("change a campaign")
+    found = await _campaign(c, campaign_id)
+    back = RedirectResponse(f"{BASE}/{quote(campaign_id)}#edit", status_code=303)
+    body: dict[str, Any] = {}
+    closes = str(form.get("closes_on") or "").strip()
+    if form.get("no_closing_date") == "yes":
+        body["closes_on"] = None
+    elif closes:
+        if not DATE.fullmatch(closes):
+            flash(request, "The closing date must be a date. Nothing was changed.", "bad")
+            return back
+        body["closes_on"] = closes
+    if form.get("terms") == "yes":
+        body["participating_schools"] = [
+            x.strip() for x in str(form.get("schools") or "").split(",") if x.strip()
+        ]
+        for key in ("min_exam_mark", "core_training_hours"):
+            value = str(form.get(key) or "").strip()
+            if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", value):
+                flash(
+                    request, "The mark and the hours must be numbers. Nothing was changed.", "bad"
+                )
+                return back
+            body[key] = value
+        criteria: list[dict[str, Any]] = []
+        taken = {x["code"] for x in found["criteria"]}
+        for i, x in enumerate([*found["criteria"], None]):
+            description = " ".join(str(form.get(f"c{i}_description") or "").split())[:500]
+            if form.get(f"c{i}_remove") == "yes" or not description:
+                continue
+            ways = [w for w in HOW if form.get(f"c{i}_{w}") == "yes"]
+            criterion: dict[str, Any] = {
+                "code": x["code"] if x else _code(description, taken),
+                "description": description,
+                "importance": "essential"
+                if form.get(f"c{i}_importance") == "essential"
+                else "desirable",
+                "assessed_by": ways,
+            }
+            if x and x.get("check"):
+                criterion["check"] = x["check"]
+            criteria.append(criterion)
+        body["criteria"] = criteria
+    if not body:
+        flash(request, "Nothing to change.", "bad")
+        return back
+    try:
+        await c.call("recruitment", "PATCH", f"/campaigns/{quote(campaign_id)}", json=body)
+        flash(request, "The campaign is changed.")
+    except ServiceError as error:
+        flash(request, _refused(error), "bad")
+    return back
 
 
 @router.post(BASE + "/{campaign_id}/close")
