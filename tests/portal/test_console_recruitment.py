@@ -153,8 +153,13 @@ def test_a_coordinator_runs_recruitment_from_the_console(
         page.wait_for_selector("#applications")
         names = page.locator("#applications tbody td:first-child a").all_text_contents()
         assert names == ["Ada Byron", "Bo Chen"]
-        page.click("#applications th a >> text=Name")
-        page.click("#applications th a >> text=Name")
+        # by keyboard: the heading's link sorts, Enter twice for the other way
+        page.focus("#applications th a >> text=Name")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**sort=name**")
+        page.focus("#applications th a >> text=Name")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**sort=-name**")
         assert "sort=-name" in page.url and "status=submitted" in page.url
         names = page.locator("#applications tbody td:first-child a").all_text_contents()
         assert names == ["Bo Chen", "Ada Byron"]
@@ -239,6 +244,13 @@ def test_a_coordinator_runs_recruitment_from_the_console(
             headers={"Authorization": f"Bearer {make_token(stack.kit, BO, ['student'])}"},
         ).json()
         assert own["rejection_reasons"] == ["Not enough sessions free in the timetable this year"]
+        # Ada stands down; the reason is for coordinators only
+        page.goto(f"{base}/applications/{ada}")
+        page.fill("#reason", "Timetable clash with her placement")
+        page.click("#stand-down-button")
+        page.wait_for_selector("#flash")
+        assert "stood down" in (page.text_content("#flash") or "")
+        assert "Stood down" in (page.text_content("#applicant-status") or "")
         stack.console_samples["application_id"] = ada
     finally:
         context.close()
