@@ -7,15 +7,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 
+from passhub_shared.auth import make_token
 from tests.portal.conftest import DESKTOP, PHONE
 from tests.portal.console import (
     LOGINS,
     console_rules,
     log_in,
 )
-from tests.portal.stack import Stack
+from tests.portal.stack import RECORDS_HEADER, STUDENTS, Stack, ok
 
 pytestmark = pytest.mark.browser
 
@@ -133,3 +135,77 @@ def test_every_console_page_lets_in_exactly_the_roles_the_access_table_names(
         finally:
             context.close()
     assert set(walked) == {r.route for r in rules}
+
+
+def test_a_student_appointed_student_organiser_reaches_the_console_for_their_scheme(
+    stack: Stack, browser: Any, shoot_console: Any
+) -> None:
+    """Appointed student organiser by recruitment (no staff role at the login): an organiser of
+    that scheme at the next request, as an appointed leader is a leader."""
+    number, name = STUDENTS["bo"]
+    staff = stack.staff()
+    rec = httpx.Client(base_url=stack.recruitment)
+    row = f"{number},{name},{number}@example.ac.uk,Physics,BSc Physics,UG,2,70,\n"
+    ok(
+        rec.post(
+            "/records/imports",
+            content=(RECORDS_HEADER + row).encode(),
+            headers={**staff, "Content-Type": "text/csv"},
+        ),
+        201,
+    )
+    context, page = log_in(browser, stack, "bo", DESKTOP)
+    try:
+        response = page.goto(f"{stack.portal}/console")
+        assert response is not None and response.status == 403  # a student, not yet
+        student = {"Authorization": f"Bearer {make_token(stack.kit, number, ['student'])}"}
+        application = ok(
+            rec.post(
+                f"/campaigns/{stack.year}/applications",
+                json={
+                    "name": name,
+                    "email": f"{number}@example.ac.uk",
+                    "school": "Physics",
+                    "level": "undergraduate",
+                    "year_of_study": 2,
+                    "role_sought": "organiser",
+                    "preferred_schemes": [stack.scheme],
+                },
+                headers=student,
+            ),
+            201,
+        )
+        app_id = application["application_id"]
+        pending = [c["code"] for c in application["criteria"] if c["met"] is None]
+        outcomes = [{"code": c, "met": True, "note": "interview"} for c in pending]
+        ok(
+            rec.post(
+                f"/applications/{app_id}/assessments", json={"outcomes": outcomes}, headers=staff
+            )
+        )
+        ok(
+            rec.post(
+                "/training-sessions/core-1/completions",
+                json={"completions": [{"student_number": number}]},
+                headers=staff,
+            )
+        )
+        ok(
+            rec.post(
+                f"/applications/{app_id}/appointments",
+                json={"role": "organiser", "schemes": [stack.scheme]},
+                headers=staff,
+            )
+        )
+        page.goto(f"{stack.portal}/console")
+        assert page.text_content("#heading") == "PASS console"
+        assert "Physics PASS" in (page.text_content("#own-schemes") or "")
+        nav = page.locator("nav[aria-label=Console] a").all_text_contents()
+        assert "Recruitment" in nav and "Recognition" not in nav
+        response = page.goto(
+            f"{stack.portal}/console/recruitment/{stack.year}/shortlist?scheme={stack.other_scheme}"
+        )
+        assert response is not None and response.status == 403
+        shoot_console(page, "console-student-organiser-refused-scheme")
+    finally:
+        context.close()
