@@ -298,18 +298,39 @@ async def awards(request: Request, year: str = "", sort: str = "", page: str = "
     )
 
 
+OUTCOMES = {"grant": 0, "withhold": 1, "unchanged": 2}
+PREVIEW_COLUMNS = [
+    Column(
+        "outcome",
+        "The run would",
+        lambda line: (OUTCOMES[line["outcome"]], line["name"].casefold(), line["kind"]),
+    ),
+    Column("name", "Leader", lambda line: (line["name"].casefold(), line["kind"])),
+    Column("award", "Award", lambda line: (line["title"], line["name"].casefold())),
+]
+
+
 @router.get(f"{BASE}/awards/preview")
-async def preview(request: Request, year: str = "", show: str = "") -> Response:
+async def preview(
+    request: Request, year: str = "", show: str = "", sort: str = "", page: str = "1"
+) -> Response:
     c = await _gate(request)
     year = _year(request, year)
     found = await c.call(
         "recognition", "GET", "/awards/runs/preview", params={"academic_year": year}
     )
     lines = found["lines"]
-    if show in ("grant", "withhold", "unchanged"):
+    if show in OUTCOMES:
         lines = [line for line in lines if line["outcome"] == show]
-    order = {"grant": 0, "withhold": 1, "unchanged": 2}
-    lines.sort(key=lambda line: (order[line["outcome"]], line["name"].casefold(), line["kind"]))
+    shown = listing(
+        lines,
+        PREVIEW_COLUMNS,
+        base=f"{BASE}/awards/preview",
+        sort=sort,
+        page=page,
+        default_sort="outcome",
+        params={"year": year, "show": show if show in OUTCOMES else ""},
+    )
     return render(
         request,
         c,
@@ -318,7 +339,7 @@ async def preview(request: Request, year: str = "", show: str = "") -> Response:
             "title": f"Awards run {year}: preview",
             "year": year,
             "preview": found,
-            "lines": lines,
+            "list": shown,
             "show": show,
             "crumbs": _crumbs(year, (f"{BASE}/awards?year={year}", "Awards")),
         },
