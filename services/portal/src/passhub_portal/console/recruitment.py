@@ -7,16 +7,17 @@ and core training. Everything is recruitment's public API, with the staff member
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from passhub_portal.clients import ServiceError
+from passhub_portal.clients import ServiceError, ServiceUnavailable
 from passhub_portal.console.frame import Column, Console, console, listing, render
 from passhub_portal.leading import academic_year
+from passhub_portal.pages import now
 from passhub_portal.web import PageError, check_csrf, flash, local, settings_of
 
 router = APIRouter()
@@ -38,6 +39,11 @@ STATUSES = {
     "stood_down": "Stood down",
 }
 ROLES = {"leader": "Leader", "organiser": "Student organiser"}
+
+
+def _today(request: Request) -> str:
+    """Today on the campus clock, as a date field takes it."""
+    return now().astimezone(settings_of(request).tz).date().isoformat()
 
 
 def _crumbs(*extra: tuple[str, str]) -> list[tuple[str, str]]:
@@ -322,8 +328,11 @@ async def _file_text(form: Any) -> tuple[str, str]:
     return text, name[:200]
 
 
-async def _send_csv(c: Console, path: str, text: str, params: dict[str, str] | None = None) -> Any:
-    """recruitment's CSV routes take the file as the body (`text/csv`)."""
+async def _send_csv(
+    c: Console, path: str, text: str, params: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """recruitment's CSV routes take the file as the body (`text/csv`): the status and the
+    JSON answer, a refusal (422, every problem by line) included."""
     services = c.person.services
     try:
         async with services.http.post(
@@ -334,10 +343,12 @@ async def _send_csv(c: Console, path: str, text: str, params: dict[str, str] | N
         ) as response:
             status = response.status
             body = await response.json(content_type=None)
-    except Exception as error:  # a service that does not answer
-        from passhub_portal.clients import ServiceUnavailable
-
-        raise ServiceUnavailable("recruitment") from error
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        raise ServiceUnavailable("recruitment") from None
+    if status >= 500:
+        raise ServiceUnavailable("recruitment")
+    if status in (401, 403):
+        raise ServiceError(status, str(status), "")
     return status, body
 
 
@@ -534,7 +545,7 @@ async def applicant(request: Request, application_id: str) -> Response:
             "record": record,
             "schemes": titles,
             "roles": ROLES,
-            "today": date.today().isoformat(),
+            "today": _today(request),
             "crumbs": _crumbs(
                 (f"{BASE}/{quote(a['campaign_id'])}", f"Campaign {a['academic_year']}"),
                 (f"{BASE}/{quote(a['campaign_id'])}/applications", "Applications"),
@@ -831,7 +842,7 @@ async def training(request: Request, campaign_id: str, sort: str = "", page: str
             "campaign": found,
             "sessions": sessions,
             "list": shown,
-            "today": date.today().isoformat(),
+            "today": _today(request),
             "crumbs": _crumbs(
                 (f"{BASE}/{quote(campaign_id)}", f"Campaign {found['academic_year']}")
             ),
