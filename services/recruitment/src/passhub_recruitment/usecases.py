@@ -24,6 +24,7 @@ from passhub_recruitment.domain.application import (
     application_decider,
 )
 from passhub_recruitment.domain.campaign import (
+    AmendCampaign,
     Campaign,
     CloseCampaign,
     OpenCampaign,
@@ -48,7 +49,7 @@ from passhub_recruitment.settings import RecruitmentSettings
 from passhub_recruitment.views import ImportResult
 from passhub_shared.contracts.recruitment import Criterion, Role
 from passhub_shared.decider import handle
-from passhub_shared.errors import Forbidden, NotFound
+from passhub_shared.errors import Forbidden, NotFound, Rejected
 from passhub_shared.events import Metadata, new_event_id, utcnow
 from passhub_shared.offload import collector_paused, off_loop, release
 from passhub_shared.service import Runtime
@@ -118,6 +119,39 @@ async def close_campaign(
             campaign_decider,
             campaign_stream(campaign_id),
             CloseCampaign(today=today),
+            metadata,
+        )
+
+
+async def amend_campaign(
+    runtime: Runtime,
+    campaign_id: str,
+    *,
+    participating_schools: Sequence[str] | None,
+    criteria: Sequence[Criterion] | None,
+    min_exam_mark: Decimal | None,
+    core_training_hours: Decimal | None,
+    closes_on: date | None,
+    no_closing_date: bool,
+    today: date,
+    metadata: Metadata,
+) -> None:
+    async with runtime.transaction() as conn:
+        await handle(
+            conn,
+            runtime.store,
+            campaign_decider,
+            campaign_stream(campaign_id),
+            AmendCampaign(
+                today=today,
+                applications=await queries.application_count(conn, campaign_id),
+                participating_schools=participating_schools,
+                criteria=criteria,
+                min_exam_mark=min_exam_mark,
+                core_training_hours=core_training_hours,
+                closes_on=closes_on,
+                no_closing_date=no_closing_date,
+            ),
             metadata,
         )
 
@@ -317,6 +351,66 @@ async def record_outcomes(
             RecordOutcomes(campaign=campaign, assessor=assessor, outcomes=outcomes, at=utcnow()),
             metadata,
         )
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    application_id: str
+    met: bool
+    note: str
+
+
+async def record_criterion(
+    runtime: Runtime,
+    campaign_id: str,
+    code: str,
+    assessor: str,
+    outcomes: Sequence[BulkOutcome],
+    metadata: Metadata,
+) -> None:
+    """One criterion (the training day, the presentation) recorded for many applicants of a
+    campaign at once, in one transaction: one refused outcome refuses them all, naming the
+    applicant."""
+    seen: set[str] = set()
+    async with runtime.transaction() as conn:
+        campaign = await load_campaign(conn, runtime.store, campaign_id)
+        if code not in {c.code for c in campaign.criteria}:
+            raise Rejected(
+                f"the campaign's person specification has no criterion {code!r}",
+                code="unknown_criterion",
+            )
+        at = utcnow()
+        for outcome in outcomes:
+            if outcome.application_id in seen:
+                raise Rejected(
+                    f"application {outcome.application_id} is listed twice", code="repeated"
+                )
+            seen.add(outcome.application_id)
+            state = await load_application(conn, runtime.store, outcome.application_id)
+            if state.campaign_id != campaign_id:
+                raise NotFound(f"no application {outcome.application_id!r} in {campaign_id}")
+            try:
+                await handle(
+                    conn,
+                    runtime.store,
+                    application_decider,
+                    application_stream(outcome.application_id),
+                    RecordOutcomes(
+                        campaign=campaign,
+                        assessor=assessor,
+                        outcomes=[AssessorOutcome(code=code, met=outcome.met, note=outcome.note)],
+                        at=at,
+                    ),
+                    metadata,
+                )
+            except Rejected as refused:
+                named = Rejected(
+                    f"{state.name or outcome.application_id}: {refused.message}; nothing was "
+                    "recorded",
+                    code=refused.code,
+                )
+                named.status_code = refused.status_code
+                raise named from None
 
 
 async def reassess(runtime: Runtime, application_id: str, metadata: Metadata) -> bool:
