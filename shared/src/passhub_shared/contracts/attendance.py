@@ -31,6 +31,8 @@ class StudentSignedIn(_Attendance):
     student_number: StudentNumber
     signed_in_at: datetime
     method: Method
+    #: why a coordinator or organiser added the attendance by hand (empty otherwise)
+    reason: PersonalText = ""
 
 
 class LeaderSignedIn(_Attendance):
@@ -40,6 +42,8 @@ class LeaderSignedIn(_Attendance):
     student_number: StudentNumber
     signed_in_at: datetime
     method: Method
+    #: why a coordinator or organiser added the attendance by hand (empty otherwise)
+    reason: PersonalText = ""
 
 
 class AttendanceRevoked(_Attendance):
