@@ -48,6 +48,18 @@ STUDENTS = {
     "cy": ("S2500003", "Cy Okafor"),
 }
 LEADERS = {"lee": (LEADER, "Lee Leader"), "max": (LEADER_2, "Max Mentor")}
+#: staff logins (provider user -> staff number, name, the groups claim that maps to the role)
+STAFF = {
+    "coord": ("E0000001", "Cora Coordinator", "pass-coordinators"),
+    "org": ("E0000002", "Orla Organiser", "pass-organisers"),
+    "acad": ("E0000003", "Abe Academic", "academics"),
+}
+STAFF_ROLE_MAP = {
+    "pass-coordinators": "coordinator",
+    "pass-organisers": "organiser",
+    "academics": "academic",
+}
+ORGANISER = STAFF["org"][0]
 KIOSK = ("kiosk-library", "KIOSK-LIB-1")
 #: a kiosk account with no room of its own: the device chooses one
 ROAMING_KIOSK = ("kiosk-roaming", "KIOSK-ANY-1")
@@ -68,6 +80,8 @@ class Stack:
     kit: Settings
     year: str = ""
     scheme: str = ""
+    #: a scheme the organiser does not organise
+    other_scheme: str = ""
     session_a: str = ""
     #: session A's local start and end as the pages show them ("14:50 to 15:40")
     session_a_times: str = ""
@@ -75,6 +89,8 @@ class Stack:
     session_later: str = ""
     session_kiosk: str = ""
     applications: dict[str, str] = field(default_factory=dict)
+    #: values of console routes' placeholders a test module made (an award's id, ...)
+    console_samples: dict[str, str] = field(default_factory=dict)
 
     def staff(self, role: str = "coordinator") -> dict[str, str]:
         return {"Authorization": f"Bearer {make_token(self.kit, 'coord-1', [role])}"}
@@ -133,6 +149,7 @@ def portal_settings(stack_urls: dict[str, str], oidc: OidcProvider) -> PortalSet
         attendance_url=stack_urls["attendance"],
         recognition_url=stack_urls["recognition"],
         kiosks={KIOSK[1]: KIOSK_ROOM, ROAMING_KIOSK[1]: ""},
+        staff_role_map=STAFF_ROLE_MAP,
         poll_seconds=1,
         # a new code on almost every poll, so the tests see the screen refresh it
         code_refresh_margin_seconds=58,
@@ -179,6 +196,8 @@ def running_stack(pg: PostgresHandle, nats: ServerHandle, oidc: OidcProvider) ->
         stack = Stack(oidc=oidc, kit=kit, **urls)
         for key, (sub_number, name) in {**STUDENTS, **LEADERS}.items():
             oidc.set_user(key, {"student_number": sub_number, "name": name})
+        for key, (staff_number, name, group) in STAFF.items():
+            oidc.set_user(key, {"student_number": staff_number, "name": name, "groups": [group]})
         oidc.set_user(KIOSK[0], {"student_number": KIOSK[1], "name": "Library kiosk"})
         oidc.set_user(ROAMING_KIOSK[0], {"student_number": ROAMING_KIOSK[1], "name": "Kiosk"})
         oidc.set_user("visitor", {"name": "Val Visitor", "email": "val@example.org"})
@@ -208,6 +227,7 @@ def seed(s: Stack) -> None:
     now = datetime.now(UTC)
     s.year = year = academic_year(now)
     s.scheme = scheme = f"{year}-PHYS"
+    s.other_scheme = f"{year}-CHEM"
     staff = s.staff()
     rec, ses = httpx.Client(base_url=s.recruitment), httpx.Client(base_url=s.sessions)
     ok(
@@ -240,6 +260,23 @@ def seed(s: Stack) -> None:
                 "academic_year": year,
                 "mode": "opt_in",
                 "modules": ["PHY1001"],
+                "organisers": [ORGANISER],
+            },
+            headers=staff,
+        ),
+        201,
+    )
+    # a scheme the organiser does not organise (the console's scope)
+    ok(
+        ses.post(
+            "/schemes",
+            json={
+                "code": "CHEM",
+                "title": "Chemistry PASS",
+                "school": "Chemistry",
+                "academic_year": year,
+                "mode": "opt_in",
+                "modules": ["CHE1001"],
             },
             headers=staff,
         ),

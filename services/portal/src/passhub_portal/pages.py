@@ -104,11 +104,7 @@ async def home(request: Request) -> Response:
         return RedirectResponse("/leader", status_code=303)
     if p.roles.student:
         return RedirectResponse("/me", status_code=303)
-    return page(
-        request,
-        "staff.html",
-        {"title": "Signed in", "roles": ", ".join(p.roles.staff)},
-    )
+    return RedirectResponse("/console", status_code=303)
 
 
 # -- the student's QR sign-in ------------------------------------------------------------------

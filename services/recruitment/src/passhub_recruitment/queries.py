@@ -34,6 +34,7 @@ from passhub_recruitment.views import (
     StudentRecordView,
     TrainingDone,
     TrainingSessionView,
+    TrainingStanding,
     TrainingSummary,
 )
 from passhub_shared.contracts.recruitment import Criterion, RecordMismatch, RecordOverride
@@ -79,27 +80,67 @@ def _summary(row: Any) -> ApplicationSummary:
 
 
 async def list_applications(
-    conn: AsyncConnection, campaign_id: str, status: str | None = None
+    conn: AsyncConnection,
+    campaign_id: str,
+    status: str | None = None,
+    *,
+    school: str | None = None,
+    scheme: str | None = None,
+    essentials_missing: bool | None = None,
+    appointable: bool | None = None,
 ) -> list[ApplicationSummary]:
+    """A campaign's applications in the order they came, narrowed by the filters given:
+    `scheme` is a scheme the applicant prefers or is appointed to; `essentials_missing` true
+    keeps those with an essential criterion not (yet) met."""
     await get_campaign(conn, campaign_id)
     stmt = select(applications).where(applications.c.campaign_id == campaign_id)
     if status is not None:
         stmt = stmt.where(applications.c.status == status)
+    stmt = _filtered(stmt, school, scheme, essentials_missing, appointable)
     rows = await conn.execute(stmt.order_by(applications.c.submitted_position))
     return [_summary(r) for r in rows]
 
 
-async def shortlist(conn: AsyncConnection, campaign_id: str) -> list[ShortlistEntry]:
-    """Open applications, most essentials met first, then most desirables met."""
-    await get_campaign(conn, campaign_id)
-    rows = (
-        await conn.execute(
-            select(applications).where(
-                applications.c.campaign_id == campaign_id,
-                applications.c.status.in_(OPEN_STATUSES),
+def _filtered(
+    stmt: Any,
+    school: str | None,
+    scheme: str | None,
+    essentials_missing: bool | None = None,
+    appointable: bool | None = None,
+) -> Any:
+    if school is not None:
+        stmt = stmt.where(func.lower(applications.c.school) == school.lower())
+    if scheme is not None:
+        stmt = stmt.where(
+            or_(
+                applications.c.preferred_schemes.contains([scheme]),
+                applications.c.schemes.has_key(scheme),
             )
         )
-    ).all()
+    if essentials_missing is True:
+        stmt = stmt.where(applications.c.essentials_met < applications.c.essentials_total)
+    elif essentials_missing is False:
+        stmt = stmt.where(applications.c.essentials_met >= applications.c.essentials_total)
+    if appointable is not None:
+        stmt = stmt.where(applications.c.appointable.is_(appointable))
+    return stmt
+
+
+async def shortlist(
+    conn: AsyncConnection, campaign_id: str, scheme: str | None = None
+) -> list[ShortlistEntry]:
+    """Open applications, most essentials met first, then most desirables met (those who
+    cannot be appointed after those who can); `scheme`: those who prefer that scheme."""
+    await get_campaign(conn, campaign_id)
+    stmt = _filtered(
+        select(applications).where(
+            applications.c.campaign_id == campaign_id,
+            applications.c.status.in_(OPEN_STATUSES),
+        ),
+        None,
+        scheme,
+    )
+    rows = (await conn.execute(stmt)).all()
     by_id = {r.application_id: r for r in rows}
     ranked = rank(
         Candidate(
@@ -116,6 +157,72 @@ async def shortlist(conn: AsyncConnection, campaign_id: str) -> list[ShortlistEn
         ShortlistEntry(rank=r.rank, application=_summary(by_id[r.candidate.application_id]))
         for r in ranked
     ]
+
+
+async def training_standings(conn: AsyncConnection, campaign_id: str) -> list[TrainingStanding]:
+    """The core training of every applicant still in the running or appointed, against the
+    campaign's required hours, least trained first."""
+    campaign = await get_campaign(conn, campaign_id)
+    hours = (
+        select(
+            training_completions.c.student_number,
+            func.sum(training_completions.c.hours).label("hours"),
+        )
+        .where(
+            training_completions.c.academic_year == campaign.academic_year,
+            training_completions.c.core.is_(True),
+        )
+        .group_by(training_completions.c.student_number)
+        .subquery()
+    )
+    rows = await conn.execute(
+        select(
+            applications.c.application_id,
+            applications.c.student_number,
+            applications.c.name,
+            applications.c.status,
+            func.coalesce(hours.c.hours, 0).label("core_hours"),
+        )
+        .select_from(
+            applications.outerjoin(hours, hours.c.student_number == applications.c.student_number)
+        )
+        .where(
+            applications.c.campaign_id == campaign_id,
+            applications.c.status.in_(("submitted", "appointed")),
+        )
+        .order_by("core_hours", applications.c.name)
+    )
+    required = campaign.core_training_hours
+    return [
+        TrainingStanding(
+            application_id=r.application_id,
+            student_number=r.student_number,
+            name=r.name,
+            status=r.status,
+            core_hours=Decimal(r.core_hours),
+            required_hours=required,
+            complete=Decimal(r.core_hours) >= required,
+        )
+        for r in rows
+    ]
+
+
+async def open_applications_of(conn: AsyncConnection, student_numbers: Sequence[str]) -> int:
+    """How many open applications these students have."""
+    if not student_numbers:
+        return 0
+    found = 0
+    numbers = list(student_numbers)
+    for start in range(0, len(numbers), 10_000):
+        found += (
+            await conn.execute(
+                select(func.count()).where(
+                    applications.c.status.in_(OPEN_STATUSES),
+                    applications.c.student_number.in_(numbers[start : start + 10_000]),
+                )
+            )
+        ).scalar_one()
+    return int(found)
 
 
 async def application_owner(conn: AsyncConnection, application_id: str) -> str | None:
@@ -164,7 +271,6 @@ async def get_application(conn: AsyncConnection, application_id: str) -> Applica
     data = dict(row._mapping)
     return ApplicationView(
         **ApplicationSummary.model_validate(data).model_dump(),
-        preferred_schemes=row.preferred_schemes,
         declared=row.declared,
         criteria=criteria,
         mismatches=[RecordMismatch.model_validate(m) for m in row.mismatches],

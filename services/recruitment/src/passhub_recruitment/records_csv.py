@@ -50,6 +50,8 @@ class CsvRejected(Rejected):
             details=[e.as_dict() for e in errors],
         )
         self.errors = errors
+        #: the rows that read well (a preview shows them beside the problems)
+        self.rows: list[StudentRecordRow] = []
 
 
 @dataclass
@@ -215,7 +217,48 @@ def parse(data: str | bytes, max_rows: int = 100_000) -> Parsed:
             errors.append(LineError(line, f"more than {max_rows} rows: split the file"))
             break
     if errors:
-        raise CsvRejected(errors)
+        refused = CsvRejected(errors)
+        refused.rows = result.rows
+        raise refused
     if not result.rows:
         raise CsvRejected([LineError(1, "the file has a header but no student rows")])
+    return result
+
+
+@dataclass
+class Preview:
+    """What `parse` makes of a file, without refusing it: the header's columns and how each is
+    read, the rows that read well, and every problem by line."""
+
+    columns: list[tuple[str, str | None]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    rows: list[StudentRecordRow] = field(default_factory=list)
+    problems: list[LineError] = field(default_factory=list)
+
+
+def preview(data: str | bytes, max_rows: int = 100_000) -> Preview:
+    """`parse` run as a dry run: what an import would take and what it would refuse."""
+    result = Preview()
+    try:
+        text = decode(data) if isinstance(data, bytes) else data
+    except CsvRejected as refused:
+        result.problems = refused.errors
+        return result
+    first = text.split("\n", 1)[0]
+    try:
+        header = next(csv_records(first, strict=True), (1, None))[1] or []
+    except CsvProblem:
+        header = []
+    columns = [_column_name(h) for h in header]
+    marks = {c for c in columns if _MARK_COLUMN.match(c)}
+    known = set(REQUIRED) | marks
+    result.columns = [(h, c if c in known else None) for h, c in zip(header, columns, strict=True)]
+    result.missing = [c for c in REQUIRED if c not in columns]
+    try:
+        parsed = parse(text, max_rows=max_rows)
+    except CsvRejected as refused:
+        result.problems = refused.errors
+        result.rows = refused.rows
+        return result
+    result.rows = parsed.rows
     return result

@@ -48,7 +48,7 @@ from passhub_recruitment.settings import RecruitmentSettings
 from passhub_recruitment.views import ImportResult
 from passhub_shared.contracts.recruitment import Criterion, Role
 from passhub_shared.decider import handle
-from passhub_shared.errors import Forbidden, NotFound
+from passhub_shared.errors import Forbidden, NotFound, Rejected
 from passhub_shared.events import Metadata, new_event_id, utcnow
 from passhub_shared.offload import collector_paused, off_loop, release
 from passhub_shared.service import Runtime
@@ -317,6 +317,66 @@ async def record_outcomes(
             RecordOutcomes(campaign=campaign, assessor=assessor, outcomes=outcomes, at=utcnow()),
             metadata,
         )
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    application_id: str
+    met: bool
+    note: str
+
+
+async def record_criterion(
+    runtime: Runtime,
+    campaign_id: str,
+    code: str,
+    assessor: str,
+    outcomes: Sequence[BulkOutcome],
+    metadata: Metadata,
+) -> None:
+    """One criterion (the training day, the presentation) recorded for many applicants of a
+    campaign at once, in one transaction: one refused outcome refuses them all, naming the
+    applicant."""
+    seen: set[str] = set()
+    async with runtime.transaction() as conn:
+        campaign = await load_campaign(conn, runtime.store, campaign_id)
+        if code not in {c.code for c in campaign.criteria}:
+            raise Rejected(
+                f"the campaign's person specification has no criterion {code!r}",
+                code="unknown_criterion",
+            )
+        at = utcnow()
+        for outcome in outcomes:
+            if outcome.application_id in seen:
+                raise Rejected(
+                    f"application {outcome.application_id} is listed twice", code="repeated"
+                )
+            seen.add(outcome.application_id)
+            state = await load_application(conn, runtime.store, outcome.application_id)
+            if state.campaign_id != campaign_id:
+                raise NotFound(f"no application {outcome.application_id!r} in {campaign_id}")
+            try:
+                await handle(
+                    conn,
+                    runtime.store,
+                    application_decider,
+                    application_stream(outcome.application_id),
+                    RecordOutcomes(
+                        campaign=campaign,
+                        assessor=assessor,
+                        outcomes=[AssessorOutcome(code=code, met=outcome.met, note=outcome.note)],
+                        at=at,
+                    ),
+                    metadata,
+                )
+            except Rejected as refused:
+                named = Rejected(
+                    f"{state.name or outcome.application_id}: {refused.message}; nothing was "
+                    "recorded",
+                    code=refused.code,
+                )
+                named.status_code = refused.status_code
+                raise named from None
 
 
 async def reassess(runtime: Runtime, application_id: str, metadata: Metadata) -> bool:

@@ -81,10 +81,11 @@ class ApplicationSummary(BaseModel):
     unverified: int
     appointable: bool
     flagged: bool
+    #: the schemes the applicant would like to lead in
+    preferred_schemes: list[str] = Field(default_factory=list)
 
 
 class ApplicationView(ApplicationSummary):
-    preferred_schemes: list[str]
     declared: dict[str, Any]
     criteria: list[CriterionResult]
     mismatches: list[RecordMismatch]
@@ -169,6 +170,61 @@ class ImportResult(BaseModel):
     ignored_columns: list[str] = Field(default_factory=list)
     #: open applications whose automatic assessment the new records changed
     reassessed: list[str] = Field(default_factory=list)
+
+
+class ColumnSeen(BaseModel):
+    """A column of an uploaded file's header and what the import makes of it."""
+
+    header: str
+    #: the column it is read as (`year1_mark` for "Year 1 mark"); None: ignored
+    read_as: str | None
+
+
+class LineProblem(BaseModel):
+    line: int
+    column: str | None
+    message: str
+
+
+class PreviewRow(BaseModel):
+    line: int
+    student_number: str
+    name: str
+    school: str
+    programme: str
+    level: str
+    year_of_study: int
+    marks: dict[str, Decimal]
+
+
+class ImportPreview(BaseModel):
+    """What importing a file would do, without importing it: the rows it would import, how
+    its columns are read, and every problem by line (any problem refuses the whole file)."""
+
+    rows: int
+    columns: list[ColumnSeen]
+    recognised_columns: list[str]
+    ignored_columns: list[str]
+    missing_columns: list[str]
+    problems: list[LineProblem]
+    #: the first rows as they would be imported
+    sample: list[PreviewRow]
+    #: open applications of students in the file (their automatic checks would be run again)
+    open_applications: int
+    importable: bool
+
+
+class TrainingStanding(BaseModel):
+    """An applicant's or appointee's core training in the campaign's year against what
+    appointment requires."""
+
+    application_id: str
+    student_number: str
+    name: str
+    status: str
+    core_hours: Decimal
+    required_hours: Decimal
+    complete: bool
 
 
 class StudentRecordView(BaseModel):

@@ -133,19 +133,82 @@ async def list_applications(
     campaign_id: str,
     runtime: RuntimeDep,
     status_: Status | None = Query(default=None, alias="status"),
+    school: str | None = Query(default=None, max_length=200),
+    scheme: str | None = Query(
+        default=None, max_length=200, description="a scheme preferred or appointed to"
+    ),
+    essentials_missing: bool | None = Query(
+        default=None, description="true: an essential criterion not (yet) met; false: all met"
+    ),
+    appointable: bool | None = None,
     principal: Principal = require(*STAFF),
 ) -> list[ApplicationSummary]:
+    """A campaign's applications in the order they came, filtered."""
     async with runtime.engine.connect() as conn:
-        return await queries.list_applications(conn, campaign_id, status_)
+        return await queries.list_applications(
+            conn,
+            campaign_id,
+            status_,
+            school=school,
+            scheme=scheme,
+            essentials_missing=essentials_missing,
+            appointable=appointable,
+        )
 
 
 @router.get("/campaigns/{campaign_id}/shortlist", response_model=list[ShortlistEntry])
 async def shortlist(
-    campaign_id: str, runtime: RuntimeDep, principal: Principal = require(*STAFF)
+    campaign_id: str,
+    runtime: RuntimeDep,
+    scheme: str | None = Query(
+        default=None, max_length=200, description="only those who prefer this scheme"
+    ),
+    principal: Principal = require(*STAFF),
 ) -> list[ShortlistEntry]:
-    """Open applications ranked by essentials met, then desirables met."""
+    """Open applications ranked by essentials met, then desirables met; those who cannot be
+    appointed after those who can."""
     async with runtime.engine.connect() as conn:
-        return await queries.shortlist(conn, campaign_id)
+        return await queries.shortlist(conn, campaign_id, scheme)
+
+
+class BulkOutcomeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    application_id: str = Field(max_length=200)
+    met: bool
+    note: str = Field(default="", max_length=2000)
+
+
+class CriterionOutcomesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcomes: list[BulkOutcomeBody] = Field(min_length=1, max_length=2000)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/criteria/{code}/outcomes",
+    response_model=list[ApplicationSummary],
+)
+async def record_criterion(
+    campaign_id: str,
+    code: str,
+    body: CriterionOutcomesBody,
+    runtime: RuntimeDep,
+    principal: Principal = require(*STAFF),
+) -> list[ApplicationSummary]:
+    """One criterion recorded for many applicants at once (the training day, the
+    presentation): all or nothing. A criterion the student record decides is refused here
+    (overrule it on the one application, with a reason)."""
+    await usecases.record_criterion(
+        runtime,
+        campaign_id,
+        code,
+        principal.sub,
+        [usecases.BulkOutcome(o.application_id, o.met, o.note) for o in body.outcomes],
+        command_metadata(principal),
+    )
+    wanted = {o.application_id for o in body.outcomes}
+    async with runtime.engine.connect() as conn:
+        found = await queries.list_applications(conn, campaign_id)
+    return [a for a in found if a.application_id in wanted]
 
 
 @router.get("/me/applications", response_model=list[ApplicationView])

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, status
 
-from passhub_recruitment import queries, usecases
+from passhub_recruitment import queries, records_csv, usecases
 from passhub_recruitment.routes.common import settings
-from passhub_recruitment.views import ImportResult, RecordImportView, StudentRecordView
+from passhub_recruitment.views import (
+    ColumnSeen,
+    ImportPreview,
+    ImportResult,
+    LineProblem,
+    PreviewRow,
+    RecordImportView,
+    StudentRecordView,
+)
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
+from passhub_shared.offload import off_loop
 
 router = APIRouter(tags=["student records"])
 
@@ -54,6 +63,59 @@ async def import_records(
     raw = await request.body()
     return await usecases.import_records(
         runtime, raw, source, settings(), command_metadata(principal)
+    )
+
+
+#: rows of a preview shown as they would be imported
+PREVIEW_SAMPLE = 10
+
+
+@router.post(
+    "/records/imports/preview",
+    response_model=ImportPreview,
+    openapi_extra={"requestBody": _CSV_BODY["requestBody"]},
+)
+async def preview_import(
+    request: Request, runtime: RuntimeDep, principal: Principal = require(*IMPORTERS)
+) -> ImportPreview:
+    """What importing this CSV would do, without importing it: the rows, how each column is
+    read (recognised or ignored), the required columns missing, and every problem by line."""
+    raw = await request.body()
+    own = settings()
+    if len(raw) > own.max_import_bytes:
+        seen = records_csv.Preview(
+            problems=[
+                records_csv.LineError(1, f"the file is larger than {own.max_import_bytes} bytes")
+            ]
+        )
+    else:
+        seen = await off_loop(lambda: records_csv.preview(raw, max_rows=own.max_import_rows))
+    async with runtime.engine.connect() as conn:
+        open_count = await queries.open_applications_of(conn, [r.student_number for r in seen.rows])
+    return ImportPreview(
+        rows=len(seen.rows),
+        columns=[ColumnSeen(header=h, read_as=c) for h, c in seen.columns],
+        recognised_columns=[h for h, c in seen.columns if c is not None],
+        ignored_columns=[h for h, c in seen.columns if c is None],
+        missing_columns=seen.missing,
+        problems=[
+            LineProblem(line=e.line, column=e.column, message=e.message) for e in seen.problems
+        ],
+        sample=[
+            PreviewRow(
+                line=r.line,
+                student_number=r.student_number,
+                name=r.name,
+                school=r.school,
+                programme=r.programme,
+                level=r.level,
+                year_of_study=r.year_of_study,
+                marks=r.marks,
+            )
+            for r in seen.rows[:PREVIEW_SAMPLE]
+        ],
+        open_applications=open_count,
+        importable=bool(seen.rows) and not seen.problems,
     )
 
 

@@ -12,7 +12,7 @@ from passhub_recruitment import queries, usecases
 from passhub_recruitment.domain.identifiers import check_academic_year
 from passhub_recruitment.domain.training import Completion, RecordTrainingSession
 from passhub_recruitment.routes.common import ANYONE, STAFF, ensure_own
-from passhub_recruitment.views import TrainingSessionView, TrainingSummary
+from passhub_recruitment.views import TrainingSessionView, TrainingStanding, TrainingSummary
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
 from passhub_shared.events import new_event_id
@@ -110,3 +110,17 @@ async def training_of(
         ensure_own(principal, student_number, f"training record for {student_number!r}")
     async with runtime.engine.connect() as conn:
         return await queries.training_summary(conn, student_number, academic_year)
+
+
+@router.get("/campaigns/{campaign_id}/training", response_model=list[TrainingStanding])
+async def campaign_training(
+    campaign_id: str,
+    runtime: RuntimeDep,
+    incomplete: bool = Query(default=False, description="only those still short of the hours"),
+    principal: Principal = require(*STAFF),
+) -> list[TrainingStanding]:
+    """Core training of every applicant in the running and every appointee of the campaign,
+    against the hours appointment requires, least trained first."""
+    async with runtime.engine.connect() as conn:
+        found = await queries.training_standings(conn, campaign_id)
+    return [t for t in found if not (incomplete and t.complete)]

@@ -1,0 +1,10 @@
+"""The coordinators' console: the pages PASS staff use to run the year. One router gathers
+each area's own (`frame.NAV` lists the areas, `frame.console` is the role gate every page
+passes)."""
+
+from fastapi import APIRouter
+
+from passhub_portal.console import home
+
+router = APIRouter()
+router.include_router(home.router)
