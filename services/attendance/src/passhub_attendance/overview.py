@@ -64,45 +64,28 @@ def _live_state(starts_at: datetime, ends_at: datetime, at: datetime) -> str:
     return "next" if at < starts_at else "ended"
 
 
-@router.get("/headcounts", response_model=LivePage)
-async def live_headcounts(
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    start: Annotated[
-        datetime | None, Query(description="ending at or after (default: now)")
-    ] = None,
-    end: Annotated[
-        datetime | None, Query(description="starting before (default: the end of today, local)")
-    ] = None,
-    scheme_id: Annotated[str | None, Query(max_length=100)] = None,
+async def live_sessions(
+    conn: AsyncConnection,
+    *,
+    since: datetime,
+    until: datetime,
+    at: datetime,
+    tz: tzinfo,
+    scheme_id: str | None = None,
     include_cancelled: bool = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    principal: Principal = require("coordinator", "organiser", "academic", "integration"),
-) -> LivePage:
-    """The sessions on between `start` and `end` (by default those under way or still to come
-    today), soonest first, each with its live headcount, its rostered leaders and which of them
-    signed in. An organiser sees the schemes they organise only."""
-    who = await scoped(runtime, principal)
-    tz = settings.tz
-    at = now()
-    since = start or at
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=tz)
-    if end is None:
-        local = since.astimezone(tz)
-        until = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tz)
-    else:
-        until = end if end.tzinfo is not None else end.replace(tzinfo=tz)
-    if until <= since:
-        raise Rejected("`end` must be after `start`", code="invalid_range")
+    organises: frozenset[str] | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[int, list[LiveSession]]:
+    """The sessions on between `since` and `until` (of `organises` only, when given), soonest
+    first, with their headcounts and leaders: one query for the page, one for the total."""
     conditions = [scheduled_sessions.c.ends_at >= since, scheduled_sessions.c.starts_at < until]
     if scheme_id:
         conditions.append(scheduled_sessions.c.scheme_id == scheme_id)
     if not include_cancelled:
         conditions.append(scheduled_sessions.c.cancelled.is_(False))
-    if who.has("organiser") and not who.has("coordinator", "academic", "integration"):
-        conditions.append(scheduled_sessions.c.scheme_id.in_(sorted(who.organises)))
+    if organises is not None:
+        conditions.append(scheduled_sessions.c.scheme_id.in_(sorted(organises)))
     where = and_(*conditions)
     counted = (
         select(func.count())
@@ -149,39 +132,78 @@ async def live_headcounts(
         .offset(offset)
         .limit(limit)
     )
-    async with runtime.engine.connect() as conn:
-        total = int(
-            (
-                await conn.execute(
-                    select(func.count()).select_from(scheduled_sessions).where(where)
-                )
-            ).scalar_one()
+    counting = select(func.count()).select_from(scheduled_sessions).where(where)
+    total = int((await conn.execute(counting)).scalar_one())
+    rows = list(await conn.execute(stmt))
+    return total, [
+        LiveSession(
+            session_id=r.session_id,
+            reference=session_reference(r.scheme_code, r.starts_at, tz),
+            scheme_id=r.scheme_id,
+            scheme_title=r.scheme_title,
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
+            room=r.room,
+            capacity=r.capacity,
+            cancelled=r.cancelled,
+            state=_live_state(r.starts_at, r.ends_at, at),
+            students=int(r.students),
+            rostered_leaders=sorted(r.rostered or ()),
+            leaders_signed_in=sorted(r.leaders_in or ()),
         )
-        rows = list(await conn.execute(stmt))
-    return LivePage(
-        at=at,
-        total=total,
-        offset=offset,
-        limit=limit,
-        sessions=[
-            LiveSession(
-                session_id=r.session_id,
-                reference=session_reference(r.scheme_code, r.starts_at, tz),
-                scheme_id=r.scheme_id,
-                scheme_title=r.scheme_title,
-                starts_at=r.starts_at,
-                ends_at=r.ends_at,
-                room=r.room,
-                capacity=r.capacity,
-                cancelled=r.cancelled,
-                state=_live_state(r.starts_at, r.ends_at, at),  # type: ignore[arg-type]
-                students=int(r.students),
-                rostered_leaders=sorted(r.rostered or ()),
-                leaders_signed_in=sorted(r.leaders_in or ()),
-            )
-            for r in rows
-        ],
-    )
+        for r in rows
+    ]
+
+
+@router.get("/headcounts", response_model=LivePage)
+async def live_headcounts(
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    start: Annotated[
+        datetime | None, Query(description="ending at or after (default: now)")
+    ] = None,
+    end: Annotated[
+        datetime | None, Query(description="starting before (default: the end of today, local)")
+    ] = None,
+    scheme_id: Annotated[str | None, Query(max_length=100)] = None,
+    include_cancelled: bool = False,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    principal: Principal = require("coordinator", "organiser", "academic", "integration"),
+) -> LivePage:
+    """The sessions on between `start` and `end` (by default those under way or still to come
+    today), soonest first, each with its live headcount, its rostered leaders and which of them
+    signed in. An organiser sees the schemes they organise only."""
+    who = await scoped(runtime, principal)
+    tz = settings.tz
+    at = now()
+    since = start or at
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=tz)
+    if end is None:
+        local = since.astimezone(tz)
+        until = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tz)
+    else:
+        until = end if end.tzinfo is not None else end.replace(tzinfo=tz)
+    if until <= since:
+        raise Rejected("`end` must be after `start`", code="invalid_range")
+    organises = None
+    if who.has("organiser") and not who.has("coordinator", "academic", "integration"):
+        organises = who.organises
+    async with runtime.engine.connect() as conn:
+        total, sessions = await live_sessions(
+            conn,
+            since=since,
+            until=until,
+            at=at,
+            tz=tz,
+            scheme_id=scheme_id,
+            include_cancelled=include_cancelled,
+            organises=organises,
+            offset=offset,
+            limit=limit,
+        )
+    return LivePage(at=at, total=total, offset=offset, limit=limit, sessions=sessions)
 
 
 # -- engagement --------------------------------------------------------------------------------

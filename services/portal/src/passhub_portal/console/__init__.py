@@ -4,7 +4,10 @@ passes)."""
 
 from fastapi import APIRouter
 
-from passhub_portal.console import home
+from passhub_portal.console import attendance, evaluation, home, sessions
 
 router = APIRouter()
 router.include_router(home.router)
+router.include_router(sessions.router)
+router.include_router(attendance.router)
+router.include_router(evaluation.router)
