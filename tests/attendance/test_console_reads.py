@@ -201,3 +201,28 @@ async def test_the_printable_sign_in_sheet(h: Harness) -> None:
     assert (
         await h.client.get("/sessions/NOPE/sign-in-sheet.pdf", headers=h.auth("coordinator"))
     ).status_code == 404
+
+
+async def test_enrolments_and_results_checked_without_importing_them(h: Harness) -> None:
+    csv = {**h.auth("coordinator"), "Content-Type": "text/csv"}
+    enrolments = (
+        b"student_number,module,academic_year\n1001,PHYS101,2026-27\n1002,PHYS101,2026-27\n"
+    )
+    before = await event_count(h)
+    r = await h.client.post(
+        "/evaluation/enrolments", params={"dry_run": "true"}, content=enrolments, headers=csv
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["dry_run"] is True and r.json()["rows"] == 2
+    assert r.json()["modules"] == ["PHYS101"]
+    assert await event_count(h) == before
+
+    bad = b"student_number,module,academic_year,mark\n1001,PHYS101,2026-27,105\n"
+    r = await h.client.post(
+        "/evaluation/results", params={"dry_run": "true"}, content=bad, headers=csv
+    )
+    assert r.status_code == 422 and r.json()["error_count"] == 1
+
+    r = await h.client.post("/evaluation/enrolments", content=enrolments, headers=csv)
+    assert r.status_code == 201 and r.json()["dry_run"] is False
+    assert await event_count(h) > before
