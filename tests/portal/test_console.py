@@ -56,6 +56,11 @@ def test_each_staff_role_reaches_its_console_and_others_are_turned_away(
         nav = page.locator("nav[aria-label=Console] a").all_text_contents()
         assert nav == ["Console home", "Attendance", "Evaluation"]
         shoot(page, "console-home-academic")
+        response = page.goto(f"{stack.portal}/console/recruitment")
+        assert response is not None and response.status == 403
+        assert page.text_content("#heading") == "This part of the console is not open to you"
+        assert page.get_attribute("#next", "href") == "/console"
+        shoot(page, "console-area-refused")
     finally:
         context.close()
 

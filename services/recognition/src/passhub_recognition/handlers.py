@@ -138,6 +138,95 @@ async def run_awards(
     return summary
 
 
+# --- the run's preview ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    """What the awards run would decide for one leader and one award kind, and why."""
+
+    student_number: str
+    name: str
+    kind: str
+    title: str
+    #: "grant", "withhold", or "unchanged" (already granted, withdrawn, or withheld as before)
+    outcome: str
+    #: the kind's status now: granted, withheld, withdrawn, undecided
+    status: str
+    #: what is missing (withhold), or why nothing changes (unchanged)
+    reasons: list[str]
+
+
+@dataclass
+class RunPreview:
+    academic_year: str
+    #: the policy version the run would apply (the defaults become version 1 when none is set)
+    policy_version: int
+    leaders: int = 0
+    lines: list[PreviewLine] = field(default_factory=list)
+
+
+async def preview_awards(
+    conn: AsyncConnection, store: EventStore, year: str, titles: RoleTitles, today: date
+) -> RunPreview:
+    """The awards run decided but not recorded: for every leader and enabled kind, granted,
+    withheld (with what is missing) or unchanged (and why). Nothing is appended."""
+    check_academic_year(year)
+    state = await policy_state(conn, store, year)
+    policy = state.policy or default_policy()
+    version = state.version if state.policy is not None else 1
+    log = await load_year(conn, year, privacy=store.privacy)
+    preview = RunPreview(year, version)
+    for student in log.leaders():
+        preview.leaders += 1
+        leader = log.state(student)
+        decided = leader_decider.decide(
+            DecideAwards(
+                academic_year=year,
+                student_number=student,
+                policy=policy,
+                policy_version=version,
+                titles=titles,
+                new_awards={kind: NewAward("preview", "preview") for kind in KINDS},
+                today=today,
+            ),
+            leader,
+        )
+        now = leader_progress(year, student, leader, policy, version, titles)
+        for kind in now.awards:
+            if not kind.enabled:
+                continue
+            granted = any(isinstance(e, AwardGranted) and e.kind == kind.kind for e in decided)
+            withheld = next(
+                (e for e in decided if isinstance(e, AwardWithheld) and e.kind == kind.kind), None
+            )
+            if granted:
+                outcome, reasons = "grant", ["every requirement met"]
+            elif withheld is not None:
+                outcome, reasons = "withhold", list(withheld.unmet_detail)
+            elif kind.status == "granted":
+                outcome, reasons = "unchanged", ["already granted"]
+            elif kind.status == "withdrawn":
+                outcome, reasons = "unchanged", ["withdrawn this year: not granted again"]
+            else:
+                outcome, reasons = (
+                    "unchanged",
+                    ["withheld before, for the same reasons", *kind.missing],
+                )
+            preview.lines.append(
+                PreviewLine(
+                    student_number=student,
+                    name=now.name,
+                    kind=kind.kind,
+                    title=kind.title,
+                    outcome=outcome,
+                    status=kind.status,
+                    reasons=reasons,
+                )
+            )
+    return preview
+
+
 # --- one leader -----------------------------------------------------------------------------
 
 

@@ -17,7 +17,12 @@ from passhub_recognition.context import Recognition, RecognitionDep
 from passhub_recognition.credentials import open_badge_credential
 from passhub_recognition.domain.awards import NewAward, WithdrawAward
 from passhub_recognition.domain.policy import check_academic_year
-from passhub_recognition.handlers import award_owner, decide_for_leader, run_awards
+from passhub_recognition.handlers import (
+    award_owner,
+    decide_for_leader,
+    preview_awards,
+    run_awards,
+)
 from passhub_recognition.ids import new_id, new_verification_code
 from passhub_recognition.records import AwardView, award_by_id, awards_of_student, awards_of_year
 from passhub_shared.app import RuntimeDep, command_metadata
@@ -94,6 +99,51 @@ def _pdf(content: bytes, filename: str) -> Response:
         content,
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{_filename(filename)}"'},
+    )
+
+
+class PreviewLineOut(BaseModel):
+    student_number: str
+    name: str
+    kind: Literal["certificate", "psa", "hear"]
+    title: str
+    outcome: Literal["grant", "withhold", "unchanged"]
+    status: str
+    reasons: list[str]
+
+
+class RunPreviewOut(BaseModel):
+    academic_year: str
+    policy_version: int
+    leaders: int
+    granted: int
+    withheld: int
+    unchanged: int
+    lines: list[PreviewLineOut]
+
+
+@router.get("/awards/runs/preview", response_model=RunPreviewOut)
+async def awards_run_preview(
+    runtime: RuntimeDep,
+    ctx: RecognitionDep,
+    academic_year: str = Query(),
+    principal: Principal = require("coordinator"),
+) -> RunPreviewOut:
+    """What the awards run would decide now, without deciding anything: for every leader and
+    award kind, granted, withheld with what is missing, or unchanged and why."""
+    async with runtime.engine.connect() as conn:
+        found = await preview_awards(
+            conn, runtime.store, academic_year, ctx.titles, utcnow().date()
+        )
+    lines = [PreviewLineOut.model_validate(line, from_attributes=True) for line in found.lines]
+    return RunPreviewOut(
+        academic_year=found.academic_year,
+        policy_version=found.policy_version,
+        leaders=found.leaders,
+        granted=sum(line.outcome == "grant" for line in lines),
+        withheld=sum(line.outcome == "withhold" for line in lines),
+        unchanged=sum(line.outcome == "unchanged" for line in lines),
+        lines=lines,
     )
 
 
