@@ -138,6 +138,26 @@ def test_a_session_s_leaders_are_picked_by_keyboard_and_changes_previewed(
         assert page.locator("#why-short").count() == 0
         shoot(page, "console-sessions-session")
 
+        # with a mouse: Max taken off again, then dragged back from another cell of the grid;
+        # the drop opens the session with him picked, for the same check before saving
+        page.click("#rostered summary:has-text('Max Mentor')")
+        page.fill(f"#reason-{LEADER_2}", "dragged back next")
+        page.click("#rostered li:has-text('Max Mentor') button[value=remove]")
+        page.wait_for_selector("#why-short")
+        page.goto(f"{stack.portal}/console/sessions/schemes/{stack.scheme}/rota")
+        target = f".rota-cell[data-href$='{stack.session_later}']"
+        source = (
+            f".rota-cell:not([data-href$='{stack.session_later}']) li[data-number='{LEADER_2}']"
+        )
+        page.drag_and_drop(f"{source} >> nth=0", target)
+        page.wait_for_url(re.compile(rf".*/sessions/{stack.session_later}\?pick={LEADER_2}.*"))
+        assert "they are picked below" in (page.text_content("#picked-note") or "")
+        assert page.locator(f"#candidates input[value='{LEADER_2}']").is_checked()
+        shoot(page, "console-sessions-session-dropped")
+        page.click("#add-leader")
+        page.wait_for_selector("#flash")
+        assert f"{LEADER_2} is on the session" in (page.text_content("#flash") or "")
+
         # a reschedule is checked first: the session as it would be, and the calendars it moves
         page.fill("#r-starts", "07:00")
         page.fill("#r-ends", "07:50")

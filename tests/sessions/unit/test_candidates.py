@@ -76,3 +76,16 @@ def test_nobody_to_ask_says_so() -> None:
         session(), [], availability={}, commitments={}, load={}, minimum=2, tz=LONDON
     )
     assert listed.candidates == () and listed.why_short == "no other appointed leaders"
+
+
+def test_a_short_session_with_a_free_leader_says_only_that() -> None:
+    listed = candidates_for(
+        session("a"),
+        [leader("a"), leader("b")],
+        availability={"a": ALL_WEEK, "b": ALL_WEEK},
+        commitments={},
+        load={},
+        minimum=2,
+        tz=LONDON,
+    )
+    assert listed.why_short == "1 free to add"

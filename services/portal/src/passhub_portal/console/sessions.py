@@ -6,7 +6,7 @@ the sessions service's own checks (`dry_run`, `/candidates`) before it is saved.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
@@ -238,7 +238,7 @@ async def add_session(request: Request, scheme_id: str) -> Response:
 
 
 def rota_grid(
-    sessions: list[dict[str, Any]], minimum: int, settings: Any
+    sessions: list[dict[str, Any]], minimum: int, tz: tzinfo
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """Weeks by weekly slot: the columns are the slots (weekday, start, room) the sessions
     fall in, the rows the teaching weeks (or the dates of sessions outside them), and each
@@ -246,7 +246,7 @@ def rota_grid(
     slots: dict[tuple[int, str, str], str] = {}
     weeks: dict[str, dict[str, Any]] = {}
     for s in sessions:
-        starts = datetime.fromisoformat(s["starts_at"]).astimezone(settings.tz)
+        starts = datetime.fromisoformat(s["starts_at"]).astimezone(tz)
         key = (starts.weekday(), starts.strftime("%H:%M"), " ".join(s["room"].split()).casefold())
         slots.setdefault(key, f"{starts:%a} {starts:%H:%M}, {s['room']}")
         monday = date.fromordinal(starts.date().toordinal() - starts.weekday())
@@ -259,6 +259,7 @@ def rota_grid(
                 "date": f"{starts:%a %d %b}",
                 "short": s["status"] == "scheduled" and len(leaders) < minimum,
                 "names": [x.get("name") or x["student_number"] for x in leaders],
+                "numbers": [x["student_number"] for x in leaders],
             }
         )
     order = sorted(slots)
@@ -275,7 +276,7 @@ async def rota(request: Request, scheme_id: str) -> Response:
     settings = settings_of(request)
     sessions = await c.call("sessions", "GET", f"/schemes/{quote(scheme_id)}/sessions")
     minimum = int(scheme["min_leaders_per_session"])
-    heads, rows = rota_grid(sessions, minimum, settings)
+    heads, rows = rota_grid(sessions, minimum, settings.tz)
     short = sum(1 for r in rows for cell in r["cells"] for s in cell if s["short"])
     return render(
         request,
@@ -418,6 +419,7 @@ async def session_page(request: Request, session_id: str) -> Response:
             "ends": f"{ends:%H:%M}",
             "candidates": candidates,
             "free": [x for x in candidates["candidates"] if x["free"] and not x["rostered"]],
+            "picked": request.query_params.get("pick", "")[:40],
             "history": history,
             "crumbs": [
                 ("/console/sessions", "Sessions"),

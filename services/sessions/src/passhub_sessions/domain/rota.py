@@ -318,9 +318,8 @@ def candidates_for(
     short = on < minimum
     why = None
     if short:
-        why = (
-            f"{free} free to add; " + _shortfall_reason(problems, considered)
-            if free
-            else _shortfall_reason(problems, considered)
-        )
+        reasons = [f"{free} free to add"] if free else []
+        if problems or not free:
+            reasons.append(_shortfall_reason(problems, considered))
+        why = "; ".join(reasons)
     return CandidateList(tuple(found), minimum, on, why)
