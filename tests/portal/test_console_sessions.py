@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from playwright.sync_api import Error as PlaywrightError
 from passhub_shared.auth import make_token
 from tests.portal.conftest import DESKTOP, PHONE
 from tests.portal.console import log_in
-from tests.portal.stack import LEADER, LEADER_2, STUDENTS, Stack
+from tests.portal.stack import LEADER, LEADER_2, STUDENTS, Stack, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +41,26 @@ def test_a_coordinator_runs_schemes_series_and_the_rota(
         table = page.text_content("#schemes") or ""
         assert "Physics PASS" in table and "Chemistry PASS" in table
         shoot(page, "console-sessions-schemes")
+
+        # a new scheme, launched from the list; then its organisers named
+        page.click("#launch summary")
+        page.fill("#launch-code", "BIOL")
+        page.fill("#launch-title", "Biology PASS")
+        page.fill("#launch-school", "Biology")
+        page.fill("#launch-modules", "BIO1001 BIO1002")
+        page.click("#launch-button")
+        page.wait_for_selector("#flash")
+        assert f"Biology PASS is launched ({stack.year}-BIOL)" in (
+            page.text_content("#flash") or ""
+        )
+        page.click("#amend summary")
+        page.fill("#amend-organisers", "E0000009")
+        page.fill("#amend-leaders", "3")
+        page.click("#amend-button")
+        page.wait_for_selector("#flash")
+        assert page.text_content("#organisers") == "E0000009"
+        assert "3 leaders a session" in page.inner_text("main")
+        page.goto(f"{stack.portal}/console/sessions")
 
         page.click("#term-dates-link")
         page.wait_for_selector("#weeks-1")
@@ -207,6 +228,34 @@ def test_an_organiser_sees_and_changes_only_their_schemes(
         context.close()
 
 
+def _past_sessions(stack: Stack, weeks: tuple[int, ...]) -> list[str]:
+    """Sessions of the scheme that took place these many weeks ago, known to attendance."""
+    made = []
+    for w in weeks:
+        starts = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(weeks=w)
+        r = httpx.post(
+            f"{stack.sessions}/schemes/{stack.scheme}/sessions",
+            json={
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(minutes=50)).isoformat(),
+                "room": "Physics 9.99",
+                "capacity": 20,
+            },
+            headers=stack.staff(),
+        )
+        assert r.status_code == 201, r.text
+        made.append(str(r.json()["session_id"]))
+
+    def known() -> bool:
+        r = httpx.get(
+            f"{stack.attendance}/sessions", headers=stack.staff(), params={"room": "Physics 9.99"}
+        )
+        return r.is_success and {x["session_id"] for x in r.json()} >= set(made)
+
+    wait_until(known)
+    return made
+
+
 def test_attendance_today_a_roster_corrected_and_a_paper_sheet(
     stack: Stack, browser: Any, shoot: Any
 ) -> None:
@@ -267,8 +316,20 @@ def test_attendance_today_a_roster_corrected_and_a_paper_sheet(
         active = {a["student_number"] for a in stack.attendances(stack.session_a) if a["active"]}
         assert {ada, bo} <= active
 
+        # engagement: past weekly sessions, a student who came twice and stopped
+        past = _past_sessions(stack, weeks=(6, 5, 4, 1))
+        cy = STUDENTS["cy"][0]
+        for session_id in past[:2]:
+            r = httpx.post(
+                f"{stack.attendance}/sessions/{session_id}/attendances",
+                json={"student_number": cy, "reason": "typed from the register"},
+                headers=stack.staff(),
+            )
+            assert r.status_code == 201, r.text
         page.goto(f"{stack.portal}/console/attendance/engagement?scheme={stack.scheme}")
         page.wait_for_selector("#engagement")
+        row = page.locator(f"#engagement tr:has-text('{cy}')")
+        assert "came 2, stopped" in (row.text_content() or "")
         shoot(page, "console-attendance-engagement")
         export = page.request.get(stack.portal + (page.get_attribute("#export", "href") or ""))
         assert export.status == 200
@@ -355,6 +416,11 @@ def test_evaluation_imports_in_the_background_then_the_report(
         page.wait_for_selector("#suppression")
         assert page.locator("#imports-link").count() == 0
         shoot(page, "console-evaluation-academic")
+        page.goto(f"{stack.portal}/console/attendance")
+        page.wait_for_selector("#today")
+        assert page.locator("#import-link").count() == 0
+        assert page.locator("#today a").count() == 0  # headcounts, but no rosters
+        shoot(page, "console-attendance-today-academic")
         response = page.goto(f"{stack.portal}/console/attendance/sessions/{stack.session_a}")
         assert response is not None and response.status == 403
         response = page.goto(f"{stack.portal}/console/evaluation/imports")

@@ -97,6 +97,57 @@ async def schemes(request: Request) -> Response:
     )
 
 
+def _words(value: str, limit: int = 50) -> list[str]:
+    """Codes or numbers typed with spaces or commas between them."""
+    return [w for w in value.replace(",", " ").split() if w][:limit]
+
+
+@router.post("/console/sessions/schemes")
+async def launch(request: Request) -> Response:
+    """A coordinator launches a scheme for a year."""
+    form = await posted(request)
+    c = await console(request, AREA)
+    c.require_coordinator("launch a scheme")
+    back = "/console/sessions"
+    leaders = text(form, "min_leaders_per_session")
+    body: dict[str, Any] = {
+        "code": text(form, "code", 24),
+        "title": text(form, "title", 200),
+        "school": text(form, "school", 200),
+        "academic_year": text(form, "academic_year", 7),
+        "mode": "opt_out" if text(form, "mode") == "opt_out" else "opt_in",
+        "modules": _words(text(form, "modules")),
+        "organisers": _words(text(form, "organisers"), 20),
+    }
+    if leaders.isdigit():
+        body["min_leaders_per_session"] = int(leaders)
+    try:
+        made = await c.call("sessions", "POST", "/schemes", json=body)
+    except ServiceError as error:
+        refused(error, back, "Back to the schemes")
+    flash(request, f"{made['title']} is launched ({made['scheme_id']}).")
+    return RedirectResponse(_href_scheme(made["scheme_id"]), status_code=303)
+
+
+@router.post("/console/sessions/schemes/{scheme_id}/amend")
+async def amend(request: Request, scheme_id: str) -> Response:
+    """A coordinator names the scheme's organisers and the leaders a session needs."""
+    form = await posted(request)
+    c = await console(request, AREA)
+    c.require_coordinator("change a scheme's organisers")
+    back = _href_scheme(scheme_id)
+    leaders = text(form, "min_leaders_per_session")
+    body: dict[str, Any] = {"organisers": _words(text(form, "organisers"), 20)}
+    if leaders.isdigit():
+        body["min_leaders_per_session"] = int(leaders)
+    try:
+        await c.call("sessions", "PATCH", f"/schemes/{quote(scheme_id)}", json=body)
+    except ServiceError as error:
+        refused(error, back, "Back to the scheme")
+    flash(request, "The scheme is changed.")
+    return RedirectResponse(back, status_code=303)
+
+
 @router.get("/console/sessions/term-dates")
 async def term_dates(request: Request) -> Response:
     c = await console(request, AREA)
