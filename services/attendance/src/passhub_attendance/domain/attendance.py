@@ -140,7 +140,7 @@ def _sign_in(command: SignIn, state: Presence) -> list[Event]:
                 student_number=command.student_number,
                 signed_in_at=command.at,
                 method=command.method,
-                reason=command.reason,
+                reason=command.reason or None,
             )
         ]
     return [
@@ -151,7 +151,7 @@ def _sign_in(command: SignIn, state: Presence) -> list[Event]:
             student_number=command.student_number,
             signed_in_at=command.at,
             method=command.method,
-            reason=command.reason,
+            reason=command.reason or None,
         )
     ]
 
