@@ -141,3 +141,21 @@ def shoot(axe: Axe) -> Any:
         page.set_viewport_size(size)
 
     return take
+
+
+@pytest.fixture
+def shoot_console(shoot: Any) -> Any:
+    """`shoot`, and the page reflows at 360 px: nothing makes the page itself wider than the
+    screen (a wide table scrolls in its own box)."""
+
+    def take(page: Any, name: str) -> None:
+        size = page.viewport_size
+        page.set_viewport_size({"width": 360, "height": 780})
+        try:
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, f"{name}: the page is {width} px wide on a 360 px screen"
+        finally:
+            page.set_viewport_size(size)
+        shoot(page, name)
+
+    return take

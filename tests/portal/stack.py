@@ -334,17 +334,25 @@ def seed(s: Stack) -> None:
                 headers=staff,
             )
         )
-        ok(
-            rec.post(
-                f"/applications/{application_id}/appointments",
-                json={
-                    "role": "leader",
-                    "schemes": [scheme],
-                    "appointed_on": (now - timedelta(days=60)).date().isoformat(),
-                },
-                headers=staff,
+        appointment = {
+            "role": "leader",
+            "schemes": [scheme],
+            "appointed_on": (now - timedelta(days=60)).date().isoformat(),
+        }
+
+        def appoints(
+            application_id: str = application_id, appointment: dict[str, Any] = appointment
+        ) -> bool:
+            """Recruitment appoints only to a scheme it heard launched (an event away)."""
+            r = rec.post(
+                f"/applications/{application_id}/appointments", json=appointment, headers=staff
             )
-        )
+            if r.status_code == 422 and r.json().get("code") == "unknown_scheme":
+                return False
+            ok(r)
+            return True
+
+        wait_until(appoints)
 
     def appointed() -> bool:
         r = ses.get(f"/schemes/{scheme}/leaders", headers=staff)

@@ -13,7 +13,9 @@ import pytest
 
 from passhub_shared.auth import make_token
 from tests.portal.conftest import DESKTOP, PHONE
-from tests.portal.console import log_in
+from tests.portal.console import (
+    log_in,
+)
 from tests.portal.stack import RECORDS_HEADER, STUDENTS, Stack, ok
 
 pytestmark = pytest.mark.browser
@@ -57,7 +59,7 @@ def upload(page: Any, content: bytes) -> None:
 
 
 def test_a_coordinator_runs_recruitment_from_the_console(
-    stack: Stack, browser: Any, shoot: Any
+    stack: Stack, browser: Any, shoot_console: Any
 ) -> None:
     base = f"{stack.portal}/console/recruitment"
     context, page = log_in(browser, stack, "coord", DESKTOP)
@@ -66,7 +68,37 @@ def test_a_coordinator_runs_recruitment_from_the_console(
         page.wait_for_selector("#campaigns")
         assert stack.year in (page.text_content("#campaigns") or "")
         assert "Friendly and relatable" in (page.text_content("#default-spec") or "")
-        shoot(page, "console-recruitment")
+        shoot_console(page, "console-recruitment")
+
+        # next year's campaign: opened, then its terms changed before anyone applies
+        page.fill("#academic_year", "2030-31")
+        page.fill("#schools", "Physics, Chemistry")
+        page.click("#open-campaign")
+        page.wait_for_selector("#flash")
+        assert page.text_content("#flash") == "The 2030-31 campaign is open."
+        page.fill("#e-closes", "2031-05-31")
+        page.fill("#e-mark", "55")
+        teamwork = page.locator("#edit-spec tbody tr", has_text="working in a team")
+        teamwork.locator("input[name$=_remove]").check()
+        new = page.locator("#edit-spec tbody tr").last
+        new.locator("input[type=text]").fill("Punctual at the training day")
+        new.locator("select").select_option("essential")
+        new.locator("input[name$=_training_day]").check()
+        shoot_console(page, "console-campaign-edit")
+        page.click("#save-campaign")
+        page.wait_for_selector("#flash")
+        assert page.text_content("#flash") == "The campaign is changed."
+        spec = page.text_content("#spec") or ""
+        assert "Punctual at the training day" in spec and "working in a team" not in spec
+        assert "close 2031-05-31" in (page.text_content("#campaign-status") or "")
+        campaign = httpx.get(f"{stack.recruitment}/campaigns/2030-31", headers=stack.staff())
+        assert campaign.json()["min_exam_mark"] == "55"
+        # a past closing date is refused, and nothing changes
+        page.fill("#e-closes", "2020-01-01")
+        page.click("#save-campaign")
+        page.wait_for_selector("#flash.bad")
+        assert "past" in (page.text_content("#flash") or "")
+        page.goto(base)
 
         # the records import: a preview with every problem by line, and no import button
         upload(
@@ -80,7 +112,7 @@ def test_a_coordinator_runs_recruitment_from_the_console(
         assert "email" in problems and "year_of_study" in problems
         assert page.locator("#problems tbody tr").count() == 2
         assert page.locator("#import").count() == 0
-        shoot(page, "console-records-preview-refused")
+        shoot_console(page, "console-records-preview-refused")
         imports = httpx.get(f"{stack.recruitment}/records/imports", headers=stack.staff()).json()
         assert len(imports) == 1  # the stack's own; the refused file left nothing
 
@@ -95,11 +127,11 @@ def test_a_coordinator_runs_recruitment_from_the_console(
         assert "ignored tutor" in (page.text_content("#columns") or "")
         assert page.locator("#sample tbody tr").count() == 2
         assert page.text_content("#no-problems") is not None
-        shoot(page, "console-records-preview")
+        shoot_console(page, "console-records-preview")
         page.click("#import")
         page.wait_for_selector("#flash")
         assert "Imported 2 student records" in (page.text_content("#flash") or "")
-        shoot(page, "console-records")
+        shoot_console(page, "console-records")
 
         ada = applies(stack, ADA, "Ada Byron", "Physics", stack.scheme)
         bo = applies(stack, BO, "Bo Chen", "Physics", stack.scheme)
@@ -108,7 +140,10 @@ def test_a_coordinator_runs_recruitment_from_the_console(
         page.goto(f"{base}/{stack.year}")
         assert "Friendly and relatable" in (page.text_content("#spec") or "")
         assert "In the running: 3" in (page.text_content("#counts") or "")
-        shoot(page, "console-campaign")
+        # applications were assessed against this year's terms: only its date can move
+        assert page.text_content("#terms-fixed") is not None
+        assert page.locator("#e-mark").count() == 0
+        shoot_console(page, "console-campaign")
 
         # the applications, filtered and sorted on the server
         page.click("#applications-link")
@@ -118,13 +153,18 @@ def test_a_coordinator_runs_recruitment_from_the_console(
         page.wait_for_selector("#applications")
         names = page.locator("#applications tbody td:first-child a").all_text_contents()
         assert names == ["Ada Byron", "Bo Chen"]
-        page.click("#applications th a >> text=Name")
-        page.click("#applications th a >> text=Name")
+        # by keyboard: the heading's link sorts, Enter twice for the other way
+        page.focus("#applications th a >> text=Name")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**sort=name**")
+        page.focus("#applications th a >> text=Name")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**sort=-name**")
         assert "sort=-name" in page.url and "status=submitted" in page.url
         names = page.locator("#applications tbody td:first-child a").all_text_contents()
         assert names == ["Bo Chen", "Ada Byron"]
         assert page.get_attribute("#applications th[aria-sort]", "aria-sort") == "descending"
-        shoot(page, "console-applications")
+        shoot_console(page, "console-applications")
 
         # one criterion for many: the presentation at the training day
         page.goto(f"{base}/{stack.year}/bulk?code=articulate")
@@ -132,7 +172,7 @@ def test_a_coordinator_runs_recruitment_from_the_console(
         page.check("#met-1")
         page.check("#not-met-2")
         page.fill("#note", "presentation at the training day")
-        shoot(page, "console-bulk")
+        shoot_console(page, "console-bulk")
         page.click("#record-bulk")
         page.wait_for_selector("#flash")
         assert page.text_content("#flash") == "Recorded for 2 applicants."
@@ -152,7 +192,7 @@ def test_a_coordinator_runs_recruitment_from_the_console(
         page.wait_for_selector("#flash")
         assert "Recorded" in (page.text_content("#flash") or "")
         assert "can be appointed" in (page.text_content("#applicant-status") or "")
-        shoot(page, "console-applicant")
+        shoot_console(page, "console-applicant")
 
         # Bo's record gives another email: the record's criterion waits for an assessor, who
         # overrules it only with a reason
@@ -169,14 +209,14 @@ def test_a_coordinator_runs_recruitment_from_the_console(
         assert "Overridden by" in (page.text_content("#criterion-undergraduate") or ""), (
             page.text_content("#flash")
         )
-        shoot(page, "console-applicant-override")
+        shoot_console(page, "console-applicant-override")
 
         # the shortlist: Ada can be appointed, Bo is set apart with why
         page.goto(f"{base}/{stack.year}/shortlist?scheme={stack.scheme}")
         assert page.locator("#ranked tbody td a").all_text_contents() == ["Ada Byron"]
         apart = page.text_content("#apart") or ""
         assert "Bo Chen" in apart and "not met yet" in apart and "Cy" not in apart
-        shoot(page, "console-shortlist")
+        shoot_console(page, "console-shortlist")
 
         # training: Ada lacks core training until her attendance is recorded
         page.goto(f"{base}/{stack.year}/training")
@@ -186,7 +226,7 @@ def test_a_coordinator_runs_recruitment_from_the_console(
         page.wait_for_selector("#flash")
         assert "Ada Byron" not in (page.text_content("#lacking") or "")
         assert "Bo Chen" in (page.text_content("#lacking") or "")
-        shoot(page, "console-training")
+        shoot_console(page, "console-training")
 
         # appoint Ada; reject Bo with a reason; a reject without one changes nothing
         page.goto(f"{base}/applications/{ada}")
@@ -204,13 +244,20 @@ def test_a_coordinator_runs_recruitment_from_the_console(
             headers={"Authorization": f"Bearer {make_token(stack.kit, BO, ['student'])}"},
         ).json()
         assert own["rejection_reasons"] == ["Not enough sessions free in the timetable this year"]
+        # Ada stands down; the reason is for coordinators only
+        page.goto(f"{base}/applications/{ada}")
+        page.fill("#reason", "Timetable clash with her placement")
+        page.click("#stand-down-button")
+        page.wait_for_selector("#flash")
+        assert "stood down" in (page.text_content("#flash") or "")
+        assert "Stood down" in (page.text_content("#applicant-status") or "")
         stack.console_samples["application_id"] = ada
     finally:
         context.close()
 
 
 def test_an_organiser_sees_only_their_schemes_applicants(
-    stack: Stack, browser: Any, shoot: Any
+    stack: Stack, browser: Any, shoot_console: Any
 ) -> None:
     base = f"{stack.portal}/console/recruitment"
     cy = next(
@@ -227,7 +274,7 @@ def test_an_organiser_sees_only_their_schemes_applicants(
         assert "Cy Okafor" not in names and "Ada Byron" in names
         # on a phone the table scrolls in its own box: the page itself is no wider
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        shoot(page, "console-applications-organiser")
+        shoot_console(page, "console-applications-organiser")
         for path in (
             f"/applications/{cy}",
             f"/{stack.year}/shortlist?scheme={stack.other_scheme}",
@@ -236,7 +283,7 @@ def test_an_organiser_sees_only_their_schemes_applicants(
         ):
             response = page.goto(base + path)
             assert response is not None and response.status == 403, path
-        shoot(page, "console-not-your-scheme")
+        shoot_console(page, "console-not-your-scheme")
         # the organiser's page has no appointment forms; a post is refused anyway
         page.goto(f"{base}/applications/{stack.applications[next(iter(stack.applications))]}")
         assert page.locator("#appoint-button").count() == 0

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from passhub_recruitment.service import service
+from passhub_shared.replay import rebuild
 from passhub_shared.schema import events
 from tests.recruitment.flow import (
     HEADER,
@@ -237,3 +238,36 @@ async def test_who_still_lacks_core_training(h: Harness) -> None:
     )
     assert [t["student_number"] for t in short.json()] == ["S1000004", "S1000002"]
     assert (await h.client.get("/campaigns/2099-00/training", headers=staff)).status_code == 404
+
+
+async def test_a_campaign_is_amended_its_terms_only_before_the_first_application(
+    h: Harness,
+) -> None:
+    await open_campaign(h)
+    url = f"/campaigns/{YEAR}"
+    changed = await h.client.patch(
+        url,
+        json={"participating_schools": ["Physics"], "min_exam_mark": "55", "closes_on": None},
+        headers=coordinator(h),
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["participating_schools"] == ["Physics"]
+    assert changed.json()["min_exam_mark"] == "55"
+    organiser = await h.client.patch(
+        url, json={"min_exam_mark": "50"}, headers=h.auth("organiser", "org-1")
+    )
+    assert organiser.status_code == 403
+    await import_csv(h, csv_of("S1000001"))
+    assert (await apply(h, "S1000001")).status_code == 201
+    before = await event_count(h)
+    refused = await h.client.patch(url, json={"min_exam_mark": "50"}, headers=coordinator(h))
+    assert refused.status_code == 409 and "closing date" in refused.json()["detail"]
+    assert await event_count(h) == before
+    moved = await h.client.patch(url, json={"closes_on": "2099-01-31"}, headers=coordinator(h))
+    assert moved.status_code == 200 and moved.json()["closes_on"] == "2099-01-31"
+    assert moved.json()["min_exam_mark"] == "55"
+    bad = await h.client.patch(url, json={"closes_on": "yesterday"}, headers=coordinator(h))
+    assert bad.status_code == 422
+    # the amendments are events: a replay rebuilds the campaign as it stands
+    report = await rebuild(h.runtime.engine, h.runtime.store, commit=False)
+    assert report.identical, report.differing_tables

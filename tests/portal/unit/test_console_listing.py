@@ -41,3 +41,9 @@ def test_given_a_page_out_of_range_or_not_a_number_when_listed_then_the_nearest_
     assert listing(ROWS, COLUMNS, base="/x", page="two").page == 1
     empty = listing([], COLUMNS, base="/x")
     assert (empty.total, empty.pages, empty.first, empty.last) == (0, 1, 0, 0)
+
+
+def test_given_a_column_of_tuples_when_sorted_then_they_compare_as_tuples_not_text() -> None:
+    rows = [{"t": (0, -6)}, {"t": (0, -7)}, {"t": (1, 0)}]
+    page = listing(rows, [Column("t", "T", lambda r: r["t"])], base="/x")
+    assert [r["t"] for r in page.rows] == [(0, -7), (0, -6), (1, 0)]

@@ -120,3 +120,63 @@ def test_closing_a_campaign() -> None:
         campaign_decider.given_when([*given, closed], CloseCampaign(today=TODAY))
     with pytest.raises(NotFound):
         campaign_decider.given_when([], CloseCampaign(today=TODAY))
+
+
+def _opened() -> Any:
+    return campaign_decider.fold(campaign_decider.decide(open_command(), None))
+
+
+def test_given_no_application_when_the_terms_are_amended_then_they_all_change() -> None:
+    from passhub_recruitment.domain.campaign import AmendCampaign
+    from passhub_recruitment.domain.internal_events import CampaignAmended
+
+    state = _opened()
+    criteria = [c for c in DEFAULT_CRITERIA if c.code != "teamwork"]
+    [amended] = campaign_decider.decide(
+        AmendCampaign(
+            today=TODAY,
+            applications=0,
+            participating_schools=["Physics", "Chemistry"],
+            criteria=criteria,
+            min_exam_mark=Decimal("55"),
+            closes_on=date(2026, 4, 1),
+        ),
+        state,
+    )
+    assert isinstance(amended, CampaignAmended)
+    after = campaign_decider.evolve(state, amended)
+    assert after.participating_schools == ("Physics", "Chemistry")
+    assert after.criterion("teamwork") is None and after.min_exam_mark == Decimal("55")
+    assert after.core_training_hours == Decimal("6") and after.closes_on == date(2026, 4, 1)
+
+
+def test_given_applications_when_the_terms_change_then_refused_but_the_date_may_move() -> None:
+    from passhub_recruitment.domain.campaign import AmendCampaign
+
+    state = _opened()
+    with pytest.raises(Conflict, match="applications were assessed"):
+        campaign_decider.decide(
+            AmendCampaign(today=TODAY, applications=3, min_exam_mark=Decimal("50")), state
+        )
+    [moved] = campaign_decider.decide(
+        AmendCampaign(today=TODAY, applications=3, closes_on=date(2026, 5, 1)), state
+    )
+    after = campaign_decider.evolve(state, moved)
+    assert campaign_decider.decide(
+        AmendCampaign(today=TODAY, applications=3, no_closing_date=True), after
+    )
+    # nothing changed: nothing recorded; a date in the past or a bad mark: refused
+    assert campaign_decider.decide(AmendCampaign(today=TODAY, applications=3), state) == []
+    with pytest.raises(Rejected, match="past"):
+        campaign_decider.decide(
+            AmendCampaign(today=TODAY, applications=0, closes_on=date(2026, 1, 1)), state
+        )
+    with pytest.raises(Rejected, match="minimum exam mark"):
+        campaign_decider.decide(
+            AmendCampaign(today=TODAY, applications=0, min_exam_mark=Decimal("0")), state
+        )
+    closed = campaign_decider.evolve(state, CampaignClosed(campaign_id="2026-27", closed_on=TODAY))
+    with pytest.raises(Rejected, match="closed"):
+        campaign_decider.decide(
+            AmendCampaign(today=TODAY, applications=0, closes_on=date(2026, 5, 1)), closed
+        )

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_recruitment.domain.eligibility import SYSTEM
 from passhub_recruitment.domain.internal_events import (
     ApplicationDetailsDeclared,
+    CampaignAmended,
     CampaignClosed,
     StandDownReasonGiven,
     StudentRecordsImported,
@@ -102,7 +103,9 @@ def application_key(event: Recorded) -> str:
 class CampaignsProjection(Projection):
     name = "campaigns"
     tables = (campaigns,)
-    handles = frozenset({CampaignOpened.type_name(), CampaignClosed.type_name()})
+    handles = frozenset(
+        {CampaignOpened.type_name(), CampaignClosed.type_name(), CampaignAmended.type_name()}
+    )
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
         keys = [(e.data["campaign_id"],) for e in events]
@@ -124,6 +127,16 @@ class CampaignsProjection(Projection):
                     "status": "open",
                     "opened_at": e.occurred_at,
                     "closed_on": None,
+                }
+            elif key in rows and e.type == CampaignAmended.type_name():
+                d = e.data
+                rows[key] = {
+                    **rows[key],
+                    "participating_schools": d["participating_schools"],
+                    "criteria": d["criteria"],
+                    "min_exam_mark": Decimal(str(d["min_exam_mark"])),
+                    "core_training_hours": Decimal(str(d["core_training_hours"])),
+                    "closes_on": _day(d.get("closes_on")),
                 }
             elif key in rows:
                 rows[key] = {

@@ -207,6 +207,17 @@ async def training_standings(conn: AsyncConnection, campaign_id: str) -> list[Tr
     ]
 
 
+async def application_count(conn: AsyncConnection, campaign_id: str) -> int:
+    """Applications ever submitted to the campaign (withdrawn and decided ones too)."""
+    return int(
+        (
+            await conn.execute(
+                select(func.count()).where(applications.c.campaign_id == campaign_id)
+            )
+        ).scalar_one()
+    )
+
+
 async def open_applications_of(conn: AsyncConnection, student_numbers: Sequence[str]) -> int:
     """How many open applications these students have."""
     if not student_numbers:

@@ -24,6 +24,7 @@ from passhub_recruitment.domain.application import (
     application_decider,
 )
 from passhub_recruitment.domain.campaign import (
+    AmendCampaign,
     Campaign,
     CloseCampaign,
     OpenCampaign,
@@ -118,6 +119,39 @@ async def close_campaign(
             campaign_decider,
             campaign_stream(campaign_id),
             CloseCampaign(today=today),
+            metadata,
+        )
+
+
+async def amend_campaign(
+    runtime: Runtime,
+    campaign_id: str,
+    *,
+    participating_schools: Sequence[str] | None,
+    criteria: Sequence[Criterion] | None,
+    min_exam_mark: Decimal | None,
+    core_training_hours: Decimal | None,
+    closes_on: date | None,
+    no_closing_date: bool,
+    today: date,
+    metadata: Metadata,
+) -> None:
+    async with runtime.transaction() as conn:
+        await handle(
+            conn,
+            runtime.store,
+            campaign_decider,
+            campaign_stream(campaign_id),
+            AmendCampaign(
+                today=today,
+                applications=await queries.application_count(conn, campaign_id),
+                participating_schools=participating_schools,
+                criteria=criteria,
+                min_exam_mark=min_exam_mark,
+                core_training_hours=core_training_hours,
+                closes_on=closes_on,
+                no_closing_date=no_closing_date,
+            ),
             metadata,
         )
 

@@ -139,7 +139,21 @@ async def outcomes(request: Request) -> Response:
     )
 
 
-@router.get("/console/evaluation/outcomes.{fmt}")
+@router.get("/console/evaluation/outcomes.csv")
+async def outcomes_csv(request: Request) -> Response:
+    return await outcomes_file(request, "csv")
+
+
+@router.get("/console/evaluation/outcomes.png")
+async def outcomes_png(request: Request) -> Response:
+    return await outcomes_file(request, "png")
+
+
+@router.get("/console/evaluation/outcomes.svg")
+async def outcomes_svg(request: Request) -> Response:
+    return await outcomes_file(request, "svg")
+
+
 async def outcomes_file(request: Request, fmt: str) -> Response:
     """The report as a file (CSV) or its chart (PNG, SVG), from the attendance service."""
     if fmt not in FORMATS:

@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from passhub_portal.clients import ServiceError
+from passhub_portal.identity import Roles
 from passhub_portal.web import PageError, Person, page, person
 
 #: the console's staff roles, most powerful first
@@ -165,6 +166,28 @@ class Console:
             )
 
 
+async def _student_organiser(p: Person) -> Person:
+    """A student recruitment appointed student organiser (of a scheme, not stood down) is an
+    organiser at this request, as an appointed leader is a leader: asked of recruitment now,
+    so a stand-down counts at once. Anyone else stays as they are."""
+    services = p.services
+    held = await services.call(
+        "recruitment",
+        "GET",
+        f"/people/{quote(p.identity.number)}/appointments",
+        services.own_token(),
+    )
+    roles = {a.get("role") for a in held}
+    if "organiser" not in roles:
+        return p
+    names = ("organiser", *(["leader"] if "leader" in roles else []), "student")
+    return Person(
+        p.identity,
+        Roles(staff=("organiser",), leader="leader" in roles, student=True, names=names),
+        services,
+    )
+
+
 def console_role(p: Person) -> str | None:
     for role in CONSOLE_ROLES:
         if role in p.roles.staff:
@@ -178,6 +201,9 @@ async def console(request: Request, area: str) -> Console:
     role does not reach the area, a 403 page back to the console's home."""
     p = await person(request, as_leader=False)
     role = console_role(p)
+    if role is None and p.roles.student:
+        p = await _student_organiser(p)
+        role = console_role(p)
     if role is None:
         if p.roles.kiosk:
             href, label = "/kiosk", "Go to the kiosk"
@@ -288,12 +314,13 @@ class Listing:
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
-    """None last whichever way; numbers as numbers, everything else as folded text."""
+    """None last whichever way; numbers (and tuples, a column's own order) as they are,
+    everything else as folded text."""
     if value is None:
         return (1, "")
     if isinstance(value, bool):
         return (0, int(value))
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | tuple):
         return (0, value)
     return (0, str(value).casefold())
 

@@ -7,16 +7,17 @@ and core training. Everything is recruitment's public API, with the staff member
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from passhub_portal.clients import ServiceError
+from passhub_portal.clients import ServiceError, ServiceUnavailable
 from passhub_portal.console.frame import Column, Console, console, listing, render
 from passhub_portal.leading import academic_year
+from passhub_portal.pages import now
 from passhub_portal.web import PageError, check_csrf, flash, local, settings_of
 
 router = APIRouter()
@@ -38,6 +39,11 @@ STATUSES = {
     "stood_down": "Stood down",
 }
 ROLES = {"leader": "Leader", "organiser": "Student organiser"}
+
+
+def _today(request: Request) -> str:
+    """Today on the campus clock, as a date field takes it."""
+    return now().astimezone(settings_of(request).tz).date().isoformat()
 
 
 def _crumbs(*extra: tuple[str, str]) -> list[tuple[str, str]]:
@@ -171,9 +177,80 @@ async def campaign(request: Request, campaign_id: str) -> Response:
             "essential": [x for x in found["criteria"] if x["importance"] == "essential"],
             "desirable": [x for x in found["criteria"] if x["importance"] == "desirable"],
             "how_assessed": how_assessed,
+            "ways": HOW,
+            "applied": len(summaries),
             "crumbs": _crumbs(),
         },
     )
+
+
+def _code(description: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "_", description.lower()).strip("_")[:40] or "criterion"
+    code, n = base, 2
+    while code in taken:
+        code, n = f"{base}_{n}", n + 1
+    return code
+
+
+@router.post(BASE + "/{campaign_id}/edit")
+async def edit_campaign(request: Request, campaign_id: str) -> Response:
+    """The campaign's closing date, and, before the first application, its terms and person
+    specification (each row: description, essential or desirable, how it is assessed, remove;
+    one empty row adds a criterion)."""
+    form = await _form(request)
+    c = await console(request, AREA)
+    c.require_coordinator("change a campaign")
+    found = await _campaign(c, campaign_id)
+    back = RedirectResponse(f"{BASE}/{quote(campaign_id)}#edit", status_code=303)
+    body: dict[str, Any] = {}
+    closes = str(form.get("closes_on") or "").strip()
+    if form.get("no_closing_date") == "yes":
+        body["closes_on"] = None
+    elif closes:
+        if not DATE.fullmatch(closes):
+            flash(request, "The closing date must be a date. Nothing was changed.", "bad")
+            return back
+        body["closes_on"] = closes
+    if form.get("terms") == "yes":
+        body["participating_schools"] = [
+            x.strip() for x in str(form.get("schools") or "").split(",") if x.strip()
+        ]
+        for key in ("min_exam_mark", "core_training_hours"):
+            value = str(form.get(key) or "").strip()
+            if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", value):
+                flash(
+                    request, "The mark and the hours must be numbers. Nothing was changed.", "bad"
+                )
+                return back
+            body[key] = value
+        criteria: list[dict[str, Any]] = []
+        taken = {x["code"] for x in found["criteria"]}
+        for i, x in enumerate([*found["criteria"], None]):
+            description = " ".join(str(form.get(f"c{i}_description") or "").split())[:500]
+            if form.get(f"c{i}_remove") == "yes" or not description:
+                continue
+            ways = [w for w in HOW if form.get(f"c{i}_{w}") == "yes"]
+            criterion: dict[str, Any] = {
+                "code": x["code"] if x else _code(description, taken),
+                "description": description,
+                "importance": "essential"
+                if form.get(f"c{i}_importance") == "essential"
+                else "desirable",
+                "assessed_by": ways,
+            }
+            if x and x.get("check"):
+                criterion["check"] = x["check"]
+            criteria.append(criterion)
+        body["criteria"] = criteria
+    if not body:
+        flash(request, "Nothing to change.", "bad")
+        return back
+    try:
+        await c.call("recruitment", "PATCH", f"/campaigns/{quote(campaign_id)}", json=body)
+        flash(request, "The campaign is changed.")
+    except ServiceError as error:
+        flash(request, _refused(error), "bad")
+    return back
 
 
 @router.post(BASE + "/{campaign_id}/close")
@@ -251,8 +328,11 @@ async def _file_text(form: Any) -> tuple[str, str]:
     return text, name[:200]
 
 
-async def _send_csv(c: Console, path: str, text: str, params: dict[str, str] | None = None) -> Any:
-    """recruitment's CSV routes take the file as the body (`text/csv`)."""
+async def _send_csv(
+    c: Console, path: str, text: str, params: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """recruitment's CSV routes take the file as the body (`text/csv`): the status and the
+    JSON answer, a refusal (422, every problem by line) included."""
     services = c.person.services
     try:
         async with services.http.post(
@@ -263,10 +343,12 @@ async def _send_csv(c: Console, path: str, text: str, params: dict[str, str] | N
         ) as response:
             status = response.status
             body = await response.json(content_type=None)
-    except Exception as error:  # a service that does not answer
-        from passhub_portal.clients import ServiceUnavailable
-
-        raise ServiceUnavailable("recruitment") from error
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        raise ServiceUnavailable("recruitment") from None
+    if status >= 500:
+        raise ServiceUnavailable("recruitment")
+    if status in (401, 403):
+        raise ServiceError(status, str(status), "")
     return status, body
 
 
@@ -463,7 +545,7 @@ async def applicant(request: Request, application_id: str) -> Response:
             "record": record,
             "schemes": titles,
             "roles": ROLES,
-            "today": date.today().isoformat(),
+            "today": _today(request),
             "crumbs": _crumbs(
                 (f"{BASE}/{quote(a['campaign_id'])}", f"Campaign {a['academic_year']}"),
                 (f"{BASE}/{quote(a['campaign_id'])}/applications", "Applications"),
@@ -760,7 +842,7 @@ async def training(request: Request, campaign_id: str, sort: str = "", page: str
             "campaign": found,
             "sessions": sessions,
             "list": shown,
-            "today": date.today().isoformat(),
+            "today": _today(request),
             "crumbs": _crumbs(
                 (f"{BASE}/{quote(campaign_id)}", f"Campaign {found['academic_year']}")
             ),

@@ -549,7 +549,21 @@ def _change_body(kind: str, form: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
-@router.post("/console/sessions/sessions/{session_id}/{kind}")
+@router.post("/console/sessions/sessions/{session_id}/reschedule")
+async def reschedule(request: Request, session_id: str) -> Response:
+    return await change_session(request, session_id, "reschedule")
+
+
+@router.post("/console/sessions/sessions/{session_id}/move")
+async def move(request: Request, session_id: str) -> Response:
+    return await change_session(request, session_id, "move")
+
+
+@router.post("/console/sessions/sessions/{session_id}/cancel")
+async def cancel(request: Request, session_id: str) -> Response:
+    return await change_session(request, session_id, "cancel")
+
+
 async def change_session(request: Request, session_id: str, kind: str) -> Response:
     """Reschedule, move room or cancel: first a preview (the service's dry run: the session as
     it would be, the leaders whose calendars change, those it no longer suits, or the clash

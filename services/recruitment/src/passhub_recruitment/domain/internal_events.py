@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from passhub_shared.contracts.recruitment import RecordMismatch
+from passhub_shared.contracts.recruitment import Criterion, RecordMismatch
 from passhub_shared.events import Event
 from passhub_shared.personal import (
     OptionalStudentNumber,
@@ -96,6 +96,18 @@ class CampaignClosed(_Internal):
     event_name = "campaign_closed"
     campaign_id: str
     closed_on: date
+
+
+class CampaignAmended(_Internal):
+    """A campaign's terms changed while it is open: the whole of them as they now stand."""
+
+    event_name = "campaign_amended"
+    campaign_id: str
+    participating_schools: list[str]
+    criteria: list[Criterion]
+    min_exam_mark: Decimal
+    core_training_hours: Decimal
+    closes_on: date | None = None
 
 
 class TrainingSessionRecorded(_Internal):

@@ -33,6 +33,18 @@ class OpenCampaignBody(BaseModel):
     closes_on: date | None = None
 
 
+class AmendCampaignBody(BaseModel):
+    """What to change; a field left out stays as it is (`closes_on: null` removes the closing
+    date)."""
+
+    model_config = ConfigDict(extra="forbid")
+    participating_schools: list[str] | None = Field(default=None, min_length=1)
+    criteria: list[Criterion] | None = None
+    min_exam_mark: Decimal | None = None
+    core_training_hours: Decimal | None = None
+    closes_on: date | None = None
+
+
 @router.get("/person-specification/default", response_model=list[Criterion])
 async def default_specification(principal: Principal = require(*ANYONE)) -> list[Criterion]:
     """The default criteria a campaign opens with when it names none."""
@@ -92,6 +104,32 @@ async def close_campaign(
     """Stop taking applications (assessment and appointment go on)."""
     await usecases.close_campaign(
         runtime, campaign_id, settings().today(), command_metadata(principal)
+    )
+    async with runtime.engine.connect() as conn:
+        return await queries.get_campaign(conn, campaign_id)
+
+
+@router.patch("/campaigns/{campaign_id}", response_model=CampaignView)
+async def amend_campaign(
+    campaign_id: str,
+    body: AmendCampaignBody,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator"),
+) -> CampaignView:
+    """Change an open campaign: the closing date at any time; the schools, the person
+    specification, the minimum mark and the training hours only before the first application
+    (409 after it). An unchanged campaign records nothing."""
+    await usecases.amend_campaign(
+        runtime,
+        campaign_id,
+        participating_schools=body.participating_schools,
+        criteria=body.criteria,
+        min_exam_mark=body.min_exam_mark,
+        core_training_hours=body.core_training_hours,
+        closes_on=body.closes_on,
+        no_closing_date="closes_on" in body.model_fields_set and body.closes_on is None,
+        today=settings().today(),
+        metadata=command_metadata(principal),
     )
     async with runtime.engine.connect() as conn:
         return await queries.get_campaign(conn, campaign_id)
