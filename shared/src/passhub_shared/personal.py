@@ -52,6 +52,7 @@ from passhub_shared.offload import off_loop
 __all__ = [
     "SUBJECT",
     "SUBJECTS",
+    "OptionalPersonalText",
     "Personal",
     "PersonalText",
     "Plan",
@@ -87,6 +88,7 @@ StudentNumber = Annotated[str, SUBJECT]
 OptionalStudentNumber = Annotated[str | None, SUBJECT]
 StudentNumbers = Annotated[list[str], SUBJECTS]
 PersonalText = Annotated[str, Personal()]
+OptionalPersonalText = Annotated[str | None, Personal()]
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,20 @@ from passhub_attendance.settings import AttendanceSettings
 from passhub_attendance.web import SettingsDep, actor, now, student_number_of
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
-from passhub_shared.contracts.attendance import AttendeeRole, Method
+from passhub_shared.contracts.attendance import (
+    AttendeeRole,
+    LeaderSignedIn,
+    Method,
+    StudentSignedIn,
+)
 from passhub_shared.errors import Forbidden, NotFound, Rejected
 from passhub_shared.service import Runtime
 
 router = APIRouter(tags=["attendance"])
 
 MAX_SHEET_BYTES = 5_000_000
+#: sign-ins a preview of a sheet lists
+PREVIEW_LINES = 2000
 ANY_ROLE = ("coordinator", "organiser", "leader", "student", "academic", "integration")
 
 
@@ -63,6 +70,12 @@ class Scanned(BaseModel):
 
 class StudentRef(BaseModel):
     student_number: str = Field(min_length=1, max_length=64)
+
+
+class AddedByHand(StudentRef):
+    #: why: required of a coordinator or organiser adding someone after the fact (kept on the
+    #: event and in the audit trail); a rostered leader in the room may leave it out
+    reason: str = Field(default="", max_length=1000)
 
 
 class Revocation(BaseModel):
@@ -190,13 +203,37 @@ async def scan_receipt(
 @router.post("/sessions/{session_id}/attendances", response_model=AttendanceOut, status_code=201)
 async def add_by_hand(
     session_id: str,
-    body: StudentRef,
+    body: AddedByHand,
     response: Response,
     runtime: RuntimeDep,
     settings: SettingsDep,
-    principal: Principal = require("leader"),
+    principal: Principal = require("leader", "coordinator", "organiser"),
 ) -> AttendanceOut:
-    """A rostered leader adds a student who is in the room."""
+    """A rostered leader adds a student who is in the room; a coordinator or an organiser of
+    the scheme adds one after the fact, with a reason (method `import`, signed in at the
+    session's start: a correction of the record, as from a paper sheet)."""
+    who = await scoped(runtime, principal)
+    session = await _session(runtime, session_id)
+    if who.runs(session.scheme_id) and not (
+        who.has("leader") and session.is_rostered(who.sub) and not body.reason.strip()
+    ):
+        reason = body.reason.strip()
+        if not reason:
+            raise Rejected("adding an attendance by hand needs a reason", code="reason_required")
+        at = now()
+        outcome = await handlers.sign_in(
+            runtime,
+            settings,
+            session_id=session_id,
+            student_number=student_number_of(settings, body.student_number),
+            method="import",
+            now=at,
+            at=min(at, session.starts_at),
+            metadata=command_metadata(principal),
+            authorise=lambda s: access.may_add_after_the_fact(who, s),
+            reason=reason,
+        )
+        return _status(response, outcome)
     return await _sign_in_someone(
         session_id, body, response, runtime, settings, principal, "leader", access.may_add_by_hand
     )
@@ -304,11 +341,15 @@ async def import_sheet(
     request: Request,
     runtime: RuntimeDep,
     settings: SettingsDep,
+    dry_run: bool = Query(
+        default=False, description="check the sheet and list what it would record; save nothing"
+    ),
     principal: Principal = require("coordinator", "organiser"),
 ) -> JSONResponse:
     """Import typed-up paper sign-in sheets (CSV body). Any bad line rejects the whole sheet
     (422, with every error by line); lines already recorded are counted, not errors.
-    An organiser imports only sheets of the schemes they organise."""
+    An organiser imports only sheets of the schemes they organise. With `dry_run`, the same
+    checks and answer, plus the `lines` it would record (the first 2,000), and nothing saved."""
     who = await scoped(runtime, principal)
     if not who.has("coordinator") and not who.organises:
         raise Forbidden(f"{who.sub} organises no scheme")
@@ -326,14 +367,27 @@ async def import_sheet(
         now=now(),
         metadata=command_metadata(principal),
         authorise=lambda sessions: access.may_import(who, sessions),
+        dry_run=dry_run,
     )
-    return JSONResponse(
-        {
-            "imported": plan.imported,
-            "already_recorded": plan.already_recorded,
-            "sessions": sorted({session_id for session_id, _ in plan.events}),
-        }
-    )
+    answer: dict[str, Any] = {
+        "imported": plan.imported,
+        "already_recorded": plan.already_recorded,
+        "sessions": sorted({session_id for session_id, _ in plan.events}),
+    }
+    if dry_run:
+        answer["dry_run"] = True
+        answer["lines"] = [
+            {
+                "session_id": event.session_id,
+                "student_number": event.student_number,
+                "role": "leader" if isinstance(event, LeaderSignedIn) else "student",
+                "signed_in_at": event.signed_in_at.isoformat(),
+            }
+            for events in plan.events.values()
+            for event in events
+            if isinstance(event, StudentSignedIn | LeaderSignedIn)
+        ][:PREVIEW_LINES]
+    return JSONResponse(answer)
 
 
 # -- feedback ----------------------------------------------------------------------------------

@@ -112,6 +112,7 @@ class SignInRequest:
     at: datetime | None = None
     as_leader: bool = False
     authorise: Callable[[SessionView], None] | None = None
+    reason: str = ""
 
 
 async def sign_in(
@@ -126,11 +127,12 @@ async def sign_in(
     at: datetime | None = None,
     as_leader: bool = False,
     authorise: Callable[[SessionView], None] | None = None,
+    reason: str = "",
 ) -> SignInOutcome:
     """Sign one person in; signing in again returns the existing attendance with
     `created=False`. Sign-ins arriving together are written together (`SignInBatcher`)."""
     request = SignInRequest(
-        session_id, student_number, method, now, metadata, at, as_leader, authorise
+        session_id, student_number, method, now, metadata, at, as_leader, authorise, reason
     )
     return await batcher_of(runtime).submit((settings, request))
 
@@ -192,6 +194,7 @@ def _command(request: SignInRequest, session: SessionView, settings: AttendanceS
         window=settings.window,
         as_leader=request.as_leader,
         tz=settings.tz,
+        reason=request.reason,
     )
 
 
@@ -339,6 +342,14 @@ class ImportRejected(Rejected):
         self.errors = errors
 
 
+class _Checked(Exception):  # a way out of the transaction, not an error
+    """A sheet checked without importing it: raised inside the transaction to roll it back."""
+
+    def __init__(self, plan: ImportPlan) -> None:
+        super().__init__("checked")
+        self.plan = plan
+
+
 async def import_sheet(
     runtime: Runtime,
     settings: AttendanceSettings,
@@ -347,6 +358,7 @@ async def import_sheet(
     now: datetime,
     metadata: Metadata,
     authorise: Callable[[Iterable[SessionView | None]], None] = lambda _: None,
+    dry_run: bool = False,
 ) -> ImportPlan:
     """All lines or none: any error rejects the whole sheet, listing every error of every line
     at once (the lines' own cells, their sessions, and the rules).
@@ -387,6 +399,8 @@ async def import_sheet(
             plan = plan_import(resolved, sessions, states, now, settings.window, tz)
             if plan.errors:
                 raise ImportRejected(plan.errors)
+            if dry_run:
+                raise _Checked(plan)  # rolls back what reading the sheet wrote (pseudonyms)
             await runtime.store.append_many(
                 conn,
                 [
@@ -396,4 +410,7 @@ async def import_sheet(
             )
             return plan
 
-    return await retrying(attempt)
+    try:
+        return await retrying(attempt)
+    except _Checked as checked:
+        return checked.plan

@@ -429,3 +429,14 @@ async def audit(
                 row["data"] = {k: v for k, v in row["data"].items() if k != "student_number"}
                 row["actor"] = None
     return found
+
+
+async def session_capacity(conn: AsyncConnection, session_id: str) -> int:
+    found = (
+        await conn.execute(
+            select(scheduled_sessions.c.capacity).where(
+                scheduled_sessions.c.session_id == session_id
+            )
+        )
+    ).scalar_one_or_none()
+    return int(found or 0)

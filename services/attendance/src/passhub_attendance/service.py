@@ -8,6 +8,7 @@ from passhub_attendance.api import router as api_router
 from passhub_attendance.evaluation.api import router as evaluation_router
 from passhub_attendance.evaluation.projections import evaluation_projections
 from passhub_attendance.handlers import revoke_cancelled
+from passhub_attendance.overview import router as overview_router
 from passhub_attendance.projections import (
     RECRUITMENT_EVENTS,
     SESSIONS_EVENTS,
@@ -17,6 +18,7 @@ from passhub_attendance.projections import (
     SessionsProjection,
 )
 from passhub_attendance.settings import AttendanceSettings
+from passhub_attendance.sheets import router as sheets_router
 from passhub_attendance.udd import router as udd_router
 from passhub_shared.contracts.attendance import (
     AttendanceRevoked,
@@ -47,6 +49,8 @@ service = ServiceDefinition(
         api_router,
         evaluation_router,
         udd_router,
+        overview_router,
+        sheets_router,
     ],
     own_settings=[AttendanceSettings],
     publishes=[StudentSignedIn, LeaderSignedIn, AttendanceRevoked, FeedbackSubmitted],

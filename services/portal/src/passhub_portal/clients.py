@@ -25,11 +25,13 @@ TOKENS_KEPT = 20_000
 class ServiceError(Exception):
     """A service answered with a 4xx: `code` is its error code, `detail` its message."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(self, status: int, code: str, detail: str, body: Any = None) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.status = status
         self.code = code
         self.detail = detail
+        #: the whole answer (an import's every error by line)
+        self.body = body
 
 
 class ServiceUnavailable(Exception):
@@ -101,11 +103,20 @@ class Services:
         token: str,
         *,
         json: Any = None,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | list[tuple[str, str]] | None = None,
+        content: bytes | None = None,
+        content_type: str = "text/csv",
+        timeout: float | None = None,
     ) -> Any:
         headers = {"Authorization": f"Bearer {token}"}
+        extra: dict[str, Any] = {}
+        if timeout:
+            extra["timeout"] = aiohttp.ClientTimeout(total=timeout)
         data = None
-        if json is not None:
+        if content is not None:
+            data = content
+            headers["Content-Type"] = content_type
+        elif json is not None:
             # orjson, not aiohttp's json.dumps: a sign-in's body costs a third as much
             data = orjson.dumps(json)
             headers["Content-Type"] = "application/json"
@@ -116,6 +127,7 @@ class Services:
                 data=data,
                 params=params,
                 headers=headers,
+                **extra,
             ) as response:
                 status = response.status
                 raw = await response.read()
@@ -132,14 +144,22 @@ class Services:
         if status >= 400:
             detail = body.get("detail") if isinstance(body, dict) else None
             code = body.get("code") if isinstance(body, dict) else None
-            raise ServiceError(status, str(code or status), str(detail or ""))
+            raise ServiceError(status, str(code or status), str(detail or ""), body)
         return body
 
-    async def download(self, service: str, path: str, token: str) -> tuple[bytes, str]:
+    async def download(
+        self,
+        service: str,
+        path: str,
+        token: str,
+        params: dict[str, Any] | list[tuple[str, str]] | None = None,
+    ) -> tuple[bytes, str]:
         """A file a service makes (a certificate's PDF, a credential): its bytes and type."""
         try:
             async with self.http.get(
-                f"{self.bases[service]}{path}", headers={"Authorization": f"Bearer {token}"}
+                f"{self.bases[service]}{path}",
+                headers={"Authorization": f"Bearer {token}"},
+                params=params,
             ) as response:
                 status = response.status
                 raw = await response.read()

@@ -13,7 +13,12 @@ from typing import Literal
 from pydantic import Field
 
 from passhub_shared.events import Event
-from passhub_shared.personal import OptionalStudentNumber, PersonalText, StudentNumber
+from passhub_shared.personal import (
+    OptionalPersonalText,
+    OptionalStudentNumber,
+    PersonalText,
+    StudentNumber,
+)
 
 Method = Literal["qr", "kiosk", "leader", "import"]
 AttendeeRole = Literal["student", "leader"]
@@ -31,6 +36,9 @@ class StudentSignedIn(_Attendance):
     student_number: StudentNumber
     signed_in_at: datetime
     method: Method
+    #: why a coordinator or organiser added the attendance by hand (None otherwise: an
+    #: ordinary sign-in carries nothing more to seal)
+    reason: OptionalPersonalText = None
 
 
 class LeaderSignedIn(_Attendance):
@@ -40,6 +48,9 @@ class LeaderSignedIn(_Attendance):
     student_number: StudentNumber
     signed_in_at: datetime
     method: Method
+    #: why a coordinator or organiser added the attendance by hand (None otherwise: an
+    #: ordinary sign-in carries nothing more to seal)
+    reason: OptionalPersonalText = None
 
 
 class AttendanceRevoked(_Attendance):

@@ -47,6 +47,13 @@ def may_add_by_hand(actor: Actor, session: SessionView) -> None:
         )
 
 
+def may_add_after_the_fact(actor: Actor, session: SessionView) -> None:
+    """A coordinator, or an organiser of the session's scheme, corrects the record by hand."""
+    if actor.runs(session.scheme_id):
+        return
+    raise _not_theirs(actor, session.scheme_id)
+
+
 def may_use_kiosk(actor: Actor, session: SessionView) -> None:
     """A room's kiosk runs on an integration account, or on a leader rostered on the session."""
     if actor.has("integration") or _rostered_leader(actor, session):

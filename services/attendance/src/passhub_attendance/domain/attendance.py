@@ -77,6 +77,8 @@ class SignIn:
     window: Window = field(default_factory=Window)
     as_leader: bool = False
     tz: tzinfo = UTC
+    #: why staff added the attendance by hand (kept on the event)
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ def _sign_in(command: SignIn, state: Presence) -> list[Event]:
                 student_number=command.student_number,
                 signed_in_at=command.at,
                 method=command.method,
+                reason=command.reason or None,
             )
         ]
     return [
@@ -148,6 +151,7 @@ def _sign_in(command: SignIn, state: Presence) -> list[Event]:
             student_number=command.student_number,
             signed_in_at=command.at,
             method=command.method,
+            reason=command.reason or None,
         )
     ]
 

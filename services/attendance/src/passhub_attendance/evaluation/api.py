@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from passhub_attendance.evaluation import queries, render
@@ -99,6 +100,22 @@ class ImportResult(BaseModel):
     replaced_modules: list[str]
     #: history: years whose every row was already held (nothing appended for them)
     unchanged_years: list[str] = []
+    #: true for a preview (`dry_run`): the file was checked and counted, nothing was saved
+    dry_run: bool = False
+
+
+class _Preview(Exception):  # a way out of the transaction, not an error
+    """Raised inside an import's transaction to roll a dry run back, with its summary."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("preview")
+        self.result = result
+
+
+DryRunQuery = Annotated[
+    bool,
+    Query(description="check the file and answer what it would import (200), saving nothing"),
+]
 
 
 async def _upload(request: Request, limit: int) -> tuple[bytes, str]:
@@ -142,6 +159,7 @@ async def post_enrolments(
     replace: Annotated[
         bool, Query(description="replace the earlier enrolments of the file's modules and years")
     ] = False,
+    dry_run: DryRunQuery = False,
     principal: Principal = require("coordinator"),
 ) -> Any:
     settings = evaluation_settings(runtime)
@@ -149,18 +167,24 @@ async def post_enrolments(
         data, name = await _upload(request, settings.max_import_bytes)
         # the only reference to the rows read, so that `release` frees them off the event loop
         box = [await read_enrolments(data)]
-        async with runtime.transaction() as conn:
-            summary = await import_enrolments(
-                conn,
-                runtime.store,
-                box[0],
-                settings,
-                command_metadata(principal),
-                import_id=new_import_id(),
-                prior_measure=prior_measure,
-                replace=replace,
-                source=name,
-            )
+        try:
+            async with runtime.transaction() as conn:
+                summary = await import_enrolments(
+                    conn,
+                    runtime.store,
+                    box[0],
+                    settings,
+                    command_metadata(principal),
+                    import_id=new_import_id(),
+                    prior_measure=prior_measure,
+                    replace=replace,
+                    source=name,
+                )
+                if dry_run:
+                    raise _Preview(ImportResult(**asdict(summary), dry_run=True))
+        except _Preview as preview:
+            await release(box)
+            return JSONResponse(preview.result.model_dump(), status_code=200)
         await release(box)
     return ImportResult(**asdict(summary))
 
@@ -179,23 +203,30 @@ async def post_results(
     replace: Annotated[
         bool, Query(description="replace the earlier results of the file's modules and years")
     ] = False,
+    dry_run: DryRunQuery = False,
     principal: Principal = require("coordinator"),
 ) -> Any:
     settings = evaluation_settings(runtime)
     with collector_paused():
         data, name = await _upload(request, settings.max_import_bytes)
         box = [await read_results(data, settings.grade_scale, settings.outcome_codes)]
-        async with runtime.transaction() as conn:
-            summary = await import_results(
-                conn,
-                runtime.store,
-                box[0],
-                settings,
-                command_metadata(principal),
-                import_id=new_import_id(),
-                replace=replace,
-                source=name,
-            )
+        try:
+            async with runtime.transaction() as conn:
+                summary = await import_results(
+                    conn,
+                    runtime.store,
+                    box[0],
+                    settings,
+                    command_metadata(principal),
+                    import_id=new_import_id(),
+                    replace=replace,
+                    source=name,
+                )
+                if dry_run:
+                    raise _Preview(ImportResult(**asdict(summary), dry_run=True))
+        except _Preview as preview:
+            await release(box)
+            return JSONResponse(preview.result.model_dump(), status_code=200)
         await release(box)
     return ImportResult(**asdict(summary))
 

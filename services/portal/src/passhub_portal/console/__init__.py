@@ -4,9 +4,19 @@ passes)."""
 
 from fastapi import APIRouter
 
-from passhub_portal.console import home, recognition, recruitment
+from passhub_portal.console import (
+    attendance,
+    evaluation,
+    home,
+    recognition,
+    recruitment,
+    sessions,
+)
 
 router = APIRouter()
 router.include_router(home.router)
 router.include_router(recruitment.router)
 router.include_router(recognition.router)
+router.include_router(sessions.router)
+router.include_router(attendance.router)
+router.include_router(evaluation.router)

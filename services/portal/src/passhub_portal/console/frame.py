@@ -60,14 +60,15 @@ NAV: list[NavEntry] = [
         "Sessions",
         "/console/sessions",
         ("coordinator", "organiser"),
-        "Schemes, sessions, rooms and the rota.",
+        "Schemes, term dates, weekly series, rooms and the rota; reschedule, move or cancel.",
     ),
     NavEntry(
         "attendance",
         "Attendance",
         "/console/attendance",
         ("coordinator", "organiser", "academic"),
-        "Who attended what, corrections and participation reports.",
+        "Today's sessions and their headcounts, who came to a session and corrections, "
+        "paper sign-in sheets, and students who stopped coming.",
     ),
     NavEntry(
         "evaluation",

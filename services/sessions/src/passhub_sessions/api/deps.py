@@ -4,6 +4,7 @@ roles alone cannot express (an organiser runs only their own schemes)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,6 +20,15 @@ from passhub_shared.service import Runtime
 READERS = ("coordinator", "organiser", "leader", "student", "academic", "integration")
 #: roles that may see who leads what
 STAFF = ("coordinator", "organiser", "leader", "integration")
+
+
+class Preview(Exception):  # a way out of the transaction, not an error
+    """Raised inside a transaction to roll back what a dry run did, carrying its answer: the
+    same handlers and checks run, and nothing is saved."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("preview")
+        self.result = result
 
 
 def context(runtime: Runtime, principal: Principal) -> Context:

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from passhub_sessions import handlers, queries
-from passhub_sessions.api.deps import STAFF, context, ensure_organises
-from passhub_sessions.domain.rota import Spread, first_moment, spread_of
+from passhub_sessions.api.deps import STAFF, Preview, context, ensure_organises
+from passhub_sessions.domain.rota import Spread, candidates_for, first_moment, spread_of
 from passhub_sessions.domain.scheme import code_of
 from passhub_sessions.settings import now, sessions_settings
 from passhub_shared.app import RuntimeDep
@@ -32,6 +32,8 @@ class GenerateBody(BaseModel):
     #: also fill the sessions from `from` that have already started (it needs `from`), with the
     #: same rules: appointment and stand-down dates, stated availability, no double booking
     backfill: bool = False
+    #: work out the rota and answer as if it were saved, but save nothing (a preview)
+    dry_run: bool = False
 
 
 class Assignment(BaseModel):
@@ -76,6 +78,8 @@ class RotaGenerated(BaseModel):
     series_id: str | None
     #: true when the sessions from `from` that had already started were filled too
     backfill: bool
+    #: true when nothing was saved (a preview)
+    dry_run: bool = False
     #: sessions filled (or found full) by this request, past ones included when back-filling
     sessions_considered: int
     minimum_per_session: int
@@ -133,17 +137,22 @@ async def generate_rota(
         starting_after = since
     else:
         starting_after = max(ctx.now, since) if since is not None else ctx.now
-    async with runtime.transaction() as conn:
-        scheme = await queries.require_scheme(conn, scheme_id)
-        await ensure_organises(conn, runtime, principal, scheme)
-        result = await handlers.generate(
-            conn,
-            ctx,
-            scheme,
-            series_id=body.series_id,
-            starting_after=starting_after,
-            skipped_since=since,
-        )
+    try:
+        async with runtime.transaction() as conn:
+            scheme = await queries.require_scheme(conn, scheme_id)
+            await ensure_organises(conn, runtime, principal, scheme)
+            result = await handlers.generate(
+                conn,
+                ctx,
+                scheme,
+                series_id=body.series_id,
+                starting_after=starting_after,
+                skipped_since=since,
+            )
+            if body.dry_run:
+                raise Preview(result)
+    except Preview as preview:
+        result = preview.result
     plan = result.plan
     minimum = scheme["min_leaders_per_session"]
     code = code_of(scheme_id)
@@ -163,6 +172,7 @@ async def generate_rota(
         scheme_id=scheme_id,
         series_id=body.series_id,
         backfill=body.backfill,
+        dry_run=body.dry_run,
         sessions_considered=result.sessions_considered,
         minimum_per_session=minimum,
         rostered=[
@@ -232,3 +242,97 @@ async def view_rota(
         ],
         "spread": spread_view(spread_of(active)),
     }
+
+
+class ProblemOut(BaseModel):
+    #: not_appointed, not_yet_appointed, stood_down, no_availability, unavailable or clash
+    kind: str
+    message: str
+    #: for a clash, the leader's other session
+    clash_session_id: str | None = None
+
+
+class CandidateOut(BaseModel):
+    student_number: str
+    name: str | None
+    #: on the session now
+    rostered: bool
+    #: may be put on it (rostered or not, no problem)
+    free: bool
+    problem: ProblemOut | None
+    #: uncancelled sessions of the scheme the leader is rostered on
+    load: int
+
+
+class Candidates(BaseModel):
+    session_id: str
+    reference: str
+    needed: int
+    rostered: int
+    short: bool
+    #: why the session is short, in the generator's words ("of 3 other appointed leaders: 2
+    #: not available then, 1 already booked then"); null when it is not short
+    why_short: str | None
+    candidates: list[CandidateOut]
+
+
+@router.get("/sessions/{session_id}/candidates", response_model=Candidates)
+async def session_candidates(
+    session_id: str,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator", "organiser"),
+) -> Candidates:
+    """Every appointed leader of the session's scheme: who is on it, who could be put on it,
+    and why each other one may not (the check every rostering change makes): what a rota
+    editor shows before saving a change, and why a session is short."""
+    settings = sessions_settings(runtime)
+    tz = settings.tz
+    async with runtime.engine.connect() as conn:
+        row = await queries.require_session(conn, session_id)
+        scheme = await queries.require_scheme(conn, row["scheme_id"])
+        await ensure_organises(conn, runtime, principal, scheme)
+        leaders = await queries.leaders_of(conn, scheme["scheme_id"])
+        numbers = [r["student_number"] for r in leaders]
+        on = (await queries.rostered_on(conn, [session_id]))[session_id]
+        commitments = await queries.leader_bookings(
+            conn, numbers, row["starts_at"], row["ends_at"], exclude=[session_id]
+        )
+        availability = await queries.availability_of(conn, scheme["academic_year"], numbers)
+        load = await queries.scheme_load(conn, scheme["scheme_id"])
+    session = queries.as_rota_session(row, [r["student_number"] for r in on])
+    listed = candidates_for(
+        session,
+        [queries.as_appointment(r) for r in leaders],
+        availability,
+        commitments,
+        load,
+        scheme["min_leaders_per_session"],
+        tz,
+        runtime.settings.leader_title,
+    )
+    names = {r["student_number"]: r.get("name") for r in leaders}
+    return Candidates(
+        session_id=session_id,
+        reference=session_reference(code_of(row["scheme_id"]), row["starts_at"], tz),
+        needed=listed.needed,
+        rostered=listed.rostered,
+        short=listed.why_short is not None,
+        why_short=listed.why_short,
+        candidates=[
+            CandidateOut(
+                student_number=c.student_number,
+                name=names.get(c.student_number),
+                rostered=c.rostered,
+                free=c.problem is None,
+                problem=None
+                if c.problem is None
+                else ProblemOut(
+                    kind=c.problem.kind,
+                    message=c.problem.message,
+                    clash_session_id=c.problem.clash.session_id if c.problem.clash else None,
+                ),
+                load=c.load,
+            )
+            for c in listed.candidates
+        ],
+    )

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import handlers, queries
-from passhub_sessions.api.deps import READERS, STAFF, context, ensure_organises, localise
+from passhub_sessions.api.deps import (
+    READERS,
+    STAFF,
+    Preview,
+    context,
+    ensure_organises,
+    localise,
+)
 from passhub_sessions.domain.availability import WEEKDAYS, Weekday
 from passhub_sessions.domain.recurrence import WeeklyPattern
 from passhub_sessions.settings import sessions_settings
@@ -49,6 +56,8 @@ class SeriesBody(BaseModel):
 
 class RescheduleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    #: check the change and answer what it would do, saving nothing
+    dry_run: bool = False
     starts_at: datetime | None = None
     #: defaults to keeping the session's length
     ends_at: datetime | None = None
@@ -59,6 +68,8 @@ class RescheduleBody(BaseModel):
 
 class MoveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    #: check the change and answer what it would do, saving nothing
+    dry_run: bool = False
     room: str = Field(min_length=1, max_length=80)
     capacity: int | None = Field(default=None, ge=1, le=2000)
     reason: str = Field(default="", max_length=500)
@@ -67,6 +78,31 @@ class MoveBody(BaseModel):
 class CancelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=500)
+    #: check the cancellation and answer what it would do, saving nothing
+    dry_run: bool = False
+
+
+class CalendarChange(BaseModel):
+    """What a change does to a rostered leader's calendar feed."""
+
+    student_number: str
+    name: str | None
+    #: `moved` (the event changes time, room or capacity) or `cancelled` (it stays, marked
+    #: cancelled, and frees the leader)
+    change: Literal["moved", "cancelled"]
+
+
+class Changed(BaseModel):
+    #: false when the request changed nothing
+    changed: bool
+    #: true when nothing was saved (a preview)
+    dry_run: bool
+    session: dict[str, Any]
+    #: rostered leaders whose stated availability does not cover the new time
+    leaders_not_available: list[str]
+    #: every rostered leader's calendar feed shows the change (a calendar app replaces the
+    #: event: its SEQUENCE goes up); empty when nothing changes
+    calendar_changes: list[CalendarChange]
 
 
 class RosterBody(BaseModel):
@@ -87,13 +123,49 @@ class SwapBody(BaseModel):
 
 
 async def _view(runtime: RuntimeDep, session_id: str, principal: Principal) -> dict[str, Any]:
-    tz = sessions_settings(runtime).tz
     async with runtime.engine.connect() as conn:
-        row = await queries.require_session(conn, session_id)
-        leaders = None
-        if principal.has(*STAFF):
-            leaders = (await queries.rostered_on(conn, [session_id]))[session_id]
+        return await _view_in(conn, runtime, session_id, principal)
+
+
+async def _view_in(
+    conn: AsyncConnection, runtime: RuntimeDep, session_id: str, principal: Principal
+) -> dict[str, Any]:
+    tz = sessions_settings(runtime).tz
+    row = await queries.require_session(conn, session_id)
+    leaders = None
+    if principal.has(*STAFF):
+        leaders = (await queries.rostered_on(conn, [session_id]))[session_id]
     return queries.session_view(row, tz, leaders)
+
+
+async def _changed(
+    conn: AsyncConnection,
+    runtime: RuntimeDep,
+    session_id: str,
+    principal: Principal,
+    *,
+    changed: bool,
+    dry_run: bool,
+    rostered: list[dict[str, Any]],
+    change: Literal["moved", "cancelled"],
+    not_available: list[str],
+) -> Changed:
+    """The answer to a change; a dry run raises it (`Preview`) to roll the change back."""
+    answer = Changed(
+        changed=changed,
+        dry_run=dry_run,
+        session=await _view_in(conn, runtime, session_id, principal),
+        leaders_not_available=not_available,
+        calendar_changes=[
+            CalendarChange(student_number=r["student_number"], name=r.get("name"), change=change)
+            for r in rostered
+        ]
+        if changed
+        else [],
+    )
+    if dry_run:
+        raise Preview(answer)
+    return answer
 
 
 @router.post("/schemes/{scheme_id}/sessions", status_code=201)
@@ -242,54 +314,76 @@ async def _organised_session(
     await ensure_organises(conn, runtime, principal, scheme)
 
 
-@router.post("/sessions/{session_id}/reschedule")
+@router.post("/sessions/{session_id}/reschedule", response_model=Changed)
 async def reschedule_session(
     session_id: str,
     body: RescheduleBody,
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
-) -> dict[str, Any]:
+) -> Changed:
+    """A new time, room or capacity; `dry_run` answers what it would do (the same checks:
+    a room or leader clash is a 409 either way) and saves nothing."""
     if body.starts_at is None and body.ends_at is None and body.room is None and not body.capacity:
         raise Rejected("give a new start, end, room or capacity", code="nothing_to_change")
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        await _organised_session(conn, runtime, principal, session_id)
-        result = await handlers.reschedule(
-            conn,
-            ctx,
-            session_id,
-            starts_at=localise(body.starts_at, runtime) if body.starts_at else None,
-            ends_at=localise(body.ends_at, runtime) if body.ends_at else None,
-            room=body.room,
-            capacity=body.capacity,
-            reason=body.reason,
-        )
-    return {
-        "changed": result.changed,
-        "session": await _view(runtime, session_id, principal),
-        "leaders_not_available": result.leaders_not_available,
-    }
+    try:
+        async with runtime.transaction() as conn:
+            await _organised_session(conn, runtime, principal, session_id)
+            rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
+            result = await handlers.reschedule(
+                conn,
+                ctx,
+                session_id,
+                starts_at=localise(body.starts_at, runtime) if body.starts_at else None,
+                ends_at=localise(body.ends_at, runtime) if body.ends_at else None,
+                room=body.room,
+                capacity=body.capacity,
+                reason=body.reason,
+            )
+            return await _changed(
+                conn,
+                runtime,
+                session_id,
+                principal,
+                changed=result.changed,
+                dry_run=body.dry_run,
+                rostered=rostered,
+                change="moved",
+                not_available=result.leaders_not_available,
+            )
+    except Preview as preview:
+        return preview.result
 
 
-@router.post("/sessions/{session_id}/move")
+@router.post("/sessions/{session_id}/move", response_model=Changed)
 async def move_session(
     session_id: str,
     body: MoveBody,
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
-) -> dict[str, Any]:
-    """Another room, same time."""
+) -> Changed:
+    """Another room, same time (`dry_run`: what it would do, saving nothing)."""
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        await _organised_session(conn, runtime, principal, session_id)
-        result = await handlers.reschedule(
-            conn, ctx, session_id, room=body.room, capacity=body.capacity, reason=body.reason
-        )
-    return {
-        "changed": result.changed,
-        "session": await _view(runtime, session_id, principal),
-        "leaders_not_available": result.leaders_not_available,
-    }
+    try:
+        async with runtime.transaction() as conn:
+            await _organised_session(conn, runtime, principal, session_id)
+            rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
+            result = await handlers.reschedule(
+                conn, ctx, session_id, room=body.room, capacity=body.capacity, reason=body.reason
+            )
+            return await _changed(
+                conn,
+                runtime,
+                session_id,
+                principal,
+                changed=result.changed,
+                dry_run=body.dry_run,
+                rostered=rostered,
+                change="moved",
+                not_available=result.leaders_not_available,
+            )
+    except Preview as preview:
+        return preview.result
 
 
 @router.post("/sessions/{session_id}/cancel")
@@ -299,10 +393,28 @@ async def cancel_session(
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
 ) -> dict[str, Any]:
+    """Cancel with a reason: the session as it now is. With `dry_run`, nothing is saved and
+    the answer is `changed`, `session` (as it would be) and the `calendar_changes`."""
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        await _organised_session(conn, runtime, principal, session_id)
-        await handlers.cancel(conn, ctx, session_id, body.reason)
+    try:
+        async with runtime.transaction() as conn:
+            await _organised_session(conn, runtime, principal, session_id)
+            rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
+            await handlers.cancel(conn, ctx, session_id, body.reason)
+            if body.dry_run:
+                await _changed(
+                    conn,
+                    runtime,
+                    session_id,
+                    principal,
+                    changed=True,
+                    dry_run=True,
+                    rostered=rostered,
+                    change="cancelled",
+                    not_available=[],
+                )
+    except Preview as preview:
+        return preview.result.model_dump()
     return await _view(runtime, session_id, principal)
 
 

@@ -255,3 +255,71 @@ def first_moment(day: date, tz: ZoneInfo) -> datetime:
     """The start of `day` in local time: a leader who stood down from `day` leaves every
     session starting at or after it."""
     return datetime.combine(day, datetime.min.time(), tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A leader of the scheme as a candidate for one session: on it already, free to be put on
+    it, or not, and why (the same check as rostering)."""
+
+    student_number: str
+    rostered: bool
+    problem: Problem | None
+    #: uncancelled sessions of the scheme the leader is rostered on
+    load: int
+
+
+@dataclass(frozen=True)
+class CandidateList:
+    candidates: tuple[Candidate, ...]
+    needed: int
+    rostered: int
+    #: why the session is short, in the generator's words; None when it is not short
+    why_short: str | None
+
+
+def candidates_for(
+    session: RotaSession,
+    leaders: Sequence[Appointment],
+    availability: Mapping[str, Availability],
+    commitments: Mapping[str, Sequence[Booking]],
+    load: Mapping[str, int],
+    minimum: int,
+    tz: ZoneInfo,
+    leader_title: str = "leader",
+) -> CandidateList:
+    """Every appointed leader of the session's scheme, rostered ones first, then those who may
+    be put on it (fewest sessions first), then the others with their problem. `why_short`
+    counts the others' problems as the generator reports an unfillable session."""
+    found: list[Candidate] = []
+    problems: Counter[str] = Counter()
+    considered = 0
+    for a in sorted((a for a in leaders if a.leader), key=lambda a: a.student_number):
+        number = a.student_number
+        if number in session.rostered:
+            found.append(Candidate(number, True, None, load.get(number, 0)))
+            continue
+        considered += 1
+        problem = rostering_problem(
+            session,
+            number,
+            a,
+            availability.get(number),
+            commitments.get(number, ()),
+            tz,
+            leader_title,
+        )
+        if problem is not None:
+            problems[problem.kind] += 1
+        found.append(Candidate(number, False, problem, load.get(number, 0)))
+    found.sort(key=lambda c: (not c.rostered, c.problem is not None, c.load, c.student_number))
+    on = len(session.rostered)
+    free = sum(1 for c in found if not c.rostered and c.problem is None)
+    short = on < minimum
+    why = None
+    if short:
+        reasons = [f"{free} free to add"] if free else []
+        if problems or not free:
+            reasons.append(_shortfall_reason(problems, considered))
+        why = "; ".join(reasons)
+    return CandidateList(tuple(found), minimum, on, why)
