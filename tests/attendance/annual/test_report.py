@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -20,7 +22,6 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 
 from passhub_attendance.annual.api import render_pdf
 from passhub_attendance.service import service
-from passhub_shared import replay
 from tests.attendance.annual import year as y
 from tests.support import Harness, running_service
 
@@ -191,10 +192,12 @@ async def test_the_report_states_the_year_as_it_was_made(database_url, nats_url)
         )
         assert (OUTPUT / "annual-report-2025-26-1.png").stat().st_size > 10_000
 
-        # a replay of the log gives back the same report, apart from when it was made
+        # `passhub replay attendance` gives back the same report, apart from when it was made
         json_before, pdf_before = (await report(h)).content, pdf
-        rebuilt = await replay.rebuild(h.runtime.engine, h.runtime.store, commit=True)
-        assert rebuilt.identical, rebuilt.differing_tables
+        env = {**os.environ, "PASSHUB_ATTENDANCE_DATABASE_URL": h.runtime.settings.database_url}
+        done = await cli(env, "replay", "attendance")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert b"committed" in done.stdout
         async with h.runtime.engine.connect() as conn:
             held = await conn.execute(text("SELECT count(*) FROM annual_graduate_outcomes"))
             assert held.scalar_one() == 200
@@ -207,6 +210,27 @@ async def test_the_report_states_the_year_as_it_was_made(database_url, nats_url)
         assert render_pdf(now | {"generated_at": before["generated_at"]}) == render_pdf(before)
         pdf_after = (await report(h, format="pdf")).content
         assert _masked(pdf_text(pdf_after)) == _masked(pdf_text(pdf_before))
+
+        # and from the command line, given the time it was first made: the very same bytes
+        at = ["--year", y.YEAR, "--generated-at", before["generated_at"]]
+        done = await cli(env, "report", "annual", *at, "--format", "json")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == json_before
+        done = await cli(env, "report", "annual", *at, "--format", "pdf", "--output", "-")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == render_pdf(before)
+        done = await cli(env, "report", "annual", "--year", "2025", "--format", "pdf")
+        assert done.returncode == 2
+
+
+async def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[bytes]:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [str(Path(sys.executable).parent / "passhub"), *args],
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def _masked(words: str) -> str:

@@ -22,8 +22,8 @@ from passhub_attendance.annual import charts as annual_charts
 from passhub_attendance.annual.document import annual_pdf
 from passhub_attendance.annual.export import annual_csv
 from passhub_attendance.annual.importing import import_graduate_outcomes
-from passhub_attendance.annual.queries import year_facts
-from passhub_attendance.annual.report import Audience, build_annual_report
+from passhub_attendance.annual.queries import annual_report
+from passhub_attendance.annual.report import Audience
 from passhub_attendance.annual.settings import AnnualSettings
 from passhub_attendance.evaluation import queries as evaluation_queries
 from passhub_attendance.evaluation.api import _upload, _year, evaluation_settings
@@ -68,14 +68,17 @@ async def build(
     generated_at: datetime,
 ) -> dict[str, Any]:
     """The report of `year` (one scheme, or every scheme) as `audience` may read it."""
-    settings = evaluation_settings(runtime)
     async with runtime.engine.connect() as conn:
-        facts = await year_facts(
-            conn, year, settings, scheme, generated_at, audience == "coordinator"
+        return await annual_report(
+            conn,
+            evaluation_settings(runtime),
+            annual_settings(runtime),
+            tz,
+            year,
+            scheme,
+            audience,
+            generated_at,
         )
-    return build_annual_report(
-        facts, settings, annual_settings(runtime), audience, tz, generated_at
-    )
 
 
 def render_pdf(report: dict[str, Any]) -> bytes:

@@ -21,17 +21,21 @@ from matplotlib.figure import Figure
 from passhub_attendance.annual.commentary import pct
 from passhub_attendance.evaluation.render import PALETTE
 
-WIDTH, HEIGHT, DPI = 7.0, 2.9, 110
+WIDTH, HEIGHT, DPI = 7.0, 2.9, 100
 
 
 def _png(fig: Figure) -> bytes:
+    """Drawn once, with fixed margins (a "tight" bounding box would draw the figure twice)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
 
 
-def _figure(height: float = HEIGHT) -> tuple[Figure, Any]:
+def _figure(
+    height: float = HEIGHT, left: float = 0.09, bottom: float = 0.16, right: float = 0.97
+) -> tuple[Figure, Any]:
     fig = Figure(figsize=(WIDTH, height))
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=0.88)
     ax = fig.add_subplot()
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
@@ -41,10 +45,18 @@ def weekly(report: dict[str, Any]) -> bytes | None:
     weeks = report["sessions"]["per_week"]
     if not weeks:
         return None
-    fig, ax = _figure()
+    fig, ax = _figure(3.1, bottom=0.22)
     x = range(len(weeks))
     bars = ax.bar(x, [w["attendances"] for w in weeks], color=PALETTE[2])
-    ax.bar_label(bars, [str(w["attendances"]) for w in weeks], fontsize=7, padding=1)
+    many = len(weeks) > 12
+    ax.bar_label(
+        bars,
+        [str(w["attendances"]) for w in weeks],
+        fontsize=6 if many else 7,
+        padding=2,
+        rotation=90 if many else 0,
+    )
+    ax.set_ylim(0, 1.3 * max(1, max(w["attendances"] for w in weeks)))
     ax.set_xticks(list(x), [w["week"] for w in weeks], rotation=45, ha="right", fontsize=7)
     ax.set_ylabel("attendances")
     ax.set_title("Attendances per week (sessions that ran)", fontsize=10, loc="left")
@@ -55,7 +67,7 @@ def survey(report: dict[str, Any]) -> bytes | None:
     items = report["survey"]["items"]
     if not report["survey"]["responses"]:
         return None
-    fig, ax = _figure(2.2)
+    fig, ax = _figure(2.2, left=0.47, bottom=0.22)
     labels = [i["statement"] for i in items][::-1]
     values = [i["percent_agree"] or 0 for i in items][::-1]
     bars = ax.barh(range(len(items)), values, color=PALETTE[3])
@@ -82,7 +94,7 @@ def participants(report: dict[str, Any]) -> bytes | None:
     rows = [r for r in report["trend"] if r["participants"] is not None]
     if not rows:
         return None
-    fig, ax = _figure()
+    fig, ax = _figure(3.1, bottom=0.24, right=0.88)
     x = list(range(len(rows)))
     w = 0.4
     unique = ax.bar(
@@ -134,7 +146,7 @@ def modes(report: dict[str, Any]) -> bytes | None:
     if not rows:
         return None
     years = sorted({r["academic_year"] for r in rows})
-    fig, ax = _figure()
+    fig, ax = _figure(bottom=0.1)
     w = 0.38
     for j, mode in enumerate(("opt_in", "opt_out")):
         by = {r["academic_year"]: r for r in rows if r["mode"] == mode}
@@ -176,7 +188,7 @@ def graduates(report: dict[str, Any]) -> bytes | None:
     if not groups:
         return None
     names = {"leaders": "PASS leaders", "non_leaders": "other graduates", "cohort": "all graduates"}
-    fig, ax = _figure(2.2)
+    fig, ax = _figure(2.2, left=0.17, bottom=0.22)
     y = list(range(len(groups)))[::-1]
     rates = [100 * v["rate"] for _, v in groups]
     err = [

@@ -97,14 +97,27 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+#: text longer than this is set as a paragraph (wrapped); shorter, as a plain cell (a table of
+#: a thousand figures draws in a fraction of the time)
+_WRAP = 28
+
+
 def _table(header: list[str], rows: list[list[Any]], widths: list[float] | None = None) -> Table:
     s = _styles()
+    regular, _ = _fonts()
+
+    def cell(v: Any) -> Any:
+        text = _cell(v)
+        return Paragraph(escape(text), s["cell"]) if len(text) > _WRAP else text
+
     data = [[Paragraph(escape(h), s["head"]) for h in header]]
-    data += [[Paragraph(escape(_cell(v)), s["cell"]) for v in row] for row in rows]
+    data += [[cell(v) for v in row] for row in rows]
     table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 1), (-1, -1), regular, 8, 10),
+                ("TEXTCOLOR", (0, 1), (-1, -1), INK),
                 ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),

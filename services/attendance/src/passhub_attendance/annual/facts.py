@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from passhub_attendance.evaluation.report import FeedbackReport, TrendRow
+from passhub_attendance.evaluation.report import TrendRow
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,13 @@ class SessionFacts:
     cancelled: bool
     attendance: int
     leaders: int
+
+
+@dataclass(frozen=True)
+class CommentFacts:
+    scheme_id: str
+    session_starts_at: datetime | None
+    comment: str
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,10 @@ class YearFacts:
     attendances: int
     sessions: list[SessionFacts]
     outcomes: list[TrendRow]
-    feedback: FeedbackReport
+    #: scheme -> item -> (agreeing, responses)
+    survey: dict[str, dict[str, tuple[int, int]]]
+    #: the feedback comments, for a coordinator's report; None for other readers
+    comments: list[CommentFacts] | None
     leaders: LeaderFacts
     modes: list[ModeRow]
     headlines: list[YearHeadline]

@@ -5,13 +5,14 @@ the database as a row per student: every query counts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_attendance.annual.facts import (
     AwardCount,
+    CommentFacts,
     GraduateCount,
     LeaderFacts,
     ModeRow,
@@ -20,9 +21,17 @@ from passhub_attendance.annual.facts import (
     YearFacts,
     YearHeadline,
 )
+from passhub_attendance.annual.report import Audience, build_annual_report
+from passhub_attendance.annual.settings import AnnualSettings
 from passhub_attendance.evaluation import queries as evaluation
-from passhub_attendance.evaluation.report import build_trend_report
+from passhub_attendance.evaluation.report import (
+    ModuleData,
+    TrendRow,
+    build_outcome_report,
+    build_trend_report,
+)
 from passhub_attendance.evaluation.settings import EvaluationSettings
+from passhub_attendance.evaluation.stats import Cohort
 
 #: the academic year of a scheme id (`2026-27-PHYS` -> `2026-27`)
 _YEAR_OF = "substring({col} from '^[0-9]{{4}}-[0-9]{{2}}')"
@@ -36,6 +45,34 @@ async def _fetch(conn: AsyncConnection, sql: str, *args: object) -> list[Any]:
     assert driver is not None
     rows: list[Any] = await driver.fetch(sql, *args)
     return rows
+
+
+async def _count_attendances(conn: AsyncConnection) -> None:
+    """One pass over the sign-ins, kept for the report's transaction: distinct sessions per
+    scheme and student (`kind` = 'student') and attendances per session (`kind` = 'session').
+    Every later query counts these few tens of thousands of rows instead of the year's
+    hundreds of thousands of sign-ins."""
+    if not conn.in_transaction():
+        await conn.begin()  # the table lives until the report's transaction ends
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.execute(
+        """
+        SET LOCAL work_mem = '64MB';
+        CREATE TEMP TABLE IF NOT EXISTS annual_counts (
+            kind text NOT NULL, y text, scheme_id text, student_number text,
+            session_id text, n integer NOT NULL
+        ) ON COMMIT DROP;
+        TRUNCATE annual_counts;
+        INSERT INTO annual_counts (kind, y, scheme_id, student_number, session_id, n)
+        SELECT CASE WHEN GROUPING(session_id) = 1 THEN 'student' ELSE 'session' END,
+               substring(scheme_id from '^[0-9]{4}-[0-9]{2}'), scheme_id, student_number,
+               session_id, count(*)
+        FROM evaluation_attendances
+        GROUP BY GROUPING SETS ((scheme_id, student_number), (scheme_id, session_id));
+        """
+    )
 
 
 async def year_facts(
@@ -54,6 +91,7 @@ async def year_facts(
     code = chosen.code if chosen is not None else None
     modules = sorted({m for s in schemes for m in s.modules})
     regular_min = settings.regular_min
+    await _count_attendances(conn)
 
     modes = {
         r["scheme_id"]: r["mode"]
@@ -66,15 +104,14 @@ async def year_facts(
         for r in await _fetch(
             conn,
             """
-            WITH per AS (
-                SELECT scheme_id, student_number, count(*) AS n
-                FROM evaluation_attendances WHERE scheme_id = ANY($1::text[])
-                GROUP BY 1, 2
-            )
-            SELECT scheme_id, count(DISTINCT student_number) AS participants,
-                   count(DISTINCT student_number) FILTER (WHERE n >= $2) AS regular,
-                   coalesce(sum(n), 0) AS attendances
-            FROM per GROUP BY GROUPING SETS ((scheme_id), ())
+            SELECT scheme_id, count(*) AS participants,
+                   count(*) FILTER (WHERE n >= $2) AS regular, sum(n) AS attendances
+            FROM annual_counts WHERE kind = 'student' AND scheme_id = ANY($1::text[])
+            GROUP BY 1
+            UNION ALL
+            SELECT NULL, count(DISTINCT student_number),
+                   count(DISTINCT student_number) FILTER (WHERE n >= $2), coalesce(sum(n), 0)
+            FROM annual_counts WHERE kind = 'student' AND scheme_id = ANY($1::text[])
             """,
             ids,
             regular_min,
@@ -96,9 +133,8 @@ async def year_facts(
             SELECT s.session_id, s.scheme_id, s.starts_at, s.teaching_week, s.cancelled,
                    coalesce(a.n, 0) AS attendance, coalesce(l.n, 0) AS leaders
             FROM annual_sessions s
-            LEFT JOIN (SELECT session_id, count(*) AS n FROM evaluation_attendances
-                       WHERE scheme_id = ANY($1::text[]) GROUP BY 1) a
-              ON a.session_id = s.session_id
+            LEFT JOIN annual_counts a
+              ON a.kind = 'session' AND a.session_id = s.session_id
             LEFT JOIN (SELECT session_id, count(*) AS n FROM annual_leader_sessions
                        WHERE scheme_id = ANY($1::text[]) GROUP BY 1) l
               ON l.session_id = s.session_id
@@ -125,9 +161,9 @@ async def year_facts(
         )
     total = per_scheme.get(None)
 
-    outcomes = await evaluation.outcome_report(conn, year, settings, scheme)
-    trend_rows = build_trend_report([outcomes], settings).rows
-    feedback = await evaluation.feedback_report(conn, year, settings, scheme, with_comments)
+    trend_rows = await _outcome_rows(conn, year, settings, modules)
+    survey = await survey_counts(conn, ids)
+    comments = await feedback_comments(conn, ids) if with_comments else None
 
     return YearFacts(
         academic_year=year,
@@ -139,13 +175,81 @@ async def year_facts(
         attendances=int(total["attendances"]) if total else 0,
         sessions=sessions,
         outcomes=trend_rows,
-        feedback=feedback,
+        survey=survey,
+        comments=comments,
         leaders=await leader_facts(conn, year, ids if chosen is not None else None),
         modes=await mode_rows(conn, year, code),
         headlines=await headlines(conn, year, code, modules if chosen else None, regular_min, now),
         graduates=await graduate_counts(conn, year, code),
         now=now,
     )
+
+
+async def annual_report(
+    conn: AsyncConnection,
+    settings: EvaluationSettings,
+    annual: AnnualSettings,
+    tz: tzinfo,
+    year: str,
+    scheme: str | None,
+    audience: Audience,
+    generated_at: datetime,
+) -> dict[str, Any]:
+    """The annual report of `year` (one scheme, or every scheme) as `audience` may read it,
+    as of `generated_at` (sessions after it are still to come)."""
+    facts = await year_facts(conn, year, settings, scheme, generated_at, audience == "coordinator")
+    return build_annual_report(facts, settings, annual, audience, tz, generated_at)
+
+
+async def survey_counts(
+    conn: AsyncConnection, ids: Sequence[str]
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per scheme and item: (agreeing, responses), agreeing being 4 or 5 of 5 as in the
+    evaluation's survey report."""
+    rows = await _fetch(
+        conn,
+        """
+        SELECT scheme_id, item, sum(responses) AS responses,
+               coalesce(sum(responses) FILTER (WHERE score >= 4), 0) AS agree
+        FROM evaluation_feedback_tallies WHERE scheme_id = ANY($1::text[])
+        GROUP BY 1, 2
+        """,
+        list(ids),
+    )
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for r in rows:
+        out.setdefault(r["scheme_id"], {})[r["item"]] = (int(r["agree"]), int(r["responses"]))
+    return out
+
+
+async def feedback_comments(conn: AsyncConnection, ids: Sequence[str]) -> list[CommentFacts]:
+    """The comments of the schemes' feedback sheets, by session start (never who wrote)."""
+    rows = await _fetch(
+        conn,
+        """
+        SELECT c.scheme_id, s.starts_at, c.comment
+        FROM evaluation_feedback_comments c
+        LEFT JOIN evaluation_sessions s ON s.session_id = c.session_id
+        WHERE c.scheme_id = ANY($1::text[])
+        ORDER BY c.scheme_id, s.starts_at NULLS LAST, c.submitted_at, c.feedback_id
+        """,
+        list(ids),
+    )
+    return [CommentFacts(r["scheme_id"], r["starts_at"], r["comment"]) for r in rows]
+
+
+async def _outcome_rows(
+    conn: AsyncConnection, year: str, settings: EvaluationSettings, modules: list[str]
+) -> list[TrendRow]:
+    """Per module of the report and all of them pooled: the evaluation's raw and adjusted
+    figures, as its outcome report computes them (the same functions), without the schemes'
+    pooled rows the annual report does not show."""
+    data = await evaluation.load_modules(conn, year, modules, settings.rules())
+    for m in modules:
+        data.setdefault(m, ModuleData(m, Cohort.concat([])))
+    titles = await evaluation.module_titles(conn, sorted(data))
+    report = build_outcome_report(year, data, [], settings, titles=titles)
+    return build_trend_report([report], settings).rows
 
 
 async def leader_facts(conn: AsyncConnection, year: str, ids: Sequence[str] | None) -> LeaderFacts:
@@ -221,10 +325,8 @@ async def mode_rows(conn: AsyncConnection, year: str, code: str | None) -> list[
               ON e.academic_year = m.academic_year AND e.module = m.module
             WHERE m.academic_year <= $1 AND {_OF_CODE.format(col="m.scheme_id")}
         ), came AS (
-            SELECT scheme_id, student_number, count(*) AS n FROM evaluation_attendances
-            WHERE {_YEAR_OF.format(col="scheme_id")} <= $1
-              AND {_OF_CODE.format(col="scheme_id")}
-            GROUP BY 1, 2
+            SELECT scheme_id, student_number, n FROM annual_counts
+            WHERE kind = 'student' AND y <= $1 AND {_OF_CODE.format(col="scheme_id")}
         )
         SELECT e.academic_year, e.scheme_id, s.mode, count(*) AS enrolled,
                count(c.n) AS participants, coalesce(sum(c.n), 0) AS attendances
@@ -264,11 +366,9 @@ async def headlines(
         conn,
         f"""
         WITH seen AS (
-            SELECT {_YEAR_OF.format(col="scheme_id")} AS y, scheme_id AS k, student_number,
-                   count(*) AS n
-            FROM evaluation_attendances
-            WHERE {_OF_CODE.format(col="scheme_id")}
-            GROUP BY 1, 2, 3
+            SELECT y, scheme_id AS k, student_number, n
+            FROM annual_counts
+            WHERE kind = 'student' AND {_OF_CODE.format(col="scheme_id")}
             UNION ALL
             SELECT academic_year, module, student_number, sessions
             FROM evaluation_historical_attendance
@@ -297,8 +397,7 @@ async def headlines(
                coalesce(sum(a.n) FILTER (WHERE NOT s.cancelled AND s.starts_at <= $3), 0)
                    AS attendances
         FROM annual_sessions s
-        LEFT JOIN (SELECT session_id, count(*) AS n FROM evaluation_attendances GROUP BY 1) a
-          ON a.session_id = s.session_id
+        LEFT JOIN annual_counts a ON a.kind = 'session' AND a.session_id = s.session_id
         WHERE {_OF_CODE.format(col="s.scheme_id")}
           AND {_YEAR_OF.format(col="s.scheme_id")} <= $1
         GROUP BY 1
@@ -381,15 +480,17 @@ async def graduate_counts(
     rows = await _fetch(
         conn,
         """
+        WITH leaders AS (
+            SELECT student_number, min(academic_year) AS first FROM annual_appointments
+            WHERE role = 'leader'
+              AND ($2::text IS NULL
+                   OR EXISTS (SELECT 1 FROM unnest(schemes) x WHERE substr(x, 9) = $2::text))
+            GROUP BY 1
+        )
         SELECT g.academic_year, g.outcome,
-               EXISTS (SELECT 1 FROM annual_appointments a
-                       WHERE a.student_number = g.student_number AND a.role = 'leader'
-                         AND a.academic_year <= g.academic_year
-                         AND ($2::text IS NULL OR EXISTS (
-                               SELECT 1 FROM unnest(a.schemes) x
-                               WHERE substr(x, 9) = $2::text))) AS leader,
-               count(*) AS n
+               coalesce(l.first <= g.academic_year, false) AS leader, count(*) AS n
         FROM annual_graduate_outcomes g
+        LEFT JOIN leaders l ON l.student_number = g.student_number
         WHERE g.academic_year <= $1
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         """,

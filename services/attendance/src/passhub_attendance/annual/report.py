@@ -110,12 +110,11 @@ def _sessions(facts: YearFacts, tz: tzinfo) -> dict[str, Any]:
 
 def _survey(facts: YearFacts, min_size: int) -> dict[str, Any]:
     totals: dict[str, list[int]] = {i: [0, 0] for i in ITEMS}
-    for scheme in facts.feedback.schemes:
-        for answered in scheme.items:
-            if answered.item in totals:
-                totals[answered.item][0] += answered.agree
-                totals[answered.item][1] += answered.responses
-    responses = sum(s.responses for s in facts.feedback.schemes)
+    for counts in facts.survey.values():
+        for key, (agree, n) in counts.items():
+            if key in totals:
+                totals[key][0] += agree
+                totals[key][1] += n
     items = []
     for item in ITEMS:
         agree, n = totals[item]
@@ -131,15 +130,18 @@ def _survey(facts: YearFacts, min_size: int) -> dict[str, Any]:
             }
         )
     per_scheme = []
-    for scheme in facts.feedback.schemes:
-        row: dict[str, Any] = {"scheme_id": scheme.scheme_id, "responses": scheme.responses}
-        for answered in scheme.items:
-            shown = answered.responses >= min_size
-            row[answered.item] = (
-                round(100 * answered.agree / answered.responses, 6) if shown else None
-            )
+    for scheme in facts.schemes:
+        counts = facts.survey.get(scheme.scheme_id, {})
+        # every sheet answers every item: a scheme's sheets are its responses to the first
+        row: dict[str, Any] = {
+            "scheme_id": scheme.scheme_id,
+            "responses": counts.get(ITEMS[0], (0, 0))[1],
+        }
+        for item in ITEMS:
+            agree, n = counts.get(item, (0, 0))
+            row[item] = round(100 * agree / n, 6) if n >= min_size else None
         per_scheme.append(row)
-    return {"responses": responses, "items": items, "per_scheme": per_scheme}
+    return {"responses": totals[ITEMS[0]][1], "items": items, "per_scheme": per_scheme}
 
 
 def _r(value: float | None, places: int = 6) -> float | None:
@@ -435,13 +437,15 @@ def build_annual_report(
         "trend": _trend(facts.headlines, facts.graduates, facts.modes, annual, k),
     }
     report["commentary"] = commentary(report)
-    if audience == "coordinator" and facts.feedback.comments is not None:
+    if audience == "coordinator" and facts.comments is not None:
         report["comments"] = [
             {
                 "scheme_id": c.scheme_id,
-                "session_starts_at": c.starts_at.isoformat() if c.starts_at else None,
+                "session_starts_at": (
+                    c.session_starts_at.isoformat() if c.session_starts_at else None
+                ),
                 "comment": c.comment,
             }
-            for c in facts.feedback.comments
+            for c in facts.comments
         ]
     return report

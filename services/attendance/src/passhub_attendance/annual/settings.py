@@ -17,6 +17,7 @@ DEFAULT_POSITIVE = (
     "full_time_employment",
     "part_time_employment",
     "employment_and_further_study",
+    "employment_further_study",
     "full_time_further_study",
     "part_time_further_study",
     "due_to_start_a_job",
