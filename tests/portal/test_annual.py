@@ -143,10 +143,10 @@ def test_a_coordinator_reads_and_downloads_the_annual_report(
             assert page.evaluate("(img) => img.naturalWidth", images.nth(i).element_handle()) > 0
         shoot(page, "annual-coordinator")
 
-        pdf = page.request.get(page.get_attribute("#pdf", "href"))
+        pdf = page.request.get(stack.portal + (page.get_attribute("#pdf", "href") or ""))
         assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
         assert "attachment" in pdf.headers["content-disposition"]
-        data = page.request.get(page.get_attribute("#csv", "href"))
+        data = page.request.get(stack.portal + (page.get_attribute("#csv", "href") or ""))
         assert data.status == 200 and b"section,academic_year,item,metric,value" in data.body()
 
         page.goto(f"{stack.portal}/annual?year=2025")

@@ -73,8 +73,8 @@ def _refused(error: ServiceError, year: str, scheme: str, organiser: bool) -> Pa
         )
     if error.status == 403:
         text = (
-            "Organisers read the reports of the schemes they organise: write one of your "
-            "schemes' codes below."
+            "Organisers read the reports of the schemes they organise: choose one of yours "
+            "on the report's page."
             if organiser
             else "Your account may not read this report."
         )

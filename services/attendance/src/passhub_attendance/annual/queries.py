@@ -48,10 +48,10 @@ async def _fetch(conn: AsyncConnection, sql: str, *args: object) -> list[Any]:
 
 
 async def _count_attendances(conn: AsyncConnection) -> None:
-    """One pass over the sign-ins, kept for the report's transaction: distinct sessions per
-    scheme and student (`kind` = 'student') and attendances per session (`kind` = 'session').
-    Every later query counts these few tens of thousands of rows instead of the year's
-    hundreds of thousands of sign-ins."""
+    """One pass over the sign-ins, kept for the report's transaction (with the transaction's
+    planner settings, below): distinct sessions per scheme and student (`kind` = 'student')
+    and attendances per session (`kind` = 'session'). Every later query counts these few tens
+    of thousands of rows instead of the year's hundreds of thousands of sign-ins."""
     if not conn.in_transaction():
         await conn.begin()  # the table lives until the report's transaction ends
     raw = await conn.get_raw_connection()
@@ -60,6 +60,10 @@ async def _count_attendances(conn: AsyncConnection) -> None:
     await driver.execute(
         """
         SET LOCAL work_mem = '64MB';
+        -- every join here is of thousands of rows to thousands: hashed, whatever the
+        -- planner's statistics say (a table just replayed may not have been analysed yet,
+        -- and a nested loop over two such sets takes minutes)
+        SET LOCAL enable_nestloop = off;
         CREATE TEMP TABLE IF NOT EXISTS annual_counts (
             kind text NOT NULL, y text, scheme_id text, student_number text,
             session_id text, n integer NOT NULL
@@ -71,6 +75,7 @@ async def _count_attendances(conn: AsyncConnection) -> None:
                session_id, count(*)
         FROM evaluation_attendances
         GROUP BY GROUPING SETS ((scheme_id, student_number), (scheme_id, session_id));
+        ANALYZE annual_counts;
         """
     )
 
@@ -373,7 +378,6 @@ async def headlines(
             SELECT academic_year, module, student_number, sessions
             FROM evaluation_historical_attendance
             WHERE sessions > 0 AND ($3::text[] IS NULL OR module = ANY($3::text[]))
-              AND ($2::text IS NULL OR $3::text[] IS NOT NULL)
         ), per AS (
             SELECT y, student_number, max(n) AS n FROM seen WHERE y <= $1 GROUP BY 1, 2
         ), first AS (SELECT student_number, min(y) AS fy FROM per GROUP BY 1)

@@ -390,7 +390,8 @@ def build_annual_report(
         if this is not None:
             participants["new_this_year"] = this.new
             participants["cumulative"] = this.cumulative
-        else:
+        else:  # nobody yet this year: nobody new, and the total stands
+            participants["new_this_year"] = 0
             participants["cumulative"] = held[-1].cumulative
     report: dict[str, Any] = {
         "academic_year": facts.academic_year,
