@@ -4,11 +4,13 @@ the database as a row per student: every query counts."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from passhub_attendance.annual.facts import (
     AwardCount,
@@ -26,6 +28,7 @@ from passhub_attendance.annual.settings import AnnualSettings
 from passhub_attendance.evaluation import queries as evaluation
 from passhub_attendance.evaluation.report import (
     ModuleData,
+    SchemeInfo,
     TrendRow,
     build_outcome_report,
     build_trend_report,
@@ -91,10 +94,36 @@ async def year_facts(
     """Everything the report of `year` states, for one scheme (id or code) or every scheme."""
     every = await evaluation.schemes_of_year(conn, year)
     chosen = evaluation.resolve_scheme(every, year, scheme) if scheme is not None else None
+    modules = sorted({m for s in ([chosen] if chosen is not None else every) for m in s.modules})
+    # the outcome statistics (most of the report's computing) run meanwhile, on a connection
+    # and a worker thread of their own: the event loop keeps answering sign-ins, and
+    # PostgreSQL answers the other queries at the same time
+    outcomes = asyncio.create_task(_outcome_rows_apart(conn.engine, year, settings, modules))
+    try:
+        return await _year_facts(
+            conn, year, settings, every, chosen, modules, now, with_comments, outcomes
+        )
+    finally:
+        if not outcomes.done():
+            outcomes.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await outcomes
+
+
+async def _year_facts(
+    conn: AsyncConnection,
+    year: str,
+    settings: EvaluationSettings,
+    every: list[SchemeInfo],
+    chosen: SchemeInfo | None,
+    modules: list[str],
+    now: datetime,
+    with_comments: bool,
+    outcomes: asyncio.Task[list[TrendRow]],
+) -> YearFacts:
     schemes = [chosen] if chosen is not None else every
     ids = [s.scheme_id for s in schemes]
     code = chosen.code if chosen is not None else None
-    modules = sorted({m for s in schemes for m in s.modules})
     regular_min = settings.regular_min
     await _count_attendances(conn)
 
@@ -166,7 +195,7 @@ async def year_facts(
         )
     total = per_scheme.get(None)
 
-    trend_rows = await _outcome_rows(conn, year, settings, modules)
+    trend_rows = await outcomes
     survey = await survey_counts(conn, ids)
     comments = await feedback_comments(conn, ids) if with_comments else None
 
@@ -243,18 +272,23 @@ async def feedback_comments(conn: AsyncConnection, ids: Sequence[str]) -> list[C
     return [CommentFacts(r["scheme_id"], r["starts_at"], r["comment"]) for r in rows]
 
 
-async def _outcome_rows(
-    conn: AsyncConnection, year: str, settings: EvaluationSettings, modules: list[str]
+async def _outcome_rows_apart(
+    engine: AsyncEngine, year: str, settings: EvaluationSettings, modules: list[str]
 ) -> list[TrendRow]:
     """Per module of the report and all of them pooled: the evaluation's raw and adjusted
     figures, as its outcome report computes them (the same functions), without the schemes'
     pooled rows the annual report does not show."""
-    data = await evaluation.load_modules(conn, year, modules, settings.rules())
+    async with engine.connect() as conn:
+        data = await evaluation.load_modules(conn, year, modules, settings.rules())
+        titles = await evaluation.module_titles(conn, sorted({*data, *modules}))
     for m in modules:
         data.setdefault(m, ModuleData(m, Cohort.concat([])))
-    titles = await evaluation.module_titles(conn, sorted(data))
-    report = build_outcome_report(year, data, [], settings, titles=titles)
-    return build_trend_report([report], settings).rows
+
+    def compute() -> list[TrendRow]:
+        report = build_outcome_report(year, data, [], settings, titles=titles)
+        return build_trend_report([report], settings).rows
+
+    return await asyncio.to_thread(compute)
 
 
 async def leader_facts(conn: AsyncConnection, year: str, ids: Sequence[str] | None) -> LeaderFacts:
