@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from passhub_attendance.annual.commentary import pct
+from passhub_attendance.annual.commentary import pct, signed
 from passhub_attendance.annual.facts import (
     AwardCount,
     GraduateCount,
@@ -114,5 +114,6 @@ def test_the_same_facts_give_the_same_bytes() -> None:
 
 def test_percentages_and_categories_read_as_people_write_them() -> None:
     assert [pct(x) for x in (0.93, 0.916, 1.0, 0.0)] == ["93%", "91.6%", "100%", "0%"]
+    assert [signed(x) for x in (4.24, -0.3, -0.04, 0.0)] == ["+4.2", "-0.3", "+0.0", "+0.0"]
     assert outcome_key(" Full-time  employment ") == "full_time_employment"
     assert outcome_key("Employment & further study") == "employment_further_study"

@@ -22,7 +22,8 @@ def pct100(percent: float) -> str:
 
 
 def signed(x: float, digits: int = 1) -> str:
-    return f"{x:+.{digits}f}"
+    """+4.2, -0.3; a difference that rounds to nothing is +0.0, never -0.0."""
+    return f"{(x if round(x, digits) != 0 else 0.0):+.{digits}f}"
 
 
 def _participants(r: dict[str, Any]) -> str:
