@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from passhub_attendance.annual.api import router as annual_router
+from passhub_attendance.annual.projections import (
+    RECOGNITION_EVENTS,
+    AnnualFacts,
+)
+from passhub_attendance.annual.projections import (
+    RECRUITMENT_EVENTS as ANNUAL_RECRUITMENT_EVENTS,
+)
 from passhub_attendance.api import router as api_router
 from passhub_attendance.evaluation.api import router as evaluation_router
 from passhub_attendance.evaluation.projections import evaluation_projections
@@ -39,15 +47,18 @@ service = ServiceDefinition(
         FeedbackProjection(),
         OrganisersProjection(),
         *evaluation_projections(),
+        AnnualFacts(),
     ],
     consumes={
         "sessions": SESSIONS_EVENTS | {SchemeAmended.type_name()},
-        "recruitment": RECRUITMENT_EVENTS,
+        "recruitment": RECRUITMENT_EVENTS | ANNUAL_RECRUITMENT_EVENTS,
+        "recognition": RECOGNITION_EVENTS,
     },
     reaction=revoke_cancelled,
     routers=[
         api_router,
         evaluation_router,
+        annual_router,
         udd_router,
         overview_router,
         sheets_router,

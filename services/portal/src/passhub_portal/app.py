@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from passhub_portal import apply, auth, console, leading, pages
+from passhub_portal import annual, apply, auth, console, leading, pages
 from passhub_portal.clients import ServiceError, Services, ServiceUnavailable
 from passhub_portal.settings import PortalSettings
 from passhub_portal.tokens import TokenIssuer
@@ -170,4 +170,5 @@ def create_portal(settings: PortalSettings | None = None, kit: Settings | None =
     app.include_router(apply.router)
     app.include_router(leading.router)
     app.include_router(console.router)
+    app.include_router(annual.router)
     return app
