@@ -290,101 +290,81 @@ def append_figures(
     return figures
 
 
-async def bench_appends(servers: Servers, opts: Options) -> list[Figure]:
-    runtime = await new_runtime(toy.publisher, servers, "bench_appends")
-    store = runtime.store
-    dsn = asyncpg_dsn(runtime.settings.database_url)
-    admin = await asyncpg.connect(dsn)
-    await admin.execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
-    for statement in SAME_SQL_SETUP:
-        await admin.execute(statement)
-    await admin.close()
-    raw_conns = [await asyncpg.connect(dsn) for _ in range(opts.writers)]
+class AppendVariants:
+    """The ways of appending measured side by side: each `name(prefix)` gives the operation
+    `op(writer, i)` that runs one command on the writer's streams named after `prefix`."""
 
-    def via_handle(prefix: str) -> Op:
+    def __init__(self, runtime: Runtime, raw_conns: list[asyncpg.Connection]) -> None:
+        self.runtime = runtime
+        self.store = runtime.store
+        self.bare = EventStore(PUBLISHER)  # the store alone: events and outbox rows, no projection
+        self.raw_conns = raw_conns
+
+    def all(self) -> dict[str, Callable[[str], Op]]:
+        return {
+            "raw": self.raw,
+            "same_sql": self.same_sql,
+            "handle": self.handle,
+            "grouped": self.grouped,
+            "append": self.append,
+            "store": self.store_only,
+        }
+
+    def handle(self, prefix: str) -> Op:
         async def op(w: int, i: int) -> None:
             stream = _stream(prefix, w, i)
-            async with runtime.transaction() as conn:
-                await handle(conn, store, toy.counter, stream, toy.Increment(stream, 1 + i % 7))
+            async with self.runtime.transaction() as conn:
+                await handle(
+                    conn, self.store, toy.counter, stream, toy.Increment(stream, 1 + i % 7)
+                )
 
         return op
 
-    def direct(prefix: str) -> Op:
+    def _appending(self, prefix: str, store: EventStore) -> Op:
         async def op(w: int, i: int) -> None:
             stream = _stream(prefix, w, i)
             event = toy.Counted(counter_id=stream, amount=1 + i % 7)
-            async with runtime.transaction() as conn:
+            async with self.runtime.transaction() as conn:
                 await store.append(conn, stream, i % STREAM_LENGTH, [event])
 
         return op
 
-    bare = EventStore(PUBLISHER)  # the store alone: events and their outbox rows, no projection
+    def append(self, prefix: str) -> Op:
+        return self._appending(prefix, self.store)
 
-    def store_only(prefix: str) -> Op:
-        async def op(w: int, i: int) -> None:
-            stream = _stream(prefix, w, i)
-            event = toy.Counted(counter_id=stream, amount=1 + i % 7)
-            async with runtime.transaction() as conn:
-                await bare.append(conn, stream, i % STREAM_LENGTH, [event])
+    def store_only(self, prefix: str) -> Op:
+        return self._appending(prefix, self.bare)
 
-        return op
-
-    def raw(prefix: str) -> Op:
+    def raw(self, prefix: str) -> Op:
         async def op(w: int, i: int) -> None:
             stream = _stream(prefix, w, i)
             data = json.dumps({"counter_id": stream, "amount": 1 + i % 7})
-            await raw_conns[w].execute(
-                RAW_INSERT,
-                new_event_id(),
-                stream,
-                i % STREAM_LENGTH + 1,
-                COUNTED,
-                PUBLISHER,
-                data,
-                datetime.now(UTC),
-                None,
-                None,
-                None,
-                None,
-            )
+            await self.raw_conns[w].execute(RAW_INSERT, *_row(stream, i % STREAM_LENGTH + 1, data))
 
         return op
 
-    def same_sql(prefix: str) -> Op:
+    def same_sql(self, prefix: str) -> Op:
         async def op(w: int, i: int) -> None:
             stream = _stream(prefix, w, i)
             amount = 1 + i % 7
             data = json.dumps({"counter_id": stream, "amount": amount})
-            conn = raw_conns[w]
+            conn = self.raw_conns[w]
             async with conn.transaction():
                 history = await conn.fetch(SAME_LOAD, PUBLISHER, stream)
-                await conn.execute(
-                    SAME_APPEND,
-                    new_event_id(),
-                    stream,
-                    len(history) + 1,
-                    COUNTED,
-                    PUBLISHER,
-                    data,
-                    datetime.now(UTC),
-                    None,
-                    None,
-                    None,
-                    None,
-                )
+                await conn.execute(SAME_APPEND, *_row(stream, len(history) + 1, data))
                 await conn.execute(SAME_TOTALS, stream, amount)
 
         return op
 
-    async def write_batch(
-        batch: list[Command[toy.Increment]],
+    async def _write_batch(
+        self, batch: list[Command[toy.Increment]]
     ) -> Sequence[list[Recorded] | Exception]:
-        async with runtime.transaction() as conn:
-            return await handle_many(conn, store, toy.counter, batch)
+        async with self.runtime.transaction() as conn:
+            return await handle_many(conn, self.store, toy.counter, batch)
 
-    def grouped(prefix: str) -> Op:
+    def grouped(self, prefix: str) -> Op:
         # one group per measurement, as a service holds one per use case
-        group: GroupCommit[Command[toy.Increment], list[Recorded]] = GroupCommit(write_batch)
+        group: GroupCommit[Command[toy.Increment], list[Recorded]] = GroupCommit(self._write_batch)
 
         async def op(w: int, i: int) -> None:
             stream = _stream(prefix, w, i)
@@ -392,14 +372,25 @@ async def bench_appends(servers: Servers, opts: Options) -> list[Figure]:
 
         return op
 
-    variants: dict[str, Callable[[str], Op]] = {
-        "raw": raw,
-        "same_sql": same_sql,
-        "handle": via_handle,
-        "grouped": grouped,
-        "append": direct,
-        "store": store_only,
-    }
+
+def _row(stream: str, version: int, data: str) -> tuple[Any, ...]:
+    """An event row's values in the order of `RAW_INSERT` and `SAME_APPEND`."""
+    return (
+        new_event_id(), stream, version, COUNTED, PUBLISHER, data, datetime.now(UTC),
+        None, None, None, None,
+    )  # fmt: skip
+
+
+async def bench_appends(servers: Servers, opts: Options) -> list[Figure]:
+    runtime = await new_runtime(toy.publisher, servers, "bench_appends")
+    dsn = asyncpg_dsn(runtime.settings.database_url)
+    admin = await asyncpg.connect(dsn)
+    await admin.execute("CREATE TABLE raw_events (LIKE events INCLUDING ALL)")
+    for statement in SAME_SQL_SETUP:
+        await admin.execute(statement)
+    await admin.close()
+    raw_conns = [await asyncpg.connect(dsn) for _ in range(opts.writers)]
+    variants = AppendVariants(runtime, raw_conns).all()
     labels = {
         "handle": "decider.handle",
         "grouped": "decider.handle_many through GroupCommit",
