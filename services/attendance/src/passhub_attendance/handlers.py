@@ -47,7 +47,7 @@ from passhub_attendance.tables import attendances
 from passhub_shared.batching import GroupCommit
 from passhub_shared.contracts.attendance import Method
 from passhub_shared.contracts.sessions import SessionCancelled
-from passhub_shared.decider import Command, handle_many
+from passhub_shared.decider import Command, handle, handle_many
 from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import Metadata, Recorded
 from passhub_shared.offload import off_loop
@@ -229,12 +229,17 @@ async def revoke(
 ) -> Recorded:
     async def attempt() -> Recorded:
         async with runtime.transaction() as conn:
-            authorise((await queries.sessions_to_write(conn, [session_id]))[session_id])
-            state, version = await load_presence(conn, runtime.store, session_id, student_number)
-            decided = attendance.decide(Revoke(session_id, student_number, reason), state)
+            session = (await queries.sessions_to_write(conn, [session_id]))[session_id]
             name = await runtime.store.pseudonym(conn, student_number)
-            recorded = await runtime.store.append(
-                conn, stream_id(session_id, name), version, decided, metadata
+            recorded = await handle(
+                conn,
+                runtime.store,
+                attendance,
+                stream_id(session_id, name),
+                Revoke(session_id, student_number, reason),
+                metadata,
+                authorise=lambda: authorise(session),
+                people=[student_number, *([metadata.actor] if metadata.actor else [])],
             )
             return recorded[0]
 

@@ -11,12 +11,11 @@ rebuilds exactly the live tables. Schemes come from the sessions service's `sche
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -50,45 +49,9 @@ from passhub_shared.contracts.recruitment import (
 )
 from passhub_shared.contracts.sessions import SchemeLaunched
 from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection
+from passhub_shared.projections import Projection, load_rows, upsert
 
 Row = dict[str, Any]
-
-
-def _key_columns(table: Table) -> list[str]:
-    return [c.name for c in table.primary_key.columns]
-
-
-async def load_rows(
-    conn: AsyncConnection, table: Table, keys: Iterable[tuple[Any, ...]]
-) -> dict[tuple[Any, ...], Row]:
-    """The existing rows of `table` with these primary keys, by key."""
-    wanted = list(dict.fromkeys(keys))
-    if not wanted:
-        return {}
-    names = _key_columns(table)
-    columns = [table.c[n] for n in names]
-    condition = (
-        columns[0].in_([k[0] for k in wanted])
-        if len(columns) == 1
-        else tuple_(*columns).in_(wanted)
-    )
-    result = await conn.execute(select(table).where(condition))
-    return {tuple(row._mapping[n] for n in names): dict(row._mapping) for row in result}
-
-
-async def upsert_rows(conn: AsyncConnection, table: Table, rows: Iterable[Row]) -> None:
-    """Insert or replace whole rows."""
-    batch = list(rows)
-    if not batch:
-        return
-    stmt = pg_insert(table)
-    keys = _key_columns(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
-    )
-    await conn.execute(stmt, batch)
 
 
 def _day(value: str | None) -> date | None:
@@ -131,7 +94,7 @@ class CampaignsProjection(Projection):
                     "status": "closed",
                     "closed_on": _day(e.data["closed_on"]),
                 }
-        await upsert_rows(conn, campaigns, rows.values())
+        await upsert(conn, campaigns, rows.values())
 
 
 class StudentRecordsProjection(Projection):
@@ -168,8 +131,8 @@ class StudentRecordsProjection(Projection):
                     "import_id": d["import_id"],
                     "line": r["line"],
                 }
-        await upsert_rows(conn, record_imports, imports)
-        await upsert_rows(conn, student_records, records.values())
+        await upsert(conn, record_imports, imports)
+        await upsert(conn, student_records, records.values())
 
 
 def _assessment_columns(d: dict[str, Any]) -> Row:
@@ -262,7 +225,7 @@ class ApplicationsProjection(Projection):
                 row.update(status="appointed" if held else "stood_down", schemes=held)
             row["updated_at"] = e.occurred_at
             rows[key] = row
-        await upsert_rows(conn, applications, rows.values())
+        await upsert(conn, applications, rows.values())
 
 
 class AppointmentsProjection(Projection):
@@ -305,7 +268,7 @@ class AppointmentsProjection(Projection):
                         # events from before the reason was kept apart carry it
                         "stand_down_reason": d.get("reason") or None,
                     }
-        await upsert_rows(conn, appointments, rows.values())
+        await upsert(conn, appointments, rows.values())
 
 
 class TrainingProjection(Projection):
@@ -344,8 +307,8 @@ class TrainingProjection(Projection):
                         "completed_on": _day(d["completed_on"]),
                     }
                 )
-        await upsert_rows(conn, training_sessions, sessions.values())
-        await upsert_rows(conn, training_completions, completions)
+        await upsert(conn, training_sessions, sessions.values())
+        await upsert(conn, training_completions, completions)
 
 
 class SchemesProjection(Projection):
