@@ -43,6 +43,7 @@ from typing import Any
 
 import asyncpg
 import nats
+import orjson
 from nats.js.api import ConsumerConfig, StreamConfig
 from nats.js.errors import NotFoundError
 
@@ -250,6 +251,11 @@ def append_figures(
             base, base_label = peer_, "eventsourcing (psycopg), load + method + save"
             if writers > 1:
                 base_label += f", {writers} threads"
+        elif name == "handle_asyncpg":
+            target, base = None, same
+            base_label = "the same statements, asyncpg by hand" + (
+                "" if writers == 1 else f", {writers} conns"
+            )
         else:
             target, base = None, raw_
             base_label = "asyncpg INSERT, 1 row/tx" + ("" if writers == 1 else f", {writers} conns")
@@ -294,8 +300,14 @@ class AppendVariants:
     """The ways of appending measured side by side: each `name(prefix)` gives the operation
     `op(writer, i)` that runs one command on the writer's streams named after `prefix`."""
 
-    def __init__(self, runtime: Runtime, raw_conns: list[asyncpg.Connection]) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        raw_conns: list[asyncpg.Connection],
+        kit_conns: list[asyncpg.Connection],
+    ) -> None:
         self.runtime = runtime
+        self.kit_conns = kit_conns
         self.store = runtime.store
         self.bare = EventStore(PUBLISHER)  # the store alone: events and outbox rows, no projection
         self.raw_conns = raw_conns
@@ -308,12 +320,28 @@ class AppendVariants:
             "grouped": self.grouped,
             "append": self.append,
             "store": self.store_only,
+            "handle_asyncpg": self.handle_asyncpg,
         }
 
     def handle(self, prefix: str) -> Op:
         async def op(w: int, i: int) -> None:
             stream = _stream(prefix, w, i)
             async with self.runtime.transaction() as conn:
+                await handle(
+                    conn, self.store, toy.counter, stream, toy.Increment(stream, 1 + i % 7)
+                )
+
+        return op
+
+    def handle_asyncpg(self, prefix: str) -> Op:
+        """`decider.handle`, the same code, in a transaction of a plain asyncpg connection
+        (JSON codecs as SQLAlchemy sets them) instead of SQLAlchemy's: what the kit's command
+        path costs without SQLAlchemy's connection pool and transaction."""
+
+        async def op(w: int, i: int) -> None:
+            stream = _stream(prefix, w, i)
+            conn = self.kit_conns[w]
+            async with conn.transaction():
                 await handle(
                     conn, self.store, toy.counter, stream, toy.Increment(stream, 1 + i % 7)
                 )
@@ -373,6 +401,20 @@ class AppendVariants:
         return op
 
 
+async def with_json_codecs(conn: asyncpg.Connection) -> None:
+    """json and jsonb as SQLAlchemy's asyncpg dialect sets them up (text in, parsed out)."""
+    await conn.set_type_codec(
+        "json", encoder=str.encode, decoder=orjson.loads, schema="pg_catalog", format="binary"
+    )
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=lambda text: b"\x01" + text.encode(),
+        decoder=lambda data: orjson.loads(data[1:]),
+        schema="pg_catalog",
+        format="binary",
+    )
+
+
 def _row(stream: str, version: int, data: str) -> tuple[Any, ...]:
     """An event row's values in the order of `RAW_INSERT` and `SAME_APPEND`."""
     return (
@@ -390,12 +432,16 @@ async def bench_appends(servers: Servers, opts: Options) -> list[Figure]:
         await admin.execute(statement)
     await admin.close()
     raw_conns = [await asyncpg.connect(dsn) for _ in range(opts.writers)]
-    variants = AppendVariants(runtime, raw_conns).all()
+    kit_conns = [await asyncpg.connect(dsn) for _ in range(opts.writers)]
+    for conn in kit_conns:
+        await with_json_codecs(conn)
+    variants = AppendVariants(runtime, raw_conns, kit_conns).all()
     labels = {
         "handle": "decider.handle",
         "grouped": "decider.handle_many through GroupCommit",
         "append": "EventStore.append",
         "store": "EventStore.append, no projection",
+        "handle_asyncpg": "decider.handle in a plain asyncpg transaction",
     }
     figures: list[Figure] = []
     peer_app = peer.application(servers.database("bench_peer"), opts.writers)
@@ -433,7 +479,7 @@ async def bench_appends(servers: Servers, opts: Options) -> list[Figure]:
             for figure in figures[-len(labels) - 1 :]:
                 figure.notes.update(load_before=load_before, load_after=load_after)
     finally:
-        for conn in raw_conns:
+        for conn in raw_conns + kit_conns:
             await conn.close()
         await runtime.engine.dispose()
     return figures
@@ -864,17 +910,21 @@ def epilogue(figures: Sequence[Figure]) -> str:
             "outbox row and the toy projection's row) in one transaction. The peer is the",
             "`eventsourcing` library (`bench/peer.py`): get the aggregate, call a method, save,",
             "from threads. The ceiling is the kit's own statements written by hand with asyncpg",
-            "on copies of its tables: what this design can reach on this machine. The raw",
+            'on copies of its tables: what this design can reach on this machine. "handle in a',
+            'plain asyncpg tx" is the same `decider.handle` in an asyncpg transaction instead of',
+            "SQLAlchemy's: the kit's own code without SQLAlchemy's pool and transaction. The raw",
             "INSERT is one row per transaction, no read.",
             "",
             "| mode | peer (cmd/s) | decider.handle | handle / peer | handle_many, GroupCommit "
-            "| grouped / peer | ceiling | handle / ceiling | raw INSERT "
-            "| client CPU per command, peer / handle / ceiling / raw (µs) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| grouped / peer | ceiling | handle / ceiling "
+            "| handle in a plain asyncpg tx / ceiling | raw INSERT "
+            "| client CPU per command, peer / handle / handle in asyncpg tx / ceiling / raw (µs) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for mode in ("sequential", "concurrent"):
             h, g = appends.get(f"appends.handle.{mode}"), appends.get(f"appends.grouped.{mode}")
-            if h is None or g is None:
+            a = appends.get(f"appends.handle_asyncpg.{mode}")
+            if h is None or g is None or a is None:
                 continue
             n = h.notes
             writers = n["writers"]
@@ -883,8 +933,9 @@ def epilogue(figures: Sequence[Figure]) -> str:
                 f"| {n['peer_rate']:,.0f} | {h.rate:,.0f} | {n['ratio_to_peer']:.2f}x "
                 f"| {g.rate:,.0f} | {g.notes['ratio_to_peer']:.2f}x "
                 f"| {n['same_statements_rate']:,.0f} | {n['ratio_to_same_statements']:.0%} "
-                f"| {n['raw_rate']:,.0f} "
+                f"| {a.notes['ratio_to_same_statements']:.0%} | {n['raw_rate']:,.0f} "
                 f"| {n['peer_cpu_us_per_event']:,.0f} / {n['kit_cpu_us_per_event']:,.0f} / "
+                f"{a.notes['kit_cpu_us_per_event']:,.0f} / "
                 f"{n['same_statements_cpu_us_per_event']:,.0f} / {n['raw_cpu_us_per_event']:,.0f} |"
             )
         lines.append("")

@@ -224,8 +224,10 @@ def _json_default(value: Any) -> Any:
 
 
 def rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Rows as the one JSON array `json_populate_recordset` reads (a naive time taken as UTC)."""
-    return orjson.dumps(rows, default=_json_default, option=orjson.OPT_NAIVE_UTC).decode()
+    """Rows as the one JSON array `json_populate_recordset` reads (a naive time taken as UTC;
+    column names as SQLAlchemy's rows give them, a subclass of `str`)."""
+    options = orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
+    return orjson.dumps(rows, default=_json_default, option=options).decode()
 
 
 async def upsert(
