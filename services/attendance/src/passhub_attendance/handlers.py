@@ -53,7 +53,7 @@ from passhub_shared.events import Metadata, Recorded
 from passhub_shared.offload import off_loop
 from passhub_shared.retrying import on_conflict
 from passhub_shared.service import Runtime
-from passhub_shared.store import Append, ConcurrencyConflict, EventStore
+from passhub_shared.store import Append, EventStore
 from passhub_shared.subscriptions import ReactionContext
 
 
@@ -303,7 +303,10 @@ async def submit_feedback(
     if command.anonymous:
         metadata = replace(metadata, actor=None)
     guard_id = guard_stream(guard)
-    try:
+
+    async def attempt() -> None:
+        # the same student sending it twice at once: the other one takes the guard, and this
+        # one, run again, finds it taken
         async with runtime.transaction() as conn:
             presence, _ = await load_presence(
                 conn, runtime.store, command.session_id, command.student_number
@@ -316,9 +319,8 @@ async def submit_feedback(
             await runtime.store.append(
                 conn, feedback_stream(command.feedback_id), 0, [decision.feedback], metadata
             )
-    except ConcurrencyConflict:
-        # the same student sent it twice at once: the other one took the guard
-        return await submit_feedback(runtime, settings, command, metadata)
+
+    await on_conflict(attempt)
     return command.feedback_id
 
 

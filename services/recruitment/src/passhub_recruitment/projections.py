@@ -49,9 +49,10 @@ from passhub_shared.contracts.recruitment import (
 )
 from passhub_shared.contracts.sessions import SchemeLaunched
 from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection, load_rows, upsert
+from passhub_shared.projections import Dispatch, Projection, load_rows, on, upsert
 
 Row = dict[str, Any]
+Rows = dict[tuple[Any, ...], Row]
 
 
 def _day(value: str | None) -> date | None:
@@ -62,39 +63,38 @@ def application_key(event: Recorded) -> str:
     return event.stream_id.removeprefix("application-")
 
 
-class CampaignsProjection(Projection):
+class CampaignsProjection(Dispatch):
     name = "campaigns"
     tables = (campaigns,)
-    handles = frozenset({CampaignOpened.type_name(), CampaignClosed.type_name()})
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        keys = [(e.data["campaign_id"],) for e in events]
-        rows = await load_rows(conn, campaigns, keys)
-        for e in events:
-            key = (e.data["campaign_id"],)
-            if e.type == CampaignOpened.type_name():
-                d = e.data
-                rows[key] = {
-                    "campaign_id": d["campaign_id"],
-                    "academic_year": d["academic_year"],
-                    "leader_title": d["leader_title"],
-                    "organiser_title": d.get("organiser_title") or "",
-                    "participating_schools": d["participating_schools"],
-                    "criteria": d["criteria"],
-                    "min_exam_mark": Decimal(str(d["min_exam_mark"])),
-                    "core_training_hours": Decimal(str(d.get("core_training_hours") or 0)),
-                    "closes_on": _day(d.get("closes_on")),
-                    "status": "open",
-                    "opened_at": e.occurred_at,
-                    "closed_on": None,
-                }
-            elif key in rows:
-                rows[key] = {
-                    **rows[key],
-                    "status": "closed",
-                    "closed_on": _day(e.data["closed_on"]),
-                }
+        rows = await load_rows(conn, campaigns, [(e.data["campaign_id"],) for e in events])
+        self.dispatch(rows, events)
         await upsert(conn, campaigns, rows.values())
+
+    @on(CampaignOpened)
+    def opened(self, rows: Rows, e: Recorded, _: CampaignOpened) -> None:
+        d = e.data
+        rows[(d["campaign_id"],)] = {
+            "campaign_id": d["campaign_id"],
+            "academic_year": d["academic_year"],
+            "leader_title": d["leader_title"],
+            "organiser_title": d.get("organiser_title") or "",
+            "participating_schools": d["participating_schools"],
+            "criteria": d["criteria"],
+            "min_exam_mark": Decimal(str(d["min_exam_mark"])),
+            "core_training_hours": Decimal(str(d.get("core_training_hours") or 0)),
+            "closes_on": _day(d.get("closes_on")),
+            "status": "open",
+            "opened_at": e.occurred_at,
+            "closed_on": None,
+        }
+
+    @on(CampaignClosed)
+    def closed(self, rows: Rows, e: Recorded, _: CampaignClosed) -> None:
+        key = (e.data["campaign_id"],)
+        if key in rows:
+            rows[key] = {**rows[key], "status": "closed", "closed_on": _day(e.data["closed_on"])}
 
 
 class StudentRecordsProjection(Projection):
