@@ -51,6 +51,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_migrations_match_tables.py
 
 fmt: venv
 	$(BIN)/ruff format .

@@ -34,14 +34,15 @@ def spawn(module_or_args: list[str], env: dict[str, str], log: Path) -> subproce
 
 async def relay_holder(dsn: str, service: str) -> int | None:
     """The process id of the relay holding `service`'s lock (from its session's name)."""
-    from passhub_shared.relay import lock_key
+    from passhub_shared import locks
+    from passhub_shared.relay import lock_name
 
     conn = await asyncpg.connect(dsn)
     try:
         name = await conn.fetchval(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1::bigint::oid",
-            lock_key(service),
+            f"WHERE {locks.HELD}",
+            locks.key(lock_name(service)),
         )
     finally:
         await conn.close()

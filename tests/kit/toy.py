@@ -15,7 +15,6 @@ from pathlib import Path
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, Integer, MetaData, Table, Text, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_shared.app import RuntimeDep, command_metadata
@@ -23,7 +22,7 @@ from passhub_shared.auth import Principal, require
 from passhub_shared.decider import Decider, handle
 from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import Event, Recorded
-from passhub_shared.projections import Projection
+from passhub_shared.projections import Projection, upsert
 from passhub_shared.service import ServiceDefinition
 
 MIGRATIONS = Path(__file__).parent / "toy_migrations"
@@ -78,16 +77,11 @@ class TotalsProjection(Projection):
         for e in events:
             sums[e.data["counter_id"]][0] += e.data["amount"]
             sums[e.data["counter_id"]][1] += 1
-        stmt = pg_insert(totals)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[totals.c.counter_id],
-            set_={
-                "total": totals.c.total + stmt.excluded.total,
-                "events": totals.c.events + stmt.excluded.events,
-            },
-        )
-        await conn.execute(
-            stmt, [{"counter_id": k, "total": v[0], "events": v[1]} for k, v in sums.items()]
+        await upsert(
+            conn,
+            totals,
+            [{"counter_id": k, "total": v[0], "events": v[1]} for k, v in sums.items()],
+            add=("total", "events"),
         )
 
 

@@ -73,66 +73,7 @@ def create_app(
     app.state.settings = settings
     app.state.definition = definition
 
-    @app.exception_handler(Rejected)
-    async def rejected(_: Request, exc: Rejected) -> JSONResponse:
-        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
-        if exc.details:
-            body["error_count"] = len(exc.details)
-            body["errors"] = exc.details[:MAX_LISTED_DETAILS]
-        return JSONResponse(body, status_code=exc.status_code)
-
-    @app.exception_handler(ConcurrencyConflict)
-    async def conflict(_: Request, exc: ConcurrencyConflict) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "code": "concurrent_change"}, status_code=409)
-
-    @app.exception_handler(DBAPIError)
-    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
-        code = _sqlstate(exc)
-        if code in _RETRYABLE:
-            return JSONResponse(
-                {"detail": "a concurrent change got in the way; retry", "code": "retry"},
-                status_code=409,
-                headers={"Retry-After": "0"},
-            )
-        refused = out_of_range_response(exc)
-        if refused is not None:
-            return refused
-        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
-            log.warning("database unavailable: %s", exc)
-            return JSONResponse(
-                {"detail": "the database is unavailable; retry shortly", "code": "unavailable"},
-                status_code=503,
-                headers={"Retry-After": "1"},
-            )
-        raise exc
-
-    @app.exception_handler(OverflowError)
-    async def overflow(_: Request, exc: OverflowError) -> JSONResponse:
-        refused = out_of_range_response(exc)
-        assert refused is not None
-        return refused
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
-        if not is_body_allowed_for_status_code(exc.status_code):
-            return Response(status_code=exc.status_code, headers=exc.headers)
-        return JSONResponse(
-            {"detail": exc.detail, "code": _HTTP_CODES.get(exc.status_code, "error")},
-            status_code=exc.status_code,
-            headers=exc.headers,
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
-            for e in exc.errors()
-        ]
-        return JSONResponse(
-            {"detail": "the request is not valid", "code": "invalid_request", "errors": errors},
-            status_code=422,
-        )
-
+    _install_error_handlers(app)
     app.add_middleware(InputGuard)
     app.add_middleware(RequestContext, service=definition.name)
     app.add_middleware(SecurityHeaders)
@@ -168,6 +109,76 @@ def create_app(
     app.include_router(privacy_api.router)
     openapi.install(app)
     return app
+
+
+async def _rejected(_: Request, exc: Rejected) -> JSONResponse:
+    body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+    if exc.details:
+        body["error_count"] = len(exc.details)
+        body["errors"] = exc.details[:MAX_LISTED_DETAILS]
+    return JSONResponse(body, status_code=exc.status_code)
+
+
+async def _conflict(_: Request, exc: ConcurrencyConflict) -> JSONResponse:
+    return JSONResponse({"detail": str(exc), "code": "concurrent_change"}, status_code=409)
+
+
+async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+    code = _sqlstate(exc)
+    if code in _RETRYABLE:
+        return JSONResponse(
+            {"detail": "a concurrent change got in the way; retry", "code": "retry"},
+            status_code=409,
+            headers={"Retry-After": "0"},
+        )
+    refused = out_of_range_response(exc)
+    if refused is not None:
+        return refused
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        log.warning("database unavailable: %s", exc)
+        return JSONResponse(
+            {"detail": "the database is unavailable; retry shortly", "code": "unavailable"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+    raise exc
+
+
+async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+    refused = out_of_range_response(exc)
+    assert refused is not None
+    return refused
+
+
+async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
+    if not is_body_allowed_for_status_code(exc.status_code):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        {"detail": exc.detail, "code": _HTTP_CODES.get(exc.status_code, "error")},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+        for e in exc.errors()
+    ]
+    return JSONResponse(
+        {"detail": "the request is not valid", "code": "invalid_request", "errors": errors},
+        status_code=422,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Errors as JSON with a `code`: refusals as 4xx, a lost database as 503."""
+    app.exception_handler(Rejected)(_rejected)
+    app.exception_handler(ConcurrencyConflict)(_conflict)
+    app.exception_handler(DBAPIError)(_database_error)
+    app.exception_handler(OverflowError)(_overflow)
+    app.exception_handler(StarletteHTTPException)(_http_error)
+    app.exception_handler(RequestValidationError)(_invalid)
 
 
 class RequestContext:

@@ -37,9 +37,6 @@ class Event(BaseModel):
     #: published to JetStream through the outbox (False keeps an event inside its service)
     public: ClassVar[bool] = True
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)

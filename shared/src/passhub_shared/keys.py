@@ -341,15 +341,6 @@ class SubjectKeys:
         rows = await _rows(conn, "SELECT key_id, wrapped, master_id FROM subject_keys")
         return {row[0]: self._key(row[0], row[1], row[2]) for row in rows}
 
-    async def subjects_of(self, conn: AsyncConnection, key_ids: Iterable[str]) -> dict[str, str]:
-        """key id -> subject, for the keys that still exist."""
-        rows = await _rows(
-            conn,
-            "SELECT key_id, subject FROM subject_keys WHERE key_id = ANY($1::text[])",
-            list(set(key_ids)),
-        )
-        return {r[0]: r[1] for r in rows}
-
     async def erase(self, conn: AsyncConnection, subjects: Iterable[str]) -> dict[str, str]:
         """Delete the keys of `subjects` and leave tombstones (a subject with no key gets one
         too, under a fresh key id, so that nothing about them is keyed later). Returns
@@ -403,10 +394,6 @@ def opened(key: DataKey, token: str) -> bytes | None:
         return key.open(token)
     except (InvalidTag, ValueError):
         return None
-
-
-def keys_of(found: Mapping[str, DataKey | Erased]) -> dict[str, DataKey]:
-    return {s: k for s, k in found.items() if isinstance(k, DataKey)}
 
 
 _T = TypeVar("_T")

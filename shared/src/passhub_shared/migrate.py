@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from passhub_shared import locks
 
 KIT_DIR = Path(__file__).parent / "migrations"
 
@@ -22,7 +23,7 @@ def alembic_config(service_versions: Path) -> Config:
 
 
 def _upgrade(connection: Connection, config: Config) -> None:
-    connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(b"migrate")})
+    locks.hold_sync(connection, "passhub-migrate")
     config.attributes["connection"] = connection
     command.upgrade(config, "heads")
 

@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import zlib
 from typing import Any
 from uuid import UUID
 
@@ -46,7 +45,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from passhub_shared import envelope, metrics
+from passhub_shared import envelope, locks, metrics
 from passhub_shared.events import Recorded
 from passhub_shared.keyshare import KeyPublisher
 from passhub_shared.natscluster import nats_servers
@@ -136,8 +135,9 @@ def chain_headers(event_id: UUID, last_seq: int, previous: UUID | None) -> dict[
     return headers
 
 
-def lock_key(service: str) -> int:
-    return zlib.crc32(f"passhub-relay-{service}".encode())
+def lock_name(service: str) -> str:
+    """The advisory lock (`passhub_shared.locks`) the publishing relay of `service` holds."""
+    return f"passhub-relay:{service}"
 
 
 def lock_session_settings(service: str) -> dict[str, str]:
@@ -253,7 +253,7 @@ class OutboxRelay:
         )
         try:
             while not self._stopping.is_set():
-                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(self.service)):
+                if await locks.try_session(conn, lock_name(self.service)):
                     break
                 await self._sleep(1.0)
             else:

@@ -47,7 +47,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from passhub_shared import envelope
+from passhub_shared import envelope, locks
 from passhub_shared.events import registered_types
 from passhub_shared.natscluster import nats_servers
 from passhub_shared.relay import (
@@ -56,7 +56,7 @@ from passhub_shared.relay import (
     asyncpg_dsn,
     chain_headers,
     jetstream,
-    lock_key,
+    lock_name,
 )
 from passhub_shared.streams import ensure_stream, stream_name
 
@@ -79,11 +79,10 @@ SELECT e.position, e.id, e.stream_id, e.stream_version, e.type, e.origin, e.data
 FROM events e WHERE e.position = ANY($1::bigint[])
 """
 
-_HOLDERS = """
-SELECT pid FROM pg_locks
-WHERE locktype = 'advisory' AND granted AND database = (
-    SELECT oid FROM pg_database WHERE datname = current_database()
-) AND classid = 0 AND objid = $1::bigint::oid AND objsubid = 1 AND pid <> pg_backend_pid()
+_HOLDERS = f"""
+SELECT pid FROM pg_locks l
+WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+AND {locks.HELD} AND l.pid <> pg_backend_pid()
 """
 
 
@@ -141,10 +140,11 @@ def _digest(data: Any) -> bytes:
 async def take_relay_lock(conn: asyncpg.Connection, service: str, timeout: float = 30.0) -> int:
     """Hold the relay's advisory lock on `conn`, ending the session of a relay that holds it;
     returns how many sessions were ended."""
-    key = lock_key(service)
+    name = lock_name(service)
+    key = locks.key(name)
     ended = 0
     deadline = time.monotonic() + timeout
-    while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+    while not await locks.try_session(conn, name):
         if time.monotonic() > deadline:
             raise TimeoutError(f"could not take the relay lock of {service} in {timeout:.0f} s")
         for pid in await conn.fetch(_HOLDERS, key):
@@ -244,7 +244,7 @@ async def republish(
             report.reasons.clear()
     finally:
         with contextlib.suppress(Exception):
-            await conn.execute("SELECT pg_advisory_unlock($1)", lock_key(service))
+            await locks.release_session(conn, lock_name(service))
         await conn.close()
         await nc.close()
     report.seconds = time.perf_counter() - started

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_shared import metrics
+from passhub_shared import driver, metrics
 from passhub_shared.events import Event, Metadata, Recorded, new_event_id, utcnow
 from passhub_shared.keys import DataKey
 from passhub_shared.offload import off_loop
@@ -92,6 +92,11 @@ def _positioned(e: Recorded, position: int) -> Recorded:
         e.correlation_id, e.causation_id, e.traceparent, e.actor,
     )  # fmt: skip
 
+
+_LOAD = (
+    _SELECT
+    + " WHERE origin = $1 AND stream_id = ANY($2::text[]) ORDER BY stream_id, stream_version"
+)
 
 # `load_many` with the keys of the people a batch is about, in one round trip: event rows, then
 # rows with no position: a key (subject, key id in `type`, master id in `origin`, wrapped key) or
@@ -172,6 +177,7 @@ class EventStore:
         #: seals personal fields before they are written and opens them when read
         #: (`passhub_shared.personal`); None keeps bodies as they are
         self.privacy = privacy
+        self._appended = metrics.EVENTS_APPENDED.labels(service)
 
     async def _sealed(
         self, conn: AsyncConnection, batch: list[Recorded], *, large: bool = False
@@ -249,14 +255,14 @@ class EventStore:
         written, pending = await self._sealed(conn, pending, large=large)
         rows = await off_loop(_rows_json, written) if large else _rows_json(written)
         try:
-            result = await conn.exec_driver_sql(_APPEND, (rows, public_ids))
+            result = await driver.fetch(conn, _APPEND, rows, public_ids)
         except IntegrityError as exc:
             if STREAM_VERSION_CONSTRAINT in str(exc.orig):
                 raise _conflict(exc, appends) from exc
             raise
-        positions = {row.id: row.position for row in result}
+        positions = {row[1]: row[0] for row in result}
         recorded_all = [_positioned(e, positions[e.id]) for e in pending]
-        metrics.EVENTS_APPENDED.labels(self.service).inc(len(recorded_all))
+        self._appended.inc(len(recorded_all))
         await apply_all(conn, self.projections, recorded_all)
         return recorded_all
 
@@ -266,8 +272,8 @@ class EventStore:
             return []
         unique = list({e.id: e for e in reversed(received)}.values())[::-1]  # first copy wins
         written, unique = await self._sealed(conn, unique)
-        result = await conn.exec_driver_sql(_RECORD, (_rows_json(written),))
-        fresh = {row.id: row.position for row in result}
+        result = await driver.fetch(conn, _RECORD, _rows_json(written))
+        fresh = {row[1]: row[0] for row in result}
         new = [_positioned(e, fresh[e.id]) for e in unique if e.id in fresh]
         await apply_all(conn, self.projections, new)
         return new
@@ -287,17 +293,11 @@ class EventStore:
         privacy = self.privacy
         lookup = privacy.keys.to_look_up(conn, people) if privacy is not None else None
         if lookup is None:
-            rows = list(
-                await conn.exec_driver_sql(
-                    _SELECT + " WHERE origin = $1 AND stream_id = ANY($2::text[])"
-                    " ORDER BY stream_id, stream_version",
-                    (self.service, wanted),
-                )
-            )
+            rows = await driver.fetch(conn, _LOAD, self.service, wanted)
         else:
             assert privacy is not None
-            both = await conn.exec_driver_sql(
-                _LOAD_WITH_KEYS, (self.service, wanted, lookup.subjects, list(lookup.by_digest))
+            both = await driver.fetch(
+                conn, _LOAD_WITH_KEYS, self.service, wanted, lookup.subjects, list(lookup.by_digest)
             )
             rows, keys = [], []
             row: Any

@@ -14,8 +14,6 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
-SERVICES = ("recruitment", "sessions", "attendance", "recognition")
-
 
 def stream_name(service: str) -> str:
     return f"PASSHUB_{service.upper()}"

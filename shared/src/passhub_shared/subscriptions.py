@@ -36,8 +36,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from passhub_shared import envelope, logs, metrics
 from passhub_shared.events import Recorded
 from passhub_shared.keyshare import ForeignKeys
+from passhub_shared.retrying import on_conflict
 from passhub_shared.schema import dead_letters
-from passhub_shared.store import ConcurrencyConflict, EventStore
+from passhub_shared.store import EventStore
 
 log = logging.getLogger("passhub.consumer")
 
@@ -87,16 +88,15 @@ class EventApplier:
     async def apply(self, events: Sequence[Recorded]) -> list[Recorded]:
         """Record and apply in one transaction; returns the events that were new."""
         events = await self._opened(events)
-        for attempt in range(5):
-            try:
-                async with self.engine.begin() as conn:
-                    fresh = await self.store.record(conn, events)
-                    if fresh and self.reaction is not None:
-                        await self.reaction(ReactionContext(conn, self.store), fresh)
-                break
-            except ConcurrencyConflict:
-                if attempt == 4:
-                    raise
+
+        async def attempt() -> list[Recorded]:
+            async with self.engine.begin() as conn:
+                fresh = await self.store.record(conn, events)
+                if fresh and self.reaction is not None:
+                    await self.reaction(ReactionContext(conn, self.store), fresh)
+            return fresh
+
+        fresh = await on_conflict(attempt)
         metrics.EVENTS_REDELIVERED.labels(self.store.service).inc(len(events) - len(fresh))
         for origin, count in Counter(e.origin for e in fresh).items():
             metrics.EVENTS_CONSUMED.labels(self.store.service, origin).inc(count)

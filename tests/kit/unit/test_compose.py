@@ -112,3 +112,20 @@ def test_a_written_out_password_is_caught() -> None:
     url = re.search(r"postgres:(\$\{PASSHUB_POSTGRES_PASSWORD:\?[^}]*\})@", text)
     assert url is not None
     assert secret_problems(text.replace(url[1], "postgres", 1))
+
+
+def test_every_service_is_built_from_the_one_dockerfile_with_its_name() -> None:
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    built = {
+        name: service["build"]
+        for name, service in services.items()
+        if "build" in service and not name.endswith("-2")  # second replicas: the same image
+    }
+    assert set(built) == {"recruitment", "sessions", "attendance", "recognition", "portal"}
+    for name, build in built.items():
+        assert build["dockerfile"] == "docker/service.Dockerfile", name
+        assert build["args"]["SERVICE"] == name == services[name]["environment"]["PASSHUB_SERVICE"]
+        assert (ROOT / "services" / name / "pyproject.toml").exists(), name
+    dockerfile = (ROOT / "docker" / "service.Dockerfile").read_text()
+    assert "ARG SERVICE" in dockerfile and "services/${SERVICE}/" in dockerfile
+    assert not list(ROOT.glob("services/*/Dockerfile"))  # no copies beside it

@@ -10,10 +10,9 @@ before it and no sign-in slips in after it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,6 +26,7 @@ from passhub_attendance.domain.attendance import (
     attendance,
     stream_id,
 )
+from passhub_attendance.domain.attendance import Command as AttendanceCommand
 from passhub_attendance.domain.feedback import (
     SubmitFeedback,
     decide_feedback,
@@ -47,16 +47,14 @@ from passhub_attendance.tables import attendances
 from passhub_shared.batching import GroupCommit
 from passhub_shared.contracts.attendance import Method
 from passhub_shared.contracts.sessions import SessionCancelled
+from passhub_shared.decider import Command, handle, handle_many
 from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import Metadata, Recorded
 from passhub_shared.offload import off_loop
+from passhub_shared.retrying import on_conflict
 from passhub_shared.service import Runtime
-from passhub_shared.store import Append, ConcurrencyConflict, EventStore
+from passhub_shared.store import Append, EventStore
 from passhub_shared.subscriptions import ReactionContext
-
-T = TypeVar("T")
-
-ATTEMPTS = 4
 
 
 async def load_presence(
@@ -76,17 +74,6 @@ async def load_presences(
         key: (attendance.fold(e.decode() for e in history), len(history))
         for key, history in histories.items()
     }
-
-
-async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
-    """Run a transaction again when a concurrent writer got to its stream first."""
-    for n in range(ATTEMPTS):
-        try:
-            return await attempt()
-        except ConcurrencyConflict:
-            if n == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 # -- sign-in -----------------------------------------------------------------------------------
@@ -155,35 +142,46 @@ async def sign_in_many(
             keys = [stream_id(r.session_id, names[r.student_number]) for r in requests]
             people = {r.student_number for r in requests}
             people.update(r.metadata.actor for r in requests if r.metadata.actor)
-            streams = await load_presences(conn, runtime.store, keys, people)
+            commands: list[Command[AttendanceCommand]] = [
+                Command(
+                    key,
+                    _command(request, sessions.get(request.session_id), settings),
+                    request.metadata,
+                    _authorise(request, sessions.get(request.session_id)),
+                )
+                for request, key in zip(requests, keys, strict=True)
+            ]
+            handled = await handle_many(conn, runtime.store, attendance, commands, people=people)
             outcomes: list[SignInOutcome | Rejected] = []
-            appends: list[Append] = []
-            for request, key in zip(requests, keys, strict=True):
-                session = sessions.get(request.session_id)
-                try:
-                    if session is None:
-                        raise NotFound(f"no session {request.session_id!r} is scheduled")
-                    if request.authorise is not None:
-                        request.authorise(session)
-                    state, version = streams[key]
-                    decided = attendance.decide(_command(request, session, settings), state)
-                except Rejected as refused:
-                    outcomes.append(refused)
+            for request, outcome in zip(requests, handled, strict=True):
+                if isinstance(outcome, Rejected):
+                    outcomes.append(outcome)
                     continue
-                if decided:
-                    appends.append(Append(key, version, decided, request.metadata))
-                    for event in decided:
-                        state = attendance.evolve(state, event)
-                    streams[key] = (state, version + len(decided))
-                assert state.attendance is not None
-                outcomes.append(SignInOutcome(state.attendance, bool(decided), session))
-            await runtime.store.append_many(conn, appends)
+                assert outcome.state.attendance is not None
+                session = sessions[request.session_id]
+                assert session is not None
+                outcomes.append(SignInOutcome(outcome.state.attendance, bool(outcome), session))
             return outcomes
 
-    return await retrying(attempt)
+    return await on_conflict(attempt)
 
 
-def _command(request: SignInRequest, session: SessionView, settings: AttendanceSettings) -> SignIn:
+def _authorise(request: SignInRequest, session: SessionView | None) -> Callable[[], None]:
+    """The check before a sign-in is decided: its session is scheduled, and the caller may
+    sign in to it."""
+
+    def check() -> None:
+        if session is None:
+            raise NotFound(f"no session {request.session_id!r} is scheduled")
+        if request.authorise is not None:
+            request.authorise(session)
+
+    return check
+
+
+def _command(
+    request: SignInRequest, session: SessionView | None, settings: AttendanceSettings
+) -> SignIn:
     return SignIn(
         session_id=request.session_id,
         session=session,
@@ -234,16 +232,21 @@ async def revoke(
 ) -> Recorded:
     async def attempt() -> Recorded:
         async with runtime.transaction() as conn:
-            authorise((await queries.sessions_to_write(conn, [session_id]))[session_id])
-            state, version = await load_presence(conn, runtime.store, session_id, student_number)
-            decided = attendance.decide(Revoke(session_id, student_number, reason), state)
+            session = (await queries.sessions_to_write(conn, [session_id]))[session_id]
             name = await runtime.store.pseudonym(conn, student_number)
-            recorded = await runtime.store.append(
-                conn, stream_id(session_id, name), version, decided, metadata
+            recorded = await handle(
+                conn,
+                runtime.store,
+                attendance,
+                stream_id(session_id, name),
+                Revoke(session_id, student_number, reason),
+                metadata,
+                authorise=lambda: authorise(session),
+                people=[student_number, *([metadata.actor] if metadata.actor else [])],
             )
             return recorded[0]
 
-    return await retrying(attempt)
+    return await on_conflict(attempt)
 
 
 async def revoke_cancelled(ctx: ReactionContext, new_events: Sequence[Recorded]) -> None:
@@ -303,7 +306,10 @@ async def submit_feedback(
     if command.anonymous:
         metadata = replace(metadata, actor=None)
     guard_id = guard_stream(guard)
-    try:
+
+    async def attempt() -> None:
+        # the same student sending it twice at once: the other one takes the guard, and this
+        # one, run again, finds it taken
         async with runtime.transaction() as conn:
             presence, _ = await load_presence(
                 conn, runtime.store, command.session_id, command.student_number
@@ -316,9 +322,8 @@ async def submit_feedback(
             await runtime.store.append(
                 conn, feedback_stream(command.feedback_id), 0, [decision.feedback], metadata
             )
-    except ConcurrencyConflict:
-        # the same student sent it twice at once: the other one took the guard
-        return await submit_feedback(runtime, settings, command, metadata)
+
+    await on_conflict(attempt)
     return command.feedback_id
 
 
@@ -411,6 +416,6 @@ async def import_sheet(
             return plan
 
     try:
-        return await retrying(attempt)
+        return await on_conflict(attempt)
     except _Checked as checked:
         return checked.plan

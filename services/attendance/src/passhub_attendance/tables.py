@@ -112,3 +112,6 @@ feedback_guards = Table(
     Column("guard", Text, primary_key=True),
     Column("session_id", Text, nullable=False),
 )
+
+#: indexes this service's migrations add to the kit's tables: (table, name, columns, where)
+KIT_INDEXES = (("events", "ix_events_actor", ("actor",), "actor IS NOT NULL"),)

@@ -9,12 +9,11 @@ holds; and a run that starts after a correction was recorded sees the correction
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_recognition import tables
@@ -36,20 +35,17 @@ from passhub_recognition.domain.policy_stream import (
 )
 from passhub_recognition.domain.progress import LeaderProgress, leader_progress
 from passhub_recognition.queries import load_year, policy_state, students_with_standing_awards
+from passhub_shared import locks
 from passhub_shared.contracts.recognition import AwardGranted, AwardWithheld
+from passhub_shared.decider import handle
 from passhub_shared.errors import NotFound
 from passhub_shared.events import Metadata, Recorded
 from passhub_shared.store import EventStore
 
 
-def _lock_key(year: str) -> int:
-    digest = hashlib.sha256(f"passhub-recognition-awards:{year}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
 async def lock_year(conn: AsyncConnection, year: str) -> None:
     """Serialise decisions about `year`'s awards (held until the transaction ends)."""
-    await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(year)})
+    await locks.hold(conn, f"passhub-recognition-awards:{year}")
 
 
 # --- policy ---------------------------------------------------------------------------------
@@ -59,14 +55,10 @@ async def set_policy(
     conn: AsyncConnection, store: EventStore, year: str, policy: Policy, metadata: Metadata
 ) -> PolicyState:
     check_academic_year(year)
-    stream = policy_stream(year)
-    history = await store.load(conn, stream)
-    state = policy_decider.fold(r.decode() for r in history)
-    decided = policy_decider.decide(SetPolicy(year, policy), state)
-    await store.append(conn, stream, len(history), decided, metadata)
-    for event in decided:
-        state = policy_decider.evolve(state, event)
-    return state
+    handled = await handle(
+        conn, store, policy_decider, policy_stream(year), SetPolicy(year, policy), metadata
+    )
+    return handled.state
 
 
 async def adopted_policy(

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     Table,
@@ -103,3 +104,8 @@ signing_keys = Table(
     Column("private_key_pem", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# the indexes the migrations create
+Index("ix_rec_awards_year", awards.c.academic_year, awards.c.kind, awards.c.status)
+Index("ix_rec_awards_student", awards.c.student_number)
+Index("ix_rec_activities_leader", activities.c.academic_year, activities.c.student_number)

@@ -11,12 +11,11 @@ rebuilds exactly the live tables. Schemes come from the sessions service's `sche
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -51,45 +50,10 @@ from passhub_shared.contracts.recruitment import (
 )
 from passhub_shared.contracts.sessions import SchemeLaunched
 from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection
+from passhub_shared.projections import Dispatch, Projection, load_rows, on, upsert
 
 Row = dict[str, Any]
-
-
-def _key_columns(table: Table) -> list[str]:
-    return [c.name for c in table.primary_key.columns]
-
-
-async def load_rows(
-    conn: AsyncConnection, table: Table, keys: Iterable[tuple[Any, ...]]
-) -> dict[tuple[Any, ...], Row]:
-    """The existing rows of `table` with these primary keys, by key."""
-    wanted = list(dict.fromkeys(keys))
-    if not wanted:
-        return {}
-    names = _key_columns(table)
-    columns = [table.c[n] for n in names]
-    condition = (
-        columns[0].in_([k[0] for k in wanted])
-        if len(columns) == 1
-        else tuple_(*columns).in_(wanted)
-    )
-    result = await conn.execute(select(table).where(condition))
-    return {tuple(row._mapping[n] for n in names): dict(row._mapping) for row in result}
-
-
-async def upsert_rows(conn: AsyncConnection, table: Table, rows: Iterable[Row]) -> None:
-    """Insert or replace whole rows."""
-    batch = list(rows)
-    if not batch:
-        return
-    stmt = pg_insert(table)
-    keys = _key_columns(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
-    )
-    await conn.execute(stmt, batch)
+Rows = dict[tuple[Any, ...], Row]
 
 
 def _day(value: str | None) -> date | None:
@@ -100,51 +64,52 @@ def application_key(event: Recorded) -> str:
     return event.stream_id.removeprefix("application-")
 
 
-class CampaignsProjection(Projection):
+class CampaignsProjection(Dispatch):
     name = "campaigns"
     tables = (campaigns,)
-    handles = frozenset(
-        {CampaignOpened.type_name(), CampaignClosed.type_name(), CampaignAmended.type_name()}
-    )
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        keys = [(e.data["campaign_id"],) for e in events]
-        rows = await load_rows(conn, campaigns, keys)
-        for e in events:
-            key = (e.data["campaign_id"],)
-            if e.type == CampaignOpened.type_name():
-                d = e.data
-                rows[key] = {
-                    "campaign_id": d["campaign_id"],
-                    "academic_year": d["academic_year"],
-                    "leader_title": d["leader_title"],
-                    "organiser_title": d.get("organiser_title") or "",
-                    "participating_schools": d["participating_schools"],
-                    "criteria": d["criteria"],
-                    "min_exam_mark": Decimal(str(d["min_exam_mark"])),
-                    "core_training_hours": Decimal(str(d.get("core_training_hours") or 0)),
-                    "closes_on": _day(d.get("closes_on")),
-                    "status": "open",
-                    "opened_at": e.occurred_at,
-                    "closed_on": None,
-                }
-            elif key in rows and e.type == CampaignAmended.type_name():
-                d = e.data
-                rows[key] = {
-                    **rows[key],
-                    "participating_schools": d["participating_schools"],
-                    "criteria": d["criteria"],
-                    "min_exam_mark": Decimal(str(d["min_exam_mark"])),
-                    "core_training_hours": Decimal(str(d["core_training_hours"])),
-                    "closes_on": _day(d.get("closes_on")),
-                }
-            elif key in rows:
-                rows[key] = {
-                    **rows[key],
-                    "status": "closed",
-                    "closed_on": _day(e.data["closed_on"]),
-                }
-        await upsert_rows(conn, campaigns, rows.values())
+        rows = await load_rows(conn, campaigns, [(e.data["campaign_id"],) for e in events])
+        self.dispatch(rows, events)
+        await upsert(conn, campaigns, rows.values())
+
+    @on(CampaignOpened)
+    def opened(self, rows: Rows, e: Recorded, _: CampaignOpened) -> None:
+        d = e.data
+        rows[(d["campaign_id"],)] = {
+            "campaign_id": d["campaign_id"],
+            "academic_year": d["academic_year"],
+            "leader_title": d["leader_title"],
+            "organiser_title": d.get("organiser_title") or "",
+            "participating_schools": d["participating_schools"],
+            "criteria": d["criteria"],
+            "min_exam_mark": Decimal(str(d["min_exam_mark"])),
+            "core_training_hours": Decimal(str(d.get("core_training_hours") or 0)),
+            "closes_on": _day(d.get("closes_on")),
+            "status": "open",
+            "opened_at": e.occurred_at,
+            "closed_on": None,
+        }
+
+    @on(CampaignClosed)
+    def closed(self, rows: Rows, e: Recorded, _: CampaignClosed) -> None:
+        key = (e.data["campaign_id"],)
+        if key in rows:
+            rows[key] = {**rows[key], "status": "closed", "closed_on": _day(e.data["closed_on"])}
+
+    @on(CampaignAmended)
+    def amended(self, rows: Rows, e: Recorded, _: CampaignAmended) -> None:
+        key = (e.data["campaign_id"],)
+        if key in rows:
+            d = e.data
+            rows[key] = {
+                **rows[key],
+                "participating_schools": d["participating_schools"],
+                "criteria": d["criteria"],
+                "min_exam_mark": Decimal(str(d["min_exam_mark"])),
+                "core_training_hours": Decimal(str(d["core_training_hours"])),
+                "closes_on": _day(d.get("closes_on")),
+            }
 
 
 class StudentRecordsProjection(Projection):
@@ -181,8 +146,8 @@ class StudentRecordsProjection(Projection):
                     "import_id": d["import_id"],
                     "line": r["line"],
                 }
-        await upsert_rows(conn, record_imports, imports)
-        await upsert_rows(conn, student_records, records.values())
+        await upsert(conn, record_imports, imports)
+        await upsert(conn, student_records, records.values())
 
 
 def _assessment_columns(d: dict[str, Any]) -> Row:
@@ -275,7 +240,7 @@ class ApplicationsProjection(Projection):
                 row.update(status="appointed" if held else "stood_down", schemes=held)
             row["updated_at"] = e.occurred_at
             rows[key] = row
-        await upsert_rows(conn, applications, rows.values())
+        await upsert(conn, applications, rows.values())
 
 
 class AppointmentsProjection(Projection):
@@ -318,7 +283,7 @@ class AppointmentsProjection(Projection):
                         # events from before the reason was kept apart carry it
                         "stand_down_reason": d.get("reason") or None,
                     }
-        await upsert_rows(conn, appointments, rows.values())
+        await upsert(conn, appointments, rows.values())
 
 
 class TrainingProjection(Projection):
@@ -357,8 +322,8 @@ class TrainingProjection(Projection):
                         "completed_on": _day(d["completed_on"]),
                     }
                 )
-        await upsert_rows(conn, training_sessions, sessions.values())
-        await upsert_rows(conn, training_completions, completions)
+        await upsert(conn, training_sessions, sessions.values())
+        await upsert(conn, training_completions, completions)
 
 
 class SchemesProjection(Projection):

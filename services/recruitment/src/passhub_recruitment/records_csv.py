@@ -13,6 +13,7 @@ are ignored and listed in the response.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -150,10 +151,8 @@ def _row(
     )
 
 
-def parse(data: str | bytes, max_rows: int = 100_000) -> Parsed:
-    """Every row of the export (bytes: UTF-8), or `CsvRejected` listing every problem by
-    line."""
-    records = csv_records(data, strict=True)
+def _header(records: Iterator[tuple[int, list[str]]]) -> list[str]:
+    """The header's cells; `CsvRejected` if it is unreadable or empty."""
     try:
         header = next(records, (1, None))[1]
     except CsvProblem as problem:
@@ -162,7 +161,10 @@ def parse(data: str | bytes, max_rows: int = 100_000) -> Parsed:
         ) from None
     if not header or not any(h.strip() for h in header):
         raise CsvRejected([LineError(1, "the file is empty: expected a header row")])
-    columns = [_column_name(h) for h in header]
+    return header
+
+
+def _header_errors(columns: list[str]) -> list[LineError]:
     errors: list[LineError] = []
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
@@ -172,6 +174,38 @@ def parse(data: str | bytes, max_rows: int = 100_000) -> Parsed:
     repeated = sorted({c for c in columns if c and columns.count(c) > 1})
     if repeated:
         errors.append(LineError(1, f"repeated column: {', '.join(repeated)}"))
+    return errors
+
+
+def _lines(
+    records: Iterator[tuple[int, list[str]]], width: int, errors: list[LineError]
+) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows with as many cells as the header; the others become errors."""
+    while True:
+        try:
+            line, cells = next(records)
+        except StopIteration:
+            return
+        except CsvProblem as problem:
+            errors.append(LineError(problem.line, f"unreadable CSV: {problem.message}"))
+            return
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        if len(cells) != width:
+            errors.append(
+                LineError(line, f"expected {width} fields as in the header, found {len(cells)}")
+            )
+            continue
+        yield line, cells
+
+
+def parse(data: str | bytes, max_rows: int = 100_000) -> Parsed:
+    """Every row of the export (bytes: UTF-8), or `CsvRejected` listing every problem by
+    line."""
+    records = csv_records(data, strict=True)
+    header = _header(records)
+    columns = [_column_name(h) for h in header]
+    errors = _header_errors(columns)
     if errors:
         raise CsvRejected(errors)
     marks = {c: int(m.group(1)) for c in columns if (m := _MARK_COLUMN.match(c))}
@@ -180,23 +214,7 @@ def parse(data: str | bytes, max_rows: int = 100_000) -> Parsed:
         ignored_columns=[h for h, c in zip(header, columns, strict=True) if c not in known]
     )
     first_line: dict[str, int] = {}
-    while True:
-        try:
-            line, cells = next(records)
-        except StopIteration:
-            break
-        except CsvProblem as problem:
-            errors.append(LineError(problem.line, f"unreadable CSV: {problem.message}"))
-            break
-        if not cells or all(not c.strip() for c in cells):
-            continue
-        if len(cells) != len(columns):
-            errors.append(
-                LineError(
-                    line, f"expected {len(columns)} fields as in the header, found {len(cells)}"
-                )
-            )
-            continue
+    for line, cells in _lines(records, len(columns), errors):
         row, row_errors = _row(dict(zip(columns, cells, strict=True)), marks, line)
         errors.extend(row_errors)
         if row is None:

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -141,4 +142,14 @@ training_completions = Table(
     Column("hours", Numeric, nullable=False),
     Column("core", Boolean, nullable=False),
     Column("completed_on", Date, nullable=False),
+)
+
+# the indexes the migrations create
+Index("ix_recruitment_applications_campaign", applications.c.campaign_id, applications.c.status)
+Index("ix_recruitment_applications_student", applications.c.student_number)
+Index("ix_recruitment_appointments_student", appointments.c.student_number)
+Index(
+    "ix_recruitment_training_completions_student",
+    training_completions.c.student_number,
+    training_completions.c.academic_year,
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import queries
@@ -34,6 +34,7 @@ from passhub_sessions.domain.session import LeaderFacts, session_decider
 from passhub_sessions.domain.terms import semester_of_week
 from passhub_sessions.settings import SessionsSettings, term_dates
 from passhub_sessions.tables import session_leaders
+from passhub_shared import locks
 from passhub_shared.contracts.recruitment import LeaderStoodDown
 from passhub_shared.decider import handle
 from passhub_shared.errors import NotFound
@@ -67,10 +68,7 @@ def leader_lock(student_number: str) -> str:
 
 
 async def lock(conn: AsyncConnection, keys: Iterable[str]) -> None:
-    for key in sorted(set(keys)):
-        await conn.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-        )
+    await locks.hold(conn, *keys)
 
 
 def teaching_week(ctx: Context, academic_year: str, starts_at: datetime) -> str | None:

@@ -8,11 +8,10 @@ service recorded them; nothing reads a clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions.domain.clashes import room_key
@@ -42,81 +41,53 @@ from passhub_shared.contracts.sessions import (
     SessionScheduled,
 )
 from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection
+from passhub_shared.projections import Dispatch, Projection, load_rows, on, upsert
 
 Row = dict[str, Any]
+Rows = dict[tuple[Any, ...], Row]
 SessionEvent = (
     SessionScheduled | SessionRescheduled | SessionCancelled | LeaderRostered | LeaderUnrostered
 )
 
 
-def _key_columns(table: Table) -> list[str]:
-    return [c.name for c in table.primary_key.columns]
-
-
-async def load_rows(
-    conn: AsyncConnection, table: Table, keys: Iterable[tuple[Any, ...]]
-) -> dict[tuple[Any, ...], Row]:
-    wanted = list(set(keys))
-    if not wanted:
-        return {}
-    names = _key_columns(table)
-    columns = [table.c[n] for n in names]
-    condition = (
-        columns[0].in_([k[0] for k in wanted])
-        if len(columns) == 1
-        else tuple_(*columns).in_(wanted)
-    )
-    rows = await conn.execute(select(table).where(condition))
-    return {tuple(r._mapping[n] for n in names): dict(r._mapping) for r in rows}
-
-
-async def upsert(conn: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
-    if not rows:
-        return
-    keys = _key_columns(table)
-    stmt = pg_insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
-    )
-    await conn.execute(stmt, list(rows))
-
-
-class SchemesProjection(Projection):
+class SchemesProjection(Dispatch):
     name = "schemes"
     tables = (schemes,)
-    handles = frozenset({SchemeLaunched.type_name(), SchemeAmended.type_name()})
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        decoded = [(r, r.decode()) for r in events]
+        amended = SchemeAmended.type_name()
         rows = await load_rows(
-            conn, schemes, ((e.scheme_id,) for _, e in decoded if isinstance(e, SchemeAmended))
+            conn, schemes, ((e.data["scheme_id"],) for e in events if e.type == amended)
         )
-        for recorded, event in decoded:
-            if isinstance(event, SchemeLaunched):
-                rows[(event.scheme_id,)] = {
-                    "scheme_id": event.scheme_id,
-                    "code": event.code,
-                    "title": event.title,
-                    "school": event.school,
-                    "academic_year": event.academic_year,
-                    "modules": list(event.modules),
-                    "mode": event.mode,
-                    "coordinator": event.coordinator,
-                    "organisers": list(event.organisers),
-                    "min_leaders_per_session": event.min_leaders_per_session,
-                    "launched_at": recorded.occurred_at,
-                    "updated_at": recorded.occurred_at,
-                }
-            elif isinstance(event, SchemeAmended) and (event.scheme_id,) in rows:
-                rows[(event.scheme_id,)].update(
-                    coordinator=event.coordinator,
-                    organisers=list(event.organisers),
-                    min_leaders_per_session=event.min_leaders_per_session,
-                    updated_at=recorded.occurred_at,
-                )
+        self.dispatch(rows, events)
         await upsert(conn, schemes, list(rows.values()))
+
+    @on(SchemeLaunched)
+    def launched(self, rows: Rows, recorded: Recorded, event: SchemeLaunched) -> None:
+        rows[(event.scheme_id,)] = {
+            "scheme_id": event.scheme_id,
+            "code": event.code,
+            "title": event.title,
+            "school": event.school,
+            "academic_year": event.academic_year,
+            "modules": list(event.modules),
+            "mode": event.mode,
+            "coordinator": event.coordinator,
+            "organisers": list(event.organisers),
+            "min_leaders_per_session": event.min_leaders_per_session,
+            "launched_at": recorded.occurred_at,
+            "updated_at": recorded.occurred_at,
+        }
+
+    @on(SchemeAmended)
+    def amended(self, rows: Rows, recorded: Recorded, event: SchemeAmended) -> None:
+        if (event.scheme_id,) in rows:
+            rows[(event.scheme_id,)].update(
+                coordinator=event.coordinator,
+                organisers=list(event.organisers),
+                min_leaders_per_session=event.min_leaders_per_session,
+                updated_at=recorded.occurred_at,
+            )
 
 
 class SchemeLeadersProjection(Projection):

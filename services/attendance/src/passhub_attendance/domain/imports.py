@@ -90,6 +90,56 @@ def room_key(room: str) -> str:
     return " ".join(room.split()).casefold()
 
 
+def _sheet_line(
+    number: int,
+    cells: dict[str, str],
+    session_cell: tuple[str | None, str],
+    pattern: re.Pattern[str],
+    local: tzinfo,
+) -> SheetLine:
+    """One line of a sheet, with its own problems. `cells`: its student_number, signed_in_at,
+    role and room; `session_cell`: the session column's name and cell."""
+    session_column, session = session_cell
+    student = cells["student_number"]
+    problems: list[LineError] = []
+    if not session:
+        problems.append(LineError(number, f"{session_column} is empty", session_column))
+    if not pattern.fullmatch(student):
+        problems.append(
+            LineError(
+                number, f"student_number {student!r} is not a student number", "student_number"
+            )
+        )
+    when: datetime | None = None
+    bad_time = False
+    if cells["signed_in_at"]:
+        try:
+            when = _parse_time(cells["signed_in_at"], local)
+        except (ValueError, OverflowError):
+            bad_time = True
+            problems.append(
+                LineError(
+                    number,
+                    f"signed_in_at {cells['signed_in_at']!r} is not a date and time "
+                    "(e.g. 2026-10-05T14:05)",
+                    "signed_in_at",
+                )
+            )
+    role = cells["role"].lower() or "student"
+    if role not in ("student", "leader"):
+        problems.append(LineError(number, f"role {role!r} is neither student nor leader", "role"))
+    return SheetLine(
+        line=number,
+        session=session,
+        student_number=student,
+        signed_in_at=when,
+        as_leader=role == "leader",
+        room=cells["room"],
+        problems=tuple(problems),
+        bad_time=bad_time,
+    )
+
+
 def parse_sheet(
     text: str, local: tzinfo, student_number_pattern: str
 ) -> tuple[list[SheetLine], list[LineError]]:
@@ -136,50 +186,15 @@ def parse_sheet(
             break
         if not any(c.strip() for c in row):
             continue
-        session, student = cell(row, session_column), cell(row, "student_number")
-        problems: list[LineError] = []
-        if not session:
-            problems.append(LineError(number, f"{session_column} is empty", session_column))
-        if not pattern.fullmatch(student):
-            problems.append(
-                LineError(
-                    number,
-                    f"student_number {student!r} is not a student number",
-                    "student_number",
-                )
-            )
-        when: datetime | None = None
-        bad_time = False
-        if cell(row, "signed_in_at"):
-            try:
-                when = _parse_time(cell(row, "signed_in_at"), local)
-            except (ValueError, OverflowError):
-                bad_time = True
-                problems.append(
-                    LineError(
-                        number,
-                        f"signed_in_at {cell(row, 'signed_in_at')!r} is not a date and time "
-                        "(e.g. 2026-10-05T14:05)",
-                        "signed_in_at",
-                    )
-                )
-        role = cell(row, "role").lower() or "student"
-        if role not in ("student", "leader"):
-            problems.append(
-                LineError(number, f"role {role!r} is neither student nor leader", "role")
-            )
-        line = SheetLine(
-            line=number,
-            session=session,
-            student_number=student,
-            signed_in_at=when,
-            as_leader=role == "leader",
-            room=cell(row, "room"),
-            problems=tuple(problems),
-            bad_time=bad_time,
+        line = _sheet_line(
+            number,
+            {name: cell(row, name) for name in ("student_number", "signed_in_at", "role", "room")},
+            (session_column, cell(row, session_column)),
+            pattern,
+            local,
         )
-        if session and line.reference is None:
-            line = replace(line, session_id=session)
+        if line.session and line.reference is None:
+            line = replace(line, session_id=line.session)
         lines.append(line)
     if not lines and not errors:
         errors.append(LineError(1, "the file has a header but no lines"))

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -136,3 +137,6 @@ module_titles = Table(
     Column("module", Text, primary_key=True),
     Column("title", Text, nullable=False),
 )
+
+# the indexes the migrations create
+Index("ix_evaluation_feedback_tallies_scheme", feedback_tallies.c.scheme_id)

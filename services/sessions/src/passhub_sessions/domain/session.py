@@ -262,86 +262,93 @@ def _roster_check(state: Session, facts: LeaderFacts, tz: ZoneInfo, title: str) 
         raise problem.error()
 
 
+def _schedule(command: ScheduleSession, state: Session) -> Sequence[Event]:
+    if state.scheduled:
+        raise Conflict(f"session {state.session_id} already exists")
+    _check_slot(
+        command.starts_at,
+        command.ends_at,
+        command.room,
+        command.capacity,
+        command.max_minutes,
+    )
+    _check_room(
+        command.room,
+        command.starts_at,
+        command.ends_at,
+        command.room_bookings,
+        command.session_id,
+        command.tz,
+    )
+    return [
+        SessionScheduled(
+            session_id=command.session_id,
+            scheme_id=command.scheme_id,
+            starts_at=command.starts_at,
+            ends_at=command.ends_at,
+            room=command.room.strip(),
+            capacity=command.capacity,
+            series_id=command.series_id,
+            teaching_week=command.teaching_week,
+        )
+    ]
+
+
+def _reschedule(command: RescheduleSession, state: Session) -> Sequence[Event]:
+    _open(state, command.now)
+    _check_slot(
+        command.starts_at,
+        command.ends_at,
+        command.room,
+        command.capacity,
+        command.max_minutes,
+    )
+    if (command.starts_at, command.ends_at, command.room.strip(), command.capacity) == (
+        state.starts_at,
+        state.ends_at,
+        state.room,
+        state.capacity,
+    ):
+        return []
+    _check_room(
+        command.room,
+        command.starts_at,
+        command.ends_at,
+        command.room_bookings,
+        state.session_id,
+        command.tz,
+    )
+    for number in state.rostered:
+        clash = first_clash(
+            command.starts_at,
+            command.ends_at,
+            command.leader_bookings.get(number, ()),
+            ignore=state.session_id,
+        )
+        if clash is not None:
+            raise Conflict(
+                f"rostered leader {number} is already booked then: {describe(clash, command.tz)}"
+            )
+    return [
+        SessionRescheduled(
+            session_id=state.session_id,
+            scheme_id=state.scheme_id,
+            starts_at=command.starts_at,
+            ends_at=command.ends_at,
+            room=command.room.strip(),
+            capacity=command.capacity,
+            reason=command.reason.strip(),
+            teaching_week=command.teaching_week,
+        )
+    ]
+
+
 def decide(command: Command, state: Session) -> Sequence[Event]:
     match command:
         case ScheduleSession():
-            if state.scheduled:
-                raise Conflict(f"session {state.session_id} already exists")
-            _check_slot(
-                command.starts_at,
-                command.ends_at,
-                command.room,
-                command.capacity,
-                command.max_minutes,
-            )
-            _check_room(
-                command.room,
-                command.starts_at,
-                command.ends_at,
-                command.room_bookings,
-                command.session_id,
-                command.tz,
-            )
-            return [
-                SessionScheduled(
-                    session_id=command.session_id,
-                    scheme_id=command.scheme_id,
-                    starts_at=command.starts_at,
-                    ends_at=command.ends_at,
-                    room=command.room.strip(),
-                    capacity=command.capacity,
-                    series_id=command.series_id,
-                    teaching_week=command.teaching_week,
-                )
-            ]
+            return _schedule(command, state)
         case RescheduleSession():
-            _open(state, command.now)
-            _check_slot(
-                command.starts_at,
-                command.ends_at,
-                command.room,
-                command.capacity,
-                command.max_minutes,
-            )
-            if (command.starts_at, command.ends_at, command.room.strip(), command.capacity) == (
-                state.starts_at,
-                state.ends_at,
-                state.room,
-                state.capacity,
-            ):
-                return []
-            _check_room(
-                command.room,
-                command.starts_at,
-                command.ends_at,
-                command.room_bookings,
-                state.session_id,
-                command.tz,
-            )
-            for number in state.rostered:
-                clash = first_clash(
-                    command.starts_at,
-                    command.ends_at,
-                    command.leader_bookings.get(number, ()),
-                    ignore=state.session_id,
-                )
-                if clash is not None:
-                    raise Conflict(
-                        f"rostered leader {number} is already booked then: "
-                        f"{describe(clash, command.tz)}"
-                    )
-            return [
-                SessionRescheduled(
-                    session_id=state.session_id,
-                    scheme_id=state.scheme_id,
-                    starts_at=command.starts_at,
-                    ends_at=command.ends_at,
-                    room=command.room.strip(),
-                    capacity=command.capacity,
-                    reason=command.reason.strip(),
-                    teaching_week=command.teaching_week,
-                )
-            ]
+            return _reschedule(command, state)
         case CancelSession():
             _existing(state)
             if state.cancelled:
