@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -39,6 +40,7 @@ sessions = Table(
     Column("starts_at", DateTime(timezone=True)),
     Column("teaching_week", Text),
     Column("cancelled", Boolean, nullable=False),
+    Index("annual_sessions_scheme", "scheme_id"),
 )
 
 #: a leader's sign-in at a session (a session delivered); revoked: no row
