@@ -1,5 +1,7 @@
 """`passhub erase`, `passhub subject-access`, `passhub retention run` and `passhub keys rotate`:
-the privacy operations over every installed service's database (docs/privacy.md)."""
+the privacy operations over every installed service's database; `passhub privacy erase` and
+`passhub privacy subject-access`: the same across every service through their HTTP APIs
+(docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import nats
 import typer
 from rich.console import Console
@@ -21,6 +24,11 @@ from passhub_shared import loop
 from passhub_shared.keyshare import KeyPublisher, stream_keys_of
 from passhub_shared.natscluster import nats_servers
 from passhub_shared.privacy import audit, erase, last_activity, subject_access
+from passhub_shared.privacy_fanout import (
+    ServiceOutcome,
+    erase_everywhere,
+    subject_access_everywhere,
+)
 from passhub_shared.secretkeys import InsecureSecret
 from passhub_shared.service import Runtime, installed_services, load_service
 from passhub_shared.settings import load_settings
@@ -263,3 +271,139 @@ def rotate(
 
     for name, count in _each(_runtimes(services), one).items():
         console.print(f"{name}: {count} data keys re-wrapped")
+
+
+# -- through the services' HTTP APIs -----------------------------------------------------------
+
+api = typer.Typer(
+    help="Erasure and subject access across every service through their HTTP APIs "
+    "(a coordinator's token; no database access needed)."
+)
+
+TokenOpt = Annotated[
+    str,
+    typer.Option(
+        envvar="PASSHUB_TOKEN",
+        help="a coordinator's bearer token (or PASSHUB_TOKEN)",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the per-service report as JSON")]
+
+
+def _clients(services: Sequence[str] | None, timeout: float) -> dict[str, httpx.AsyncClient]:
+    from passhub_shared.demo.command import service_urls
+
+    urls = service_urls()
+    names = list(services or urls)
+    unknown = [n for n in names if n not in urls]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown service(s): {', '.join(unknown)}", param_hint="--service"
+        )
+    return {n: httpx.AsyncClient(base_url=urls[n], timeout=timeout) for n in names}
+
+
+def _with_clients(
+    services: Sequence[str] | None,
+    timeout: float,
+    work: Callable[[dict[str, httpx.AsyncClient]], Awaitable[Any]],
+) -> Any:
+    async def run() -> Any:
+        clients = _clients(services, timeout)
+        try:
+            return await work(clients)
+        finally:
+            for client in clients.values():
+                await client.aclose()
+
+    return loop.run(run())
+
+
+def _outcome_table(outcomes: Sequence[ServiceOutcome], columns: Sequence[str]) -> Table:
+    table = Table("service", "outcome", *columns, "seconds")
+    for o in outcomes:
+        if o.done:
+            cells = [str(o.report.get(c.replace(" ", "_"), "")) for c in columns]
+            table.add_row(o.service, "[green]done", *cells, f"{o.seconds:.2f}")
+        else:
+            what = f"HTTP {o.status}: {o.error}" if o.status else o.error
+            table.add_row(o.service, f"[red]{what}", *["" for _ in columns], f"{o.seconds:.2f}")
+    return table
+
+
+def _finish(outcomes: Sequence[ServiceOutcome], as_json: bool, columns: Sequence[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
+    else:
+        console.print(_outcome_table(outcomes, columns))
+    failed = [o.service for o in outcomes if not o.done]
+    if failed:
+        console.print(
+            f"[red]not done in: {', '.join(failed)}[/red] (safe to repeat: run it again once "
+            "they answer)",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
+@api.command("erase")
+def api_erase(
+    student_numbers: Annotated[list[str], typer.Argument(help="the people to erase")],
+    reason: Annotated[str, typer.Option(help="why (recorded in each service's audit)")],
+    token: TokenOpt,
+    services: ServicesOpt = None,
+    as_json: JsonOpt = False,
+    timeout: Annotated[float, typer.Option(help="seconds each service may take")] = 120.0,
+) -> None:
+    """Erase people from every service at once through `POST /privacy/erasures`; reports
+    per service what was done (people, keys deleted) or why not. Exits 1 if a service did not
+    do it; safe to repeat."""
+    if len(reason.strip()) < 3:
+        raise typer.BadParameter(
+            "a reason of at least 3 characters is required", param_hint="--reason"
+        )
+    outcomes = _with_clients(
+        services,
+        timeout,
+        lambda clients: erase_everywhere(clients, token, student_numbers, reason.strip()),
+    )
+    _finish(outcomes, as_json, ["people", "keys deleted"])
+
+
+@api.command("subject-access")
+def api_subject_access(
+    student_number: Annotated[str, typer.Argument(help="the person")],
+    token: TokenOpt,
+    reason: Annotated[
+        str, typer.Option(help="the request (recorded in each service's audit)")
+    ] = "subject access request",
+    out: Annotated[Path, typer.Option(help="directory for the archive")] = Path("."),
+    services: ServicesOpt = None,
+    as_json: JsonOpt = False,
+    timeout: Annotated[float, typer.Option(help="seconds each service may take")] = 120.0,
+) -> None:
+    """Everything every service holds about a person, through `GET
+    /privacy/subject-access/{number}`: one JSON archive and an HTML summary, and per service
+    what was found. Exits 1 if a service could not export."""
+    archive, outcomes = _with_clients(
+        services,
+        timeout,
+        lambda clients: subject_access_everywhere(clients, token, student_number, reason),
+    )
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / f"subject-access-{stamp}.json"
+    json_path.write_text(json.dumps(archive, indent=2, ensure_ascii=False))
+    html_path = out / f"subject-access-{stamp}.html"
+    html_path.write_text(render_html(archive))
+    for o in outcomes:  # what was found, for the table
+        if o.done:
+            o.report = {
+                "status": o.report.get("status", ""),
+                "events": len(o.report.get("events") or []),
+                "rows": sum(len(rows) for rows in (o.report.get("tables") or {}).values()),
+            }
+    if not as_json:
+        console.print(f"[green]{json_path}\n{html_path}")
+    _finish(outcomes, as_json, ["status", "events", "rows"])
