@@ -406,7 +406,19 @@ class Bridge:
         done = 0
         if progress is not None:
             progress(0, total)
-        posting: asyncio.Task[Outcome] | None = None
+        # Up to `resend_concurrency` batches are posted at once while the next is mapped; a
+        # batch that voids a statement waits for every batch before it, so the statement it
+        # voids is in the LRS first.
+        posting: list[tuple[asyncio.Task[Outcome], int]] = []
+        limit = self.settings.resend_concurrency
+
+        async def settle(keep: int) -> None:
+            while len(posting) > keep:
+                task, upto = posting.pop(0)
+                await task
+                if progress is not None:
+                    progress(upto, total)
+
         try:
             while done < total:
                 try:
@@ -420,19 +432,18 @@ class Bridge:
                         for item in items
                         if (item.event.get("data") or {}).get("scheme_id") == scheme
                     ]
-                if posting is not None:  # as in run(): map the next while one is posted
-                    await posting
-                    if progress is not None:
-                        progress(done, total)
-                posting = asyncio.create_task(self.deliver(items))
+                voids = any(
+                    item.statement is not None and item.statement["verb"]["id"] == mapping.VOIDED
+                    for item in items
+                )
+                await settle(0 if voids else limit - 1)
                 done += len(msgs)
-            if posting is not None:
-                await posting
-                if progress is not None:
-                    progress(done, total)
+                posting.append((asyncio.create_task(self.deliver(items)), done))
+            await settle(0)
         finally:
-            if posting is not None and not posting.done():
-                posting.cancel()
+            for task, _ in posting:
+                if not task.done():
+                    task.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
             with contextlib.suppress(Exception):

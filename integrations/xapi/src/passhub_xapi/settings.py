@@ -61,6 +61,9 @@ class BridgeSettings(BaseSettings):
     store_path: Path = Path("var/xapi/bridge.sqlite3")
     #: statements per POST
     batch_size: int = Field(default=500, ge=1, le=5000)
+    #: POSTs in flight at once during `resend` (a backfill); the live bridge posts one at a
+    #: time, in stream order
+    resend_concurrency: int = Field(default=2, ge=1, le=16)
     #: seconds a fetch waits for more events before posting what it has
     fetch_wait_seconds: float = 1.0
     #: JetStream redelivers an event unacknowledged this long (the bridge extends it while
