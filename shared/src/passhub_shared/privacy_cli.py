@@ -17,18 +17,21 @@ from typing import Annotated, Any
 import httpx
 import nats
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from passhub_shared import loop
+from passhub_shared import retention as retention_rules
 from passhub_shared.keyshare import KeyPublisher, stream_keys_of
 from passhub_shared.natscluster import nats_servers
-from passhub_shared.privacy import audit, erase, last_activity, subject_access
+from passhub_shared.privacy import audit, erase, last_activity_by_kind, subject_access
 from passhub_shared.privacy_fanout import (
     ServiceOutcome,
     erase_everywhere,
     subject_access_everywhere,
 )
+from passhub_shared.retention import Due, Policy
 from passhub_shared.secretkeys import InsecureSecret
 from passhub_shared.service import Runtime, installed_services, load_service
 from passhub_shared.settings import load_settings
@@ -59,6 +62,9 @@ def _runtimes(services: Sequence[str] | None) -> list[Runtime]:
     except InsecureSecret as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None
+    except ValidationError as exc:
+        console.print(f"[red]the settings are wrong: {exc}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 def _each(runtimes: Sequence[Runtime], work: Callable[[Runtime], Awaitable[Any]]) -> dict[str, Any]:
@@ -209,19 +215,20 @@ def retention_run(
     actor: ActorOpt = None,
     services: ServicesOpt = None,
 ) -> None:
-    """Erase everyone whose last activity in any service is older than the retention period
-    (`PASSHUB_RETENTION_YEARS`, default 6: the end of the student relationship plus six
+    """Erase everyone all of whose data, kind by kind, is past its retention period
+    (`PASSHUB_RETENTION_YEARS_BY_KIND`, e.g. {"feedback": 2}; other kinds
+    `PASSHUB_RETENTION_YEARS`, default 6: the end of the student relationship plus six
     years). Idempotent: an erased person is not found again."""
     runtimes = _runtimes(services)
     day = dt.date.fromisoformat(today) if today else dt.datetime.now(dt.UTC).date()
-    due = retention_due(_each(runtimes, last_activity), runtimes, day)
-    table = Table("student number", "last activity", "kept until", "why")
-    for subject, (last, until) in sorted(due.items()):
-        table.add_row(subject, last.date().isoformat(), until.isoformat(), "retention period over")
+    due = retention_due(_each(runtimes, last_activity_by_kind), runtimes, day)
+    table = Table("student number", "kept longest for", "last of it", "kept until")
+    for subject, d in sorted(due.items()):
+        table.add_row(subject, d.kind, d.last.date().isoformat(), d.until.isoformat())
     console.print(table)
     console.print(f"{len(due)} to erase" + (" (dry run: nothing changed)" if dry_run else ""))
     who = _actor(actor)
-    reason = f"retention: last activity over the retention period before {day.isoformat()}"
+    reason = f"retention: every kind of their data past its period on {day.isoformat()}"
 
     async def one(runtime: Runtime) -> Any:
         if due:
@@ -236,26 +243,24 @@ def retention_run(
         _each(runtimes, one)
 
 
+def retention_policy(runtimes: Sequence[Runtime]) -> Policy:
+    """The longest period any service is given, kind by kind (a person's data is erased from
+    every service at once)."""
+    by_kind: dict[str, int] = {}
+    for rt in runtimes:
+        for kind, years in rt.settings.retention_years_by_kind.items():
+            by_kind[kind] = max(years, by_kind.get(kind, 0))
+    default = max(rt.settings.retention_years for rt in runtimes)
+    return Policy(default, by_kind)
+
+
 def retention_due(
-    found: dict[str, dict[str, dt.datetime]], runtimes: Sequence[Runtime], day: dt.date
-) -> dict[str, tuple[dt.datetime, dt.date]]:
-    """subject -> (last activity anywhere, kept until) for those kept until before `day`."""
-    years = max(rt.settings.retention_years for rt in runtimes)
-    last: dict[str, dt.datetime] = {}
-    for per_service in found.values():
-        for subject, when in per_service.items():
-            if subject not in last or when > last[subject]:
-                last[subject] = when
-    due: dict[str, tuple[dt.datetime, dt.date]] = {}
-    for subject, when in last.items():
-        end = when.date()
-        try:
-            until = end.replace(year=end.year + years)
-        except ValueError:  # 29 February
-            until = end.replace(year=end.year + years, day=28)
-        if until < day:
-            due[subject] = (when, until)
-    return due
+    found: dict[str, dict[str, dict[str, dt.datetime]]],
+    runtimes: Sequence[Runtime],
+    day: dt.date,
+) -> dict[str, Due]:
+    """subject -> when and why their data is kept until, for those due before `day`."""
+    return retention_rules.due(found, retention_policy(runtimes), day)
 
 
 @keys.command("rotate")
