@@ -68,6 +68,9 @@ from passhub_shared.store import EventStore
 
 RESULTS = Path(__file__).parent / "results"
 YEAR = "2026-27"
+# the personal fields' keys of the service run here (required, no default)
+for _name in ("PASSHUB_PRIVACY_MASTER_KEY", "PASSHUB_STREAM_KEY"):
+    os.environ.setdefault(_name, generate_secret())
 START = datetime(2026, 9, 28, 12, 0, tzinfo=UTC)
 T = TypeVar("T")
 
@@ -172,7 +175,9 @@ async def replayed(
     runtime: Runtime, projections: Sequence[Projection], *, commit: bool
 ) -> Replayed:
     timed = [Timed(p) for p in projections]
-    report = await rebuild(runtime.engine, EventStore("attendance", timed), commit=commit)
+    # the service's key table: the replay opens every sealed field, as the service's own does
+    store = EventStore("attendance", timed, runtime.store.privacy)
+    report = await rebuild(runtime.engine, store, commit=commit)
     return Replayed(report, {p.name: p.seconds for p in timed})
 
 
@@ -276,8 +281,10 @@ async def load(runtime: Runtime, year: Year, dsn: str) -> dict[str, float]:
         await runtime.store.record(conn, sessions_events)
 
     # The sign-ins go straight into the log: building their projections is the replay's job.
+    # They are sealed as the store seals them (each student's number under their own key), so
+    # that the log is the one the service would have written.
     versions: dict[str, int] = {}
-    records = []
+    plain = []
     kind = StudentSignedIn.type_name()
     for session, k, number in year.signins:
         stream = f"attendance-{session}"
@@ -290,9 +297,16 @@ async def load(runtime: Runtime, year: Year, dsn: str) -> dict[str, float]:
             "signed_in_at": START.isoformat(),
             "method": "qr",
         }
-        records.append(
-            (new_event_id(), stream, versions[stream], kind, "attendance", json.dumps(data), START)
+        plain.append(
+            Recorded(new_event_id(), stream, versions[stream], kind, "attendance", data, START)
         )
+    assert runtime.store.privacy is not None
+    async with runtime.transaction() as conn:
+        written, _ = await runtime.store.privacy.seal(conn, plain, large=True)
+    records = [
+        (e.id, e.stream_id, e.stream_version, e.type, e.origin, json.dumps(e.data), START)
+        for e in written
+    ]
     conn = await asyncpg.connect(asyncpg_dsn(dsn))
     try:
         await conn.copy_records_to_table(
@@ -368,7 +382,9 @@ async def run(args: argparse.Namespace, dsn: str) -> dict[str, Any]:
         profiler = cProfile.Profile()
         profiler.enable()
         await rebuild(
-            runtime.engine, EventStore("attendance", evaluation_projections()), commit=False
+            runtime.engine,
+            EventStore("attendance", evaluation_projections(), runtime.store.privacy),
+            commit=False,
         )
         profiler.disable()
         out = io.StringIO()
@@ -455,6 +471,9 @@ async def run(args: argparse.Namespace, dsn: str) -> dict[str, Any]:
         "replay_whole_service": {
             **summary(wholes),
             "identical_on_check": check.identical,
+            "differing_on_check": sorted(
+                t for t in check.before if check.before[t] != check.after.get(t)
+            ),
             "write_floor": whole_floor,
         },
         "report_whole_year_s": {

@@ -116,3 +116,66 @@ async def test_retention_subject_access_and_erase_from_the_command_line(
     assert all(RECENT not in str(row) and OLD not in str(row) for row in await audit_of(att))
     no_reason = await invoke("erase", RECENT, "--reason", " ")
     assert no_reason.exit_code == 2
+
+
+async def test_retention_keeps_each_kind_of_data_for_its_own_period(
+    runtimes: dict[str, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sign-ins kept a year: someone who only signed in two years ago is due; someone who also
+    has an enrolment imported since (records: the default six years) is kept for it."""
+    from passhub_attendance.evaluation.events import EnrolmentRow, ModuleEnrolmentsImported
+
+    only_signed_in, also_enrolled = "S2024101", "S2024102"
+    att = runtimes["attendance"]
+    signed_in_at = datetime(2024, 6, 1, tzinfo=UTC)
+    async with att.transaction() as conn:
+        for n, who in enumerate([only_signed_in, also_enrolled]):
+            await att.store.append(
+                conn,
+                f"attendance-k{n}/{await att.store.pseudonym(conn, who)}",
+                0,
+                [
+                    StudentSignedIn(
+                        session_id=f"k{n}",
+                        scheme_id="2023-24-PHYS",
+                        student_number=who,
+                        signed_in_at=signed_in_at,
+                        method="kiosk",
+                    )
+                ],
+                occurred_at=signed_in_at,
+            )
+        await att.store.append(
+            conn,
+            "evaluation-enrolments-2024-25",
+            0,
+            [
+                ModuleEnrolmentsImported(
+                    import_id="enrolments-2024-25",
+                    academic_year="2024-25",
+                    rows=[EnrolmentRow(student_number=also_enrolled, module="PHYS201")],
+                )
+            ],
+            occurred_at=datetime(2024, 9, 1, tzinfo=UTC),
+        )
+
+    dry = await invoke("retention", "run", "--dry-run", "--today", "2026-12-01")
+    assert dry.exit_code == 0, dry.output
+    assert "0 to erase" in dry.output  # six years for everything by default
+
+    monkeypatch.setenv("PASSHUB_RETENTION_YEARS_BY_KIND", '{"sign_ins": 1}')
+    dry = await invoke("retention", "run", "--dry-run", "--today", "2026-12-01")
+    assert dry.exit_code == 0, dry.output
+    assert only_signed_in in dry.output and "sign_ins" in dry.output
+    assert also_enrolled not in dry.output and "1 to erase" in dry.output
+
+    done = await invoke("retention", "run", "--today", "2026-12-01", "--actor", "dpo")
+    assert done.exit_code == 0, done.output
+    async with att.engine.connect() as conn:
+        kept = (await conn.execute(text("SELECT subject FROM subject_keys"))).scalars().all()
+    assert kept == [also_enrolled]
+
+    monkeypatch.setenv("PASSHUB_RETENTION_YEARS_BY_KIND", '{"comments": 1}')
+    refused = await invoke("retention", "run", "--dry-run")
+    assert refused.exit_code != 0
+    assert "unknown kind" in refused.output

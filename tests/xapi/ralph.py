@@ -58,8 +58,10 @@ class Ralph:
     """A Ralph LRS process: start, stop (the LRS "down"), start again on the same port and
     data."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, index_ids: bool = False) -> None:
         self.workdir = workdir
+        #: `ralph_serve.py --index-ids`: the backend keeps the ids it holds in memory
+        self.index_ids = index_ids
         self.data = workdir / "data"
         self.data.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -114,7 +116,8 @@ class Ralph:
     def start(self, timeout: float = 60.0) -> None:
         log = open(self.workdir / "ralph.log", "ab")  # noqa: SIM115 - the process keeps it
         self.process = subprocess.Popen(
-            [str(self.bin / "python"), str(SERVE), "--port", str(self.port)],
+            [str(self.bin / "python"), str(SERVE), "--port", str(self.port)]
+            + (["--index-ids"] if self.index_ids else []),
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,

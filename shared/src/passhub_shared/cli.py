@@ -35,6 +35,7 @@ app.command("erase")(privacy_cli.erase_command)
 app.command("subject-access")(privacy_cli.subject_access_command)
 app.add_typer(privacy_cli.retention, name="retention")
 app.add_typer(privacy_cli.keys, name="keys")
+app.add_typer(privacy_cli.api, name="privacy")
 console = Console()
 
 ServiceArg = Annotated[str, typer.Argument(help="recruitment, sessions, attendance or recognition")]

@@ -7,7 +7,8 @@
   placeholders. The relay then takes their keys out of the published key bucket.
 - `subject_access`: everything the service holds about a person: their events (own and copies
   of other services'), opened, and the rows of its tables that name them.
-- `last_activity`: when each person was last named in the service's log, for retention.
+- `last_activity_by_kind`: when each person was last named in the service's log, per kind of
+  data, for retention (`passhub_shared.retention`).
 
 Every one of them writes an audit row (who, when, why, how many people), never whom.
 """
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_shared.events import Event, Metadata, Recorded, UnknownEventType, event_class
 from passhub_shared.keys import TOKEN_PREFIX, DataKey
 from passhub_shared.replay import projection_tables, rebuild
+from passhub_shared.retention import OTHER, kind_of
 
 #: the stream of a service's `person_erased` events
 PRIVACY_STREAM = "privacy"
@@ -223,22 +225,34 @@ async def _rows_naming(conn: AsyncConnection, runtime: Any, subject: str) -> dic
 
 _LAST_ACTIVITY = r"""
 WITH named AS (
-    SELECT m[1] AS key_id, max(e.occurred_at) AS last
+    SELECT m[1] AS key_id, e.type, max(e.occurred_at) AS last
     FROM events e,
          regexp_matches(e.data::text || ' ' || coalesce(e.actor, ''),
                         'pii:([0-9a-f]{20}):', 'g') AS m
-    GROUP BY 1
+    GROUP BY 1, 2
 )
-SELECT k.subject, coalesce(n.last, k.created_at) AS last
+SELECT k.subject, n.type, coalesce(n.last, k.created_at) AS last
 FROM subject_keys k LEFT JOIN named n ON n.key_id = k.key_id
 """
 
 
+async def last_activity_by_kind(runtime: Any) -> dict[str, dict[str, dt.datetime]]:
+    """subject -> kind of data (`passhub_shared.retention`) -> when the service's log last
+    named them in an event of that kind (a key never used in an event: its creation, as
+    `other`)."""
+    out: dict[str, dict[str, dt.datetime]] = {}
+    async with runtime.engine.connect() as conn:
+        for subject, type_, last in await conn.exec_driver_sql(_LAST_ACTIVITY):
+            kinds = out.setdefault(subject, {})
+            kind = kind_of(type_) if type_ is not None else OTHER
+            if kind not in kinds or last > kinds[kind]:
+                kinds[kind] = last
+    return out
+
+
 async def last_activity(runtime: Any) -> dict[str, dt.datetime]:
     """subject -> when the service's log last named them (their key's creation if never)."""
-    async with runtime.engine.connect() as conn:
-        rows = await conn.exec_driver_sql(_LAST_ACTIVITY)
-        return {r[0]: r[1] for r in rows}
+    return {s: max(k.values()) for s, k in (await last_activity_by_kind(runtime)).items()}
 
 
 async def audit_rows(runtime: Any) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
 """`passhub erase`, `passhub subject-access`, `passhub retention run` and `passhub keys rotate`:
-the privacy operations over every installed service's database (docs/privacy.md)."""
+the privacy operations over every installed service's database; `passhub privacy erase` and
+`passhub privacy subject-access`: the same across every service through their HTTP APIs
+(docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -12,15 +14,24 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import nats
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from passhub_shared import loop
+from passhub_shared import retention as retention_rules
 from passhub_shared.keyshare import KeyPublisher, stream_keys_of
 from passhub_shared.natscluster import nats_servers
-from passhub_shared.privacy import audit, erase, last_activity, subject_access
+from passhub_shared.privacy import audit, erase, last_activity_by_kind, subject_access
+from passhub_shared.privacy_fanout import (
+    ServiceOutcome,
+    erase_everywhere,
+    subject_access_everywhere,
+)
+from passhub_shared.retention import Due, Policy
 from passhub_shared.secretkeys import InsecureSecret
 from passhub_shared.service import Runtime, installed_services, load_service
 from passhub_shared.settings import load_settings
@@ -51,6 +62,9 @@ def _runtimes(services: Sequence[str] | None) -> list[Runtime]:
     except InsecureSecret as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None
+    except ValidationError as exc:
+        console.print(f"[red]the settings are wrong: {exc}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 def _each(runtimes: Sequence[Runtime], work: Callable[[Runtime], Awaitable[Any]]) -> dict[str, Any]:
@@ -201,19 +215,20 @@ def retention_run(
     actor: ActorOpt = None,
     services: ServicesOpt = None,
 ) -> None:
-    """Erase everyone whose last activity in any service is older than the retention period
-    (`PASSHUB_RETENTION_YEARS`, default 6: the end of the student relationship plus six
+    """Erase everyone all of whose data, kind by kind, is past its retention period
+    (`PASSHUB_RETENTION_YEARS_BY_KIND`, e.g. {"feedback": 2}; other kinds
+    `PASSHUB_RETENTION_YEARS`, default 6: the end of the student relationship plus six
     years). Idempotent: an erased person is not found again."""
     runtimes = _runtimes(services)
     day = dt.date.fromisoformat(today) if today else dt.datetime.now(dt.UTC).date()
-    due = retention_due(_each(runtimes, last_activity), runtimes, day)
-    table = Table("student number", "last activity", "kept until", "why")
-    for subject, (last, until) in sorted(due.items()):
-        table.add_row(subject, last.date().isoformat(), until.isoformat(), "retention period over")
+    due = retention_due(_each(runtimes, last_activity_by_kind), runtimes, day)
+    table = Table("student number", "kept longest for", "last of it", "kept until")
+    for subject, d in sorted(due.items()):
+        table.add_row(subject, d.kind, d.last.date().isoformat(), d.until.isoformat())
     console.print(table)
     console.print(f"{len(due)} to erase" + (" (dry run: nothing changed)" if dry_run else ""))
     who = _actor(actor)
-    reason = f"retention: last activity over the retention period before {day.isoformat()}"
+    reason = f"retention: every kind of their data past its period on {day.isoformat()}"
 
     async def one(runtime: Runtime) -> Any:
         if due:
@@ -228,26 +243,24 @@ def retention_run(
         _each(runtimes, one)
 
 
+def retention_policy(runtimes: Sequence[Runtime]) -> Policy:
+    """The longest period any service is given, kind by kind (a person's data is erased from
+    every service at once)."""
+    by_kind: dict[str, int] = {}
+    for rt in runtimes:
+        for kind, years in rt.settings.retention_years_by_kind.items():
+            by_kind[kind] = max(years, by_kind.get(kind, 0))
+    default = max(rt.settings.retention_years for rt in runtimes)
+    return Policy(default, by_kind)
+
+
 def retention_due(
-    found: dict[str, dict[str, dt.datetime]], runtimes: Sequence[Runtime], day: dt.date
-) -> dict[str, tuple[dt.datetime, dt.date]]:
-    """subject -> (last activity anywhere, kept until) for those kept until before `day`."""
-    years = max(rt.settings.retention_years for rt in runtimes)
-    last: dict[str, dt.datetime] = {}
-    for per_service in found.values():
-        for subject, when in per_service.items():
-            if subject not in last or when > last[subject]:
-                last[subject] = when
-    due: dict[str, tuple[dt.datetime, dt.date]] = {}
-    for subject, when in last.items():
-        end = when.date()
-        try:
-            until = end.replace(year=end.year + years)
-        except ValueError:  # 29 February
-            until = end.replace(year=end.year + years, day=28)
-        if until < day:
-            due[subject] = (when, until)
-    return due
+    found: dict[str, dict[str, dict[str, dt.datetime]]],
+    runtimes: Sequence[Runtime],
+    day: dt.date,
+) -> dict[str, Due]:
+    """subject -> when and why their data is kept until, for those due before `day`."""
+    return retention_rules.due(found, retention_policy(runtimes), day)
 
 
 @keys.command("rotate")
@@ -263,3 +276,139 @@ def rotate(
 
     for name, count in _each(_runtimes(services), one).items():
         console.print(f"{name}: {count} data keys re-wrapped")
+
+
+# -- through the services' HTTP APIs -----------------------------------------------------------
+
+api = typer.Typer(
+    help="Erasure and subject access across every service through their HTTP APIs "
+    "(a coordinator's token; no database access needed)."
+)
+
+TokenOpt = Annotated[
+    str,
+    typer.Option(
+        envvar="PASSHUB_TOKEN",
+        help="a coordinator's bearer token (or PASSHUB_TOKEN)",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the per-service report as JSON")]
+
+
+def _clients(services: Sequence[str] | None, timeout: float) -> dict[str, httpx.AsyncClient]:
+    from passhub_shared.demo.command import service_urls
+
+    urls = service_urls()
+    names = list(services or urls)
+    unknown = [n for n in names if n not in urls]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown service(s): {', '.join(unknown)}", param_hint="--service"
+        )
+    return {n: httpx.AsyncClient(base_url=urls[n], timeout=timeout) for n in names}
+
+
+def _with_clients(
+    services: Sequence[str] | None,
+    timeout: float,
+    work: Callable[[dict[str, httpx.AsyncClient]], Awaitable[Any]],
+) -> Any:
+    async def run() -> Any:
+        clients = _clients(services, timeout)
+        try:
+            return await work(clients)
+        finally:
+            for client in clients.values():
+                await client.aclose()
+
+    return loop.run(run())
+
+
+def _outcome_table(outcomes: Sequence[ServiceOutcome], columns: Sequence[str]) -> Table:
+    table = Table("service", "outcome", *columns, "seconds")
+    for o in outcomes:
+        if o.done:
+            cells = [str(o.report.get(c.replace(" ", "_"), "")) for c in columns]
+            table.add_row(o.service, "[green]done", *cells, f"{o.seconds:.2f}")
+        else:
+            what = f"HTTP {o.status}: {o.error}" if o.status else o.error
+            table.add_row(o.service, f"[red]{what}", *["" for _ in columns], f"{o.seconds:.2f}")
+    return table
+
+
+def _finish(outcomes: Sequence[ServiceOutcome], as_json: bool, columns: Sequence[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
+    else:
+        console.print(_outcome_table(outcomes, columns))
+    failed = [o.service for o in outcomes if not o.done]
+    if failed:
+        console.print(
+            f"[red]not done in: {', '.join(failed)}[/red] (safe to repeat: run it again once "
+            "they answer)",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
+@api.command("erase")
+def api_erase(
+    student_numbers: Annotated[list[str], typer.Argument(help="the people to erase")],
+    reason: Annotated[str, typer.Option(help="why (recorded in each service's audit)")],
+    token: TokenOpt,
+    services: ServicesOpt = None,
+    as_json: JsonOpt = False,
+    timeout: Annotated[float, typer.Option(help="seconds each service may take")] = 120.0,
+) -> None:
+    """Erase people from every service at once through `POST /privacy/erasures`; reports
+    per service what was done (people, keys deleted) or why not. Exits 1 if a service did not
+    do it; safe to repeat."""
+    if len(reason.strip()) < 3:
+        raise typer.BadParameter(
+            "a reason of at least 3 characters is required", param_hint="--reason"
+        )
+    outcomes = _with_clients(
+        services,
+        timeout,
+        lambda clients: erase_everywhere(clients, token, student_numbers, reason.strip()),
+    )
+    _finish(outcomes, as_json, ["people", "keys deleted"])
+
+
+@api.command("subject-access")
+def api_subject_access(
+    student_number: Annotated[str, typer.Argument(help="the person")],
+    token: TokenOpt,
+    reason: Annotated[
+        str, typer.Option(help="the request (recorded in each service's audit)")
+    ] = "subject access request",
+    out: Annotated[Path, typer.Option(help="directory for the archive")] = Path("."),
+    services: ServicesOpt = None,
+    as_json: JsonOpt = False,
+    timeout: Annotated[float, typer.Option(help="seconds each service may take")] = 120.0,
+) -> None:
+    """Everything every service holds about a person, through `GET
+    /privacy/subject-access/{number}`: one JSON archive and an HTML summary, and per service
+    what was found. Exits 1 if a service could not export."""
+    archive, outcomes = _with_clients(
+        services,
+        timeout,
+        lambda clients: subject_access_everywhere(clients, token, student_number, reason),
+    )
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / f"subject-access-{stamp}.json"
+    json_path.write_text(json.dumps(archive, indent=2, ensure_ascii=False))
+    html_path = out / f"subject-access-{stamp}.html"
+    html_path.write_text(render_html(archive))
+    for o in outcomes:  # what was found, for the table
+        if o.done:
+            o.report = {
+                "status": o.report.get("status", ""),
+                "events": len(o.report.get("events") or []),
+                "rows": sum(len(rows) for rows in (o.report.get("tables") or {}).values()),
+            }
+    if not as_json:
+        console.print(f"[green]{json_path}\n{html_path}")
+    _finish(outcomes, as_json, ["status", "events", "rows"])

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from passhub_shared.secretkeys import SECRET, SecretChecked, SecretKey
@@ -66,6 +66,18 @@ class Settings(SecretChecked):
     #: years personal data is kept after a person's last activity (the end of the registered
     #: student relationship), before `passhub retention run` erases them
     retention_years: int = 6
+    #: years per kind of data (a JSON object, e.g. `{"feedback": 2, "records": 1}`; the kinds
+    #: are in `passhub_shared.retention.KINDS`), kept after the person's last event of that
+    #: kind; kinds not listed keep `retention_years`
+    retention_years_by_kind: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("retention_years_by_kind")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        from passhub_shared.retention import check_kinds
+
+        check_kinds(value)
+        return value
 
     log_level: str = "INFO"
     log_json: bool = True

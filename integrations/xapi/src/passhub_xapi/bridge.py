@@ -11,7 +11,9 @@ Two durable JetStream pull consumers, from the start of their streams:
 
 Only the public contract is used: the CloudEvents of docs/integrators.md, read as JSON, their
 sealed personal fields opened with the stream key and the key bucket (`passhub_xapi.keys`). An
-erased person's events are acknowledged and not sent.
+erased person's events are acknowledged and not sent, and what the store holds about them is
+deleted as soon as the bridge learns of the erasure (a `person_erased` event on either stream,
+or their key found gone from the bucket).
 """
 
 from __future__ import annotations
@@ -34,7 +36,14 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from passhub_xapi import mapping
-from passhub_xapi.keys import Keys, Unopenable
+from passhub_xapi.keys import (
+    SEALED_UNDER,
+    Keys,
+    Unopenable,
+    erased_keys,
+    is_erasure,
+    key_ids_in,
+)
 from passhub_xapi.lrs import Lrs, Outcome
 from passhub_xapi.settings import BridgeSettings
 from passhub_xapi.store import Store
@@ -59,12 +68,14 @@ def vocabulary(settings: BridgeSettings) -> mapping.Vocabulary:
 @dataclass
 class Mapped:
     """One attendance event: its statement, or why it has none (`skip`: nothing to send;
-    `park`: the bridge cannot map it)."""
+    `park`: the bridge cannot map it). `raw` is the event as it came, sealed: what is
+    parked."""
 
     event: dict[str, Any]
     seq: int
     statement: dict[str, Any] | None = None
     park: str | None = None
+    raw: dict[str, Any] | None = None
 
 
 @dataclass
@@ -75,6 +86,7 @@ class Totals:
     conflicts: int = 0
     parked: int = 0
     requests: int = 0
+    forgotten: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
 
 
@@ -87,7 +99,7 @@ class Bridge:
         self.store = store or Store(settings.store_path)
         self.lrs = lrs or Lrs(settings)
         self.totals = Totals()
-        self.keys = Keys(settings.stream_key.get_secret_value())
+        self.keys = Keys(settings.stream_keys, on_missing=self._key_missing)
         self.nc: Nats | None = None
         self.js: JetStreamContext | None = None
         self._sessions: JetStreamContext.PullSubscription | None = None
@@ -102,6 +114,10 @@ class Bridge:
         self.nc = await nats.connect(servers, max_reconnect_attempts=-1)
         self.js = self.nc.jetstream()
         self.lrs.on_retry = self._extend_in_flight
+        if self.store.rebuilt:  # an older store's sessions were dropped: read them again
+            with contextlib.suppress(NotFoundError):
+                await self.js.delete_consumer(SESSIONS_STREAM, f"{self.settings.durable}-sessions")
+            self.store.rebuilt = False
 
     async def close(self) -> None:
         if self.nc is not None:
@@ -173,7 +189,25 @@ class Bridge:
 
     async def _opened(self, event: dict[str, Any]) -> dict[str, Any]:
         assert self.js is not None
+        if is_erasure(event):
+            self.forget(erased_keys(event))
         return await self.keys.open_event(self.js, event)
+
+    # -- erasure -----------------------------------------------------------------------
+
+    def forget(self, key_ids: list[str]) -> None:
+        """Drop the keys and delete everything the store holds about these people."""
+        self.keys.forget(key_ids)
+        changed = self.store.forget(key_ids)
+        if changed:
+            log.info("forgot %d record(s) of %d erased person(s)", changed, len(key_ids))
+        self.totals.forgotten += changed
+
+    def _key_missing(self, key_id: str) -> None:
+        """A key gone from the bucket: the person was erased, maybe while the bridge was
+        not reading the stream that says so."""
+        changed = self.store.forget([key_id])
+        self.totals.forgotten += changed
 
     # -- mapping -----------------------------------------------------------------------
 
@@ -196,15 +230,13 @@ class Bridge:
                     return Mapped(event, seq, park=f"{what} unknown to the bridge")
                 statement = mapping.attended(self.vocab, event, scheme, session)
                 self.store.record_sign_ins(
-                    [(session.session_id, str(data["student_number"]), seq, statement["id"])]
+                    [(session.session_id, _student(event), seq, statement["id"])]
                 )
                 return Mapped(event, seq, statement)
             if kind.startswith(mapping.REVOKED) and kind.endswith(".v1"):
                 if data.get("role") != "student":
                     return Mapped(event, seq)  # leaders' sign-ins are not statements
-                target = self.store.sign_in_before(
-                    str(data["session_id"]), str(data["student_number"]), seq
-                )
+                target = self.store.sign_in_before(str(data["session_id"]), _student(event), seq)
                 if target is None:
                     return Mapped(event, seq, park="no earlier sign-in to void")
                 return Mapped(event, seq, mapping.voiding(self.vocab, event, target))
@@ -215,7 +247,7 @@ class Bridge:
         return Mapped(event, seq)
 
     async def map_batch(self, msgs: Sequence[Msg]) -> list[Mapped]:
-        decoded: list[tuple[dict[str, Any], int]] = []
+        decoded: list[tuple[dict[str, Any], dict[str, Any], int]] = []
         for msg in msgs:
             seq = msg.metadata.sequence.stream
             try:
@@ -224,24 +256,21 @@ class Bridge:
                 raw = None
             if isinstance(raw, dict):
                 try:
-                    decoded.append((await self._opened(raw), seq))
+                    decoded.append((await self._opened(raw), raw, seq))
                 except Unopenable as error:
-                    raw["unopenable"] = str(error)
-                    decoded.append((raw, seq))
+                    decoded.append(({**raw, "unopenable": str(error)}, raw, seq))
             else:
-                decoded.append(
-                    (
-                        {
-                            "id": f"nats-seq-{seq}",
-                            "undecodable": msg.data.decode("utf-8", "replace"),
-                        },
-                        seq,
-                    )
-                )
-        if any(self._needs_sessions(event) for event, _ in decoded):
+                bad = {"id": f"nats-seq-{seq}", "undecodable": msg.data.decode("utf-8", "replace")}
+                decoded.append((bad, bad, seq))
+        if any(self._needs_sessions(event) for event, _, _ in decoded):
             await self.sync_sessions()
         with self.store.batch():
-            return [self.map_one(event, seq) for event, seq in decoded]
+            items = []
+            for event, raw, seq in decoded:
+                item = self.map_one(event, seq)
+                item.raw = raw
+                items.append(item)
+            return items
 
     def _needs_sessions(self, event: dict[str, Any]) -> bool:
         if not str(event.get("type", "")).startswith(mapping.SIGNED_IN):
@@ -286,7 +315,9 @@ class Bridge:
             str(item.event.get("id", item.seq))
         )
         log.error("parked statement %s (event %s): %s", sid, item.event.get("id"), reason)
-        self.store.park(sid, item.event, item.seq, statement, reason, status)
+        # the event as it came, sealed: once the person is erased it opens no more
+        raw = item.raw if item.raw is not None else item.event
+        self.store.park(sid, raw, item.seq, statement, reason, status, key_ids_in(raw))
         self.totals.parked += 1
 
     async def _extend_in_flight(self) -> None:
@@ -375,7 +406,19 @@ class Bridge:
         done = 0
         if progress is not None:
             progress(0, total)
-        posting: asyncio.Task[Outcome] | None = None
+        # Up to `resend_concurrency` batches are posted at once while the next is mapped; a
+        # batch that voids a statement waits for every batch before it, so the statement it
+        # voids is in the LRS first.
+        posting: list[tuple[asyncio.Task[Outcome], int]] = []
+        limit = self.settings.resend_concurrency
+
+        async def settle(keep: int) -> None:
+            while len(posting) > keep:
+                task, upto = posting.pop(0)
+                await task
+                if progress is not None:
+                    progress(upto, total)
+
         try:
             while done < total:
                 try:
@@ -389,19 +432,18 @@ class Bridge:
                         for item in items
                         if (item.event.get("data") or {}).get("scheme_id") == scheme
                     ]
-                if posting is not None:  # as in run(): map the next while one is posted
-                    await posting
-                    if progress is not None:
-                        progress(done, total)
-                posting = asyncio.create_task(self.deliver(items))
+                voids = any(
+                    item.statement is not None and item.statement["verb"]["id"] == mapping.VOIDED
+                    for item in items
+                )
+                await settle(0 if voids else limit - 1)
                 done += len(msgs)
-            if posting is not None:
-                await posting
-                if progress is not None:
-                    progress(done, total)
+                posting.append((asyncio.create_task(self.deliver(items)), done))
+            await settle(0)
         finally:
-            if posting is not None and not posting.done():
-                posting.cancel()
+            for task, _ in posting:
+                if not task.done():
+                    task.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
             with contextlib.suppress(Exception):
@@ -418,18 +460,17 @@ class Bridge:
         await self.sync_sessions()
         delivered = still = 0
         for parked in self.store.parked(statement_id):
-            event = parked.event
-            if event.get("unopenable"):  # the stream key may have been put right since
-                event = {k: v for k, v in event.items() if k != "unopenable"}
-                try:
-                    event = await self._opened(event)
-                except Unopenable as error:
-                    event["unopenable"] = str(error)
+            # parked sealed (a row of an older store: opened); the stream key may also have
+            # been put right since
+            raw = {k: v for k, v in parked.event.items() if k != "unopenable"}
+            keys = key_ids_in(raw)
+            try:
+                event = await self._opened(raw)
+            except Unopenable as error:
+                event = {**raw, "unopenable": str(error)}
             item = self.map_one(event, parked.seq)
             if item.park is not None:
-                self.store.park(
-                    parked.statement_id, parked.event, parked.seq, None, item.park, None
-                )
+                self.store.park(parked.statement_id, raw, parked.seq, None, item.park, None, keys)
                 still += 1
                 continue
             if item.statement is None:
@@ -439,10 +480,17 @@ class Bridge:
             if rejected:
                 r = rejected[0]
                 self.store.park(
-                    parked.statement_id, parked.event, parked.seq, r.statement, r.reason, r.status
+                    parked.statement_id, raw, parked.seq, r.statement, r.reason, r.status, keys
                 )
                 still += 1
             else:
                 self.store.unpark(parked.statement_id)
                 delivered += 1
         return delivered, still
+
+
+def _student(event: dict[str, Any]) -> str:
+    """Who a sign-in or revocation is about, as the store files it: the key id the student's
+    number was sealed under (the same for all their events), or the number if unsealed."""
+    sealed = (event.get(SEALED_UNDER) or {}).get("student_number")
+    return str(sealed or (event.get("data") or {})["student_number"])

@@ -26,6 +26,9 @@ class BridgeSettings(BaseSettings):
     #: passhub's stream key (`PASSHUB_STREAM_KEY`), given to authorised integrations: it
     #: unwraps the data keys in `PASSHUB_KEYS` that open the sealed personal fields
     stream_key: SecretStr = Field(min_length=1)
+    #: earlier stream keys (a JSON list), kept while passhub re-wraps the key bucket's keys
+    #: under a new one: a key is tried under `stream_key` first, then under each of these
+    stream_previous_keys: list[SecretStr] = Field(default_factory=list)
 
     #: the LRS's xAPI endpoint, e.g. https://lrs.example.ac.uk/data/xAPI
     lrs_endpoint: AnyHttpUrl
@@ -58,6 +61,9 @@ class BridgeSettings(BaseSettings):
     store_path: Path = Path("var/xapi/bridge.sqlite3")
     #: statements per POST
     batch_size: int = Field(default=500, ge=1, le=5000)
+    #: POSTs in flight at once during `resend` (a backfill); the live bridge posts one at a
+    #: time, in stream order
+    resend_concurrency: int = Field(default=2, ge=1, le=16)
     #: seconds a fetch waits for more events before posting what it has
     fetch_wait_seconds: float = 1.0
     #: JetStream redelivers an event unacknowledged this long (the bridge extends it while
@@ -82,6 +88,19 @@ class BridgeSettings(BaseSettings):
                 "PASSHUB_XAPI_LRS_CLIENT_SECRET are required for OAuth"
             )
         return self
+
+    @model_validator(mode="after")
+    def _previous_keys(self) -> BridgeSettings:
+        if any(not key.get_secret_value() for key in self.stream_previous_keys):
+            raise ValueError("PASSHUB_XAPI_STREAM_PREVIOUS_KEYS holds an empty key")
+        return self
+
+    @property
+    def stream_keys(self) -> list[str]:
+        """The stream keys to try, the current one first."""
+        return [self.stream_key.get_secret_value()] + [
+            key.get_secret_value() for key in self.stream_previous_keys
+        ]
 
     @property
     def statements_url(self) -> str:

@@ -11,11 +11,19 @@ It keeps what the attendance events do not carry and the bridge must remember:
 The first two can be rebuilt from the streams; only parked statements exist nowhere else.
 SQLite because the bridge is one process and needs nothing more: no server to run, one file
 on a volume, transactions, and a table an operator can read.
+
+Everything about a person is filed under the key id their fields were sealed under, so that
+`forget` (on `person_erased`, or a key gone from the bucket) finds it: a sign-in is kept under
+the student's key id (never their number), a rostered leader's number beside their key id,
+and a parked event as it came, sealed, with the key ids it holds. Deleted rows are overwritten
+(`secure_delete`) and the write-ahead log is emptied after a deletion, so the file keeps no
+bytes of what was forgotten.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from passhub_xapi.mapping import Scheme, Session
+
+log = logging.getLogger("passhub_xapi")
+
+#: the store's layout (`PRAGMA user_version`): 2 files what it keeps under key ids
+VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schemes (
@@ -32,18 +45,30 @@ CREATE TABLE IF NOT EXISTS schemes (
 CREATE TABLE IF NOT EXISTS sessions (
     session_id TEXT PRIMARY KEY, scheme_id TEXT NOT NULL, starts_at TEXT NOT NULL,
     ends_at TEXT NOT NULL, room TEXT NOT NULL, capacity INTEGER NOT NULL,
-    cancelled INTEGER NOT NULL DEFAULT 0, leaders TEXT NOT NULL DEFAULT '[]'
+    cancelled INTEGER NOT NULL DEFAULT 0, leaders TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS sign_ins (
-    session_id TEXT NOT NULL, student_number TEXT NOT NULL, seq INTEGER NOT NULL,
-    statement_id TEXT NOT NULL, PRIMARY KEY (session_id, student_number, seq)
+    session_id TEXT NOT NULL, student TEXT NOT NULL, seq INTEGER NOT NULL,
+    statement_id TEXT NOT NULL, PRIMARY KEY (session_id, student, seq)
 );
+CREATE INDEX IF NOT EXISTS sign_ins_student ON sign_ins (student);
 CREATE TABLE IF NOT EXISTS parked (
     statement_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, seq INTEGER NOT NULL,
     event TEXT NOT NULL, statement TEXT, reason TEXT NOT NULL, status INTEGER,
-    parked_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 1
+    parked_at TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 1,
+    key_ids TEXT NOT NULL DEFAULT ''
 );
 """
+
+# A store of version 1 kept students' and leaders' numbers in clear with nothing to find
+# them by on erasure: its rebuildable tables are dropped (the sessions consumer then reads
+# its stream again from the start) and parked rows, which exist nowhere else, are kept.
+_FROM_VERSION_1 = (
+    "DROP TABLE IF EXISTS schemes",
+    "DROP TABLE IF EXISTS sessions",
+    "DROP TABLE IF EXISTS sign_ins",
+    "ALTER TABLE parked ADD COLUMN key_ids TEXT NOT NULL DEFAULT ''",
+)
 
 
 @dataclass(frozen=True)
@@ -64,15 +89,77 @@ class Store:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        # a deleted row's bytes are overwritten, not left in a free page
+        self.db.execute("PRAGMA secure_delete=ON")
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        #: True when an older store's rebuildable tables were dropped: the sessions stream
+        #: must be read again from its start
+        self.rebuilt = self._migrate()
         self.db.executescript(_SCHEMA)
+        self.db.execute(f"PRAGMA user_version={VERSION}")
         # sessions and schemes read per sign-in, kept until the sessions stream changes them
         self._schemes: dict[str, Scheme] = {}
         self._sessions: dict[str, Session] = {}
 
+    def _migrate(self) -> bool:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        had = self.db.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sessions'"
+        ).fetchone()[0]
+        if version >= VERSION or not had:
+            return False
+        log.warning(
+            "the store is of an older layout: sessions and sign-ins are read again from the"
+            " streams (run `passhub-xapi resend` once to void revocations of older sign-ins)"
+        )
+        with self._transaction():
+            for statement in _FROM_VERSION_1:
+                self.db.execute(statement)
+        self._checkpoint()
+        return True
+
     def close(self) -> None:
         self.db.close()
+
+    # -- forgetting a person -----------------------------------------------------------
+
+    def forget(self, key_ids: list[str]) -> int:
+        """Delete what the store holds about the people sealed under `key_ids`: their
+        sign-ins, their place among a session's leaders, parked events naming them. Returns
+        the rows changed. The file keeps none of their bytes afterwards."""
+        ids = sorted({k for k in key_ids if k})
+        if not ids:
+            return 0
+        changed = 0
+        with self._transaction():
+            for key_id in ids:
+                changed += self.db.execute(
+                    "DELETE FROM sign_ins WHERE student = ?", (key_id,)
+                ).rowcount
+                changed += self.db.execute(
+                    "DELETE FROM parked WHERE instr(key_ids, ?) > 0", (f" {key_id} ",)
+                ).rowcount
+                rows = self.db.execute(
+                    "SELECT session_id, leaders FROM sessions WHERE instr(leaders, ?) > 0",
+                    (json.dumps(key_id),),
+                ).fetchall()
+                for session_id, leaders in rows:
+                    kept = {n: k for n, k in _leaders(leaders).items() if k != key_id}
+                    self.db.execute(
+                        "UPDATE sessions SET leaders = ? WHERE session_id = ?",
+                        (json.dumps(kept, sort_keys=True), session_id),
+                    )
+                    changed += 1
+        if changed:
+            self._sessions.clear()
+            self._checkpoint()
+        return changed
+
+    def _checkpoint(self) -> None:
+        """Copy the write-ahead log into the file and empty it (its frames hold the pages
+        as they were before)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- sessions stream ---------------------------------------------------------------
 
@@ -123,14 +210,16 @@ class Store:
             found = row.fetchone()
             if found is None:
                 return
-            leaders = set(json.loads(found[0]))
+            leaders = _leaders(found[0])
+            number = str(d["student_number"])
             if kind == "leader_rostered":
-                leaders.add(d["student_number"])
+                # filed under the key id the number was sealed under, to be found on erasure
+                leaders[number] = (event.get("sealed_under") or {}).get("student_number", "")
             else:
-                leaders.discard(d["student_number"])
+                leaders.pop(number, None)
             x(
                 "UPDATE sessions SET leaders = ? WHERE session_id = ?",
-                (json.dumps(sorted(leaders)), d["session_id"]),
+                (json.dumps(leaders, sort_keys=True), d["session_id"]),
             )
 
     # Only what was found is kept: `passhub-xapi parked retry` or `resend`, in another process
@@ -173,13 +262,15 @@ class Store:
             datetime.fromisoformat(row[3]),
             row[4],
             row[5],
-            tuple(json.loads(row[6])),
+            tuple(sorted(_leaders(row[6]))),
         )
 
     # -- sign-ins, for voiding ---------------------------------------------------------
 
     def record_sign_ins(self, rows: list[tuple[str, str, int, str]]) -> None:
-        """(session_id, student_number, stream sequence, statement id) of sign-ins."""
+        """(session_id, student, stream sequence, statement id) of sign-ins; `student` is the
+        key id the student's number was sealed under (their number only if it came
+        unsealed)."""
         with self._transaction():
             self.db.executemany("INSERT OR IGNORE INTO sign_ins VALUES (?, ?, ?, ?)", rows)
 
@@ -187,13 +278,13 @@ class Store:
         """One transaction around the writes of a batch (the sign-ins it records)."""
         return self._transaction()
 
-    def sign_in_before(self, session_id: str, student_number: str, seq: int) -> str | None:
+    def sign_in_before(self, session_id: str, student: str, seq: int) -> str | None:
         """The statement of the last sign-in to this session before position `seq` of the
-        stream: the one a revocation at `seq` revokes."""
+        stream: the one a revocation at `seq` revokes (`student` as in `record_sign_ins`)."""
         row = self.db.execute(
-            "SELECT statement_id FROM sign_ins WHERE session_id = ? AND student_number = ?"
+            "SELECT statement_id FROM sign_ins WHERE session_id = ? AND student = ?"
             " AND seq < ? ORDER BY seq DESC LIMIT 1",
-            (session_id, student_number, seq),
+            (session_id, student, seq),
         ).fetchone()
         return None if row is None else str(row[0])
 
@@ -207,12 +298,15 @@ class Store:
         statement: dict[str, Any] | None,
         reason: str,
         status: int | None,
+        key_ids: set[str] | frozenset[str] = frozenset(),
     ) -> None:
+        """Park `event` (as it came, sealed) with the key ids of the people it names."""
         self.db.execute(
-            "INSERT INTO parked VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)"
+            "INSERT INTO parked VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
             " ON CONFLICT (statement_id) DO UPDATE SET reason = excluded.reason,"
             " status = excluded.status, statement = excluded.statement,"
-            " parked_at = excluded.parked_at, attempts = parked.attempts + 1",
+            " parked_at = excluded.parked_at, attempts = parked.attempts + 1,"
+            " key_ids = excluded.key_ids",
             (
                 statement_id,
                 str(event.get("id", "")),
@@ -222,6 +316,7 @@ class Store:
                 reason[:2000],
                 status,
                 datetime.now(UTC).isoformat(timespec="seconds"),
+                "".join(f" {k} " for k in sorted(key_ids)),
             ),
         )
 
@@ -257,6 +352,11 @@ class Store:
 
     def _transaction(self) -> _Tx:
         return _Tx(self.db)
+
+
+def _leaders(text: str) -> dict[str, str]:
+    """A session's leaders: their numbers and the key id each was sealed under."""
+    return {str(k): str(v) for k, v in (json.loads(text) or {}).items()}
 
 
 class _Tx:

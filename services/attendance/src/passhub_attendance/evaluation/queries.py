@@ -30,6 +30,9 @@ from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.evaluation.stats import Cohort, Rules
 from passhub_shared.errors import NotFound
 
+#: memory for the report's joins and aggregation (per operation, for its transaction only)
+REPORT_WORK_MEM = "64MB"
+
 
 async def schemes_of_year(conn: AsyncConnection, year: str) -> list[SchemeInfo]:
     """Schemes of the year: launched ones, and those known only from sign-ins' modules."""
@@ -83,7 +86,17 @@ async def _fetch(conn: AsyncConnection, sql: str, *args: object) -> list[Any]:
 async def load_modules(
     conn: AsyncConnection, year: str, modules: Sequence[str] | None, rules: Rules
 ) -> dict[str, ModuleData]:
-    """Every enrolment of `year` (on `modules`, or on any module) as a cohort per module."""
+    """Every enrolment of `year` (on `modules`, or on any module) as a cohort per module.
+
+    Two round trips. The first joins each enrolment to its attendance and result and gathers
+    them per module; it also counts the enrolments that attended, so that the students who
+    attended without being enrolled are the module's attendees less those, and no anti-join
+    of the attendance against the enrolments is needed. The second counts each module's
+    attendees and lists its prior attainment measures (apart: a `DISTINCT` inside the first
+    would sort all its rows). `work_mem` is raised for the transaction so that the joins'
+    hash tables and the aggregation stay in memory (the default spills them to disk)."""
+    await conn.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
+    wanted = None if modules is None else list(modules)
     rows = await _fetch(
         conn,
         """
@@ -95,7 +108,8 @@ async def load_modules(
                array_agg(r.passed) AS passed,
                array_agg(r.withdrawn) AS withdrawn,
                array_agg(e.prior_attainment) AS prior,
-               array_agg(DISTINCT e.prior_measure) AS measures
+               count(*) FILTER (WHERE c.student_number IS NOT NULL OR h.sessions > 0)
+                 AS attending
         FROM evaluation_enrolments e
         LEFT JOIN evaluation_module_attendance c
           ON c.academic_year = e.academic_year AND c.module = e.module
@@ -110,9 +124,10 @@ async def load_modules(
         GROUP BY e.module
         """,
         year,
-        None if modules is None else list(modules),
+        wanted,
     )
     out: dict[str, ModuleData] = {}
+    attending: dict[str, int] = {}
     for row in rows:
         cohort = Cohort.from_columns(
             row["sessions"],
@@ -124,36 +139,42 @@ async def load_modules(
             row["prior"],
             rules,
         )
-        out[row["module"]] = ModuleData(
-            module=row["module"],
-            cohort=cohort,
-            prior_measures={m for m in row["measures"] if m},
-        )
-    not_enrolled = await conn.execute(
-        text(
-            """
-            SELECT c.module, count(DISTINCT c.student_number) AS n
-            FROM (SELECT academic_year, module, student_number
-                  FROM evaluation_module_attendance
-                  UNION ALL
-                  SELECT academic_year, module, student_number
-                  FROM evaluation_historical_attendance WHERE sessions > 0) c
-            WHERE c.academic_year = :year
-              AND (CAST(:modules AS text[]) IS NULL OR c.module = ANY(CAST(:modules AS text[])))
-              AND NOT EXISTS (SELECT 1 FROM evaluation_enrolments e
-                              WHERE e.academic_year = c.academic_year AND e.module = c.module
-                                AND e.student_number = c.student_number)
-            GROUP BY c.module
-            """
-        ),
-        {"year": year, "modules": list(modules) if modules is not None else None},
+        out[row["module"]] = ModuleData(module=row["module"], cohort=cohort)
+        attending[row["module"]] = int(row["attending"])
+    # each module's attendees (live attendance, and history with sessions), and apart the
+    # prior attainment measures its enrolments carry
+    extra = await _fetch(
+        conn,
+        """
+        SELECT module, count(*) AS attendees, NULL::text AS measure
+        FROM (SELECT module, student_number FROM evaluation_module_attendance
+              WHERE academic_year = $1 AND ($2::text[] IS NULL OR module = ANY($2::text[]))
+              UNION
+              SELECT module, student_number FROM evaluation_historical_attendance
+              WHERE academic_year = $1 AND sessions > 0
+                AND ($2::text[] IS NULL OR module = ANY($2::text[]))) a
+        GROUP BY module
+        UNION ALL
+        SELECT DISTINCT module, NULL::bigint, prior_measure FROM evaluation_enrolments
+        WHERE academic_year = $1 AND prior_measure IS NOT NULL
+          AND ($2::text[] IS NULL OR module = ANY($2::text[]))
+        """,
+        year,
+        wanted,
     )
-    for row in not_enrolled:
-        data = out.get(row.module)
-        if data is None and (modules is None or row.module in modules):
-            data = out[row.module] = ModuleData(row.module, Cohort.concat([]))
-        if data is not None:
-            data.not_enrolled = int(row.n)
+    for row in extra:
+        module = row["module"]
+        if row["measure"] is not None:
+            if module in out:
+                out[module].prior_measures.add(row["measure"])
+            continue
+        not_enrolled = int(row["attendees"]) - attending.get(module, 0)
+        if not_enrolled <= 0:
+            continue
+        data = out.get(module)
+        if data is None:
+            data = out[module] = ModuleData(module, Cohort.concat([]))
+        data.not_enrolled = not_enrolled
     return out
 
 
