@@ -140,7 +140,7 @@ class Lrs:
 
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(LrsUnavailable),
-            wait=wait_exponential_jitter(initial=0.2, max=self.max_backoff),
+            wait=wait_exponential_jitter(multiplier=0.2, max=self.max_backoff),
             before_sleep=before_sleep,
             reraise=True,
         )
