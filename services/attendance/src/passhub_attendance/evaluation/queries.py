@@ -93,21 +93,25 @@ async def load_modules(
     attended without being enrolled are the module's attendees less those, and no anti-join
     of the attendance against the enrolments is needed. The second counts each module's
     attendees and lists its prior attainment measures (apart: a `DISTINCT` inside the first
-    would sort all its rows). `work_mem` is raised for the transaction so that the joins'
-    hash tables and the aggregation stay in memory (the default spills them to disk)."""
+    would sort all its rows). Each module's rows are gathered in student order, one sort that
+    every aggregate shares, so that a replay, which writes the tables' rows in another physical
+    order, gives the matching estimates the same ties in the same order, hence the same
+    figures. `work_mem` is raised for the transaction so that the joins' hash tables and the
+    aggregation stay in memory (the default spills them to disk)."""
     await conn.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
     wanted = None if modules is None else list(modules)
     rows = await _fetch(
         conn,
         """
         SELECT e.module,
-               array_agg(greatest(coalesce(c.sessions, 0), coalesce(h.sessions, 0))) AS sessions,
-               array_agg(r.student_number IS NOT NULL) AS has_result,
-               array_agg(r.mark) AS mark,
-               array_agg(r.grade) AS grade,
-               array_agg(r.passed) AS passed,
-               array_agg(r.withdrawn) AS withdrawn,
-               array_agg(e.prior_attainment) AS prior,
+               array_agg(greatest(coalesce(c.sessions, 0), coalesce(h.sessions, 0))
+                         ORDER BY e.student_number) AS sessions,
+               array_agg(r.student_number IS NOT NULL ORDER BY e.student_number) AS has_result,
+               array_agg(r.mark ORDER BY e.student_number) AS mark,
+               array_agg(r.grade ORDER BY e.student_number) AS grade,
+               array_agg(r.passed ORDER BY e.student_number) AS passed,
+               array_agg(r.withdrawn ORDER BY e.student_number) AS withdrawn,
+               array_agg(e.prior_attainment ORDER BY e.student_number) AS prior,
                count(*) FILTER (WHERE c.student_number IS NOT NULL OR h.sessions > 0)
                  AS attending
         FROM evaluation_enrolments e
