@@ -25,9 +25,7 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +37,7 @@ import asyncpg
 import numpy as np
 import orjson
 
-from bench.common import asyncpg_dsn
+from bench.common import asyncpg_dsn, database
 from bench.reports import START, YEAR, Year, modules_of, scheme_id
 from passhub_attendance.annual.api import build, render_pdf
 from passhub_attendance.annual.importing import import_graduate_outcomes
@@ -56,7 +54,6 @@ from passhub_shared.contracts.attendance import FeedbackSubmitted, LeaderSignedI
 from passhub_shared.contracts.recognition import AwardGranted, AwardWithheld
 from passhub_shared.contracts.recruitment import LeaderAppointed, TrainingCompleted
 from passhub_shared.contracts.sessions import SchemeLaunched, SessionCancelled, SessionScheduled
-from passhub_shared.devservers import PostgresServer
 from passhub_shared.events import Event, Metadata, Recorded, new_event_id
 from passhub_shared.secretkeys import generate_secret
 from passhub_shared.service import Runtime
@@ -429,21 +426,8 @@ def main() -> None:
     parser.add_argument("--keep-pdf", help="write the whole-year PDF here")
     parser.add_argument("--database-url", help="an empty database instead of an embedded one")
     args = parser.parse_args()
-    root: Path | None = None
-    server: PostgresServer | None = None
-    dsn = args.database_url
-    if dsn is None:
-        root = Path(tempfile.mkdtemp(prefix="passhub-bench-annual-"))
-        server = PostgresServer(root / "postgres")
-        server.start()
-        dsn = server.create_database("annual")
-    try:
+    with database(args.database_url, "annual") as dsn:
         result = loop.run(run(args, dsn))
-    finally:
-        if server is not None:
-            server.stop()
-        if root is not None:
-            shutil.rmtree(root, ignore_errors=True)
     result["machine"] = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),

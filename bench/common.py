@@ -104,6 +104,23 @@ class Servers:
         self.stop()
 
 
+@contextmanager
+def database(url: str | None, name: str) -> Iterator[str]:
+    """`url` itself when given (an empty database), else a database `name` on an embedded
+    PostgreSQL started in a temporary folder, stopped and removed afterwards."""
+    if url is not None:
+        yield url
+        return
+    root = Path(tempfile.mkdtemp(prefix=f"passhub-bench-{name}-"))
+    server = PostgresServer(root / "postgres")
+    server.start()
+    try:
+        yield server.create_database(name)
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def asyncpg_dsn(url: str) -> str:
     """A plain `postgresql://` DSN (what asyncpg takes) from a SQLAlchemy URL."""
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)

@@ -23,9 +23,7 @@ import json
 import os
 import platform
 import random
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -35,12 +33,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
+from bench.common import database
 from passhub_attendance import queries
 from passhub_attendance.overview import engagement_rows, live_sessions
 from passhub_attendance.service import service
 from passhub_attendance.tables import attendances, rostered_leaders, scheduled_sessions, schemes
 from passhub_shared import loop
-from passhub_shared.devservers import PostgresServer
 from passhub_shared.secretkeys import generate_secret
 from passhub_shared.service import Runtime
 from passhub_shared.settings import Settings
@@ -207,21 +205,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--database-url", help="an empty database instead of an embedded one")
     args = parser.parse_args()
-    root: Path | None = None
-    server: PostgresServer | None = None
-    dsn = args.database_url
-    if dsn is None:
-        root = Path(tempfile.mkdtemp(prefix="passhub-bench-console-"))
-        server = PostgresServer(root / "postgres")
-        server.start()
-        dsn = server.create_database("console")
-    try:
+    with database(args.database_url, "console") as dsn:
         result = loop.run(run(args, dsn))
-    finally:
-        if server is not None:
-            server.stop()
-        if root is not None:
-            shutil.rmtree(root, ignore_errors=True)
     result["machine"] = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),

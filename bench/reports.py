@@ -30,9 +30,7 @@ import json
 import os
 import platform
 import pstats
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -45,7 +43,7 @@ import numpy as np
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bench.common import asyncpg_dsn
+from bench.common import asyncpg_dsn, database
 from passhub_attendance.evaluation import render
 from passhub_attendance.evaluation.importing import import_enrolments, import_results
 from passhub_attendance.evaluation.projections import evaluation_projections
@@ -57,7 +55,6 @@ from passhub_attendance.service import service
 from passhub_shared import loop
 from passhub_shared.contracts.attendance import StudentSignedIn
 from passhub_shared.contracts.sessions import SchemeLaunched, SessionScheduled
-from passhub_shared.devservers import PostgresServer
 from passhub_shared.events import Event, Metadata, Recorded, new_event_id
 from passhub_shared.projections import Projection, Rebuild
 from passhub_shared.replay import ReplayReport, projection_tables, rebuild
@@ -592,21 +589,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    root: Path | None = None
-    server: PostgresServer | None = None
-    dsn = args.database_url
-    if dsn is None:
-        root = Path(tempfile.mkdtemp(prefix="passhub-bench-reports-"))
-        server = PostgresServer(root / "postgres")
-        server.start()
-        dsn = server.create_database("reports")
-    try:
+    with database(args.database_url, "reports") as dsn:
         result = loop.run(run(args, dsn))
-    finally:
-        if server is not None:
-            server.stop()
-        if root is not None:
-            shutil.rmtree(root, ignore_errors=True)
     result["machine"] = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
