@@ -113,18 +113,17 @@ METHODS = {"qr": "QR code", "kiosk": "kiosk", "leader": "by a leader", "import":
 
 
 async def _session(c: Console, session_id: str) -> dict[str, Any]:
-    try:
-        session: dict[str, Any] = await c.call("sessions", "GET", f"/sessions/{quote(session_id)}")
-    except ServiceError as error:
-        if error.status in (404, 422):
-            raise PageError(
-                "No such session",
-                "There is no session at this address.",
-                status=404,
-                next_href="/console/attendance",
-                next_label="Back to today",
-            ) from None
-        raise
+    session = await c.get_one(
+        "sessions",
+        f"/sessions/{quote(session_id)}",
+        PageError(
+            "No such session",
+            "There is no session at this address.",
+            status=404,
+            next_href="/console/attendance",
+            next_label="Back to today",
+        ),
+    )
     await c.require_scheme(session["scheme_id"])
     return session
 

@@ -120,6 +120,17 @@ class Console:
         """A call to a service's API with this person's token."""
         return await self.person.services.call(service, method, path, self.token(), **kwargs)
 
+    async def get_one(self, service: str, path: str, missing: PageError) -> dict[str, Any]:
+        """One thing from a service's API; `missing` (a 404 page with a way back) when the
+        service knows nothing at that address (404) or refuses the address itself (422)."""
+        try:
+            found: dict[str, Any] = await self.call(service, "GET", path)
+        except ServiceError as error:
+            if error.status in (404, 422):
+                raise missing from None
+            raise
+        return found
+
     async def own_schemes(self) -> frozenset[str]:
         """The scheme ids an organiser organises: named on the scheme by a coordinator (the
         sessions service), or appointed student organiser by recruitment, not stood down."""

@@ -69,20 +69,17 @@ def _refused(error: ServiceError) -> str:
 
 
 async def _campaign(c: Console, campaign_id: str) -> dict[str, Any]:
-    try:
-        found: dict[str, Any] = await c.call(
-            "recruitment", "GET", f"/campaigns/{quote(campaign_id)}"
-        )
-    except ServiceError as error:
-        if error.status in (404, 422):
-            raise PageError(
-                "There is no such campaign",
-                "passhub knows no recruitment campaign at this address.",
-                status=404,
-                next_href=BASE,
-                next_label="See the campaigns",
-            ) from None
-        raise
+    found = await c.get_one(
+        "recruitment",
+        f"/campaigns/{quote(campaign_id)}",
+        PageError(
+            "There is no such campaign",
+            "passhub knows no recruitment campaign at this address.",
+            status=404,
+            next_href=BASE,
+            next_label="See the campaigns",
+        ),
+    )
     return found
 
 
@@ -486,20 +483,17 @@ async def applications(
 
 
 async def _application(c: Console, application_id: str) -> dict[str, Any]:
-    try:
-        found: dict[str, Any] = await c.call(
-            "recruitment", "GET", f"/applications/{quote(application_id)}"
-        )
-    except ServiceError as error:
-        if error.status in (404, 422):
-            raise PageError(
-                "There is no such application",
-                "passhub knows no application at this address.",
-                status=404,
-                next_href=BASE,
-                next_label="Back to recruitment",
-            ) from None
-        raise
+    found = await c.get_one(
+        "recruitment",
+        f"/applications/{quote(application_id)}",
+        PageError(
+            "There is no such application",
+            "passhub knows no application at this address.",
+            status=404,
+            next_href=BASE,
+            next_label="Back to recruitment",
+        ),
+    )
     if not await _organiser_may_see(c, found):
         raise PageError(
             "This is not one of your schemes' applicants",

@@ -429,18 +429,17 @@ async def generate(request: Request, scheme_id: str) -> Response:
 
 
 async def _session(c: Console, session_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    try:
-        session: dict[str, Any] = await c.call("sessions", "GET", f"/sessions/{quote(session_id)}")
-    except ServiceError as error:
-        if error.status in (404, 422):
-            raise PageError(
-                "No such session",
-                "There is no session at this address.",
-                status=404,
-                next_href="/console/sessions",
-                next_label="Back to the schemes",
-            ) from None
-        raise
+    session = await c.get_one(
+        "sessions",
+        f"/sessions/{quote(session_id)}",
+        PageError(
+            "No such session",
+            "There is no session at this address.",
+            status=404,
+            next_href="/console/sessions",
+            next_label="Back to the schemes",
+        ),
+    )
     return session, await _scheme(c, session["scheme_id"])
 
 
