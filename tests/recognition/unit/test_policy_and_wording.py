@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from passhub_recognition.credentials import Issuer, award_id_of, open_badge_credential
 from passhub_recognition.domain.codes import code_hash, display, normalise
+from passhub_recognition.domain.documents import AwardView
 from passhub_recognition.domain.events import PolicySet
 from passhub_recognition.domain.policy import (
     DESCRIPTION_LIMIT,
@@ -19,8 +20,7 @@ from passhub_recognition.domain.policy import (
 )
 from passhub_recognition.domain.policy_stream import SetPolicy, policy_decider
 from passhub_recognition.domain.wording import Fill, clip, description, requirements_narrative
-from passhub_recognition.ids import new_verification_code
-from passhub_recognition.records import AwardView
+from passhub_recognition.handlers import new_verification_code
 from passhub_recognition.signing import InvalidCredential, IssuerKey, did_web
 from passhub_shared.errors import Rejected
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from passhub_recognition.records import AwardView
+from passhub_recognition.domain.documents import AwardView
 
 CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
