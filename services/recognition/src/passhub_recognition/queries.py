@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_recognition import tables
@@ -314,30 +314,25 @@ async def awards_of_student(conn: AsyncConnection, student_number: str) -> list[
 # --- lookups for commands addressed by id ---------------------------------------------------
 
 
-async def award_owner(conn: AsyncConnection, award_id: str) -> tuple[str, str]:
-    """The academic year and student number of an award."""
-    t = tables.awards
+async def _owner(conn: AsyncConnection, table: Table, key: str, value: str) -> tuple[str, str]:
     row = (
         await conn.execute(
-            select(t.c.academic_year, t.c.student_number).where(t.c.award_id == award_id)
+            select(table.c.academic_year, table.c.student_number).where(table.c[key] == value)
         )
     ).one_or_none()
     if row is None:
-        raise NotFound(f"no award {award_id}")
+        raise NotFound(f"no {key.removesuffix('_id')} {value}")
     return str(row.academic_year), str(row.student_number)
+
+
+async def award_owner(conn: AsyncConnection, award_id: str) -> tuple[str, str]:
+    """The academic year and student number of an award."""
+    return await _owner(conn, tables.awards, "award_id", award_id)
 
 
 async def activity_owner(conn: AsyncConnection, activity_id: str) -> tuple[str, str]:
     """The academic year and student number of an activity."""
-    t = tables.activities
-    row = (
-        await conn.execute(
-            select(t.c.academic_year, t.c.student_number).where(t.c.activity_id == activity_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"no activity {activity_id}")
-    return str(row.academic_year), str(row.student_number)
+    return await _owner(conn, tables.activities, "activity_id", activity_id)
 
 
 async def standing_awards_of(

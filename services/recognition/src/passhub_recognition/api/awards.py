@@ -171,6 +171,17 @@ async def _visible_award(runtime: RuntimeDep, award_id: str, principal: Principa
     return view
 
 
+async def _standing_award(
+    runtime: RuntimeDep, award_id: str, principal: Principal, document: str
+) -> AwardView:
+    """The award, which `principal` may see and which stands: a withdrawn one has no
+    `document`."""
+    view = await _visible_award(runtime, award_id, principal)
+    if not view.standing:
+        raise Conflict(f"award {award_id} was withdrawn; it has no {document}")
+    return view
+
+
 @router.get("/awards/{award_id}")
 async def get_award(
     award_id: str,
@@ -208,9 +219,7 @@ async def certificate(
     principal: Principal = require("coordinator", *SELF),
 ) -> Response:
     """The award's certificate as a one-page PDF."""
-    view = await _visible_award(runtime, award_id, principal)
-    if not view.standing:
-        raise Conflict(f"award {award_id} was withdrawn; it has no certificate")
+    view = await _standing_award(runtime, award_id, principal, "certificate")
     content = await run_in_threadpool(
         render, [certificate_of(view, ctx)], ctx.fonts, f"{view.kind_title}: {view.name}"
     )
@@ -246,9 +255,7 @@ async def credential(
 ) -> Response:
     """The award as an Open Badges 3.0 credential, signed as a VC-JWT (`format=json` gives
     the credential and its JWT side by side)."""
-    view = await _visible_award(runtime, award_id, principal)
-    if not view.standing:
-        raise Conflict(f"award {award_id} was withdrawn; it has no credential")
+    view = await _standing_award(runtime, award_id, principal, "credential")
     unsigned = open_badge_credential(view, ctx.issuer)
     token = ctx.key.sign(unsigned)
     if format == "json":
