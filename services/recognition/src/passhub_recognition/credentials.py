@@ -3,6 +3,9 @@ credential), which the leader can carry to any badge wallet or backpack.
 
 The credential is made from the award alone (deterministic), so it need not be stored: the
 same award always gives the same credential, and the same VC-JWT once signed.
+
+A concern of its own beside the service's layers: the Open Badges 3.0 data model, kept apart
+from the awards' rules so the standard's shape changes in one place.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 The facts behind a decision are read from the events themselves (our copies of the other
 services' events, plus our own), not from a read model: the same fold that the given/when/then
 tests exercise then decides live, and nothing can drift between them.
+
+The read models answer the rest: awards as their documents show them (the award row with the
+leader's name, the scheme titles and the policy version's wording), the activities, the
+policy's versions, and what an award or activity belongs to.
 """
 
 from __future__ import annotations
