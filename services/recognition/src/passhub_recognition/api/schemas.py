@@ -1,8 +1,8 @@
 """Request and response models of the recognition service's routes.
 
 Every route that answers JSON declares one of these. The JSON is what the routes answered
-before they had models (the portal reads it): times as Python writes them (`+00:00`, not `Z`),
-and counts that may be whole numbers or fractions keep whichever they are.
+before they had models (the portal reads it): figures that may be whole numbers or fractions
+keep whichever they are.
 
 The pages and files (the verification page, certificates, credentials, exports) answer their
 own media types and have no model here.
@@ -11,19 +11,15 @@ own media types and have no model here.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from passhub_recognition.domain.events import ActivityKind
 from passhub_recognition.domain.policy import Policy
 from passhub_recognition.domain.progress import Status
 from passhub_shared.contracts.recognition import AwardKind
 
-#: a moment, written as `datetime.isoformat` writes it
-Moment = Annotated[
-    datetime, PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json")
-]
 #: a figure that is a whole number or a fraction, kept as it is (12 stays 12, 12.5 12.5)
 Figure = int | float
 
@@ -75,7 +71,7 @@ class PolicyOut(BaseModel):
 
 class PolicyVersionOut(BaseModel):
     version: int
-    set_at: Moment
+    set_at: datetime
     set_by: str | None
     #: the policy as it was set
     policy: dict[str, Any]
@@ -162,11 +158,11 @@ class AwardOut(BaseModel):
     verification_code: str
     activity_start: date | None
     activity_end: date | None
-    granted_at: Moment
+    granted_at: datetime
     status: Literal["granted", "withdrawn"]
-    withdrawn_at: Moment | None
+    withdrawn_at: datetime | None
     withdrawn_reason: str | None
-    revised_at: Moment | None
+    revised_at: datetime | None
     revised_reason: str | None
     verify_url: str
 
