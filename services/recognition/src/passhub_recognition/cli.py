@@ -14,9 +14,9 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from passhub_recognition.domain.awards import RoleTitles
-from passhub_recognition.handlers import context, run_awards
+from passhub_recognition.handlers import RunSummary, context, run_awards
 from passhub_recognition.signing import private_pem
-from passhub_shared import loop
+from passhub_shared import loop, retrying
 from passhub_shared.errors import Rejected
 from passhub_shared.events import Metadata
 
@@ -52,12 +52,16 @@ def run(
 
     runtime = Runtime(load_service("recognition"), load_settings("recognition"))
 
+    titles = RoleTitles(runtime.settings.leader_title, runtime.settings.organiser_title)
+
+    async def attempt() -> RunSummary:
+        async with runtime.transaction() as conn:
+            ctx = context(runtime.store, titles, Metadata(actor=actor))
+            return await run_awards(conn, ctx, academic_year)
+
     async def go() -> None:
         try:
-            async with runtime.transaction() as conn:
-                titles = RoleTitles(runtime.settings.leader_title, runtime.settings.organiser_title)
-                ctx = context(runtime.store, titles, Metadata(actor=actor))
-                summary = await run_awards(conn, ctx, academic_year)
+            summary = await retrying.on_conflict(attempt)
         finally:
             await runtime.engine.dispose()
         typer.echo(
