@@ -74,7 +74,7 @@ async def react(ctx: ReactionContext, new_events: Sequence[Recorded]) -> None:
             affected[year].setdefault(student, (cause, event))
     if not affected:
         return
-    # a re-check names no role title: a re-issue keeps the one the award was granted with
+    # a re-check names no role title: a revision restates the figures, not the role
     handler = context(ctx.store, RoleTitles())
     for year in sorted(affected):
         await recheck(ctx.conn, handler, year, affected[year])
