@@ -229,7 +229,7 @@ async def test_the_signing_key_is_made_once_and_kept(recognition: Harness) -> No
     async with recognition.runtime.engine.connect() as conn:
         rows = (await conn.execute(text("SELECT count(*) FROM rec_signing_keys"))).scalar_one()
     assert rows == 1
-    from passhub_recognition.context import start
+    from passhub_recognition.service import start
 
     before = recognition.runtime.state["recognition"].key.kid
     await start(recognition.runtime)  # a second start (or replica) reads the same key

@@ -3,6 +3,10 @@
 
 Text is set in an embedded TrueType font so any name prints as written (DejaVu Sans when the
 system has it, else the Bitstream Vera that ships with reportlab, or the configured fonts).
+
+A concern of its own beside the service's layers: it draws a page from an award's figures and
+reads fonts from disk, so it is neither a pure rule (`domain/`) nor a use case; the routes call
+it on a worker thread.
 """
 
 from __future__ import annotations

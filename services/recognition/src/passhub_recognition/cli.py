@@ -1,4 +1,8 @@
-"""`passhub recognition ...`: operator commands of the recognition service."""
+"""`passhub recognition ...`: operator commands of the recognition service.
+
+The command line is an entrypoint, as the routes are: it opens the transaction and calls the
+same use cases (`handlers.py`); registered as the `passhub.commands` entry point `recognition`.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,12 @@ from typing import Annotated
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from passhub_recognition.domain.awards import NewAward, RoleTitles
-from passhub_recognition.handlers import run_awards
-from passhub_recognition.ids import new_id, new_verification_code
+from passhub_recognition.domain.awards import RoleTitles
+from passhub_recognition.handlers import RunSummary, context, run_awards
 from passhub_recognition.signing import private_pem
-from passhub_shared import loop
+from passhub_shared import loop, retrying
 from passhub_shared.errors import Rejected
-from passhub_shared.events import Metadata, utcnow
+from passhub_shared.events import Metadata
 
 app = typer.Typer(
     help="Recognition: awards runs and the credential signing key.", no_args_is_help=True
@@ -49,18 +52,16 @@ def run(
 
     runtime = Runtime(load_service("recognition"), load_settings("recognition"))
 
+    titles = RoleTitles(runtime.settings.leader_title, runtime.settings.organiser_title)
+
+    async def attempt() -> RunSummary:
+        async with runtime.transaction() as conn:
+            ctx = context(runtime.store, titles, Metadata(actor=actor))
+            return await run_awards(conn, ctx, academic_year)
+
     async def go() -> None:
         try:
-            async with runtime.transaction() as conn:
-                summary = await run_awards(
-                    conn,
-                    runtime.store,
-                    academic_year,
-                    RoleTitles(runtime.settings.leader_title, runtime.settings.organiser_title),
-                    utcnow().date(),
-                    lambda: NewAward(new_id(), new_verification_code()),
-                    Metadata(actor=actor),
-                )
+            summary = await retrying.on_conflict(attempt)
         finally:
             await runtime.engine.dispose()
         typer.echo(

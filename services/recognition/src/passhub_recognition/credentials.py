@@ -3,6 +3,9 @@ credential), which the leader can carry to any badge wallet or backpack.
 
 The credential is made from the award alone (deterministic), so it need not be stored: the
 same award always gives the same credential, and the same VC-JWT once signed.
+
+A concern of its own beside the service's layers: the Open Badges 3.0 data model, kept apart
+from the awards' rules so the standard's shape changes in one place.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from passhub_recognition.records import AwardView
+from passhub_recognition.domain.documents import AwardView
 
 CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",

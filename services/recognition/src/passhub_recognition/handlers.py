@@ -1,31 +1,44 @@
-"""Application services: load what a decision needs, decide, append, in the caller's
-transaction.
+"""Use cases: load what a decision needs, decide, append, in the caller's transaction.
+
+Every use case has the same signature, `async def verb(conn, ctx, ...)`: it runs inside the
+transaction its caller (a route, the consumer's batch, the command line, an erasure) opened,
+and never opens its own, so it can be called directly on a connection.
 
 Every decision about a year's awards (the awards run, a re-check after a correction, a
-withdrawal, an activity struck) first takes the year's advisory lock. So a correction consumed
-while the run is deciding waits for the run, then sees its grants and withdraws what no longer
-holds; and a run that starts after a correction was recorded sees the correction.
+withdrawal, an activity recorded or struck) first takes the year's advisory lock. So a
+correction consumed while the run is deciding waits for the run, then sees its grants and
+withdraws what no longer holds; and a run that starts after a correction was recorded sees the
+correction.
+
+A year's policy is one stream, decided through the kit's `decider.handle`. A leader's awards
+are decided on more than their own stream: the facts come from the other services' events of
+the year (`queries.load_year`), which no single stream holds, so the leader decider runs on
+that fold and its events are appended at the version of the leader's stream (`_decide`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_recognition import tables
+from passhub_recognition import queries
 from passhub_recognition.domain.awards import (
     Command,
     DecideAwards,
     NewAward,
     Recheck,
+    RecordActivity,
     RoleTitles,
+    StrikeActivity,
+    WithdrawAward,
     leader_decider,
     leader_stream,
 )
+from passhub_recognition.domain.codes import ALPHABET, LENGTH, display
 from passhub_recognition.domain.policy import KINDS, Policy, check_academic_year, default_policy
 from passhub_recognition.domain.policy_stream import (
     PolicyState,
@@ -34,13 +47,60 @@ from passhub_recognition.domain.policy_stream import (
     policy_stream,
 )
 from passhub_recognition.domain.progress import LeaderProgress, leader_progress
-from passhub_recognition.queries import load_year, policy_state, students_with_standing_awards
+from passhub_recognition.queries import YearLog, load_year
 from passhub_shared import locks
-from passhub_shared.contracts.recognition import AwardGranted, AwardWithheld
+from passhub_shared.contracts.recognition import AwardGranted, AwardWithdrawn, AwardWithheld
 from passhub_shared.decider import handle
 from passhub_shared.errors import NotFound
-from passhub_shared.events import Metadata, Recorded
+from passhub_shared.events import Metadata, Recorded, new_event_id, utcnow
 from passhub_shared.store import EventStore
+
+#: the withdrawal reason of an erasure, which is all a verification of the code then says
+ERASED = "personal data erased"
+
+
+# --- fresh identities -----------------------------------------------------------------------
+
+
+def new_id() -> str:
+    return str(new_event_id())
+
+
+def new_verification_code() -> str:
+    """80 bits from the operating system's crypto RNG, e.g. `7KQ2-M9XD-A4TR-0HVZ`."""
+    return display("".join(secrets.choice(ALPHABET) for _ in range(LENGTH)))
+
+
+def fresh_award() -> NewAward:
+    return NewAward(new_id(), new_verification_code())
+
+
+# --- the context ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every use case gets besides the connection. The service's own settings (the
+    public address, the signing key, fonts) serve only the documents the routes make, so they
+    are not here."""
+
+    store: EventStore
+    #: what the institution calls a leader and an organiser
+    titles: RoleTitles
+    now: datetime
+    #: who asked, and the correlation id, for the events appended
+    metadata: Metadata = field(default_factory=Metadata)
+    #: the id and verification code of each award the awards run may grant
+    new_award: Callable[[], NewAward] = fresh_award
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+
+def context(store: EventStore, titles: RoleTitles, metadata: Metadata | None = None) -> Context:
+    """A context for now (the routes', the consumer's, the command line's)."""
+    return Context(store=store, titles=titles, now=utcnow(), metadata=metadata or Metadata())
 
 
 async def lock_year(conn: AsyncConnection, year: str) -> None:
@@ -48,28 +108,54 @@ async def lock_year(conn: AsyncConnection, year: str) -> None:
     await locks.hold(conn, f"passhub-recognition-awards:{year}")
 
 
+async def _decide(
+    conn: AsyncConnection,
+    ctx: Context,
+    log: YearLog,
+    student: str,
+    command: Command,
+    metadata: Metadata | None = None,
+) -> list[Recorded]:
+    """Decide `command` on the leader's state in `log` and append what it decides to the
+    leader's stream (the caller holds the year's lock)."""
+    decided = leader_decider.decide(command, log.state(student))
+    if not decided:
+        return []
+    return await ctx.store.append(
+        conn,
+        leader_stream(log.year, await ctx.store.pseudonym(conn, student)),
+        log.version(student),
+        decided,
+        metadata or ctx.metadata,
+    )
+
+
 # --- policy ---------------------------------------------------------------------------------
 
 
-async def set_policy(
-    conn: AsyncConnection, store: EventStore, year: str, policy: Policy, metadata: Metadata
-) -> PolicyState:
+async def set_policy(conn: AsyncConnection, ctx: Context, year: str, policy: Policy) -> PolicyState:
     check_academic_year(year)
     handled = await handle(
-        conn, store, policy_decider, policy_stream(year), SetPolicy(year, policy), metadata
+        conn, ctx.store, policy_decider, policy_stream(year), SetPolicy(year, policy), ctx.metadata
     )
     return handled.state
 
 
-async def adopted_policy(
-    conn: AsyncConnection, store: EventStore, year: str, metadata: Metadata
-) -> PolicyState:
+async def adopted_policy(conn: AsyncConnection, ctx: Context, year: str) -> PolicyState:
     """The year's policy; when none was ever set, the defaults become its version 1, so every
     decision names a version that is in the log."""
-    state = await policy_state(conn, store, year)
+    state = await queries.policy_state(conn, ctx.store, year)
     if state.policy is None:
-        state = await set_policy(conn, store, year, default_policy(), metadata)
+        state = await set_policy(conn, ctx, year, default_policy())
     return state
+
+
+async def current_policy(conn: AsyncConnection, ctx: Context, year: str) -> tuple[Policy, int]:
+    """The year's policy and its version, without adopting anything: the defaults, as version
+    0, while none is set."""
+    check_academic_year(year)
+    state = await queries.policy_state(conn, ctx.store, year)
+    return state.policy or default_policy(), state.version
 
 
 # --- the awards run -------------------------------------------------------------------------
@@ -86,21 +172,13 @@ class RunSummary:
     events: list[Recorded] = field(default_factory=list)
 
 
-async def run_awards(
-    conn: AsyncConnection,
-    store: EventStore,
-    year: str,
-    titles: RoleTitles,
-    today: date,
-    new_award: Callable[[], NewAward],
-    metadata: Metadata,
-) -> RunSummary:
+async def run_awards(conn: AsyncConnection, ctx: Context, year: str) -> RunSummary:
     """Decide every leader of `year` at once (one transaction)."""
     check_academic_year(year)
     await lock_year(conn, year)
-    policy = await adopted_policy(conn, store, year, metadata)
+    policy = await adopted_policy(conn, ctx, year)
     assert policy.policy is not None
-    log = await load_year(conn, year, privacy=store.privacy)
+    log = await load_year(conn, year, privacy=ctx.store.privacy)
     summary = RunSummary(year, policy.version)
     for student in log.leaders():
         summary.leaders += 1
@@ -109,24 +187,17 @@ async def run_awards(
             student_number=student,
             policy=policy.policy,
             policy_version=policy.version,
-            titles=titles,
-            new_awards={kind: new_award() for kind in KINDS},
-            today=today,
+            titles=ctx.titles,
+            new_awards={kind: ctx.new_award() for kind in KINDS},
+            today=ctx.today,
         )
-        decided = leader_decider.decide(command, log.state(student))
-        if not decided:
+        recorded = await _decide(conn, ctx, log, student, command)
+        if not recorded:
             summary.unchanged += 1
             continue
-        recorded = await store.append(
-            conn,
-            leader_stream(year, await store.pseudonym(conn, student)),
-            log.version(student),
-            decided,
-            metadata,
-        )
         summary.events.extend(recorded)
-        summary.granted += sum(isinstance(e, AwardGranted) for e in decided)
-        summary.withheld += sum(isinstance(e, AwardWithheld) for e in decided)
+        summary.granted += sum(r.type == AwardGranted.type_name() for r in recorded)
+        summary.withheld += sum(r.type == AwardWithheld.type_name() for r in recorded)
     return summary
 
 
@@ -158,16 +229,12 @@ class RunPreview:
     lines: list[PreviewLine] = field(default_factory=list)
 
 
-async def preview_awards(
-    conn: AsyncConnection, store: EventStore, year: str, titles: RoleTitles, today: date
-) -> RunPreview:
+async def preview_awards(conn: AsyncConnection, ctx: Context, year: str) -> RunPreview:
     """The awards run decided but not recorded: for every leader and enabled kind, granted,
     withheld (with what is missing) or unchanged (and why). Nothing is appended."""
-    check_academic_year(year)
-    state = await policy_state(conn, store, year)
-    policy = state.policy or default_policy()
-    version = state.version if state.policy is not None else 1
-    log = await load_year(conn, year, privacy=store.privacy)
+    policy, version = await current_policy(conn, ctx, year)
+    version = version or 1  # the defaults become version 1 when the run adopts them
+    log = await load_year(conn, year, privacy=ctx.store.privacy)
     preview = RunPreview(year, version)
     for student in log.leaders():
         preview.leaders += 1
@@ -178,13 +245,13 @@ async def preview_awards(
                 student_number=student,
                 policy=policy,
                 policy_version=version,
-                titles=titles,
+                titles=ctx.titles,
                 new_awards={kind: NewAward("preview", "preview") for kind in KINDS},
-                today=today,
+                today=ctx.today,
             ),
             leader,
         )
-        now = leader_progress(year, student, leader, policy, version, titles)
+        now = leader_progress(year, student, leader, policy, version, ctx.titles)
         for kind in now.awards:
             if not kind.enabled:
                 continue
@@ -224,32 +291,52 @@ async def preview_awards(
 
 async def decide_for_leader(
     conn: AsyncConnection,
-    store: EventStore,
+    ctx: Context,
     year: str,
     student_number: str,
     command: Command,
-    metadata: Metadata,
+    metadata: Metadata | None = None,
 ) -> list[Recorded]:
     """Decide `command` on the leader's stream, under the year's lock."""
     await lock_year(conn, year)
-    log = await load_year(conn, year, [student_number], store.privacy)
-    decided = leader_decider.decide(command, log.state(student_number))
-    return await store.append(
-        conn,
-        leader_stream(year, await store.pseudonym(conn, student_number)),
-        log.version(student_number),
-        decided,
-        metadata,
+    log = await load_year(conn, year, [student_number], ctx.store.privacy)
+    return await _decide(conn, ctx, log, student_number, command, metadata)
+
+
+async def withdraw_award(conn: AsyncConnection, ctx: Context, award_id: str, reason: str) -> None:
+    """Withdraw a standing award; the awards run will not grant its kind to the leader again
+    that year."""
+    year, student = await queries.award_owner(conn, award_id)
+    await decide_for_leader(
+        conn, ctx, year, student, WithdrawAward(year, student, award_id, reason)
     )
 
 
-async def policies_of(conn: AsyncConnection, store: EventStore, year: str) -> Mapping[int, Policy]:
-    return (await policy_state(conn, store, year)).versions or {}
+async def record_activity(conn: AsyncConnection, ctx: Context, command: RecordActivity) -> None:
+    check_academic_year(command.academic_year)
+    await decide_for_leader(conn, ctx, command.academic_year, command.student_number, command)
+
+
+async def strike_activity(
+    conn: AsyncConnection, ctx: Context, activity_id: str, reason: str
+) -> list[str]:
+    """Strike a wrongly recorded activity: the ids of the awards withdrawn because they no
+    longer hold without it."""
+    year, student = await queries.activity_owner(conn, activity_id)
+    policies = await policies_of(conn, ctx, year)
+    recorded = await decide_for_leader(
+        conn, ctx, year, student, StrikeActivity(activity_id, year, student, reason, policies)
+    )
+    return [r.data["award_id"] for r in recorded if r.type == AwardWithdrawn.type_name()]
+
+
+async def policies_of(conn: AsyncConnection, ctx: Context, year: str) -> Mapping[int, Policy]:
+    return (await queries.policy_state(conn, ctx.store, year)).versions or {}
 
 
 async def recheck(
     conn: AsyncConnection,
-    store: EventStore,
+    ctx: Context,
     year: str,
     causes: Mapping[str, tuple[str, Recorded]],
 ) -> list[Recorded]:
@@ -257,72 +344,49 @@ async def recheck(
     re-issue with the figures that hold now those that hold but state other figures.
     `causes` maps a student number to what changed (in words) and the event that changed it."""
     await lock_year(conn, year)
-    affected = await students_with_standing_awards(conn, year, list(causes))
+    affected = await queries.students_with_standing_awards(conn, year, list(causes))
     if not affected:
         return []
-    policies = await policies_of(conn, store, year)
-    log = await load_year(conn, year, sorted(affected), store.privacy)
+    policies = await policies_of(conn, ctx, year)
+    log = await load_year(conn, year, sorted(affected), ctx.store.privacy)
     out: list[Recorded] = []
     for student in sorted(affected):
         cause, event = causes[student]
-        decided = leader_decider.decide(Recheck(year, student, policies, cause), log.state(student))
         out.extend(
-            await store.append(
+            await _decide(
                 conn,
-                leader_stream(year, await store.pseudonym(conn, student)),
-                log.version(student),
-                decided,
+                ctx,
+                log,
+                student,
+                Recheck(year, student, policies, cause),
                 Metadata().caused_by(event),
             )
         )
     return out
 
 
+async def withdraw_awards_of(conn: AsyncConnection, ctx: Context, people: Sequence[str]) -> None:
+    """An erasure's step here: the people's standing awards are withdrawn first, so that their
+    verification codes answer "withdrawn" (a certificate must not stand for someone passhub no
+    longer knows), and a later awards run does not grant them again."""
+    for award_id, year, student in await queries.standing_awards_of(conn, people):
+        await decide_for_leader(
+            conn, ctx, year, student, WithdrawAward(year, student, award_id, ERASED)
+        )
+
+
 # --- progress -------------------------------------------------------------------------------
 
 
 async def progress(
-    conn: AsyncConnection,
-    store: EventStore,
-    year: str,
-    titles: RoleTitles,
-    student_number: str | None = None,
+    conn: AsyncConnection, ctx: Context, year: str, student_number: str | None = None
 ) -> list[LeaderProgress]:
     """Live progress of every leader of `year` (or one), against the current policy (the
     defaults, as version 0, while none is set)."""
-    check_academic_year(year)
-    state = await policy_state(conn, store, year)
-    policy = state.policy or default_policy()
+    policy, version = await current_policy(conn, ctx, year)
     students = None if student_number is None else [student_number]
-    log = await load_year(conn, year, students, store.privacy)
+    log = await load_year(conn, year, students, ctx.store.privacy)
     leaders = log.leaders()
     if student_number is not None and student_number not in leaders:
         raise NotFound(f"{student_number} is not an appointed leader in {year}")
-    return [leader_progress(year, s, log.state(s), policy, state.version, titles) for s in leaders]
-
-
-# --- lookups for commands addressed by id ---------------------------------------------------
-
-
-async def award_owner(conn: AsyncConnection, award_id: str) -> tuple[str, str]:
-    t = tables.awards
-    row = (
-        await conn.execute(
-            select(t.c.academic_year, t.c.student_number).where(t.c.award_id == award_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"no award {award_id}")
-    return str(row.academic_year), str(row.student_number)
-
-
-async def activity_owner(conn: AsyncConnection, activity_id: str) -> tuple[str, str]:
-    t = tables.activities
-    row = (
-        await conn.execute(
-            select(t.c.academic_year, t.c.student_number).where(t.c.activity_id == activity_id)
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"no activity {activity_id}")
-    return str(row.academic_year), str(row.student_number)
+    return [leader_progress(year, s, log.state(s), policy, version, ctx.titles) for s in leaders]

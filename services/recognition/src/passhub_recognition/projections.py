@@ -4,15 +4,18 @@ Award, policy and activity rows are written by events of one stream each (a lead
 year's policy stream). Names and scheme titles come from other services' events that may sit on
 several of their streams, so those rows keep the position of the event they show and an update
 only lands when it is newer: the result does not depend on the order the updates arrive in.
+
+Each projection reads the rows its batch touches (`load_rows`), folds the batch into them in
+memory, one method per event type (`Dispatch`), and writes them back in one statement
+(`upsert`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_recognition import tables
@@ -21,203 +24,189 @@ from passhub_recognition.domain.events import ActivityRecorded, ActivityStruck, 
 from passhub_shared.contracts.recognition import AwardGranted, AwardRevised, AwardWithdrawn
 from passhub_shared.contracts.recruitment import LeaderAppointed
 from passhub_shared.contracts.sessions import SchemeLaunched
-from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection
+from passhub_shared.events import Event, Recorded
+from passhub_shared.projections import Dispatch, Projection, load_rows, on, upsert
+
+Row = dict[str, Any]
+Rows = dict[tuple[Any, ...], Row]
 
 
-class AwardsProjection(Projection):
+def _keys(
+    events: Sequence[Recorded], types: Sequence[type[Event]], key: str
+) -> list[tuple[Any, ...]]:
+    """The keys (`data[key]`) of the rows that events of `types` change after they were made."""
+    names = {t.type_name() for t in types}
+    return [(e.data[key],) for e in events if e.type in names]
+
+
+class AwardsProjection(Dispatch):
     name = "awards"
     tables = (tables.awards,)
-    handles = frozenset(
-        {AwardGranted.type_name(), AwardWithdrawn.type_name(), AwardRevised.type_name()}
-    )
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        granted: dict[str, dict[str, Any]] = {}
-        withdrawn: dict[str, dict[str, Any]] = {}
-        revised: dict[str, dict[str, Any]] = {}
-        for event in events:
-            if event.type == AwardRevised.type_name():
-                r = event.as_(AwardRevised)
-                figures = {
-                    "schemes": r.schemes,
-                    "sessions_delivered": r.sessions_delivered,
-                    "hours": r.hours,
-                    "activity_start": r.activity_start,
-                    "activity_end": r.activity_end,
-                    "revised_at": event.occurred_at,
-                    "revised_reason": r.reason,
-                }
-                if r.award_id in granted:
-                    granted[r.award_id].update(figures)
-                else:
-                    revised[r.award_id] = {"key": r.award_id, **figures}
-            elif event.type == AwardGranted.type_name():
-                g = event.as_(AwardGranted)
-                granted[g.award_id] = {
-                    "award_id": g.award_id,
-                    "kind": g.kind,
-                    "academic_year": g.academic_year,
-                    "student_number": g.student_number,
-                    "role": g.role,
-                    "schemes": g.schemes,
-                    "sessions_delivered": g.sessions_delivered,
-                    "hours": g.hours,
-                    "policy_version": g.policy_version,
-                    "verification_code": g.verification_code,
-                    "code_hash": code_hash(g.verification_code),
-                    "activity_start": g.activity_start,
-                    "activity_end": g.activity_end,
-                    "granted_at": event.occurred_at,
-                    "status": "granted",
-                    "withdrawn_reason": None,
-                    "withdrawn_at": None,
-                    "revised_at": None,
-                    "revised_reason": None,
-                }
-            else:
-                w = event.as_(AwardWithdrawn)
-                change = {
-                    "status": "withdrawn",
-                    "withdrawn_reason": w.reason,
-                    "withdrawn_at": event.occurred_at,
-                }
-                if w.award_id in granted:
-                    granted[w.award_id].update(change)
-                else:
-                    withdrawn[w.award_id] = {"key": w.award_id, **change}
-        if granted:
-            await conn.execute(pg_insert(tables.awards), list(granted.values()))
-        if withdrawn:
-            t = tables.awards
-            # the SET clause comes from the parameters named like columns
-            await conn.execute(
-                update(t).where(t.c.award_id == bindparam("key")), list(withdrawn.values())
+        t = tables.awards
+        rows = await load_rows(conn, t, _keys(events, [AwardWithdrawn, AwardRevised], "award_id"))
+        self.dispatch(rows, events)
+        await upsert(conn, t, list(rows.values()))
+
+    @on(AwardGranted)
+    def granted(self, rows: Rows, recorded: Recorded, g: AwardGranted) -> None:
+        rows[(g.award_id,)] = {
+            "award_id": g.award_id,
+            "kind": g.kind,
+            "academic_year": g.academic_year,
+            "student_number": g.student_number,
+            "role": g.role,
+            "schemes": g.schemes,
+            "sessions_delivered": g.sessions_delivered,
+            "hours": g.hours,
+            "policy_version": g.policy_version,
+            "verification_code": g.verification_code,
+            "code_hash": code_hash(g.verification_code),
+            "activity_start": g.activity_start,
+            "activity_end": g.activity_end,
+            "granted_at": recorded.occurred_at,
+            "status": "granted",
+            "withdrawn_reason": None,
+            "withdrawn_at": None,
+            "revised_at": None,
+            "revised_reason": None,
+        }
+
+    @on(AwardWithdrawn)
+    def withdrawn(self, rows: Rows, recorded: Recorded, w: AwardWithdrawn) -> None:
+        if (row := rows.get((w.award_id,))) is not None:
+            row.update(
+                status="withdrawn", withdrawn_reason=w.reason, withdrawn_at=recorded.occurred_at
             )
-        if revised:
-            # a revision and a withdrawal set different columns, so their order does not matter
-            t = tables.awards
-            await conn.execute(
-                update(t).where(t.c.award_id == bindparam("key")), list(revised.values())
+
+    @on(AwardRevised)
+    def revised(self, rows: Rows, recorded: Recorded, r: AwardRevised) -> None:
+        # a revision and a withdrawal set different columns, so their order does not matter
+        if (row := rows.get((r.award_id,))) is not None:
+            row.update(
+                schemes=r.schemes,
+                sessions_delivered=r.sessions_delivered,
+                hours=r.hours,
+                activity_start=r.activity_start,
+                activity_end=r.activity_end,
+                revised_at=recorded.occurred_at,
+                revised_reason=r.reason,
             )
 
 
-class PoliciesProjection(Projection):
+class PoliciesProjection(Dispatch):
     name = "policies"
     tables = (tables.policies,)
-    handles = frozenset({PolicySet.type_name()})
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        rows = []
-        for event in events:
-            p = event.as_(PolicySet)
-            rows.append(
-                {
-                    "academic_year": p.academic_year,
-                    "version": p.version,
-                    "policy": p.policy.model_dump(mode="json"),
-                    "set_at": event.occurred_at,
-                    "set_by": event.actor,
-                }
-            )
-        await conn.execute(pg_insert(tables.policies), rows)
+        rows: Rows = {}
+        self.dispatch(rows, events)
+        await upsert(conn, tables.policies, list(rows.values()))
+
+    @on(PolicySet)
+    def policy_set(self, rows: Rows, recorded: Recorded, p: PolicySet) -> None:
+        rows[(p.academic_year, p.version)] = {
+            "academic_year": p.academic_year,
+            "version": p.version,
+            "policy": p.policy.model_dump(mode="json"),
+            "set_at": recorded.occurred_at,
+            "set_by": recorded.actor,
+        }
 
 
-class ActivitiesProjection(Projection):
+class ActivitiesProjection(Dispatch):
     name = "activities"
     tables = (tables.activities,)
-    handles = frozenset({ActivityRecorded.type_name(), ActivityStruck.type_name()})
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        recorded: dict[str, dict[str, Any]] = {}
-        struck: dict[str, dict[str, Any]] = {}
-        for event in events:
-            if event.type == ActivityRecorded.type_name():
-                a = event.as_(ActivityRecorded)
-                recorded[a.activity_id] = {
-                    "activity_id": a.activity_id,
-                    "academic_year": a.academic_year,
-                    "student_number": a.student_number,
-                    "kind": a.kind,
-                    "held_on": a.held_on,
-                    "hours": a.hours,
-                    "note": a.note,
-                    "recorded_by": event.actor,
-                    "struck": False,
-                    "struck_reason": None,
-                }
-            else:
-                s = event.as_(ActivityStruck)
-                if s.activity_id in recorded:
-                    recorded[s.activity_id].update(struck=True, struck_reason=s.reason)
-                else:
-                    struck[s.activity_id] = {
-                        "key": s.activity_id,
-                        "struck": True,
-                        "struck_reason": s.reason,
-                    }
-        if recorded:
-            await conn.execute(pg_insert(tables.activities), list(recorded.values()))
-        if struck:
-            t = tables.activities
-            await conn.execute(
-                update(t).where(t.c.activity_id == bindparam("key")), list(struck.values())
-            )
+        t = tables.activities
+        rows = await load_rows(conn, t, _keys(events, [ActivityStruck], "activity_id"))
+        self.dispatch(rows, events)
+        await upsert(conn, t, list(rows.values()))
+
+    @on(ActivityRecorded)
+    def recorded(self, rows: Rows, recorded: Recorded, a: ActivityRecorded) -> None:
+        rows[(a.activity_id,)] = {
+            "activity_id": a.activity_id,
+            "academic_year": a.academic_year,
+            "student_number": a.student_number,
+            "kind": a.kind,
+            "held_on": a.held_on,
+            "hours": a.hours,
+            "note": a.note,
+            "recorded_by": recorded.actor,
+            "struck": False,
+            "struck_reason": None,
+        }
+
+    @on(ActivityStruck)
+    def struck(self, rows: Rows, recorded: Recorded, s: ActivityStruck) -> None:
+        if (row := rows.get((s.activity_id,))) is not None:
+            row.update(struck=True, struck_reason=s.reason)
 
 
-class DirectoryProjection(Projection):
+@dataclass
+class Directory:
+    people: Rows = field(default_factory=dict)
+    schemes: Rows = field(default_factory=dict)
+
+
+def _newer(rows: Rows, key: tuple[Any, ...], recorded: Recorded) -> bool:
+    """Whether `recorded` is newer than what the row shows (or there is no row)."""
+    row = rows.get(key)
+    return row is None or row["position"] < recorded.position
+
+
+class DirectoryProjection(Dispatch):
     """Names of leaders and titles of schemes, as the other services last told us."""
 
     name = "directory"
     tables = (tables.people, tables.schemes)
-    handles = frozenset({LeaderAppointed.type_name(), SchemeLaunched.type_name()})
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        people: dict[tuple[str, str], dict[str, Any]] = {}
-        schemes: dict[str, dict[str, Any]] = {}
-        for event in events:
-            if event.type == LeaderAppointed.type_name():
-                a = event.as_(LeaderAppointed)
-                key = (a.academic_year, a.student_number)
-                if key not in people or people[key]["position"] < event.position:
-                    people[key] = {
-                        "academic_year": a.academic_year,
-                        "student_number": a.student_number,
-                        "name": a.name,
-                        "position": event.position,
-                    }
-            else:
-                s = event.as_(SchemeLaunched)
-                if s.scheme_id not in schemes or schemes[s.scheme_id]["position"] < event.position:
-                    schemes[s.scheme_id] = {
-                        "scheme_id": s.scheme_id,
-                        "code": s.code,
-                        "title": s.title,
-                        "school": s.school,
-                        "academic_year": s.academic_year,
-                        "position": event.position,
-                    }
-        if people:
-            t = tables.people
-            stmt = pg_insert(t)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[t.c.academic_year, t.c.student_number],
-                set_={"name": stmt.excluded.name, "position": stmt.excluded.position},
-                where=t.c.position < stmt.excluded.position,
-            )
-            await conn.execute(stmt, list(people.values()))
-        if schemes:
-            s_t = tables.schemes
-            s_stmt = pg_insert(s_t)
-            s_stmt = s_stmt.on_conflict_do_update(
-                index_elements=[s_t.c.scheme_id],
-                set_={
-                    c: s_stmt.excluded[c]
-                    for c in ("code", "title", "school", "academic_year", "position")
-                },
-                where=s_t.c.position < s_stmt.excluded.position,
-            )
-            await conn.execute(s_stmt, list(schemes.values()))
+        appointed, launched = LeaderAppointed.type_name(), SchemeLaunched.type_name()
+        directory = Directory(
+            people=await load_rows(
+                conn,
+                tables.people,
+                (
+                    (a.academic_year, a.student_number)
+                    for e in events
+                    if e.type == appointed and isinstance(a := e.decode(), LeaderAppointed)
+                ),
+            ),
+            schemes=await load_rows(
+                conn, tables.schemes, ((e.data["scheme_id"],) for e in events if e.type == launched)
+            ),
+        )
+        self.dispatch(directory, events)
+        await upsert(conn, tables.people, list(directory.people.values()))
+        await upsert(conn, tables.schemes, list(directory.schemes.values()))
+
+    @on(LeaderAppointed)
+    def appointed(self, directory: Directory, recorded: Recorded, a: LeaderAppointed) -> None:
+        key = (a.academic_year, a.student_number)
+        if _newer(directory.people, key, recorded):
+            directory.people[key] = {
+                "academic_year": a.academic_year,
+                "student_number": a.student_number,
+                "name": a.name,
+                "position": recorded.position,
+            }
+
+    @on(SchemeLaunched)
+    def launched(self, directory: Directory, recorded: Recorded, s: SchemeLaunched) -> None:
+        key = (s.scheme_id,)
+        if _newer(directory.schemes, key, recorded):
+            directory.schemes[key] = {
+                "scheme_id": s.scheme_id,
+                "code": s.code,
+                "title": s.title,
+                "school": s.school,
+                "academic_year": s.academic_year,
+                "position": recorded.position,
+            }
 
 
 PROJECTIONS: list[Projection] = [

@@ -3,26 +3,35 @@
 The facts behind a decision are read from the events themselves (our copies of the other
 services' events, plus our own), not from a read model: the same fold that the given/when/then
 tests exercise then decides live, and nothing can drift between them.
+
+The read models answer the rest: awards as their documents show them (the award row with the
+leader's name, the scheme titles and the policy version's wording), the activities, the
+policy's versions, and what an award or activity belongs to.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_recognition import tables
 from passhub_recognition.domain.awards import LeaderState, evolve, leader_stream
+from passhub_recognition.domain.codes import code_hash
+from passhub_recognition.domain.documents import AwardView
 from passhub_recognition.domain.facts import LEADER_EVENTS, SESSION_EVENTS, SessionBook
+from passhub_recognition.domain.policy import Policy, default_rules
 from passhub_recognition.domain.policy_stream import PolicyState, policy_decider, policy_stream
 from passhub_shared.contracts.attendance import LeaderSignedIn
 from passhub_shared.contracts.recruitment import LeaderAppointed
 from passhub_shared.contracts.sessions import SchemeLaunched
+from passhub_shared.errors import NotFound
 from passhub_shared.events import Event, event_class
 from passhub_shared.personal import Privacy
 from passhub_shared.schema import events
@@ -201,3 +210,169 @@ async def students_with_standing_awards(
         .distinct()
     )
     return {str(r[0]) for r in rows}
+
+
+# --- awards as the documents show them -----------------------------------------------------
+
+
+def _query() -> Select[Any]:
+    a, p, pol = tables.awards, tables.people, tables.policies
+    return select(a, p.c.name, pol.c.policy).select_from(
+        a.outerjoin(
+            p,
+            and_(p.c.academic_year == a.c.academic_year, p.c.student_number == a.c.student_number),
+        ).outerjoin(
+            pol, and_(pol.c.academic_year == a.c.academic_year, pol.c.version == a.c.policy_version)
+        )
+    )
+
+
+async def _views(conn: AsyncConnection, stmt: Select[Any]) -> list[AwardView]:
+    rows = (await conn.execute(stmt)).all()
+    scheme_ids = sorted({s for r in rows for s in r.schemes})
+    titles: dict[str, str] = {}
+    if scheme_ids:
+        s = tables.schemes
+        for row in await conn.execute(
+            select(s.c.scheme_id, s.c.title).where(s.c.scheme_id.in_(scheme_ids))
+        ):
+            titles[row.scheme_id] = row.title
+    out = []
+    for r in rows:
+        rules = (
+            Policy.model_validate(r.policy).rules(r.kind)
+            if r.policy is not None
+            else default_rules(r.kind)
+        )
+        out.append(
+            AwardView(
+                award_id=r.award_id,
+                kind=r.kind,
+                academic_year=r.academic_year,
+                student_number=r.student_number,
+                name=r.name or r.student_number,
+                role=r.role,
+                scheme_ids=list(r.schemes),
+                scheme_titles=[titles.get(s, s) for s in r.schemes],
+                sessions_delivered=r.sessions_delivered,
+                hours=r.hours,
+                policy_version=r.policy_version,
+                verification_code=r.verification_code,
+                activity_start=r.activity_start,
+                activity_end=r.activity_end,
+                granted_at=r.granted_at,
+                status=r.status,
+                withdrawn_at=r.withdrawn_at,
+                withdrawn_reason=r.withdrawn_reason,
+                rules=rules,
+                revised_at=r.revised_at,
+                revised_reason=r.revised_reason,
+            )
+        )
+    return out
+
+
+async def award_by_id(conn: AsyncConnection, award_id: str) -> AwardView:
+    found = await _views(conn, _query().where(tables.awards.c.award_id == award_id))
+    if not found:
+        raise NotFound(f"no award {award_id}")
+    return found[0]
+
+
+async def award_by_code(conn: AsyncConnection, code: str) -> AwardView | None:
+    """The award a verification code belongs to. Looked up by the code's hash (an index
+    probe, the same path for any input) and compared in constant time."""
+    wanted = code_hash(code)
+    found = await _views(conn, _query().where(tables.awards.c.code_hash == wanted))
+    if not found or not hmac.compare_digest(code_hash(found[0].verification_code), wanted):
+        return None
+    return found[0]
+
+
+async def awards_of_year(
+    conn: AsyncConnection,
+    year: str,
+    kinds: Sequence[str] | None = None,
+    status: str | None = None,
+) -> list[AwardView]:
+    a = tables.awards
+    stmt = _query().where(a.c.academic_year == year)
+    if kinds:
+        stmt = stmt.where(a.c.kind.in_(list(kinds)))
+    if status:
+        stmt = stmt.where(a.c.status == status)
+    views = await _views(conn, stmt.order_by(a.c.student_number, a.c.kind, a.c.granted_at))
+    return sorted(views, key=lambda v: (v.name.casefold(), v.student_number, v.kind))
+
+
+async def awards_of_student(conn: AsyncConnection, student_number: str) -> list[AwardView]:
+    a = tables.awards
+    return await _views(
+        conn,
+        _query()
+        .where(a.c.student_number == student_number)
+        .order_by(a.c.academic_year, a.c.kind, a.c.granted_at),
+    )
+
+
+# --- lookups for commands addressed by id ---------------------------------------------------
+
+
+async def _owner(conn: AsyncConnection, table: Table, key: str, value: str) -> tuple[str, str]:
+    row = (
+        await conn.execute(
+            select(table.c.academic_year, table.c.student_number).where(table.c[key] == value)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no {key.removesuffix('_id')} {value}")
+    return str(row.academic_year), str(row.student_number)
+
+
+async def award_owner(conn: AsyncConnection, award_id: str) -> tuple[str, str]:
+    """The academic year and student number of an award."""
+    return await _owner(conn, tables.awards, "award_id", award_id)
+
+
+async def activity_owner(conn: AsyncConnection, activity_id: str) -> tuple[str, str]:
+    """The academic year and student number of an activity."""
+    return await _owner(conn, tables.activities, "activity_id", activity_id)
+
+
+async def standing_awards_of(
+    conn: AsyncConnection, people: Collection[str]
+) -> list[tuple[str, str, str]]:
+    """(award id, academic year, student number) of the people's awards that stand."""
+    t = tables.awards
+    rows = await conn.execute(
+        select(t.c.award_id, t.c.academic_year, t.c.student_number)
+        .where(t.c.student_number.in_(list(people)), t.c.status != "withdrawn")
+        .order_by(t.c.academic_year, t.c.award_id)
+    )
+    return [(str(a), str(y), str(s)) for a, y, s in rows.all()]
+
+
+# --- listings -------------------------------------------------------------------------------
+
+
+async def activities(
+    conn: AsyncConnection, year: str, student_number: str | None = None
+) -> list[dict[str, Any]]:
+    """The activities recorded in `year` (of one leader, or everyone's)."""
+    t = tables.activities
+    stmt = select(t).where(t.c.academic_year == year)
+    if student_number:
+        stmt = stmt.where(t.c.student_number == student_number)
+    rows = await conn.execute(stmt.order_by(t.c.student_number, t.c.held_on, t.c.activity_id))
+    return [dict(r._mapping) for r in rows]
+
+
+async def policy_versions(conn: AsyncConnection, year: str) -> list[dict[str, Any]]:
+    """Every version of `year`'s policy, oldest first."""
+    t = tables.policies
+    rows = await conn.execute(
+        select(t.c.version, t.c.set_at, t.c.set_by, t.c.policy)
+        .where(t.c.academic_year == year)
+        .order_by(t.c.version)
+    )
+    return [dict(r._mapping) for r in rows]

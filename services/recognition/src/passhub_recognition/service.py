@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from passhub_recognition.api import activities, awards, exports, policies, progress, public
-from passhub_recognition.context import start
-from passhub_recognition.erasure import withdraw_awards
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from passhub_recognition.api import router
+from passhub_recognition.api.deps import STATE_KEY, Recognition, role_titles
+from passhub_recognition.certificates import register_fonts
+from passhub_recognition.handlers import context, withdraw_awards_of
 from passhub_recognition.projections import PROJECTIONS
 from passhub_recognition.queries import FACT_TYPES
-from passhub_recognition.reaction import react
+from passhub_recognition.reactions import react
+from passhub_recognition.settings import RecognitionSettings
+from passhub_recognition.signing import IssuerKey, did_web, key_from_database, key_from_file
 from passhub_shared.contracts.recognition import (
     AwardGranted,
     AwardRevised,
@@ -17,11 +23,32 @@ from passhub_shared.contracts.recognition import (
     AwardWithheld,
 )
 from passhub_shared.events import event_class
-from passhub_shared.service import ServiceDefinition
+from passhub_shared.service import Runtime, ServiceDefinition
 
 
 def _consumed(origin: str) -> frozenset[str]:
     return frozenset(t for t in FACT_TYPES if event_class(t).service == origin)
+
+
+async def start(runtime: Runtime) -> None:
+    """`on_start`: load or make the signing key, register fonts."""
+    settings = RecognitionSettings()
+    if settings.signing_key_path:
+        private = key_from_file(settings.signing_key_path)
+    else:
+        async with runtime.transaction() as conn:
+            private = await key_from_database(conn)
+    runtime.state[STATE_KEY] = Recognition(
+        settings=settings,
+        key=IssuerKey(private, did_web(settings.public_base_url)),
+        fonts=register_fonts(settings.font_path, settings.bold_font_path),
+        titles=role_titles(runtime),
+    )
+
+
+async def erase(conn: AsyncConnection, runtime: Runtime, people: Sequence[str]) -> None:
+    """`on_erase`: the people's standing awards are withdrawn (`handlers.withdraw_awards_of`)."""
+    await withdraw_awards_of(conn, context(runtime.store, role_titles(runtime)), people)
 
 
 service = ServiceDefinition(
@@ -35,14 +62,7 @@ service = ServiceDefinition(
         "attendance": _consumed("attendance"),
     },
     reaction=react,
-    routers=[
-        policies.router,
-        progress.router,
-        awards.router,
-        activities.router,
-        exports.router,
-        public.router,
-    ],
+    routers=[router],
     publishes=[AwardGranted, AwardWithheld, AwardWithdrawn, AwardRevised],
     description=(
         "Recognises PASS leaders: a policy of minimum requirements per academic year, live "
@@ -50,5 +70,5 @@ service = ServiceDefinition(
         "skills-award exports, and Open Badges 3.0 credentials."
     ),
     on_start=start,
-    on_erase=withdraw_awards,
+    on_erase=erase,
 )

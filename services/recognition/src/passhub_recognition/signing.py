@@ -3,6 +3,9 @@
 The key comes from `PASSHUB_RECOGNITION_SIGNING_KEY_PATH` (a PEM file) when set; otherwise one is
 made on the service's first start and kept in its database (`rec_signing_keys`, one row), so
 every replica signs with the same key and credentials stay verifiable across restarts.
+
+A concern of its own beside the service's layers: cryptography and the key's storage, which
+the routes and the command line use and nothing in the rules needs.
 """
 
 from __future__ import annotations

@@ -5,30 +5,37 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.concurrency import run_in_threadpool
 
-from passhub_recognition.api.access import SELF, ensure_may_see
-from passhub_recognition.certificates import Certificate, render
-from passhub_recognition.context import Recognition, RecognitionDep
-from passhub_recognition.credentials import open_badge_credential
-from passhub_recognition.domain.awards import NewAward, WithdrawAward
-from passhub_recognition.domain.policy import check_academic_year
-from passhub_recognition.handlers import (
-    award_owner,
-    decide_for_leader,
-    preview_awards,
-    run_awards,
+from passhub_recognition import handlers
+from passhub_recognition.api.deps import (
+    SELF,
+    Recognition,
+    RecognitionDep,
+    ensure_may_see,
+    handler_context,
+    in_transaction,
 )
-from passhub_recognition.ids import new_id, new_verification_code
-from passhub_recognition.records import AwardView, award_by_id, awards_of_student, awards_of_year
-from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_recognition.api.schemas import (
+    AwardOut,
+    PreviewLineOut,
+    RunIn,
+    RunPreviewOut,
+    RunSummaryOut,
+    WithdrawIn,
+)
+from passhub_recognition.certificates import Certificate, render
+from passhub_recognition.credentials import open_badge_credential
+from passhub_recognition.domain.documents import AwardView
+from passhub_recognition.domain.policy import check_academic_year
+from passhub_recognition.queries import award_by_id, awards_of_student, awards_of_year
+from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 from passhub_shared.errors import Conflict, NotFound
-from passhub_shared.events import utcnow
 
 router = APIRouter(tags=["awards"])
 
@@ -36,41 +43,31 @@ router = APIRouter(tags=["awards"])
 VC_JWT = "application/vc+jwt"
 
 
-class RunIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    academic_year: str
-
-
-class WithdrawIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=1000)
-
-
-def award_json(view: AwardView, ctx: Recognition) -> dict[str, Any]:
-    return {
-        "award_id": view.award_id,
-        "kind": view.kind,
-        "kind_title": view.kind_title,
-        "academic_year": view.academic_year,
-        "student_number": view.student_number,
-        "name": view.name,
-        "role": view.role,
-        "schemes": view.scheme_titles,
-        "scheme_ids": view.scheme_ids,
-        "sessions_delivered": view.sessions_delivered,
-        "hours": view.hours,
-        "policy_version": view.policy_version,
-        "verification_code": view.verification_code,
-        "activity_start": view.activity_start,
-        "activity_end": view.activity_end,
-        "granted_at": view.granted_at,
-        "status": view.status,
-        "withdrawn_at": view.withdrawn_at,
-        "withdrawn_reason": view.withdrawn_reason,
-        "revised_at": view.revised_at,
-        "revised_reason": view.revised_reason,
-        "verify_url": ctx.verify_url(view.verification_code),
-    }
+def award_out(view: AwardView, ctx: Recognition) -> AwardOut:
+    return AwardOut(
+        award_id=view.award_id,
+        kind=view.kind,
+        kind_title=view.kind_title,
+        academic_year=view.academic_year,
+        student_number=view.student_number,
+        name=view.name,
+        role=view.role,
+        schemes=view.scheme_titles,
+        scheme_ids=view.scheme_ids,
+        sessions_delivered=view.sessions_delivered,
+        hours=view.hours,
+        policy_version=view.policy_version,
+        verification_code=view.verification_code,
+        activity_start=view.activity_start,
+        activity_end=view.activity_end,
+        granted_at=view.granted_at,
+        status=view.status,
+        withdrawn_at=view.withdrawn_at,
+        withdrawn_reason=view.withdrawn_reason,
+        revised_at=view.revised_at,
+        revised_reason=view.revised_reason,
+        verify_url=ctx.verify_url(view.verification_code),
+    )
 
 
 def certificate_of(view: AwardView, ctx: Recognition) -> Certificate:
@@ -102,39 +99,17 @@ def _pdf(content: bytes, filename: str) -> Response:
     )
 
 
-class PreviewLineOut(BaseModel):
-    student_number: str
-    name: str
-    kind: Literal["certificate", "psa", "hear"]
-    title: str
-    outcome: Literal["grant", "withhold", "unchanged"]
-    status: str
-    reasons: list[str]
-
-
-class RunPreviewOut(BaseModel):
-    academic_year: str
-    policy_version: int
-    leaders: int
-    granted: int
-    withheld: int
-    unchanged: int
-    lines: list[PreviewLineOut]
-
-
-@router.get("/awards/runs/preview", response_model=RunPreviewOut)
+@router.get("/awards/runs/preview")
 async def awards_run_preview(
     runtime: RuntimeDep,
-    ctx: RecognitionDep,
     academic_year: str = Query(),
     principal: Principal = require("coordinator"),
 ) -> RunPreviewOut:
     """What the awards run would decide now, without deciding anything: for every leader and
     award kind, granted, withheld with what is missing, or unchanged and why."""
+    ctx = handler_context(runtime, principal)
     async with runtime.engine.connect() as conn:
-        found = await preview_awards(
-            conn, runtime.store, academic_year, ctx.titles, utcnow().date()
-        )
+        found = await handlers.preview_awards(conn, ctx, academic_year)
     lines = [PreviewLineOut.model_validate(line, from_attributes=True) for line in found.lines]
     return RunPreviewOut(
         academic_year=found.academic_year,
@@ -151,31 +126,16 @@ async def awards_run_preview(
 async def awards_run(
     body: RunIn,
     runtime: RuntimeDep,
-    ctx: RecognitionDep,
     principal: Principal = require("coordinator"),
-) -> dict[str, Any]:
+) -> RunSummaryOut:
     """Decide every leader of the year at once. Running it again issues nothing twice: it only
     decides what changed since (a leader who now meets the requirements, say)."""
     check_academic_year(body.academic_year)
-    today = utcnow().date()
-    async with runtime.transaction() as conn:
-        summary = await run_awards(
-            conn,
-            runtime.store,
-            body.academic_year,
-            ctx.titles,
-            today,
-            lambda: NewAward(new_id(), new_verification_code()),
-            command_metadata(principal),
-        )
-    return {
-        "academic_year": summary.academic_year,
-        "policy_version": summary.policy_version,
-        "leaders": summary.leaders,
-        "granted": summary.granted,
-        "withheld": summary.withheld,
-        "unchanged": summary.unchanged,
-    }
+    ctx = handler_context(runtime, principal)
+    summary = await in_transaction(
+        runtime, lambda conn: handlers.run_awards(conn, ctx, body.academic_year)
+    )
+    return RunSummaryOut.model_validate(summary, from_attributes=True)
 
 
 @router.get("/awards")
@@ -186,11 +146,11 @@ async def list_awards(
     kind: Literal["certificate", "psa", "hear"] | None = Query(default=None),
     status: Literal["granted", "withdrawn"] | None = Query(default=None),
     principal: Principal = require("coordinator"),
-) -> list[dict[str, Any]]:
+) -> list[AwardOut]:
     check_academic_year(academic_year)
     async with runtime.engine.connect() as conn:
         views = await awards_of_year(conn, academic_year, [kind] if kind else None, status)
-    return [award_json(v, ctx) for v in views]
+    return [award_out(v, ctx) for v in views]
 
 
 @router.get("/awards/mine")
@@ -198,10 +158,10 @@ async def my_awards(
     runtime: RuntimeDep,
     ctx: RecognitionDep,
     principal: Principal = require(*SELF),
-) -> list[dict[str, Any]]:
+) -> list[AwardOut]:
     async with runtime.engine.connect() as conn:
         views = await awards_of_student(conn, principal.sub)
-    return [award_json(v, ctx) for v in views]
+    return [award_out(v, ctx) for v in views]
 
 
 async def _visible_award(runtime: RuntimeDep, award_id: str, principal: Principal) -> AwardView:
@@ -211,14 +171,25 @@ async def _visible_award(runtime: RuntimeDep, award_id: str, principal: Principa
     return view
 
 
+async def _standing_award(
+    runtime: RuntimeDep, award_id: str, principal: Principal, document: str
+) -> AwardView:
+    """The award, which `principal` may see and which stands: a withdrawn one has no
+    `document`."""
+    view = await _visible_award(runtime, award_id, principal)
+    if not view.standing:
+        raise Conflict(f"award {award_id} was withdrawn; it has no {document}")
+    return view
+
+
 @router.get("/awards/{award_id}")
 async def get_award(
     award_id: str,
     runtime: RuntimeDep,
     ctx: RecognitionDep,
     principal: Principal = require("coordinator", *SELF),
-) -> dict[str, Any]:
-    return award_json(await _visible_award(runtime, award_id, principal), ctx)
+) -> AwardOut:
+    return award_out(await _visible_award(runtime, award_id, principal), ctx)
 
 
 @router.post("/awards/{award_id}/withdraw")
@@ -228,21 +199,16 @@ async def withdraw_award(
     runtime: RuntimeDep,
     ctx: RecognitionDep,
     principal: Principal = require("coordinator"),
-) -> dict[str, Any]:
+) -> AwardOut:
     """Withdraw an award (e.g. a breach of the scheme's rules), with the reason. The awards
     run will not grant this kind to the leader again that year."""
-    async with runtime.transaction() as conn:
-        year, student = await award_owner(conn, award_id)
-        await decide_for_leader(
-            conn,
-            runtime.store,
-            year,
-            student,
-            WithdrawAward(year, student, award_id, body.reason),
-            command_metadata(principal),
-        )
-        view = await award_by_id(conn, award_id)
-    return award_json(view, ctx)
+    context = handler_context(runtime, principal)
+
+    async def withdraw(conn: AsyncConnection) -> AwardView:
+        await handlers.withdraw_award(conn, context, award_id, body.reason)
+        return await award_by_id(conn, award_id)
+
+    return award_out(await in_transaction(runtime, withdraw), ctx)
 
 
 @router.get("/awards/{award_id}/certificate", response_class=Response)
@@ -253,9 +219,7 @@ async def certificate(
     principal: Principal = require("coordinator", *SELF),
 ) -> Response:
     """The award's certificate as a one-page PDF."""
-    view = await _visible_award(runtime, award_id, principal)
-    if not view.standing:
-        raise Conflict(f"award {award_id} was withdrawn; it has no certificate")
+    view = await _standing_award(runtime, award_id, principal, "certificate")
     content = await run_in_threadpool(
         render, [certificate_of(view, ctx)], ctx.fonts, f"{view.kind_title}: {view.name}"
     )
@@ -291,9 +255,7 @@ async def credential(
 ) -> Response:
     """The award as an Open Badges 3.0 credential, signed as a VC-JWT (`format=json` gives
     the credential and its JWT side by side)."""
-    view = await _visible_award(runtime, award_id, principal)
-    if not view.standing:
-        raise Conflict(f"award {award_id} was withdrawn; it has no credential")
+    view = await _standing_award(runtime, award_id, principal, "credential")
     unsigned = open_badge_credential(view, ctx.issuer)
     token = ctx.key.sign(unsigned)
     if format == "json":

@@ -7,10 +7,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 
-from passhub_recognition.context import RecognitionDep
+from passhub_recognition.api.deps import RecognitionDep
+from passhub_recognition.domain.exports import records, to_csv
 from passhub_recognition.domain.policy import check_academic_year
-from passhub_recognition.exports import records, to_csv
-from passhub_recognition.records import awards_of_year
+from passhub_recognition.queries import awards_of_year
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 

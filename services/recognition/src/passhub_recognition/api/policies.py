@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from sqlalchemy import select
 
-from passhub_recognition import tables
-from passhub_recognition.domain.policy import KINDS, Policy, check_academic_year, default_policy
+from passhub_recognition import handlers, queries
+from passhub_recognition.api.deps import handler_context, in_transaction
+from passhub_recognition.api.schemas import PolicyOut, PolicyVersionOut
+from passhub_recognition.domain.policy import KINDS, Policy, check_academic_year
 from passhub_recognition.domain.wording import criteria_narrative
-from passhub_recognition.handlers import set_policy
-from passhub_recognition.queries import policy_state
-from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 
 router = APIRouter(tags=["policy"])
 
 
-def _policy_json(year: str, version: int, policy: Policy) -> dict[str, Any]:
-    return {
-        "academic_year": year,
-        "version": version,
-        "adopted": version > 0,
-        "policy": policy.model_dump(mode="json"),
-        "criteria": {k: criteria_narrative(policy.rules(k)) for k in KINDS},
-    }
+def policy_out(year: str, version: int, policy: Policy) -> PolicyOut:
+    return PolicyOut(
+        academic_year=year,
+        version=version,
+        adopted=version > 0,
+        policy=policy,
+        criteria={k: criteria_narrative(policy.rules(k)) for k in KINDS},
+    )
 
 
 @router.get("/policies/{academic_year}")
@@ -33,13 +30,13 @@ async def get_policy(
     academic_year: str,
     runtime: RuntimeDep,
     principal: Principal = require("coordinator", "organiser", "leader", "student", "academic"),
-) -> dict[str, Any]:
+) -> PolicyOut:
     """The current policy; version 0 means the defaults, not yet adopted (the first awards run
     or the first change adopts them as version 1)."""
-    check_academic_year(academic_year)
+    ctx = handler_context(runtime, principal)
     async with runtime.engine.connect() as conn:
-        state = await policy_state(conn, runtime.store, academic_year)
-    return _policy_json(academic_year, state.version, state.policy or default_policy())
+        policy, version = await handlers.current_policy(conn, ctx, academic_year)
+    return policy_out(academic_year, version, policy)
 
 
 @router.put("/policies/{academic_year}")
@@ -48,15 +45,15 @@ async def put_policy(
     body: Policy,
     runtime: RuntimeDep,
     principal: Principal = require("coordinator"),
-) -> dict[str, Any]:
+) -> PolicyOut:
     """Replace the year's policy (kinds left out get the defaults). Applies to decisions made
     from now on; an unchanged policy makes no new version."""
-    async with runtime.transaction() as conn:
-        state = await set_policy(
-            conn, runtime.store, academic_year, body, command_metadata(principal)
-        )
+    ctx = handler_context(runtime, principal)
+    state = await in_transaction(
+        runtime, lambda conn: handlers.set_policy(conn, ctx, academic_year, body)
+    )
     assert state.policy is not None
-    return _policy_json(academic_year, state.version, state.policy)
+    return policy_out(academic_year, state.version, state.policy)
 
 
 @router.get("/policies/{academic_year}/versions")
@@ -64,19 +61,8 @@ async def policy_versions(
     academic_year: str,
     runtime: RuntimeDep,
     principal: Principal = require("coordinator"),
-) -> list[dict[str, Any]]:
+) -> list[PolicyVersionOut]:
     check_academic_year(academic_year)
-    t = tables.policies
     async with runtime.engine.connect() as conn:
-        rows = await conn.execute(
-            select(t).where(t.c.academic_year == academic_year).order_by(t.c.version)
-        )
-        return [
-            {
-                "version": r.version,
-                "set_at": r.set_at,
-                "set_by": r.set_by,
-                "policy": r.policy,
-            }
-            for r in rows
-        ]
+        rows = await queries.policy_versions(conn, academic_year)
+    return [PolicyVersionOut.model_validate(r) for r in rows]

@@ -2,47 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 from fastapi import APIRouter
 
-from passhub_recognition.api.access import SELF, ensure_may_see
-from passhub_recognition.context import RecognitionDep
+from passhub_recognition import handlers
+from passhub_recognition.api.deps import SELF, ensure_may_see, handler_context
+from passhub_recognition.api.schemas import LeaderProgressOut
 from passhub_recognition.domain.progress import LeaderProgress
-from passhub_recognition.handlers import progress
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 
 router = APIRouter(tags=["progress"])
 
 
-def progress_json(p: LeaderProgress) -> dict[str, Any]:
-    return asdict(p)
+async def _progress(
+    runtime: RuntimeDep, principal: Principal, year: str, student_number: str | None = None
+) -> list[LeaderProgress]:
+    ctx = handler_context(runtime, principal)
+    async with runtime.engine.connect() as conn:
+        return await handlers.progress(conn, ctx, year, student_number)
+
+
+def progress_out(p: LeaderProgress) -> LeaderProgressOut:
+    return LeaderProgressOut.model_validate(p, from_attributes=True)
 
 
 @router.get("/progress/{academic_year}")
 async def all_progress(
     academic_year: str,
     runtime: RuntimeDep,
-    ctx: RecognitionDep,
     principal: Principal = require("coordinator"),
-) -> list[dict[str, Any]]:
-    async with runtime.engine.connect() as conn:
-        found = await progress(conn, runtime.store, academic_year, ctx.titles)
-    return [progress_json(p) for p in found]
+) -> list[LeaderProgressOut]:
+    return [progress_out(p) for p in await _progress(runtime, principal, academic_year)]
 
 
 @router.get("/progress/{academic_year}/me")
 async def my_progress(
     academic_year: str,
     runtime: RuntimeDep,
-    ctx: RecognitionDep,
     principal: Principal = require(*SELF),
-) -> dict[str, Any]:
-    async with runtime.engine.connect() as conn:
-        found = await progress(conn, runtime.store, academic_year, ctx.titles, principal.sub)
-    return progress_json(found[0])
+) -> LeaderProgressOut:
+    found = await _progress(runtime, principal, academic_year, principal.sub)
+    return progress_out(found[0])
 
 
 @router.get("/progress/{academic_year}/leaders/{student_number}")
@@ -50,10 +50,8 @@ async def leader_progress(
     academic_year: str,
     student_number: str,
     runtime: RuntimeDep,
-    ctx: RecognitionDep,
     principal: Principal = require("coordinator", *SELF),
-) -> dict[str, Any]:
+) -> LeaderProgressOut:
     ensure_may_see(principal, student_number)
-    async with runtime.engine.connect() as conn:
-        found = await progress(conn, runtime.store, academic_year, ctx.titles, student_number)
-    return progress_json(found[0])
+    found = await _progress(runtime, principal, academic_year, student_number)
+    return progress_out(found[0])

@@ -12,15 +12,22 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
-from pydantic import BaseModel, ConfigDict, Field
 
-from passhub_recognition.context import Recognition, RecognitionDep
+from passhub_recognition import handlers
+from passhub_recognition.api.deps import Recognition, RecognitionDep, handler_context
+from passhub_recognition.api.schemas import (
+    AchievementOut,
+    CredentialCheckOut,
+    CredentialIn,
+    DidDocumentOut,
+    JwksOut,
+    PublicAwardOut,
+)
 from passhub_recognition.credentials import achievement_id, award_id_of
 from passhub_recognition.domain.codes import display
-from passhub_recognition.domain.policy import check_academic_year, default_policy
+from passhub_recognition.domain.documents import AwardView
 from passhub_recognition.domain.wording import Fill, activity_title, criteria_narrative
-from passhub_recognition.queries import policy_state
-from passhub_recognition.records import AwardView, award_by_code, award_by_id
+from passhub_recognition.queries import award_by_code, award_by_id
 from passhub_recognition.signing import InvalidCredential
 from passhub_shared.app import RuntimeDep
 from passhub_shared.contracts.recognition import AwardKind
@@ -118,21 +125,18 @@ async def verify_page_head(code: str, runtime: RuntimeDep, ctx: RecognitionDep) 
     return _headers_only(await verify_page(code, runtime, ctx))
 
 
-class CredentialIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    credential: str = Field(min_length=1, max_length=100_000, description="the VC-JWT")
-
-
-@router.post("/verify/credential")
+@router.post(
+    "/verify/credential", response_model=CredentialCheckOut, response_model_exclude_unset=True
+)
 async def verify_credential(
     body: CredentialIn, runtime: RuntimeDep, ctx: RecognitionDep
-) -> dict[str, Any]:
+) -> CredentialCheckOut:
     """Check an Open Badges credential (VC-JWT) this service issued: `valid` is the
     signature and issuer; `status` whether the award still stands."""
     try:
         claims = ctx.key.verify(body.credential.strip())
     except InvalidCredential as exc:
-        return {"valid": False, "status": "invalid", "error": str(exc)}
+        return CredentialCheckOut(valid=False, status="invalid", error=str(exc))
     award_id = award_id_of(str(claims.get("jti", "")))
     view = None
     if award_id:
@@ -142,42 +146,43 @@ async def verify_credential(
             except NotFound:
                 view = None
     if view is None:
-        return {"valid": True, "status": "unknown", "award": None}
-    return {
-        "valid": True,
-        "status": "active" if view.standing else "withdrawn",
-        "award": public_view(view, ctx),
-    }
+        return CredentialCheckOut(valid=True, status="unknown", award=None)
+    return CredentialCheckOut(
+        valid=True,
+        status="active" if view.standing else "withdrawn",
+        award=PublicAwardOut.model_validate(public_view(view, ctx)),
+    )
 
 
 @router.get("/.well-known/jwks.json")
-async def jwks(ctx: RecognitionDep) -> dict[str, Any]:
-    return ctx.key.jwks()
+async def jwks(ctx: RecognitionDep) -> JwksOut:
+    return JwksOut.model_validate(ctx.key.jwks())
 
 
 @router.get("/.well-known/did.json")
 @router.get("/did.json")
-async def did_document(ctx: RecognitionDep) -> dict[str, Any]:
+async def did_document(ctx: RecognitionDep) -> DidDocumentOut:
     """The did:web document: at `/.well-known/did.json` for a base URL without a path, at
     `<path>/did.json` (this service's `/did.json` behind a proxy) for one with a path."""
-    return ctx.key.did_document()
+    return DidDocumentOut.model_validate(ctx.key.did_document())
 
 
 @router.get("/achievements/{academic_year}/{kind}")
 async def achievement(
     academic_year: str, kind: AwardKind, runtime: RuntimeDep, ctx: RecognitionDep
-) -> dict[str, Any]:
+) -> AchievementOut:
     """The achievement a credential names (its id is this URL), under the current policy."""
-    check_academic_year(academic_year)
     async with runtime.engine.connect() as conn:
-        state = await policy_state(conn, runtime.store, academic_year)
-    rules = (state.policy or default_policy()).rules(kind)
+        policy, _ = await handlers.current_policy(conn, handler_context(runtime), academic_year)
+    rules = policy.rules(kind)
     fill = Fill(role=ctx.titles.leader, schemes=[], year=academic_year, sessions=0, hours=0)
-    return {
-        "id": achievement_id(ctx.base_url, academic_year, kind),
-        "type": ["Achievement"],
-        "achievementType": "CoCurricular",
-        "name": activity_title(rules, fill),
-        "criteria": {"narrative": criteria_narrative(rules, ctx.titles.leader)},
-        "creator": ctx.issuer.profile(),
-    }
+    return AchievementOut.model_validate(
+        {
+            "id": achievement_id(ctx.base_url, academic_year, kind),
+            "type": ["Achievement"],
+            "achievementType": "CoCurricular",
+            "name": activity_title(rules, fill),
+            "criteria": {"narrative": criteria_narrative(rules, ctx.titles.leader)},
+            "creator": ctx.issuer.profile(),
+        }
+    )

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from passhub_recognition.handlers import recheck
+from passhub_recognition.domain.awards import RoleTitles
+from passhub_recognition.handlers import context, recheck
 from passhub_recognition.queries import leaders_signed_in_at, scheme_year
 from passhub_shared.contracts.attendance import AttendanceRevoked, LeaderSignedIn
 from passhub_shared.contracts.recruitment import LeaderStoodDown
@@ -34,6 +35,7 @@ CORRECTIONS = frozenset(
 
 
 async def react(ctx: ReactionContext, new_events: Sequence[Recorded]) -> None:
+    """Re-check the awards of the leaders `new_events` correct, year by year."""
     # year -> student -> (cause, event); the first cause in the batch names the withdrawal
     affected: dict[str, dict[str, tuple[str, Recorded]]] = defaultdict(dict)
     for event in new_events:
@@ -70,5 +72,9 @@ async def react(ctx: ReactionContext, new_events: Sequence[Recorded]) -> None:
             continue
         for student in students:
             affected[year].setdefault(student, (cause, event))
+    if not affected:
+        return
+    # a re-check names no role title: a revision restates the figures, not the role
+    handler = context(ctx.store, RoleTitles())
     for year in sorted(affected):
-        await recheck(ctx.conn, ctx.store, year, affected[year])
+        await recheck(ctx.conn, handler, year, affected[year])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from passhub_recognition.exports import COLUMNS, to_csv
+from passhub_recognition.domain.exports import COLUMNS, to_csv
 
 HOSTILE = ["-2+3+cmd|' /C calc'!A0", '=HYPERLINK("http://x")', "+1", "@SUM(A1)", "\tx", "\ry"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from passhub_recognition.records import AwardView
+from passhub_recognition.domain.documents import AwardView
 from passhub_shared.csvsafe import write_csv
 
 COLUMNS = (
