@@ -61,6 +61,15 @@ async def ensure_organises(
     )
 
 
+async def organised_scheme(
+    conn: AsyncConnection, runtime: Runtime, principal: Principal, scheme_id: str
+) -> queries.Row:
+    """The scheme, once the caller is found to run it (`ensure_organises`)."""
+    scheme = await queries.require_scheme(conn, scheme_id)
+    await ensure_organises(conn, runtime, principal, scheme)
+    return scheme
+
+
 async def ensure_speaks_for(
     conn: AsyncConnection,
     runtime: Runtime,
