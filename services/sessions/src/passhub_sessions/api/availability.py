@@ -4,9 +4,10 @@ leader's own sessions."""
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import handlers, queries
-from passhub_sessions.api.deps import context, ensure_speaks_for
+from passhub_sessions.api.deps import context, ensure_speaks_for, in_transaction
 from passhub_sessions.api.schemas import (
     AvailabilityBody,
     AvailabilityOut,
@@ -34,9 +35,10 @@ async def state_availability(
 ) -> AvailabilityStatedOut:
     """Replaces the leader's availability for the year."""
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
+
+    async def work(conn: AsyncConnection) -> bool:
         await ensure_speaks_for(conn, runtime, principal, student_number, academic_year)
-        changed = await handlers.state_availability(
+        return await handlers.state_availability(
             conn,
             ctx,
             student_number,
@@ -45,6 +47,8 @@ async def state_availability(
             body.unavailable_dates,
             principal.sub,
         )
+
+    changed = await in_transaction(runtime, work)
     stated = await _availability(runtime, student_number, academic_year)
     return AvailabilityStatedOut(changed=changed, **stated.model_dump())
 

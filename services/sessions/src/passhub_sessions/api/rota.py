@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import handlers, queries
 from passhub_sessions.api.deps import (
@@ -13,6 +14,7 @@ from passhub_sessions.api.deps import (
     Preview,
     context,
     ensure_organises,
+    in_transaction,
     organised_scheme,
 )
 from passhub_sessions.api.schemas import (
@@ -74,21 +76,25 @@ async def generate_rota(
         starting_after = since
     else:
         starting_after = max(ctx.now, since) if since is not None else ctx.now
+
+    async def work(conn: AsyncConnection) -> tuple[queries.Row, handlers.GeneratedRota]:
+        scheme = await organised_scheme(conn, runtime, principal, scheme_id)
+        result = await handlers.generate(
+            conn,
+            ctx,
+            scheme,
+            series_id=body.series_id,
+            starting_after=starting_after,
+            skipped_since=since,
+        )
+        if body.dry_run:
+            raise Preview((scheme, result))
+        return scheme, result
+
     try:
-        async with runtime.transaction() as conn:
-            scheme = await organised_scheme(conn, runtime, principal, scheme_id)
-            result = await handlers.generate(
-                conn,
-                ctx,
-                scheme,
-                series_id=body.series_id,
-                starting_after=starting_after,
-                skipped_since=since,
-            )
-            if body.dry_run:
-                raise Preview(result)
+        scheme, result = await in_transaction(runtime, work)
     except Preview as preview:
-        result = preview.result
+        scheme, result = preview.result
     plan = result.plan
     minimum = scheme["min_leaders_per_session"]
     code = code_of(scheme_id)

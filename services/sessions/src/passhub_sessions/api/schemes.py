@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import handlers, queries
-from passhub_sessions.api.deps import READERS, STAFF, context
+from passhub_sessions.api.deps import READERS, STAFF, context, in_transaction
 from passhub_sessions.api.schemas import (
     AmendSchemeBody,
     LaunchSchemeBody,
@@ -41,10 +42,12 @@ async def launch_scheme(
             else ctx.settings.default_min_leaders_per_session
         ),
     )
-    async with runtime.transaction() as conn:
+
+    async def work(conn: AsyncConnection) -> queries.Row:
         scheme_id = await handlers.launch_scheme(conn, ctx, command)
-        row = await queries.require_scheme(conn, scheme_id)
-    return SchemeOut.of(row)
+        return await queries.require_scheme(conn, scheme_id)
+
+    return SchemeOut.of(await in_transaction(runtime, work))
 
 
 @router.get("/schemes")
@@ -73,19 +76,18 @@ async def amend_scheme(
     principal: Principal = require("coordinator"),
 ) -> SchemeOut:
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
+    command = AmendScheme(
+        coordinator=body.coordinator,
+        organisers=tuple(body.organisers) if body.organisers is not None else None,
+        min_leaders_per_session=body.min_leaders_per_session,
+    )
+
+    async def work(conn: AsyncConnection) -> queries.Row:
         await queries.require_scheme(conn, scheme_id)
-        await handlers.amend_scheme(
-            conn,
-            ctx,
-            scheme_id,
-            AmendScheme(
-                coordinator=body.coordinator,
-                organisers=tuple(body.organisers) if body.organisers is not None else None,
-                min_leaders_per_session=body.min_leaders_per_session,
-            ),
-        )
-        return SchemeOut.of(await queries.require_scheme(conn, scheme_id))
+        await handlers.amend_scheme(conn, ctx, scheme_id, command)
+        return await queries.require_scheme(conn, scheme_id)
+
+    return SchemeOut.of(await in_transaction(runtime, work))
 
 
 @router.get("/schemes/{scheme_id}/leaders")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -14,6 +15,7 @@ from passhub_sessions.api.deps import (
     STAFF,
     Preview,
     context,
+    in_transaction,
     localise,
     organised_scheme,
 )
@@ -99,18 +101,15 @@ async def schedule_session(
     principal: Principal = require(*ORGANISERS),
 ) -> SessionOut:
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
+    starts_at, ends_at = localise(body.starts_at, runtime), localise(body.ends_at, runtime)
+
+    async def work(conn: AsyncConnection) -> str:
         scheme = await organised_scheme(conn, runtime, principal, scheme_id)
-        session_id = await handlers.schedule_session(
-            conn,
-            ctx,
-            scheme,
-            localise(body.starts_at, runtime),
-            localise(body.ends_at, runtime),
-            body.room,
-            body.capacity,
+        return await handlers.schedule_session(
+            conn, ctx, scheme, starts_at, ends_at, body.room, body.capacity
         )
-    return await _view(runtime, session_id, principal)
+
+    return await _view(runtime, await in_transaction(runtime, work), principal)
 
 
 @router.post("/schemes/{scheme_id}/series", status_code=201)
@@ -132,18 +131,21 @@ async def schedule_series(
         skip_weeks=frozenset(body.skip_weeks),
         interval=body.interval,
     )
-    async with runtime.transaction() as conn:
+
+    async def work(conn: AsyncConnection) -> SeriesPlannedOut:
         scheme = await organised_scheme(conn, runtime, principal, scheme_id)
         planned = await handlers.schedule_series(
             conn, ctx, scheme, pattern, body.room, body.capacity
         )
         rows = await queries.scheme_sessions(conn, scheme_id, series_id=planned.series_id)
-    return SeriesPlannedOut(
-        series_id=planned.series_id,
-        scheme_id=scheme_id,
-        rule=planned.rule,
-        sessions=[SessionOut.of(r, ctx.tz) for r in rows],
-    )
+        return SeriesPlannedOut(
+            series_id=planned.series_id,
+            scheme_id=scheme_id,
+            rule=planned.rule,
+            sessions=[SessionOut.of(r, ctx.tz) for r in rows],
+        )
+
+    return await in_transaction(runtime, work)
 
 
 @router.get("/schemes/{scheme_id}/series")
@@ -228,22 +230,25 @@ async def _reschedule(
 ) -> Changed:
     """Reschedule with `changes` (the handler's keywords); a dry run rolls it back."""
     ctx = context(runtime, principal)
+
+    async def work(conn: AsyncConnection) -> Changed:
+        await _organised_session(conn, runtime, principal, session_id)
+        rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
+        result = await handlers.reschedule(conn, ctx, session_id, **changes)
+        return await _changed(
+            conn,
+            runtime,
+            session_id,
+            principal,
+            changed=result.changed,
+            dry_run=dry_run,
+            rostered=rostered,
+            change="moved",
+            not_available=result.leaders_not_available,
+        )
+
     try:
-        async with runtime.transaction() as conn:
-            await _organised_session(conn, runtime, principal, session_id)
-            rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
-            result = await handlers.reschedule(conn, ctx, session_id, **changes)
-            return await _changed(
-                conn,
-                runtime,
-                session_id,
-                principal,
-                changed=result.changed,
-                dry_run=dry_run,
-                rostered=rostered,
-                change="moved",
-                not_available=result.leaders_not_available,
-            )
+        return await in_transaction(runtime, work)
     except Preview as preview:
         return preview.result
 
@@ -291,25 +296,45 @@ async def cancel_session(
     """Cancel with a reason: the session as it now is. With `dry_run`, nothing is saved and
     the answer is `changed`, `session` (as it would be) and the `calendar_changes`."""
     ctx = context(runtime, principal)
+
+    async def work(conn: AsyncConnection) -> None:
+        await _organised_session(conn, runtime, principal, session_id)
+        rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
+        await handlers.cancel(conn, ctx, session_id, body.reason)
+        if body.dry_run:
+            await _changed(
+                conn,
+                runtime,
+                session_id,
+                principal,
+                changed=True,
+                dry_run=True,
+                rostered=rostered,
+                change="cancelled",
+                not_available=[],
+            )
+
     try:
-        async with runtime.transaction() as conn:
-            await _organised_session(conn, runtime, principal, session_id)
-            rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
-            await handlers.cancel(conn, ctx, session_id, body.reason)
-            if body.dry_run:
-                await _changed(
-                    conn,
-                    runtime,
-                    session_id,
-                    principal,
-                    changed=True,
-                    dry_run=True,
-                    rostered=rostered,
-                    change="cancelled",
-                    not_available=[],
-                )
+        await in_transaction(runtime, work)
     except Preview as preview:
         return preview.result
+    return await _view(runtime, session_id, principal)
+
+
+async def _change_leaders(
+    runtime: RuntimeDep,
+    principal: Principal,
+    session_id: str,
+    use_case: Callable[[AsyncConnection, handlers.Context], Awaitable[None]],
+) -> SessionOut:
+    """Run a change of who leads an organised session; the session as it now is."""
+    ctx = context(runtime, principal)
+
+    async def work(conn: AsyncConnection) -> None:
+        await _organised_session(conn, runtime, principal, session_id)
+        await use_case(conn, ctx)
+
+    await in_transaction(runtime, work)
     return await _view(runtime, session_id, principal)
 
 
@@ -320,11 +345,13 @@ async def roster_leader(
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
 ) -> SessionOut:
-    ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        await _organised_session(conn, runtime, principal, session_id)
-        await handlers.roster(conn, ctx, session_id, body.student_number.strip())
-    return await _view(runtime, session_id, principal)
+    number = body.student_number.strip()
+    return await _change_leaders(
+        runtime,
+        principal,
+        session_id,
+        lambda conn, ctx: handlers.roster(conn, ctx, session_id, number),
+    )
 
 
 @router.post("/sessions/{session_id}/leaders/{student_number}/unroster")
@@ -335,11 +362,12 @@ async def unroster_leader(
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
 ) -> SessionOut:
-    ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        await _organised_session(conn, runtime, principal, session_id)
-        await handlers.unroster(conn, ctx, session_id, student_number, body.reason)
-    return await _view(runtime, session_id, principal)
+    return await _change_leaders(
+        runtime,
+        principal,
+        session_id,
+        lambda conn, ctx: handlers.unroster(conn, ctx, session_id, student_number, body.reason),
+    )
 
 
 @router.post("/sessions/{session_id}/swap")
@@ -350,10 +378,10 @@ async def swap_leader(
     principal: Principal = require(*ORGANISERS),
 ) -> SessionOut:
     """Replace one rostered leader by another, with the same checks as rostering."""
-    ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        await _organised_session(conn, runtime, principal, session_id)
-        await handlers.swap(
-            conn, ctx, session_id, body.out.strip(), body.incoming.strip(), body.reason
-        )
-    return await _view(runtime, session_id, principal)
+    out, incoming = body.out.strip(), body.incoming.strip()
+    return await _change_leaders(
+        runtime,
+        principal,
+        session_id,
+        lambda conn, ctx: handlers.swap(conn, ctx, session_id, out, incoming, body.reason),
+    )

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import handlers, queries
-from passhub_sessions.api.deps import context, ensure_speaks_for
+from passhub_sessions.api.deps import context, ensure_speaks_for, in_transaction
 from passhub_sessions.api.schemas import SwapOut, SwapRequestBody
 from passhub_sessions.settings import sessions_settings
 from passhub_shared.app import RuntimeDep
@@ -37,11 +38,13 @@ async def request_swap(
     asked is checked as for rostering (appointed to the scheme, available, not booked then);
     the rota does not change until they accept."""
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        swap_id = await handlers.request_swap(
+
+    async def work(conn: AsyncConnection) -> str:
+        return await handlers.request_swap(
             conn, ctx, session_id, principal.sub, body.incoming.strip(), body.reason
         )
-    return await _swap_view(runtime, swap_id)
+
+    return await _swap_view(runtime, await in_transaction(runtime, work))
 
 
 @router.post("/swap-requests/{swap_id}/{answer}")
@@ -54,9 +57,12 @@ async def answer_swap(
     """The leader asked accepts or declines; the leader who asked withdraws. One already
     answered is a 409; anyone else, a 403."""
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
+
+    async def work(conn: AsyncConnection) -> None:
         found = await queries.swap(conn, swap_id)
         await handlers.answer_swap(conn, ctx, found, principal.sub, answer)
+
+    await in_transaction(runtime, work)
     return await _swap_view(runtime, swap_id)
 
 
