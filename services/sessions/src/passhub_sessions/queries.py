@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions.domain.availability import Availability, Slot
@@ -24,13 +24,18 @@ from passhub_sessions.tables import (
     sessions,
 )
 from passhub_shared.errors import NotFound
+from passhub_shared.projections import load_rows
 
 Row = dict[str, Any]
 
 
+async def _by_key(conn: AsyncConnection, table: Table, *key: Any) -> Row | None:
+    """The row of `table` with this primary key, or None."""
+    return (await load_rows(conn, table, [key])).get(key)
+
+
 async def get_scheme(conn: AsyncConnection, scheme_id: str) -> Row | None:
-    row = (await conn.execute(select(schemes).where(schemes.c.scheme_id == scheme_id))).first()
-    return dict(row._mapping) if row else None
+    return await _by_key(conn, schemes, scheme_id)
 
 
 async def require_scheme(conn: AsyncConnection, scheme_id: str) -> Row:
@@ -68,15 +73,8 @@ def as_appointment(row: Row) -> Appointment:
 async def appointment(
     conn: AsyncConnection, scheme_id: str, student_number: str
 ) -> Appointment | None:
-    row = (
-        await conn.execute(
-            select(scheme_leaders).where(
-                scheme_leaders.c.scheme_id == scheme_id,
-                scheme_leaders.c.student_number == student_number,
-            )
-        )
-    ).first()
-    return as_appointment(dict(row._mapping)) if row else None
+    row = await _by_key(conn, scheme_leaders, scheme_id, student_number)
+    return as_appointment(row) if row else None
 
 
 async def organises(conn: AsyncConnection, scheme: Row, sub: str) -> bool:
@@ -180,8 +178,7 @@ async def sessions_of_leader_from(
 
 
 async def get_session(conn: AsyncConnection, session_id: str) -> Row | None:
-    row = (await conn.execute(select(sessions).where(sessions.c.session_id == session_id))).first()
-    return dict(row._mapping) if row else None
+    return await _by_key(conn, sessions, session_id)
 
 
 async def require_session(conn: AsyncConnection, session_id: str) -> Row:
@@ -314,8 +311,7 @@ async def series_of(conn: AsyncConnection, scheme_id: str) -> list[Row]:
 
 
 async def get_series(conn: AsyncConnection, series_id: str) -> Row | None:
-    row = (await conn.execute(select(series).where(series.c.series_id == series_id))).first()
-    return dict(row._mapping) if row else None
+    return await _by_key(conn, series, series_id)
 
 
 async def leader_sessions(
@@ -344,12 +340,10 @@ async def leader_sessions(
 
 
 async def swap(conn: AsyncConnection, swap_id: str) -> Row:
-    found = (
-        await conn.execute(select(session_swaps).where(session_swaps.c.swap_id == swap_id))
-    ).first()
+    found = await _by_key(conn, session_swaps, swap_id)
     if found is None:
         raise NotFound(f"no swap request {swap_id}")
-    return dict(found._mapping)
+    return found
 
 
 async def swaps_of_leader(conn: AsyncConnection, student_number: str) -> list[Row]:

@@ -4,6 +4,7 @@ spread of sessions per leader)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -98,12 +99,18 @@ async def generate_rota(
     plan = result.plan
     minimum = scheme["min_leaders_per_session"]
     code = code_of(scheme_id)
+
+    def named(session_id: str, starts_at: datetime, teaching_week: str | None) -> dict[str, Any]:
+        return {
+            "session_id": session_id,
+            "reference": session_reference(code, starts_at, ctx.tz),
+            "starts_at": local_iso(starts_at, ctx.tz),
+            "teaching_week": teaching_week,
+        }
+
     skipped = [
         Skipped(
-            session_id=s.session_id,
-            reference=session_reference(code, s.starts_at, ctx.tz),
-            starts_at=local_iso(s.starts_at, ctx.tz),
-            teaching_week=s.teaching_week,
+            **named(s.session_id, s.starts_at, s.teaching_week),
             rostered=len(s.rostered),
             needed=minimum,
             reason="already_started",
@@ -123,10 +130,7 @@ async def generate_rota(
         ],
         unfillable=[
             Shortfall(
-                session_id=s.session_id,
-                reference=session_reference(code, s.starts_at, ctx.tz),
-                starts_at=local_iso(s.starts_at, ctx.tz),
-                teaching_week=s.teaching_week,
+                **named(s.session_id, s.starts_at, s.teaching_week),
                 rostered=s.rostered,
                 needed=s.needed,
                 reason=s.reason,
