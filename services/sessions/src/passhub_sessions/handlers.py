@@ -42,6 +42,11 @@ from passhub_shared.store import EventStore
 
 @dataclass(frozen=True)
 class Context:
+    """What every use case gets besides its connection: the store it appends through, the
+    service's settings, the time it runs at, the metadata of the command (who, caused by what)
+    and what leaders are called. Routes build it in `api/deps.py`, the reaction in
+    `reactions.py`, the tests of the use cases in `tests/sessions/handlers/conftest.py`."""
+
     store: EventStore
     settings: SessionsSettings
     now: datetime
