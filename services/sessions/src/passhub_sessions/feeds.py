@@ -10,6 +10,10 @@ STATUS:CANCELLED; in a leader's feed, so does a session they were taken off.
 A feed link may carry `?token=`: an HMAC-SHA256 of the feed's identity under the feed secret,
 so calendar apps (which cannot send a bearer token) can subscribe. Rotating the secret revokes
 every link at once.
+
+A concern of its own beside the template's files: it renders a file format (like a PDF renderer
+would) and signs links, neither a rule of the domain nor a read of the tables; the routes in
+`api/feeds.py` read the rows and hand them here.
 """
 
 from __future__ import annotations

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import queries
@@ -33,10 +32,9 @@ from passhub_sessions.domain.rota import (
 from passhub_sessions.domain.session import LeaderFacts, session_decider
 from passhub_sessions.domain.terms import semester_of_week
 from passhub_sessions.settings import SessionsSettings, term_dates
-from passhub_sessions.tables import session_leaders
 from passhub_shared import locks
 from passhub_shared.contracts.recruitment import LeaderStoodDown
-from passhub_shared.decider import handle
+from passhub_shared.decider import Handled, handle
 from passhub_shared.errors import NotFound
 from passhub_shared.events import Metadata, Recorded, new_event_id
 from passhub_shared.store import EventStore
@@ -44,6 +42,11 @@ from passhub_shared.store import EventStore
 
 @dataclass(frozen=True)
 class Context:
+    """What every use case gets besides its connection: the store it appends through, the
+    service's settings, the time it runs at, the metadata of the command (who, caused by what)
+    and what leaders are called. Routes build it in `api/deps.py`, the reaction in
+    `reactions.py`, the tests of the use cases in `tests/sessions/handlers/conftest.py`."""
+
     store: EventStore
     settings: SessionsSettings
     now: datetime
@@ -69,6 +72,15 @@ def leader_lock(student_number: str) -> str:
 
 async def lock(conn: AsyncConnection, keys: Iterable[str]) -> None:
     await locks.hold(conn, *keys)
+
+
+async def _decide(
+    conn: AsyncConnection, ctx: Context, session_id: str, command: session.Command
+) -> Handled[session.Session]:
+    """Run `command` on the session's stream through the session decider."""
+    return await handle(
+        conn, ctx.store, session_decider, session.stream_id(session_id), command, ctx.metadata
+    )
 
 
 def teaching_week(ctx: Context, academic_year: str, starts_at: datetime) -> str | None:
@@ -103,6 +115,41 @@ async def amend_scheme(
 # --- sessions --------------------------------------------------------------------------------
 
 
+async def _schedule(
+    conn: AsyncConnection,
+    ctx: Context,
+    scheme_row: queries.Row,
+    bookings: Sequence[Booking],
+    starts_at: datetime,
+    ends_at: datetime,
+    room: str,
+    capacity: int,
+    teaching_week: str | None,
+    series_id: str | None = None,
+) -> str:
+    """One new session, checked against the room's `bookings`: its id."""
+    session_id = new_id()
+    await _decide(
+        conn,
+        ctx,
+        session_id,
+        session.ScheduleSession(
+            session_id=session_id,
+            scheme_id=scheme_row["scheme_id"],
+            starts_at=starts_at,
+            ends_at=ends_at,
+            room=room,
+            capacity=capacity,
+            teaching_week=teaching_week,
+            series_id=series_id,
+            room_bookings=bookings,
+            tz=ctx.tz,
+            max_minutes=ctx.settings.max_session_minutes,
+        ),
+    )
+    return session_id
+
+
 async def schedule_session(
     conn: AsyncConnection,
     ctx: Context,
@@ -112,29 +159,12 @@ async def schedule_session(
     room: str,
     capacity: int,
 ) -> str:
-    session_id = new_id()
     await lock(conn, [room_lock(room)])
     bookings = await queries.room_bookings(conn, room, starts_at, ends_at)
-    await handle(
-        conn,
-        ctx.store,
-        session_decider,
-        session.stream_id(session_id),
-        session.ScheduleSession(
-            session_id=session_id,
-            scheme_id=scheme_row["scheme_id"],
-            starts_at=starts_at,
-            ends_at=ends_at,
-            room=room,
-            capacity=capacity,
-            teaching_week=teaching_week(ctx, scheme_row["academic_year"], starts_at),
-            room_bookings=bookings,
-            tz=ctx.tz,
-            max_minutes=ctx.settings.max_session_minutes,
-        ),
-        ctx.metadata,
+    week = teaching_week(ctx, scheme_row["academic_year"], starts_at)
+    return await _schedule(
+        conn, ctx, scheme_row, bookings, starts_at, ends_at, room, capacity, week
     )
-    return session_id
 
 
 @dataclass(frozen=True)
@@ -162,26 +192,17 @@ async def schedule_series(
     series_id = new_id()
     ids: list[str] = []
     for occurrence in plan.occurrences:
-        session_id = new_id()
-        await handle(
+        session_id = await _schedule(
             conn,
-            ctx.store,
-            session_decider,
-            session.stream_id(session_id),
-            session.ScheduleSession(
-                session_id=session_id,
-                scheme_id=scheme_row["scheme_id"],
-                starts_at=occurrence.starts_at,
-                ends_at=occurrence.ends_at,
-                room=room,
-                capacity=capacity,
-                teaching_week=occurrence.teaching_week,
-                series_id=series_id,
-                room_bookings=bookings,
-                tz=ctx.tz,
-                max_minutes=ctx.settings.max_session_minutes,
-            ),
-            ctx.metadata,
+            ctx,
+            scheme_row,
+            bookings,
+            occurrence.starts_at,
+            occurrence.ends_at,
+            room,
+            capacity,
+            occurrence.teaching_week,
+            series_id,
         )
         ids.append(session_id)
     await ctx.store.append(
@@ -258,11 +279,10 @@ async def reschedule(
         conn, rostered, new_start, ends_at, exclude=[session_id]
     )
     week = teaching_week(ctx, scheme_row["academic_year"], new_start)
-    decided = await handle(
+    decided = await _decide(
         conn,
-        ctx.store,
-        session_decider,
-        session.stream_id(session_id),
+        ctx,
+        session_id,
         session.RescheduleSession(
             starts_at=new_start,
             ends_at=ends_at,
@@ -276,7 +296,6 @@ async def reschedule(
             tz=ctx.tz,
             max_minutes=ctx.settings.max_session_minutes,
         ),
-        ctx.metadata,
     )
     availability = await queries.availability_of(conn, scheme_row["academic_year"], rostered)
     unsuited = [
@@ -290,62 +309,43 @@ async def reschedule(
 
 async def cancel(conn: AsyncConnection, ctx: Context, session_id: str, reason: str) -> None:
     await queries.require_session(conn, session_id)
-    await handle(
-        conn,
-        ctx.store,
-        session_decider,
-        session.stream_id(session_id),
-        session.CancelSession(reason=reason, now=ctx.now),
-        ctx.metadata,
-    )
+    await _decide(conn, ctx, session_id, session.CancelSession(reason=reason, now=ctx.now))
 
 
-async def leader_facts(
-    conn: AsyncConnection, session_row: queries.Row, academic_year: str, student_number: str
+async def _leader_facts(
+    conn: AsyncConnection, session_id: str, student_number: str, *, locked: bool = True
 ) -> LeaderFacts:
+    """What rostering `student_number` on the session checks: their appointment to its
+    scheme, their availability for the year and their other sessions then (under the
+    leader's lock unless `locked` is false)."""
+    row = await queries.require_session(conn, session_id)
+    scheme_row = await queries.require_scheme(conn, row["scheme_id"])
+    if locked:
+        await lock(conn, [leader_lock(student_number)])
     bookings = await queries.leader_bookings(
-        conn,
-        [student_number],
-        session_row["starts_at"],
-        session_row["ends_at"],
-        exclude=[session_row["session_id"]],
+        conn, [student_number], row["starts_at"], row["ends_at"], exclude=[session_id]
     )
-    availability = await queries.availability_of(conn, academic_year, [student_number])
+    availability = await queries.availability_of(
+        conn, scheme_row["academic_year"], [student_number]
+    )
     return LeaderFacts(
         student_number=student_number,
-        appointment=await queries.appointment(conn, session_row["scheme_id"], student_number),
+        appointment=await queries.appointment(conn, row["scheme_id"], student_number),
         availability=availability.get(student_number),
         commitments=bookings[student_number],
     )
 
 
 async def roster(conn: AsyncConnection, ctx: Context, session_id: str, student_number: str) -> None:
-    row = await queries.require_session(conn, session_id)
-    scheme_row = await queries.require_scheme(conn, row["scheme_id"])
-    await lock(conn, [leader_lock(student_number)])
-    facts = await leader_facts(conn, row, scheme_row["academic_year"], student_number)
-    await handle(
-        conn,
-        ctx.store,
-        session_decider,
-        session.stream_id(session_id),
-        session.RosterLeader(facts, ctx.tz, ctx.leader_title),
-        ctx.metadata,
-    )
+    facts = await _leader_facts(conn, session_id, student_number)
+    await _decide(conn, ctx, session_id, session.RosterLeader(facts, ctx.tz, ctx.leader_title))
 
 
 async def unroster(
     conn: AsyncConnection, ctx: Context, session_id: str, student_number: str, reason: str
 ) -> None:
     await queries.require_session(conn, session_id)
-    await handle(
-        conn,
-        ctx.store,
-        session_decider,
-        session.stream_id(session_id),
-        session.UnrosterLeader(student_number, reason),
-        ctx.metadata,
-    )
+    await _decide(conn, ctx, session_id, session.UnrosterLeader(student_number, reason))
 
 
 async def swap(
@@ -356,17 +356,9 @@ async def swap(
     incoming: str,
     reason: str,
 ) -> None:
-    row = await queries.require_session(conn, session_id)
-    scheme_row = await queries.require_scheme(conn, row["scheme_id"])
-    await lock(conn, [leader_lock(incoming)])
-    facts = await leader_facts(conn, row, scheme_row["academic_year"], incoming)
-    await handle(
-        conn,
-        ctx.store,
-        session_decider,
-        session.stream_id(session_id),
-        session.SwapLeader(out, facts, reason, ctx.tz, ctx.leader_title),
-        ctx.metadata,
+    facts = await _leader_facts(conn, session_id, incoming)
+    await _decide(
+        conn, ctx, session_id, session.SwapLeader(out, facts, reason, ctx.tz, ctx.leader_title)
     )
 
 
@@ -374,17 +366,13 @@ async def request_swap(
     conn: AsyncConnection, ctx: Context, session_id: str, out: str, incoming: str, reason: str
 ) -> str:
     """`out` asks `incoming` to take their place on the session: the new request's id."""
-    row = await queries.require_session(conn, session_id)
-    scheme_row = await queries.require_scheme(conn, row["scheme_id"])
-    facts = await leader_facts(conn, row, scheme_row["academic_year"], incoming)
+    facts = await _leader_facts(conn, session_id, incoming, locked=False)
     swap_id = new_id()
-    await handle(
+    await _decide(
         conn,
-        ctx.store,
-        session_decider,
-        session.stream_id(session_id),
+        ctx,
+        session_id,
         session.RequestSwap(swap_id, out, facts, ctx.now, reason, ctx.tz, ctx.leader_title),
-        ctx.metadata,
     )
     return swap_id
 
@@ -400,17 +388,12 @@ async def answer_swap(
     rostering would, under their lock."""
     facts = None
     if answer == "accept":
-        row = await queries.require_session(conn, swap["session_id"])
-        scheme_row = await queries.require_scheme(conn, row["scheme_id"])
-        await lock(conn, [leader_lock(swap["incoming_number"])])
-        facts = await leader_facts(conn, row, scheme_row["academic_year"], swap["incoming_number"])
-    await handle(
+        facts = await _leader_facts(conn, swap["session_id"], swap["incoming_number"])
+    await _decide(
         conn,
-        ctx.store,
-        session_decider,
-        session.stream_id(swap["session_id"]),
+        ctx,
+        swap["session_id"],
         session.AnswerSwap(swap["swap_id"], by, answer, ctx.now, facts, ctx.tz, ctx.leader_title),
-        ctx.metadata,
     )
 
 
@@ -544,14 +527,7 @@ async def generate(
         facts = tuple(
             LeaderFacts(n, appointments[n], availability.get(n), tuple(busy[n])) for n in chosen
         )
-        await handle(
-            conn,
-            ctx.store,
-            session_decider,
-            session.stream_id(session_id),
-            session.RosterLeaders(facts, ctx.tz, ctx.leader_title),
-            ctx.metadata,
-        )
+        await _decide(conn, ctx, session_id, session.RosterLeaders(facts, ctx.tz, ctx.leader_title))
     missing = sorted(
         n
         for n, a in appointments.items()
@@ -564,35 +540,23 @@ async def generate(
 
 
 async def unroster_stood_down(
-    conn: AsyncConnection, store: EventStore, tz: ZoneInfo, stood_down: Sequence[Recorded]
+    conn: AsyncConnection, ctx: Context, stood_down: Sequence[Recorded]
 ) -> int:
-    """Take leaders who stood down off every session from their `effective_from` date on."""
+    """Take leaders who stood down off every session from their `effective_from` date on; each
+    `leader_unrostered` is caused by the stand-down it follows from."""
     events = [(r, r.as_(LeaderStoodDown)) for r in stood_down]
     await lock(conn, [leader_lock(e.student_number) for _, e in events])
     count = 0
     for recorded, event in events:
-        rows = await conn.execute(
-            select(session_leaders.c.session_id)
-            .where(
-                session_leaders.c.student_number == event.student_number,
-                session_leaders.c.scheme_id.in_(event.schemes),
-                session_leaders.c.rostered.is_(True),
-                session_leaders.c.cancelled.is_(False),
-                session_leaders.c.starts_at >= first_moment(event.effective_from, tz),
-            )
-            .order_by(session_leaders.c.starts_at, session_leaders.c.session_id)
-        )
         reason = f"stood down from {event.effective_from.isoformat()}"
         if event.reason.strip():
             reason += f": {event.reason.strip()}"
-        for row in rows.all():
-            await handle(
-                conn,
-                store,
-                session_decider,
-                session.stream_id(row.session_id),
-                session.UnrosterLeader(event.student_number, reason),
-                Metadata().caused_by(recorded),
+        caused = replace(ctx, metadata=ctx.metadata.caused_by(recorded))
+        for session_id in await queries.sessions_of_leader_from(
+            conn, event.student_number, event.schemes, first_moment(event.effective_from, ctx.tz)
+        ):
+            await _decide(
+                conn, caused, session_id, session.UnrosterLeader(event.student_number, reason)
             )
             count += 1
     return count

@@ -1,21 +1,19 @@
 """Reads of the projection tables, shaped for the rules (bookings, appointments, availability)
-and for the API (plain dicts)."""
+and for the API (rows as dicts; `api/schemas.py` makes the answers of them)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions.domain.availability import Availability, Slot
 from passhub_sessions.domain.clashes import Booking, room_key
 from passhub_sessions.domain.rota import Appointment, RotaSession
-from passhub_sessions.domain.scheme import code_of
 from passhub_sessions.tables import (
     leader_availability,
     scheme_leaders,
@@ -25,15 +23,19 @@ from passhub_sessions.tables import (
     session_swaps,
     sessions,
 )
-from passhub_shared.contracts.sessions import session_reference
 from passhub_shared.errors import NotFound
+from passhub_shared.projections import load_rows
 
 Row = dict[str, Any]
 
 
+async def _by_key(conn: AsyncConnection, table: Table, *key: Any) -> Row | None:
+    """The row of `table` with this primary key, or None."""
+    return (await load_rows(conn, table, [key])).get(key)
+
+
 async def get_scheme(conn: AsyncConnection, scheme_id: str) -> Row | None:
-    row = (await conn.execute(select(schemes).where(schemes.c.scheme_id == scheme_id))).first()
-    return dict(row._mapping) if row else None
+    return await _by_key(conn, schemes, scheme_id)
 
 
 async def require_scheme(conn: AsyncConnection, scheme_id: str) -> Row:
@@ -71,15 +73,8 @@ def as_appointment(row: Row) -> Appointment:
 async def appointment(
     conn: AsyncConnection, scheme_id: str, student_number: str
 ) -> Appointment | None:
-    row = (
-        await conn.execute(
-            select(scheme_leaders).where(
-                scheme_leaders.c.scheme_id == scheme_id,
-                scheme_leaders.c.student_number == student_number,
-            )
-        )
-    ).first()
-    return as_appointment(dict(row._mapping)) if row else None
+    row = await _by_key(conn, scheme_leaders, scheme_id, student_number)
+    return as_appointment(row) if row else None
 
 
 async def organises(conn: AsyncConnection, scheme: Row, sub: str) -> bool:
@@ -163,9 +158,27 @@ async def leader_bookings(
     return found
 
 
+async def sessions_of_leader_from(
+    conn: AsyncConnection, student_number: str, scheme_ids: Iterable[str], starting_at: datetime
+) -> list[str]:
+    """The uncancelled sessions of these schemes the leader is rostered on from `starting_at`,
+    soonest first."""
+    rows = await conn.execute(
+        select(session_leaders.c.session_id)
+        .where(
+            session_leaders.c.student_number == student_number,
+            session_leaders.c.scheme_id.in_(list(scheme_ids)),
+            session_leaders.c.rostered.is_(True),
+            session_leaders.c.cancelled.is_(False),
+            session_leaders.c.starts_at >= starting_at,
+        )
+        .order_by(session_leaders.c.starts_at, session_leaders.c.session_id)
+    )
+    return [r.session_id for r in rows]
+
+
 async def get_session(conn: AsyncConnection, session_id: str) -> Row | None:
-    row = (await conn.execute(select(sessions).where(sessions.c.session_id == session_id))).first()
-    return dict(row._mapping) if row else None
+    return await _by_key(conn, sessions, session_id)
 
 
 async def require_session(conn: AsyncConnection, session_id: str) -> Row:
@@ -298,8 +311,7 @@ async def series_of(conn: AsyncConnection, scheme_id: str) -> list[Row]:
 
 
 async def get_series(conn: AsyncConnection, series_id: str) -> Row | None:
-    row = (await conn.execute(select(series).where(series.c.series_id == series_id))).first()
-    return dict(row._mapping) if row else None
+    return await _by_key(conn, series, series_id)
 
 
 async def leader_sessions(
@@ -328,12 +340,10 @@ async def leader_sessions(
 
 
 async def swap(conn: AsyncConnection, swap_id: str) -> Row:
-    found = (
-        await conn.execute(select(session_swaps).where(session_swaps.c.swap_id == swap_id))
-    ).first()
+    found = await _by_key(conn, session_swaps, swap_id)
     if found is None:
         raise NotFound(f"no swap request {swap_id}")
-    return dict(found._mapping)
+    return found
 
 
 async def swaps_of_leader(conn: AsyncConnection, student_number: str) -> list[Row]:
@@ -359,48 +369,3 @@ async def swaps_of_leader(conn: AsyncConnection, student_number: str) -> list[Ro
         .order_by(sessions.c.starts_at, session_swaps.c.requested_at)
     )
     return [dict(r._mapping) for r in await conn.execute(stmt)]
-
-
-def local_iso(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).isoformat()
-
-
-def session_view(row: Row, tz: ZoneInfo, leaders: Sequence[Row] | None = None) -> Row:
-    view: Row = {
-        "session_id": row["session_id"],
-        "reference": session_reference(code_of(row["scheme_id"]), row["starts_at"], tz),
-        "scheme_id": row["scheme_id"],
-        "series_id": row["series_id"],
-        "teaching_week": row["teaching_week"],
-        "starts_at": local_iso(row["starts_at"], tz),
-        "ends_at": local_iso(row["ends_at"], tz),
-        "room": row["room"],
-        "capacity": row["capacity"],
-        "status": "cancelled" if row["cancelled"] else "scheduled",
-        "cancel_reason": row["cancel_reason"],
-        "sequence": row["sequence"],
-    }
-    if leaders is not None:
-        view["leaders"] = [
-            {"student_number": r["student_number"], "name": r.get("name")} for r in leaders
-        ]
-    return view
-
-
-def scheme_view(row: Row) -> Row:
-    return {
-        "scheme_id": row["scheme_id"],
-        "code": row["code"],
-        "title": row["title"],
-        "school": row["school"],
-        "academic_year": row["academic_year"],
-        "modules": row["modules"],
-        "mode": row["mode"],
-        "coordinator": row["coordinator"],
-        "organisers": row["organisers"],
-        "min_leaders_per_session": row["min_leaders_per_session"],
-    }
-
-
-def time_text(value: time) -> str:
-    return value.strftime("%H:%M")

@@ -12,7 +12,7 @@ from passhub_sessions.domain.events import (
     SwapRequested,
 )
 from passhub_sessions.projections import PROJECTIONS
-from passhub_sessions.reaction import react
+from passhub_sessions.reactions import react
 from passhub_sessions.settings import SessionsSettings
 from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
 from passhub_shared.contracts.sessions import (

@@ -3,15 +3,18 @@ leader's own sessions."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import handlers, queries
-from passhub_sessions.api.deps import context, ensure_speaks_for
-from passhub_sessions.domain.availability import Slot
+from passhub_sessions.api.deps import context, ensure_speaks_for, in_transaction
+from passhub_sessions.api.schemas import (
+    AvailabilityBody,
+    AvailabilityOut,
+    AvailabilityStatedOut,
+    LeaderSessionOut,
+    SessionOut,
+)
 from passhub_sessions.settings import sessions_settings
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
@@ -22,14 +25,6 @@ router = APIRouter(tags=["availability"])
 WHO = ("coordinator", "organiser", "leader")
 
 
-class AvailabilityBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: weekly windows in local time, e.g. {"weekday": "tuesday", "starts": "13:00", "ends": "17:00"}
-    slots: list[Slot] = Field(max_length=60)
-    #: dates the leader cannot do whatever the weekday (exams, placements)
-    unavailable_dates: list[date] = Field(default_factory=list, max_length=200)
-
-
 @router.put("/leaders/{student_number}/availability/{academic_year}")
 async def state_availability(
     student_number: str,
@@ -37,12 +32,13 @@ async def state_availability(
     body: AvailabilityBody,
     runtime: RuntimeDep,
     principal: Principal = require(*WHO),
-) -> dict[str, Any]:
+) -> AvailabilityStatedOut:
     """Replaces the leader's availability for the year."""
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
+
+    async def work(conn: AsyncConnection) -> bool:
         await ensure_speaks_for(conn, runtime, principal, student_number, academic_year)
-        changed = await handlers.state_availability(
+        return await handlers.state_availability(
             conn,
             ctx,
             student_number,
@@ -51,25 +47,28 @@ async def state_availability(
             body.unavailable_dates,
             principal.sub,
         )
-    return {"changed": changed, **await _availability(runtime, student_number, academic_year)}
+
+    changed = await in_transaction(runtime, work)
+    stated = await _availability(runtime, student_number, academic_year)
+    return AvailabilityStatedOut(changed=changed, **stated.model_dump())
 
 
 async def _availability(
     runtime: RuntimeDep, student_number: str, academic_year: str
-) -> dict[str, Any]:
+) -> AvailabilityOut:
     async with runtime.engine.connect() as conn:
         rows = await queries.availability_rows(conn, academic_year, [student_number])
     row = rows.get(student_number)
     if row is None:
         raise NotFound(f"{student_number} has stated no availability for {academic_year}")
-    return {
-        "student_number": student_number,
-        "academic_year": academic_year,
-        "slots": row["slots"],
-        "unavailable_dates": row["unavailable_dates"],
-        "stated_by": row["stated_by"],
-        "stated_at": row["stated_at"].isoformat(),
-    }
+    return AvailabilityOut(
+        student_number=student_number,
+        academic_year=academic_year,
+        slots=row["slots"],
+        unavailable_dates=row["unavailable_dates"],
+        stated_by=row["stated_by"],
+        stated_at=row["stated_at"].isoformat(),
+    )
 
 
 @router.get("/leaders/{student_number}/availability/{academic_year}")
@@ -78,7 +77,7 @@ async def get_availability(
     academic_year: str,
     runtime: RuntimeDep,
     principal: Principal = require(*WHO),
-) -> dict[str, Any]:
+) -> AvailabilityOut:
     async with runtime.engine.connect() as conn:
         await ensure_speaks_for(conn, runtime, principal, student_number, academic_year)
     return await _availability(runtime, student_number, academic_year)
@@ -87,18 +86,18 @@ async def get_availability(
 @router.get("/leaders/{student_number}/sessions")
 async def leader_sessions(
     student_number: str, runtime: RuntimeDep, principal: Principal = require(*WHO)
-) -> list[dict[str, Any]]:
+) -> list[LeaderSessionOut]:
     """Sessions the leader is rostered on (and ones they were taken off, marked so)."""
     tz = sessions_settings(runtime).tz
     async with runtime.engine.connect() as conn:
         await ensure_speaks_for(conn, runtime, principal, student_number)
         rows = await queries.leader_sessions(conn, student_number)
     return [
-        {
-            **queries.session_view(r, tz),
-            "scheme_title": r["scheme_title"],
-            "rostered": r["rostered"],
-            "unrostered_reason": None if r["rostered"] else r["unrostered_reason"],
-        }
+        LeaderSessionOut(
+            **SessionOut.fields_of(r, tz),
+            scheme_title=r["scheme_title"],
+            rostered=r["rostered"],
+            unrostered_reason=None if r["rostered"] else r["unrostered_reason"],
+        )
         for r in rows
     ]

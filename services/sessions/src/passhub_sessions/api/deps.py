@@ -3,8 +3,9 @@ roles alone cannot express (an organiser runs only their own schemes)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,7 +15,10 @@ from passhub_sessions.settings import now, sessions_settings
 from passhub_shared.app import command_metadata
 from passhub_shared.auth import Principal
 from passhub_shared.errors import Forbidden
+from passhub_shared.retrying import on_conflict
 from passhub_shared.service import Runtime
+
+T = TypeVar("T")
 
 #: roles that may read sessions and feeds of schemes
 READERS = ("coordinator", "organiser", "leader", "student", "academic", "integration")
@@ -29,6 +33,17 @@ class Preview(Exception):  # a way out of the transaction, not an error
     def __init__(self, result: Any) -> None:
         super().__init__("preview")
         self.result = result
+
+
+async def in_transaction(runtime: Runtime, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """`work` in one transaction, the whole of it run again after a `ConcurrencyConflict`
+    (another request appended to the same stream first): the way every command route writes."""
+
+    async def attempt() -> T:
+        async with runtime.transaction() as conn:
+            return await work(conn)
+
+    return await on_conflict(attempt)
 
 
 def context(runtime: Runtime, principal: Principal) -> Context:
@@ -59,6 +74,15 @@ async def ensure_organises(
         f"only a coordinator or a {runtime.settings.organiser_title} of "
         f"{scheme['scheme_id']} may do this"
     )
+
+
+async def organised_scheme(
+    conn: AsyncConnection, runtime: Runtime, principal: Principal, scheme_id: str
+) -> queries.Row:
+    """The scheme, once the caller is found to run it (`ensure_organises`)."""
+    scheme = await queries.require_scheme(conn, scheme_id)
+    await ensure_organises(conn, runtime, principal, scheme)
+    return scheme
 
 
 async def ensure_speaks_for(

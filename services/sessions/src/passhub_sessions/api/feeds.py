@@ -6,7 +6,7 @@ Read with a bearer token like any route, or with the signed `?token=` of the fee
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import jwt
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import feeds, queries
 from passhub_sessions.api.deps import READERS, ensure_speaks_for
-from passhub_sessions.settings import SessionsSettings, sessions_settings
+from passhub_sessions.api.schemas import FeedLink
+from passhub_sessions.settings import sessions_settings
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require, verify_token
 from passhub_shared.errors import Forbidden
@@ -66,9 +67,11 @@ def _unauthorised() -> Response:
     )
 
 
-def _link(request: Request, settings: SessionsSettings, path: str, token: str) -> str:
-    base = settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-    return f"{base}{path}?token={token}"
+def _link(request: Request, runtime: Runtime, kind: str, ident: str, path: str) -> FeedLink:
+    """The feed's signed link: `path` on the public URL (or the one the request came in on)."""
+    token = feeds.feed_token(feed_secret(runtime), kind, ident)
+    base = sessions_settings(runtime).public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    return FeedLink(url=f"{base}{path}?token={token}", token=token)
 
 
 async def _leader_feed(conn: AsyncConnection, runtime: Runtime, student_number: str) -> bytes:
@@ -172,13 +175,12 @@ async def leader_feed_link(
     request: Request,
     runtime: RuntimeDep,
     principal: Principal = require("coordinator", "organiser", "leader"),
-) -> dict[str, Any]:
+) -> FeedLink:
     """A link to subscribe to in a calendar app (anyone holding it can read the feed)."""
     async with runtime.engine.connect() as conn:
         await ensure_speaks_for(conn, runtime, principal, student_number)
-    token = feeds.feed_token(feed_secret(runtime), "leader", student_number)
     path = f"/feeds/leaders/{student_number}.ics"
-    return {"url": _link(request, sessions_settings(runtime), path, token), "token": token}
+    return _link(request, runtime, "leader", student_number, path)
 
 
 @router.get("/feeds/schemes/{scheme_id}/link")
@@ -187,9 +189,8 @@ async def scheme_feed_link(
     request: Request,
     runtime: RuntimeDep,
     principal: Principal = require(*READERS),
-) -> dict[str, Any]:
+) -> FeedLink:
     async with runtime.engine.connect() as conn:
         await queries.require_scheme(conn, scheme_id)
-    token = feeds.feed_token(feed_secret(runtime), "scheme", scheme_id)
     path = f"/feeds/schemes/{scheme_id}.ics"
-    return {"url": _link(request, sessions_settings(runtime), path, token), "token": token}
+    return _link(request, runtime, "scheme", scheme_id, path)

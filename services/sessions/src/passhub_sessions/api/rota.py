@@ -4,14 +4,36 @@ spread of sessions per leader)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import handlers, queries
-from passhub_sessions.api.deps import STAFF, Preview, context, ensure_organises
-from passhub_sessions.domain.rota import Spread, candidates_for, first_moment, spread_of
+from passhub_sessions.api.deps import (
+    STAFF,
+    Preview,
+    context,
+    ensure_organises,
+    in_transaction,
+    organised_scheme,
+)
+from passhub_sessions.api.schemas import (
+    Assignment,
+    CandidateOut,
+    Candidates,
+    GenerateBody,
+    ProblemOut,
+    RotaGenerated,
+    RotaView,
+    SessionOut,
+    Shortfall,
+    ShortSession,
+    Skipped,
+    SpreadOut,
+    local_iso,
+)
+from passhub_sessions.domain.rota import candidates_for, first_moment, spread_of
 from passhub_sessions.domain.scheme import code_of
 from passhub_sessions.settings import now, sessions_settings
 from passhub_shared.app import RuntimeDep
@@ -20,88 +42,6 @@ from passhub_shared.contracts.sessions import session_reference
 from passhub_shared.errors import Rejected
 
 router = APIRouter(tags=["rota"])
-
-
-class GenerateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: only this series (default: every session of the scheme)
-    series_id: str | None = Field(default=None, max_length=64)
-    #: fill sessions on or after this date (default: from now). Sessions that have already
-    #: started are left as they are, and listed in `past_sessions_skipped`, unless `backfill`
-    starting_from: date | None = Field(default=None, alias="from")
-    #: also fill the sessions from `from` that have already started (it needs `from`), with the
-    #: same rules: appointment and stand-down dates, stated availability, no double booking
-    backfill: bool = False
-    #: work out the rota and answer as if it were saved, but save nothing (a preview)
-    dry_run: bool = False
-
-
-class Assignment(BaseModel):
-    session_id: str
-    student_number: str
-
-
-class Shortfall(BaseModel):
-    session_id: str
-    reference: str
-    starts_at: str
-    teaching_week: str | None
-    rostered: int
-    needed: int
-    reason: str
-
-
-class Skipped(BaseModel):
-    """A session of the request's range that was not filled, and why."""
-
-    session_id: str
-    #: what people call it: `PHYS-2026-10-06-14:00` (local date and start)
-    reference: str
-    starts_at: str
-    teaching_week: str | None
-    rostered: int
-    needed: int
-    #: always `already_started` (the only reason a session of the range is skipped)
-    reason: Literal["already_started"]
-
-
-class SpreadOut(BaseModel):
-    leaders: int
-    min: int
-    max: int
-    mean: float
-    per_leader: dict[str, int]
-
-
-class RotaGenerated(BaseModel):
-    scheme_id: str
-    series_id: str | None
-    #: true when the sessions from `from` that had already started were filled too
-    backfill: bool
-    #: true when nothing was saved (a preview)
-    dry_run: bool = False
-    #: sessions filled (or found full) by this request, past ones included when back-filling
-    sessions_considered: int
-    minimum_per_session: int
-    rostered: list[Assignment]
-    unfillable: list[Shortfall]
-    #: sessions from `from` that had already started, left as they are (send `backfill: true`
-    #: to fill them); empty when `from` is not in the past or when back-filling
-    past_sessions_skipped: list[Skipped]
-    #: what was skipped and why, in a sentence (None when nothing was)
-    note: str | None
-    leaders_without_availability: list[str]
-    spread: SpreadOut
-
-
-def spread_view(spread: Spread) -> dict[str, Any]:
-    return {
-        "leaders": spread.leaders,
-        "min": spread.min,
-        "max": spread.max,
-        "mean": spread.mean,
-        "per_leader": dict(spread.per_leader),
-    }
 
 
 def _skipped_note(skipped: list[Skipped], since: date) -> str | None:
@@ -115,7 +55,7 @@ def _skipped_note(skipped: list[Skipped], since: date) -> str | None:
     )
 
 
-@router.post("/schemes/{scheme_id}/rota", response_model=RotaGenerated)
+@router.post("/schemes/{scheme_id}/rota")
 async def generate_rota(
     scheme_id: str,
     runtime: RuntimeDep,
@@ -137,31 +77,40 @@ async def generate_rota(
         starting_after = since
     else:
         starting_after = max(ctx.now, since) if since is not None else ctx.now
+
+    async def work(conn: AsyncConnection) -> tuple[queries.Row, handlers.GeneratedRota]:
+        scheme = await organised_scheme(conn, runtime, principal, scheme_id)
+        result = await handlers.generate(
+            conn,
+            ctx,
+            scheme,
+            series_id=body.series_id,
+            starting_after=starting_after,
+            skipped_since=since,
+        )
+        if body.dry_run:
+            raise Preview((scheme, result))
+        return scheme, result
+
     try:
-        async with runtime.transaction() as conn:
-            scheme = await queries.require_scheme(conn, scheme_id)
-            await ensure_organises(conn, runtime, principal, scheme)
-            result = await handlers.generate(
-                conn,
-                ctx,
-                scheme,
-                series_id=body.series_id,
-                starting_after=starting_after,
-                skipped_since=since,
-            )
-            if body.dry_run:
-                raise Preview(result)
+        scheme, result = await in_transaction(runtime, work)
     except Preview as preview:
-        result = preview.result
+        scheme, result = preview.result
     plan = result.plan
     minimum = scheme["min_leaders_per_session"]
     code = code_of(scheme_id)
+
+    def named(session_id: str, starts_at: datetime, teaching_week: str | None) -> dict[str, Any]:
+        return {
+            "session_id": session_id,
+            "reference": session_reference(code, starts_at, ctx.tz),
+            "starts_at": local_iso(starts_at, ctx.tz),
+            "teaching_week": teaching_week,
+        }
+
     skipped = [
         Skipped(
-            session_id=s.session_id,
-            reference=session_reference(code, s.starts_at, ctx.tz),
-            starts_at=queries.local_iso(s.starts_at, ctx.tz),
-            teaching_week=s.teaching_week,
+            **named(s.session_id, s.starts_at, s.teaching_week),
             rostered=len(s.rostered),
             needed=minimum,
             reason="already_started",
@@ -181,10 +130,7 @@ async def generate_rota(
         ],
         unfillable=[
             Shortfall(
-                session_id=s.session_id,
-                reference=session_reference(code, s.starts_at, ctx.tz),
-                starts_at=queries.local_iso(s.starts_at, ctx.tz),
-                teaching_week=s.teaching_week,
+                **named(s.session_id, s.starts_at, s.teaching_week),
                 rostered=s.rostered,
                 needed=s.needed,
                 reason=s.reason,
@@ -194,7 +140,7 @@ async def generate_rota(
         past_sessions_skipped=skipped,
         note=_skipped_note(skipped, body.starting_from) if body.starting_from else None,
         leaders_without_availability=result.leaders_without_availability,
-        spread=SpreadOut(**spread_view(plan.spread)),
+        spread=SpreadOut.of(plan.spread),
     )
 
 
@@ -204,7 +150,7 @@ async def view_rota(
     runtime: RuntimeDep,
     starting_from: datetime | None = Query(default=None, alias="from"),
     principal: Principal = require(*STAFF),
-) -> dict[str, Any]:
+) -> RotaView:
     """Uncancelled sessions with their leaders, the short ones, and the spread per leader."""
     tz = sessions_settings(runtime).tz
     since = starting_from or now(runtime)
@@ -224,59 +170,27 @@ async def view_rota(
         for r in leaders
         if r["leader"] and r["stood_down_from"] is None
     }
-    sessions = [queries.session_view(r, tz, on[r["session_id"]]) for r in rows]
-    return {
-        "scheme_id": scheme_id,
-        "minimum_per_session": minimum,
-        "sessions": sessions,
-        "short": [
-            {
-                "session_id": s["session_id"],
-                "starts_at": s["starts_at"],
-                "teaching_week": s["teaching_week"],
-                "rostered": len(s["leaders"]),
-                "needed": minimum,
-            }
+    sessions = [SessionOut.of(r, tz, on[r["session_id"]]) for r in rows]
+    return RotaView(
+        scheme_id=scheme_id,
+        minimum_per_session=minimum,
+        sessions=sessions,
+        short=[
+            ShortSession(
+                session_id=s.session_id,
+                starts_at=s.starts_at,
+                teaching_week=s.teaching_week,
+                rostered=len(s.leaders or []),
+                needed=minimum,
+            )
             for s in sessions
-            if len(s["leaders"]) < minimum
+            if len(s.leaders or []) < minimum
         ],
-        "spread": spread_view(spread_of(active)),
-    }
+        spread=SpreadOut.of(spread_of(active)),
+    )
 
 
-class ProblemOut(BaseModel):
-    #: not_appointed, not_yet_appointed, stood_down, no_availability, unavailable or clash
-    kind: str
-    message: str
-    #: for a clash, the leader's other session
-    clash_session_id: str | None = None
-
-
-class CandidateOut(BaseModel):
-    student_number: str
-    name: str | None
-    #: on the session now
-    rostered: bool
-    #: may be put on it (rostered or not, no problem)
-    free: bool
-    problem: ProblemOut | None
-    #: uncancelled sessions of the scheme the leader is rostered on
-    load: int
-
-
-class Candidates(BaseModel):
-    session_id: str
-    reference: str
-    needed: int
-    rostered: int
-    short: bool
-    #: why the session is short, in the generator's words ("of 3 other appointed leaders: 2
-    #: not available then, 1 already booked then"); null when it is not short
-    why_short: str | None
-    candidates: list[CandidateOut]
-
-
-@router.get("/sessions/{session_id}/candidates", response_model=Candidates)
+@router.get("/sessions/{session_id}/candidates")
 async def session_candidates(
     session_id: str,
     runtime: RuntimeDep,

@@ -2,48 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import handlers, queries
-from passhub_sessions.api.deps import READERS, STAFF, context
+from passhub_sessions.api.deps import READERS, STAFF, context, in_transaction
+from passhub_sessions.api.schemas import (
+    AmendSchemeBody,
+    LaunchSchemeBody,
+    SchemeLeaderOut,
+    SchemeOut,
+    TermDatesOut,
+)
 from passhub_sessions.domain.scheme import AmendScheme, LaunchScheme
 from passhub_sessions.settings import sessions_settings, term_dates
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
-from passhub_shared.contracts.sessions import Mode
 
 router = APIRouter(tags=["schemes"])
-
-
-class LaunchSchemeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=1, max_length=24, examples=["PHYS"])
-    title: str = Field(min_length=1, max_length=200, examples=["Physics PASS"])
-    school: str = Field(min_length=1, max_length=200, examples=["Physics and Astronomy"])
-    academic_year: str = Field(examples=["2026-27"])
-    modules: list[str] = Field(default_factory=list, max_length=50)
-    mode: Mode = "opt_in"
-    #: defaults to the caller
-    coordinator: str | None = None
-    organisers: list[str] = Field(default_factory=list, max_length=20)
-    #: defaults to PASSHUB_SESSIONS_DEFAULT_MIN_LEADERS_PER_SESSION (2)
-    min_leaders_per_session: int | None = None
-
-
-class AmendSchemeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    coordinator: str | None = None
-    organisers: list[str] | None = Field(default=None, max_length=20)
-    min_leaders_per_session: int | None = None
 
 
 @router.post("/schemes", status_code=201)
 async def launch_scheme(
     body: LaunchSchemeBody, runtime: RuntimeDep, principal: Principal = require("coordinator")
-) -> dict[str, Any]:
+) -> SchemeOut:
     ctx = context(runtime, principal)
     command = LaunchScheme(
         code=body.code.strip().upper(),
@@ -60,10 +42,12 @@ async def launch_scheme(
             else ctx.settings.default_min_leaders_per_session
         ),
     )
-    async with runtime.transaction() as conn:
+
+    async def work(conn: AsyncConnection) -> queries.Row:
         scheme_id = await handlers.launch_scheme(conn, ctx, command)
-        row = await queries.require_scheme(conn, scheme_id)
-    return queries.scheme_view(row)
+        return await queries.require_scheme(conn, scheme_id)
+
+    return SchemeOut.of(await in_transaction(runtime, work))
 
 
 @router.get("/schemes")
@@ -71,17 +55,17 @@ async def list_schemes(
     runtime: RuntimeDep,
     academic_year: str | None = Query(default=None),
     principal: Principal = require(*READERS),
-) -> list[dict[str, Any]]:
+) -> list[SchemeOut]:
     async with runtime.engine.connect() as conn:
-        return [queries.scheme_view(r) for r in await queries.list_schemes(conn, academic_year)]
+        return [SchemeOut.of(r) for r in await queries.list_schemes(conn, academic_year)]
 
 
 @router.get("/schemes/{scheme_id}")
 async def get_scheme(
     scheme_id: str, runtime: RuntimeDep, principal: Principal = require(*READERS)
-) -> dict[str, Any]:
+) -> SchemeOut:
     async with runtime.engine.connect() as conn:
-        return queries.scheme_view(await queries.require_scheme(conn, scheme_id))
+        return SchemeOut.of(await queries.require_scheme(conn, scheme_id))
 
 
 @router.patch("/schemes/{scheme_id}")
@@ -90,27 +74,26 @@ async def amend_scheme(
     body: AmendSchemeBody,
     runtime: RuntimeDep,
     principal: Principal = require("coordinator"),
-) -> dict[str, Any]:
+) -> SchemeOut:
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
+    command = AmendScheme(
+        coordinator=body.coordinator,
+        organisers=tuple(body.organisers) if body.organisers is not None else None,
+        min_leaders_per_session=body.min_leaders_per_session,
+    )
+
+    async def work(conn: AsyncConnection) -> queries.Row:
         await queries.require_scheme(conn, scheme_id)
-        await handlers.amend_scheme(
-            conn,
-            ctx,
-            scheme_id,
-            AmendScheme(
-                coordinator=body.coordinator,
-                organisers=tuple(body.organisers) if body.organisers is not None else None,
-                min_leaders_per_session=body.min_leaders_per_session,
-            ),
-        )
-        return queries.scheme_view(await queries.require_scheme(conn, scheme_id))
+        await handlers.amend_scheme(conn, ctx, scheme_id, command)
+        return await queries.require_scheme(conn, scheme_id)
+
+    return SchemeOut.of(await in_transaction(runtime, work))
 
 
 @router.get("/schemes/{scheme_id}/leaders")
 async def scheme_leaders(
     scheme_id: str, runtime: RuntimeDep, principal: Principal = require(*STAFF)
-) -> list[dict[str, Any]]:
+) -> list[SchemeLeaderOut]:
     """Leaders and organisers recruitment appointed to the scheme (stood-down ones too); their
     emails for coordinators, organisers and integrations."""
     contacts = principal.has("coordinator", "organiser", "integration")
@@ -121,16 +104,16 @@ async def scheme_leaders(
             conn, scheme["academic_year"], [r["student_number"] for r in rows]
         )
     return [
-        {
-            "student_number": r["student_number"],
-            "name": r["name"],
-            "email": r["email"] if contacts else None,
-            "leader": r["leader"],
-            "organiser": r["organiser"],
-            "appointed_on": r["appointed_on"].isoformat(),
-            "stood_down_from": r["stood_down_from"].isoformat() if r["stood_down_from"] else None,
-            "availability_stated": r["student_number"] in availability,
-        }
+        SchemeLeaderOut(
+            student_number=r["student_number"],
+            name=r["name"],
+            email=r["email"] if contacts else None,
+            leader=r["leader"],
+            organiser=r["organiser"],
+            appointed_on=r["appointed_on"].isoformat(),
+            stood_down_from=r["stood_down_from"].isoformat() if r["stood_down_from"] else None,
+            availability_stated=r["student_number"] in availability,
+        )
         for r in rows
     ]
 
@@ -138,19 +121,6 @@ async def scheme_leaders(
 @router.get("/term-dates/{academic_year}")
 async def get_term_dates(
     academic_year: str, runtime: RuntimeDep, principal: Principal = require(*READERS)
-) -> dict[str, Any]:
-    terms = term_dates(sessions_settings(runtime), academic_year)
-    return {
-        "academic_year": terms.academic_year,
-        "timezone": sessions_settings(runtime).timezone,
-        "semesters": [s.model_dump(mode="json") for s in terms.semesters],
-        "teaching_weeks": [
-            {
-                "label": w.label,
-                "semester": w.semester,
-                "number": w.number,
-                "monday": w.monday.isoformat(),
-            }
-            for w in terms.teaching_weeks()
-        ],
-    }
+) -> TermDatesOut:
+    settings = sessions_settings(runtime)
+    return TermDatesOut.of(term_dates(settings, academic_year), settings.timezone)

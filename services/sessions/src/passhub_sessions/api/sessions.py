@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_sessions import handlers, queries
@@ -15,10 +15,27 @@ from passhub_sessions.api.deps import (
     STAFF,
     Preview,
     context,
-    ensure_organises,
+    in_transaction,
     localise,
+    organised_scheme,
 )
-from passhub_sessions.domain.availability import WEEKDAYS, Weekday
+from passhub_sessions.api.schemas import (
+    CalendarChange,
+    CancelBody,
+    Changed,
+    HistoryEntry,
+    MoveBody,
+    RescheduleBody,
+    RosterBody,
+    ScheduleBody,
+    SeriesBody,
+    SeriesOut,
+    SeriesPlannedOut,
+    SessionOut,
+    SwapBody,
+    UnrosterBody,
+)
+from passhub_sessions.domain.availability import WEEKDAYS
 from passhub_sessions.domain.recurrence import WeeklyPattern
 from passhub_sessions.settings import sessions_settings
 from passhub_shared.app import RuntimeDep
@@ -30,112 +47,20 @@ router = APIRouter(tags=["sessions"])
 ORGANISERS = ("coordinator", "organiser")
 
 
-class ScheduleBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: ISO 8601; without an offset it is the institution's local time
-    starts_at: datetime
-    ends_at: datetime
-    room: str = Field(min_length=1, max_length=80)
-    capacity: int = Field(ge=1, le=2000)
-
-
-class SeriesBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    weekday: Weekday
-    #: local times
-    starts: time
-    ends: time
-    room: str = Field(min_length=1, max_length=80)
-    capacity: int = Field(ge=1, le=2000)
-    semesters: list[int] = Field(default_factory=lambda: [1, 2], min_length=1, max_length=3)
-    #: teaching weeks to leave out, e.g. ["S1W1"]
-    skip_weeks: list[str] = Field(default_factory=list, max_length=40)
-    #: every N weeks
-    interval: int = Field(default=1, ge=1, le=4)
-
-
-class RescheduleBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: check the change and answer what it would do, saving nothing
-    dry_run: bool = False
-    starts_at: datetime | None = None
-    #: defaults to keeping the session's length
-    ends_at: datetime | None = None
-    room: str | None = Field(default=None, min_length=1, max_length=80)
-    capacity: int | None = Field(default=None, ge=1, le=2000)
-    reason: str = Field(default="", max_length=500)
-
-
-class MoveBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: check the change and answer what it would do, saving nothing
-    dry_run: bool = False
-    room: str = Field(min_length=1, max_length=80)
-    capacity: int | None = Field(default=None, ge=1, le=2000)
-    reason: str = Field(default="", max_length=500)
-
-
-class CancelBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
-    #: check the cancellation and answer what it would do, saving nothing
-    dry_run: bool = False
-
-
-class CalendarChange(BaseModel):
-    """What a change does to a rostered leader's calendar feed."""
-
-    student_number: str
-    name: str | None
-    #: `moved` (the event changes time, room or capacity) or `cancelled` (it stays, marked
-    #: cancelled, and frees the leader)
-    change: Literal["moved", "cancelled"]
-
-
-class Changed(BaseModel):
-    #: false when the request changed nothing
-    changed: bool
-    #: true when nothing was saved (a preview)
-    dry_run: bool
-    session: dict[str, Any]
-    #: rostered leaders whose stated availability does not cover the new time
-    leaders_not_available: list[str]
-    #: every rostered leader's calendar feed shows the change (a calendar app replaces the
-    #: event: its SEQUENCE goes up); empty when nothing changes
-    calendar_changes: list[CalendarChange]
-
-
-class RosterBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    student_number: str = Field(min_length=1, max_length=40)
-
-
-class UnrosterBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(default="", max_length=500)
-
-
-class SwapBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    out: str = Field(min_length=1, max_length=40)
-    incoming: str = Field(min_length=1, max_length=40)
-    reason: str = Field(default="", max_length=500)
-
-
-async def _view(runtime: RuntimeDep, session_id: str, principal: Principal) -> dict[str, Any]:
+async def _view(runtime: RuntimeDep, session_id: str, principal: Principal) -> SessionOut:
     async with runtime.engine.connect() as conn:
         return await _view_in(conn, runtime, session_id, principal)
 
 
 async def _view_in(
     conn: AsyncConnection, runtime: RuntimeDep, session_id: str, principal: Principal
-) -> dict[str, Any]:
+) -> SessionOut:
     tz = sessions_settings(runtime).tz
     row = await queries.require_session(conn, session_id)
     leaders = None
     if principal.has(*STAFF):
         leaders = (await queries.rostered_on(conn, [session_id]))[session_id]
-    return queries.session_view(row, tz, leaders)
+    return SessionOut.of(row, tz, leaders)
 
 
 async def _changed(
@@ -174,21 +99,17 @@ async def schedule_session(
     body: ScheduleBody,
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
-) -> dict[str, Any]:
+) -> SessionOut:
     ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        scheme = await queries.require_scheme(conn, scheme_id)
-        await ensure_organises(conn, runtime, principal, scheme)
-        session_id = await handlers.schedule_session(
-            conn,
-            ctx,
-            scheme,
-            localise(body.starts_at, runtime),
-            localise(body.ends_at, runtime),
-            body.room,
-            body.capacity,
+    starts_at, ends_at = localise(body.starts_at, runtime), localise(body.ends_at, runtime)
+
+    async def work(conn: AsyncConnection) -> str:
+        scheme = await organised_scheme(conn, runtime, principal, scheme_id)
+        return await handlers.schedule_session(
+            conn, ctx, scheme, starts_at, ends_at, body.room, body.capacity
         )
-    return await _view(runtime, session_id, principal)
+
+    return await _view(runtime, await in_transaction(runtime, work), principal)
 
 
 @router.post("/schemes/{scheme_id}/series", status_code=201)
@@ -197,7 +118,7 @@ async def schedule_series(
     body: SeriesBody,
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
-) -> dict[str, Any]:
+) -> SeriesPlannedOut:
     """A weekly session through the teaching weeks (breaks and reading weeks skipped)."""
     ctx = context(runtime, principal)
     if body.starts.tzinfo is not None or body.ends.tzinfo is not None:
@@ -210,44 +131,31 @@ async def schedule_series(
         skip_weeks=frozenset(body.skip_weeks),
         interval=body.interval,
     )
-    async with runtime.transaction() as conn:
-        scheme = await queries.require_scheme(conn, scheme_id)
-        await ensure_organises(conn, runtime, principal, scheme)
+
+    async def work(conn: AsyncConnection) -> SeriesPlannedOut:
+        scheme = await organised_scheme(conn, runtime, principal, scheme_id)
         planned = await handlers.schedule_series(
             conn, ctx, scheme, pattern, body.room, body.capacity
         )
         rows = await queries.scheme_sessions(conn, scheme_id, series_id=planned.series_id)
-    return {
-        "series_id": planned.series_id,
-        "scheme_id": scheme_id,
-        "rule": planned.rule,
-        "sessions": [queries.session_view(r, ctx.tz) for r in rows],
-    }
+        return SeriesPlannedOut(
+            series_id=planned.series_id,
+            scheme_id=scheme_id,
+            rule=planned.rule,
+            sessions=[SessionOut.of(r, ctx.tz) for r in rows],
+        )
+
+    return await in_transaction(runtime, work)
 
 
 @router.get("/schemes/{scheme_id}/series")
 async def list_series(
     scheme_id: str, runtime: RuntimeDep, principal: Principal = require(*READERS)
-) -> list[dict[str, Any]]:
+) -> list[SeriesOut]:
     async with runtime.engine.connect() as conn:
         await queries.require_scheme(conn, scheme_id)
         rows = await queries.series_of(conn, scheme_id)
-    return [
-        {
-            "series_id": r["series_id"],
-            "rule": r["rule"],
-            "weekday": WEEKDAYS[r["weekday"]],
-            "starts": queries.time_text(r["starts"]),
-            "ends": queries.time_text(r["ends"]),
-            "timezone": r["timezone"],
-            "room": r["room"],
-            "capacity": r["capacity"],
-            "semesters": r["semesters"],
-            "skip_weeks": r["skip_weeks"],
-            "sessions": len(r["session_ids"]),
-        }
-        for r in rows
-    ]
+    return [SeriesOut.of(r) for r in rows]
 
 
 @router.get("/schemes/{scheme_id}/sessions")
@@ -258,7 +166,7 @@ async def list_sessions(
     until: datetime | None = Query(default=None),
     include_cancelled: bool = Query(default=True),
     principal: Principal = require(*READERS),
-) -> list[dict[str, Any]]:
+) -> list[SessionOut]:
     tz = sessions_settings(runtime).tz
     async with runtime.engine.connect() as conn:
         await queries.require_scheme(conn, scheme_id)
@@ -273,7 +181,7 @@ async def list_sessions(
         if principal.has(*STAFF):
             leaders = await queries.rostered_on(conn, [r["session_id"] for r in rows])
     return [
-        queries.session_view(r, tz, leaders[r["session_id"]] if leaders is not None else None)
+        SessionOut.of(r, tz, leaders[r["session_id"]] if leaders is not None else None)
         for r in rows
     ]
 
@@ -281,27 +189,27 @@ async def list_sessions(
 @router.get("/sessions/{session_id}")
 async def get_session(
     session_id: str, runtime: RuntimeDep, principal: Principal = require(*READERS)
-) -> dict[str, Any]:
+) -> SessionOut:
     return await _view(runtime, session_id, principal)
 
 
 @router.get("/sessions/{session_id}/history")
 async def session_history(
     session_id: str, runtime: RuntimeDep, principal: Principal = require(*ORGANISERS)
-) -> list[dict[str, Any]]:
+) -> list[HistoryEntry]:
     """Every change to the session, oldest first (a cancelled session keeps its history), with
     who made it: for coordinators and the organisers of its scheme."""
     async with runtime.engine.connect() as conn:
         await _organised_session(conn, runtime, principal, session_id)
         events = await runtime.store.load(conn, f"session-{session_id}")
     return [
-        {
-            "version": e.stream_version,
-            "event": e.name,
-            "occurred_at": e.occurred_at.isoformat(),
-            "actor": e.actor,
-            "data": e.data,
-        }
+        HistoryEntry(
+            version=e.stream_version,
+            event=e.name,
+            occurred_at=e.occurred_at.isoformat(),
+            actor=e.actor,
+            data=e.data,
+        )
         for e in events
     ]
 
@@ -310,11 +218,42 @@ async def _organised_session(
     conn: AsyncConnection, runtime: RuntimeDep, principal: Principal, session_id: str
 ) -> None:
     row = await queries.require_session(conn, session_id)
-    scheme = await queries.require_scheme(conn, row["scheme_id"])
-    await ensure_organises(conn, runtime, principal, scheme)
+    await organised_scheme(conn, runtime, principal, row["scheme_id"])
 
 
-@router.post("/sessions/{session_id}/reschedule", response_model=Changed)
+async def _reschedule(
+    runtime: RuntimeDep,
+    principal: Principal,
+    session_id: str,
+    dry_run: bool,
+    changes: dict[str, Any],
+) -> Changed:
+    """Reschedule with `changes` (the handler's keywords); a dry run rolls it back."""
+    ctx = context(runtime, principal)
+
+    async def work(conn: AsyncConnection) -> Changed:
+        await _organised_session(conn, runtime, principal, session_id)
+        rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
+        result = await handlers.reschedule(conn, ctx, session_id, **changes)
+        return await _changed(
+            conn,
+            runtime,
+            session_id,
+            principal,
+            changed=result.changed,
+            dry_run=dry_run,
+            rostered=rostered,
+            change="moved",
+            not_available=result.leaders_not_available,
+        )
+
+    try:
+        return await in_transaction(runtime, work)
+    except Preview as preview:
+        return preview.result
+
+
+@router.post("/sessions/{session_id}/reschedule")
 async def reschedule_session(
     session_id: str,
     body: RescheduleBody,
@@ -325,37 +264,17 @@ async def reschedule_session(
     a room or leader clash is a 409 either way) and saves nothing."""
     if body.starts_at is None and body.ends_at is None and body.room is None and not body.capacity:
         raise Rejected("give a new start, end, room or capacity", code="nothing_to_change")
-    ctx = context(runtime, principal)
-    try:
-        async with runtime.transaction() as conn:
-            await _organised_session(conn, runtime, principal, session_id)
-            rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
-            result = await handlers.reschedule(
-                conn,
-                ctx,
-                session_id,
-                starts_at=localise(body.starts_at, runtime) if body.starts_at else None,
-                ends_at=localise(body.ends_at, runtime) if body.ends_at else None,
-                room=body.room,
-                capacity=body.capacity,
-                reason=body.reason,
-            )
-            return await _changed(
-                conn,
-                runtime,
-                session_id,
-                principal,
-                changed=result.changed,
-                dry_run=body.dry_run,
-                rostered=rostered,
-                change="moved",
-                not_available=result.leaders_not_available,
-            )
-    except Preview as preview:
-        return preview.result
+    changes = {
+        "starts_at": localise(body.starts_at, runtime) if body.starts_at else None,
+        "ends_at": localise(body.ends_at, runtime) if body.ends_at else None,
+        "room": body.room,
+        "capacity": body.capacity,
+        "reason": body.reason,
+    }
+    return await _reschedule(runtime, principal, session_id, body.dry_run, changes)
 
 
-@router.post("/sessions/{session_id}/move", response_model=Changed)
+@router.post("/sessions/{session_id}/move")
 async def move_session(
     session_id: str,
     body: MoveBody,
@@ -363,27 +282,8 @@ async def move_session(
     principal: Principal = require(*ORGANISERS),
 ) -> Changed:
     """Another room, same time (`dry_run`: what it would do, saving nothing)."""
-    ctx = context(runtime, principal)
-    try:
-        async with runtime.transaction() as conn:
-            await _organised_session(conn, runtime, principal, session_id)
-            rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
-            result = await handlers.reschedule(
-                conn, ctx, session_id, room=body.room, capacity=body.capacity, reason=body.reason
-            )
-            return await _changed(
-                conn,
-                runtime,
-                session_id,
-                principal,
-                changed=result.changed,
-                dry_run=body.dry_run,
-                rostered=rostered,
-                change="moved",
-                not_available=result.leaders_not_available,
-            )
-    except Preview as preview:
-        return preview.result
+    changes = {"room": body.room, "capacity": body.capacity, "reason": body.reason}
+    return await _reschedule(runtime, principal, session_id, body.dry_run, changes)
 
 
 @router.post("/sessions/{session_id}/cancel")
@@ -392,29 +292,49 @@ async def cancel_session(
     body: CancelBody,
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
-) -> dict[str, Any]:
+) -> SessionOut | Changed:
     """Cancel with a reason: the session as it now is. With `dry_run`, nothing is saved and
     the answer is `changed`, `session` (as it would be) and the `calendar_changes`."""
     ctx = context(runtime, principal)
+
+    async def work(conn: AsyncConnection) -> None:
+        await _organised_session(conn, runtime, principal, session_id)
+        rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
+        await handlers.cancel(conn, ctx, session_id, body.reason)
+        if body.dry_run:
+            await _changed(
+                conn,
+                runtime,
+                session_id,
+                principal,
+                changed=True,
+                dry_run=True,
+                rostered=rostered,
+                change="cancelled",
+                not_available=[],
+            )
+
     try:
-        async with runtime.transaction() as conn:
-            await _organised_session(conn, runtime, principal, session_id)
-            rostered = (await queries.rostered_on(conn, [session_id]))[session_id]
-            await handlers.cancel(conn, ctx, session_id, body.reason)
-            if body.dry_run:
-                await _changed(
-                    conn,
-                    runtime,
-                    session_id,
-                    principal,
-                    changed=True,
-                    dry_run=True,
-                    rostered=rostered,
-                    change="cancelled",
-                    not_available=[],
-                )
+        await in_transaction(runtime, work)
     except Preview as preview:
-        return preview.result.model_dump()
+        return preview.result
+    return await _view(runtime, session_id, principal)
+
+
+async def _change_leaders(
+    runtime: RuntimeDep,
+    principal: Principal,
+    session_id: str,
+    use_case: Callable[[AsyncConnection, handlers.Context], Awaitable[None]],
+) -> SessionOut:
+    """Run a change of who leads an organised session; the session as it now is."""
+    ctx = context(runtime, principal)
+
+    async def work(conn: AsyncConnection) -> None:
+        await _organised_session(conn, runtime, principal, session_id)
+        await use_case(conn, ctx)
+
+    await in_transaction(runtime, work)
     return await _view(runtime, session_id, principal)
 
 
@@ -424,12 +344,14 @@ async def roster_leader(
     body: RosterBody,
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
-) -> dict[str, Any]:
-    ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        await _organised_session(conn, runtime, principal, session_id)
-        await handlers.roster(conn, ctx, session_id, body.student_number.strip())
-    return await _view(runtime, session_id, principal)
+) -> SessionOut:
+    number = body.student_number.strip()
+    return await _change_leaders(
+        runtime,
+        principal,
+        session_id,
+        lambda conn, ctx: handlers.roster(conn, ctx, session_id, number),
+    )
 
 
 @router.post("/sessions/{session_id}/leaders/{student_number}/unroster")
@@ -439,12 +361,13 @@ async def unroster_leader(
     body: UnrosterBody,
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
-) -> dict[str, Any]:
-    ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        await _organised_session(conn, runtime, principal, session_id)
-        await handlers.unroster(conn, ctx, session_id, student_number, body.reason)
-    return await _view(runtime, session_id, principal)
+) -> SessionOut:
+    return await _change_leaders(
+        runtime,
+        principal,
+        session_id,
+        lambda conn, ctx: handlers.unroster(conn, ctx, session_id, student_number, body.reason),
+    )
 
 
 @router.post("/sessions/{session_id}/swap")
@@ -453,12 +376,12 @@ async def swap_leader(
     body: SwapBody,
     runtime: RuntimeDep,
     principal: Principal = require(*ORGANISERS),
-) -> dict[str, Any]:
+) -> SessionOut:
     """Replace one rostered leader by another, with the same checks as rostering."""
-    ctx = context(runtime, principal)
-    async with runtime.transaction() as conn:
-        await _organised_session(conn, runtime, principal, session_id)
-        await handlers.swap(
-            conn, ctx, session_id, body.out.strip(), body.incoming.strip(), body.reason
-        )
-    return await _view(runtime, session_id, principal)
+    out, incoming = body.out.strip(), body.incoming.strip()
+    return await _change_leaders(
+        runtime,
+        principal,
+        session_id,
+        lambda conn, ctx: handlers.swap(conn, ctx, session_id, out, incoming, body.reason),
+    )

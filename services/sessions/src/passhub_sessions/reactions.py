@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from passhub_sessions.handlers import unroster_stood_down
+from passhub_sessions import handlers
 from passhub_sessions.settings import SessionsSettings
 from passhub_shared.contracts.recruitment import LeaderStoodDown
-from passhub_shared.events import Recorded
+from passhub_shared.events import Metadata, Recorded, utcnow
 from passhub_shared.subscriptions import ReactionContext
 
 
-async def react(ctx: ReactionContext, events: Sequence[Recorded]) -> None:
+async def react(reaction: ReactionContext, events: Sequence[Recorded]) -> None:
+    """Runs in the consumer's batch transaction (the consumer retries it on a conflict)."""
     stood_down = [e for e in events if e.type == LeaderStoodDown.type_name()]
     if stood_down:
-        await unroster_stood_down(ctx.conn, ctx.store, SessionsSettings().tz, stood_down)
+        ctx = handlers.Context(
+            store=reaction.store, settings=SessionsSettings(), now=utcnow(), metadata=Metadata()
+        )
+        await handlers.unroster_stood_down(reaction.conn, ctx, stood_down)
