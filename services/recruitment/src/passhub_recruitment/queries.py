@@ -10,19 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_recruitment.domain.records import StudentRecord
-from passhub_recruitment.domain.shortlist import Candidate, rank
-from passhub_recruitment.tables import (
-    applications,
-    appointments,
-    campaigns,
-    record_imports,
-    schemes,
-    student_records,
-    training_completions,
-    training_sessions,
-)
-from passhub_recruitment.views import (
+from passhub_recruitment.api.schemas import (
     ApplicationSummary,
     ApplicationView,
     Appointment,
@@ -36,6 +24,18 @@ from passhub_recruitment.views import (
     TrainingSessionView,
     TrainingStanding,
     TrainingSummary,
+)
+from passhub_recruitment.domain.records import StudentRecord
+from passhub_recruitment.domain.shortlist import Candidate, rank
+from passhub_recruitment.tables import (
+    applications,
+    appointments,
+    campaigns,
+    record_imports,
+    schemes,
+    student_records,
+    training_completions,
+    training_sessions,
 )
 from passhub_shared.contracts.recruitment import Criterion, RecordMismatch, RecordOverride
 from passhub_shared.errors import NotFound

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from passhub_recruitment.api import ROUTERS
 from passhub_recruitment.projections import PROJECTIONS
-from passhub_recruitment.routes import applications, campaigns, leaders, records, training
 from passhub_shared.contracts.recruitment import (
     ApplicationAssessed,
     ApplicationRejected,
@@ -26,13 +26,7 @@ service = ServiceDefinition(
     projections=PROJECTIONS,
     #: appointments must name a scheme the sessions service launched
     consumes={"sessions": frozenset({SchemeLaunched.type_name()})},
-    routers=[
-        campaigns.router,
-        records.router,
-        applications.router,
-        training.router,
-        leaders.router,
-    ],
+    routers=ROUTERS,
     publishes=[
         CampaignOpened,
         ApplicationSubmitted,

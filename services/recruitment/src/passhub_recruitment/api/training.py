@@ -8,12 +8,12 @@ from decimal import Decimal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from passhub_recruitment import queries, usecases
+from passhub_recruitment import handlers, queries
+from passhub_recruitment.api.deps import ANYONE, STAFF, ensure_own, run
+from passhub_recruitment.api.schemas import TrainingSessionView, TrainingStanding, TrainingSummary
 from passhub_recruitment.domain.identifiers import check_academic_year
 from passhub_recruitment.domain.training import Completion, RecordTrainingSession
-from passhub_recruitment.routes.common import ANYONE, STAFF, ensure_own
-from passhub_recruitment.views import TrainingSessionView, TrainingStanding, TrainingSummary
-from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 from passhub_shared.events import new_event_id
 
@@ -54,17 +54,16 @@ async def record_session(
 ) -> TrainingSessionView:
     check_academic_year(body.academic_year)
     training_id = body.training_id or f"{body.academic_year}-{new_event_id().hex[-12:]}"
-    await usecases.record_training_session(
-        runtime,
-        RecordTrainingSession(
-            training_id=training_id,
-            academic_year=body.academic_year,
-            title=body.title,
-            held_on=body.held_on,
-            hours=body.hours,
-            core=body.core,
-        ),
-        command_metadata(principal),
+    command = RecordTrainingSession(
+        training_id=training_id,
+        academic_year=body.academic_year,
+        title=body.title,
+        held_on=body.held_on,
+        hours=body.hours,
+        core=body.core,
+    )
+    await run(
+        runtime, principal, lambda conn, ctx: handlers.record_training_session(conn, ctx, command)
     )
     async with runtime.engine.connect() as conn:
         return await queries.training_session(conn, training_id)
@@ -88,11 +87,13 @@ async def record_completions(
     principal: Principal = require(*STAFF),
 ) -> TrainingSessionView:
     """Who completed the session, and for how many hours (default: all of it)."""
-    await usecases.record_completions(
+    completions = [
+        Completion(student_number=c.student_number, hours=c.hours) for c in body.completions
+    ]
+    await run(
         runtime,
-        training_id,
-        [Completion(student_number=c.student_number, hours=c.hours) for c in body.completions],
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.record_completions(conn, ctx, training_id, completions),
     )
     async with runtime.engine.connect() as conn:
         return await queries.training_session(conn, training_id)

@@ -10,11 +10,19 @@ from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from passhub_recruitment import queries, usecases
+from passhub_recruitment import handlers, queries
+from passhub_recruitment.api.deps import (
+    ANYONE,
+    APPLICANTS,
+    STAFF,
+    ensure_own,
+    require_self,
+    run,
+    settings,
+)
+from passhub_recruitment.api.schemas import ApplicationSummary, ApplicationView, ShortlistEntry
 from passhub_recruitment.domain.application import AssessorOutcome
-from passhub_recruitment.routes.common import ANYONE, APPLICANTS, STAFF, ensure_own, settings
-from passhub_recruitment.views import ApplicationSummary, ApplicationView, ShortlistEntry
-from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.recruitment import Role
 
@@ -105,25 +113,23 @@ async def submit(
     """A student applies, as themself only; the machine-checkable criteria are assessed at
     once from the student records."""
     if body.student_number is not None:
-        usecases.require_self(body.student_number, principal.sub)
-    application_id = await usecases.submit_application(
+        require_self(body.student_number, principal.sub)
+    form = handlers.ApplicationForm(
+        name=body.name,
+        email=body.email,
+        school=body.school,
+        programme=body.programme,
+        level=body.level,
+        year_of_study=body.year_of_study,
+        exam_marks=body.exam_marks,
+        role_sought=body.role_sought,
+        preferred_schemes=body.preferred_schemes,
+        statement=body.statement,
+    )
+    application_id = await run(
         runtime,
-        campaign_id,
-        principal.sub,
-        usecases.ApplicationForm(
-            name=body.name,
-            email=body.email,
-            school=body.school,
-            programme=body.programme,
-            level=body.level,
-            year_of_study=body.year_of_study,
-            exam_marks=body.exam_marks,
-            role_sought=body.role_sought,
-            preferred_schemes=body.preferred_schemes,
-            statement=body.statement,
-        ),
-        settings().today(),
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.submit_application(conn, ctx, campaign_id, principal.sub, form),
     )
     return await _view(runtime, application_id)
 
@@ -197,13 +203,13 @@ async def record_criterion(
     """One criterion recorded for many applicants at once (the training day, the
     presentation): all or nothing. A criterion the student record decides is refused here
     (overrule it on the one application, with a reason)."""
-    await usecases.record_criterion(
+    outcomes = [handlers.BulkOutcome(o.application_id, o.met, o.note) for o in body.outcomes]
+    await run(
         runtime,
-        campaign_id,
-        code,
-        principal.sub,
-        [usecases.BulkOutcome(o.application_id, o.met, o.note) for o in body.outcomes],
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.record_criterion(
+            conn, ctx, campaign_id, code, principal.sub, outcomes
+        ),
     )
     wanted = {o.application_id for o in body.outcomes}
     async with runtime.engine.connect() as conn:
@@ -239,7 +245,9 @@ async def withdraw(
     principal: Principal = require("coordinator", *APPLICANTS),
 ) -> ApplicationView:
     limit = None if principal.has("coordinator") else principal.sub
-    await usecases.withdraw(runtime, application_id, limit, command_metadata(principal))
+    await run(
+        runtime, principal, lambda conn, ctx: handlers.withdraw(conn, ctx, application_id, limit)
+    )
     return await _view(runtime, application_id)
 
 
@@ -253,17 +261,18 @@ async def assess(
     """Record assessors' outcomes (met or not, with a note) for criteria of the application.
     A criterion the student record decides changes only with an `override_reason`: the
     override is audited (who, when, why) and the record's outcome stays shown beside it."""
-    await usecases.record_outcomes(
+    outcomes = [
+        AssessorOutcome(
+            code=o.code, met=o.met, note=o.note, override_reason=o.override_reason or ""
+        )
+        for o in body.outcomes
+    ]
+    await run(
         runtime,
-        application_id,
-        principal.sub,
-        [
-            AssessorOutcome(
-                code=o.code, met=o.met, note=o.note, override_reason=o.override_reason or ""
-            )
-            for o in body.outcomes
-        ],
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.record_outcomes(
+            conn, ctx, application_id, principal.sub, outcomes
+        ),
     )
     return await _view(runtime, application_id)
 
@@ -273,7 +282,7 @@ async def reassess(
     application_id: str, runtime: RuntimeDep, principal: Principal = require("coordinator")
 ) -> ApplicationView:
     """Check the machine-checkable criteria again against the current student records."""
-    await usecases.reassess(runtime, application_id, command_metadata(principal))
+    await run(runtime, principal, lambda conn, ctx: handlers.reassess(conn, ctx, application_id))
     return await _view(runtime, application_id)
 
 
@@ -284,7 +293,11 @@ async def reject(
     runtime: RuntimeDep,
     principal: Principal = require("coordinator"),
 ) -> ApplicationView:
-    await usecases.reject(runtime, application_id, body.reasons, command_metadata(principal))
+    await run(
+        runtime,
+        principal,
+        lambda conn, ctx: handlers.reject(conn, ctx, application_id, body.reasons),
+    )
     return await _view(runtime, application_id)
 
 
@@ -297,13 +310,13 @@ async def appoint(
 ) -> ApplicationView:
     """Appoint to one or more schemes, as leader or student organiser. Needs every essential
     criterion met on verified evidence and the campaign's core training hours completed."""
-    await usecases.appoint(
+    appointed_on = body.appointed_on or settings().today()
+    await run(
         runtime,
-        application_id,
-        body.role,
-        body.schemes,
-        body.appointed_on or settings().today(),
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.appoint(
+            conn, ctx, application_id, body.role, body.schemes, appointed_on
+        ),
     )
     return await _view(runtime, application_id)
 
@@ -315,12 +328,11 @@ async def stand_down(
     runtime: RuntimeDep,
     principal: Principal = require("coordinator"),
 ) -> ApplicationView:
-    await usecases.stand_down(
+    await run(
         runtime,
-        application_id,
-        body.schemes,
-        body.effective_from,
-        body.reason,
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.stand_down(
+            conn, ctx, application_id, body.schemes, body.effective_from, body.reason
+        ),
     )
     return await _view(runtime, application_id)

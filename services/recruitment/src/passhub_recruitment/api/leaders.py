@@ -7,8 +7,8 @@ from datetime import date
 from fastapi import APIRouter, Query
 
 from passhub_recruitment import queries
-from passhub_recruitment.routes.common import ANYONE, LEADER_READERS, ensure_own, settings
-from passhub_recruitment.views import LeaderView
+from passhub_recruitment.api.deps import ANYONE, LEADER_READERS, ensure_own, settings
+from passhub_recruitment.api.schemas import LeaderView
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 
