@@ -6,7 +6,8 @@ a campaign by its campaign stream, a student record and an import by the single
 `student-records` stream, an application and its appointments by the application's stream,
 a training session and its completions by the session's stream. So a replay in log order
 rebuilds exactly the live tables. Schemes come from the sessions service's `scheme_launched`
-(consumed); a row keeps the position of the launch it shows and only a later one replaces it.
+and `scheme_amended` (consumed, both of the scheme's stream there); a row keeps the position of
+the event it shows and only a later one changes it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from passhub_shared.contracts.recruitment import (
     LeaderStoodDown,
     TrainingCompleted,
 )
-from passhub_shared.contracts.sessions import SchemeLaunched
+from passhub_shared.contracts.sessions import SchemeAmended, SchemeLaunched
 from passhub_shared.events import Recorded
 from passhub_shared.projections import Dispatch, Projection, load_rows, on, upsert
 
@@ -352,9 +353,9 @@ class TrainingProjection(Dispatch):
 
 
 class SchemesProjection(Dispatch):
-    """The schemes launched in the sessions service (consumed `scheme_launched`). A row keeps
-    the position of the launch it shows: a launch published again replaces it only if it came
-    later."""
+    """The schemes launched in the sessions service and who organises them (consumed
+    `scheme_launched` and `scheme_amended`). A row keeps the position of the event it shows:
+    a launch published again replaces it only if it came later."""
 
     name = "schemes"
     tables = (schemes,)
@@ -375,8 +376,15 @@ class SchemesProjection(Dispatch):
             "code": event.code,
             "title": event.title,
             "school": event.school,
+            "organisers": list(event.organisers),
             "position": e.position,
         }
+
+    @on(SchemeAmended)
+    def amended(self, rows: Rows, e: Recorded, event: SchemeAmended) -> None:
+        key = (event.scheme_id,)
+        if key in rows and rows[key]["position"] < e.position:
+            rows[key] = {**rows[key], "organisers": list(event.organisers), "position": e.position}
 
 
 PROJECTIONS: list[Projection] = [

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Text, and_, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_recruitment.api.schemas import (
@@ -88,17 +89,63 @@ async def list_applications(
     scheme: str | None = None,
     essentials_missing: bool | None = None,
     appointable: bool | None = None,
+    within: Collection[str] | None = None,
 ) -> list[ApplicationSummary]:
     """A campaign's applications in the order they came, narrowed by the filters given:
     `scheme` is a scheme the applicant prefers or is appointed to; `essentials_missing` true
-    keeps those with an essential criterion not (yet) met."""
+    keeps those with an essential criterion not (yet) met; `within`, those to one of these
+    schemes (preferred or appointed to; None: any)."""
     await get_campaign(conn, campaign_id)
     stmt = select(applications).where(applications.c.campaign_id == campaign_id)
     if status is not None:
         stmt = stmt.where(applications.c.status == status)
-    stmt = _filtered(stmt, school, scheme, essentials_missing, appointable)
+    stmt = _filtered(stmt, school, scheme, essentials_missing, appointable, within)
     rows = await conn.execute(stmt.order_by(applications.c.submitted_position))
     return [_summary(r) for r in rows]
+
+
+def to_schemes(scheme_ids: Collection[str]) -> Any:
+    """An application to one of these schemes: preferred by the applicant or appointed to."""
+    wanted = literal(sorted(scheme_ids), ARRAY(Text))
+    return or_(
+        applications.c.preferred_schemes.has_any(wanted), applications.c.schemes.has_any(wanted)
+    )
+
+
+def in_post(as_of: date) -> Any:
+    """An appointment in force on `as_of`: begun, and not stood down by then."""
+    return and_(
+        appointments.c.appointed_on <= as_of,
+        or_(appointments.c.stood_down_from.is_(None), appointments.c.stood_down_from > as_of),
+    )
+
+
+async def organised_by(conn: AsyncConnection, person: str, as_of: date) -> frozenset[str]:
+    """The schemes `person` organises: named its organiser in the sessions service (the
+    consumed `scheme_launched` and `scheme_amended`), or appointed its student organiser here
+    and in post on `as_of`."""
+    named = select(schemes.c.scheme_id).where(schemes.c.organisers.contains([person]))
+    appointed = select(appointments.c.scheme_id).where(
+        appointments.c.student_number == person,
+        appointments.c.role == "organiser",
+        in_post(as_of),
+    )
+    rows = await conn.execute(named.union(appointed))
+    return frozenset(r.scheme_id for r in rows)
+
+
+async def application_schemes(conn: AsyncConnection, application_id: str) -> frozenset[str]:
+    """The schemes an application is to: those the applicant prefers and those they hold."""
+    row = (
+        await conn.execute(
+            select(applications.c.preferred_schemes, applications.c.schemes).where(
+                applications.c.application_id == application_id
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return frozenset()
+    return frozenset(row.preferred_schemes) | frozenset(row.schemes)
 
 
 def _filtered(
@@ -107,7 +154,10 @@ def _filtered(
     scheme: str | None,
     essentials_missing: bool | None = None,
     appointable: bool | None = None,
+    within: Collection[str] | None = None,
 ) -> Any:
+    if within is not None:
+        stmt = stmt.where(to_schemes(within))
     if school is not None:
         stmt = stmt.where(func.lower(applications.c.school) == school.lower())
     if scheme is not None:
@@ -127,10 +177,14 @@ def _filtered(
 
 
 async def shortlist(
-    conn: AsyncConnection, campaign_id: str, scheme: str | None = None
+    conn: AsyncConnection,
+    campaign_id: str,
+    scheme: str | None = None,
+    within: Collection[str] | None = None,
 ) -> list[ShortlistEntry]:
     """Open applications, most essentials met first, then most desirables met (those who
-    cannot be appointed after those who can); `scheme`: those who prefer that scheme."""
+    cannot be appointed after those who can); `scheme`: those who prefer that scheme;
+    `within`: those to one of these schemes (None: any)."""
     await get_campaign(conn, campaign_id)
     stmt = _filtered(
         select(applications).where(
@@ -139,6 +193,7 @@ async def shortlist(
         ),
         None,
         scheme,
+        within=within,
     )
     rows = (await conn.execute(stmt)).all()
     by_id = {r.application_id: r for r in rows}
@@ -405,15 +460,7 @@ async def leaders(
     if student_number is not None:
         stmt = stmt.where(appointments.c.student_number == student_number)
     if as_of is not None:
-        stmt = stmt.where(
-            and_(
-                appointments.c.appointed_on <= as_of,
-                or_(
-                    appointments.c.stood_down_from.is_(None),
-                    appointments.c.stood_down_from > as_of,
-                ),
-            )
-        )
+        stmt = stmt.where(in_post(as_of))
     if not_stood_down_on is not None:
         stmt = stmt.where(
             or_(

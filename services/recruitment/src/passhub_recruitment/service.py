@@ -16,7 +16,7 @@ from passhub_shared.contracts.recruitment import (
     LeaderStoodDown,
     TrainingCompleted,
 )
-from passhub_shared.contracts.sessions import SchemeLaunched
+from passhub_shared.contracts.sessions import SchemeAmended, SchemeLaunched
 from passhub_shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -24,8 +24,9 @@ service = ServiceDefinition(
     title="Recruitment",
     migrations=Path(__file__).parent / "migrations" / "versions",
     projections=PROJECTIONS,
-    #: appointments must name a scheme the sessions service launched
-    consumes={"sessions": frozenset({SchemeLaunched.type_name()})},
+    #: appointments must name a scheme the sessions service launched; an organiser sees the
+    #: applicants to the schemes they organise
+    consumes={"sessions": frozenset({SchemeLaunched.type_name(), SchemeAmended.type_name()})},
     routers=ROUTERS,
     publishes=[
         CampaignOpened,

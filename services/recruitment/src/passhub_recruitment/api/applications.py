@@ -15,7 +15,9 @@ from passhub_recruitment.api.deps import (
     ANYONE,
     APPLICANTS,
     STAFF,
-    ensure_own,
+    ensure_may_see_application,
+    ensure_organises,
+    organiser_scope,
     require_self,
     run,
     settings,
@@ -149,8 +151,12 @@ async def list_applications(
     appointable: bool | None = None,
     principal: Principal = require(*STAFF),
 ) -> list[ApplicationSummary]:
-    """A campaign's applications in the order they came, filtered."""
+    """A campaign's applications in the order they came, filtered. An organiser sees those
+    to the schemes they organise (preferred or appointed to), and may name only one of those
+    in `scheme` (403 otherwise)."""
     async with runtime.engine.connect() as conn:
+        scope = await organiser_scope(conn, principal)
+        ensure_organises(scope, scheme)
         return await queries.list_applications(
             conn,
             campaign_id,
@@ -159,6 +165,7 @@ async def list_applications(
             scheme=scheme,
             essentials_missing=essentials_missing,
             appointable=appointable,
+            within=scope,
         )
 
 
@@ -172,9 +179,11 @@ async def shortlist(
     principal: Principal = require(*STAFF),
 ) -> list[ShortlistEntry]:
     """Open applications ranked by essentials met, then desirables met; those who cannot be
-    appointed after those who can."""
+    appointed after those who can. An organiser sees those to the schemes they organise."""
     async with runtime.engine.connect() as conn:
-        return await queries.shortlist(conn, campaign_id, scheme)
+        scope = await organiser_scope(conn, principal)
+        ensure_organises(scope, scheme)
+        return await queries.shortlist(conn, campaign_id, scheme, within=scope)
 
 
 class BulkOutcomeBody(BaseModel):
@@ -231,10 +240,10 @@ async def get_application(
     runtime: RuntimeDep,
     principal: Principal = require(*STAFF, *APPLICANTS),
 ) -> ApplicationView:
-    """An application with each criterion's outcome; a student sees only their own."""
+    """An application with each criterion's outcome; a student sees only their own, an
+    organiser those to the schemes they organise (another is refused, 403)."""
     async with runtime.engine.connect() as conn:
-        owner = await queries.application_owner(conn, application_id)
-        ensure_own(principal, owner or "", f"application {application_id!r}")
+        await ensure_may_see_application(conn, principal, application_id)
         return await queries.get_application(conn, application_id)
 
 

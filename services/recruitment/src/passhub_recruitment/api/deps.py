@@ -1,5 +1,5 @@
 """What the routes share: role sets, the handler context, the transaction a command runs in,
-and the 'own data only' rule."""
+and the caller's scope (their own data; an organiser's schemes)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from passhub_recruitment import queries
 from passhub_recruitment.handlers import Context
 from passhub_recruitment.settings import RecruitmentSettings, recruitment_settings
 from passhub_shared.app import command_metadata
@@ -70,3 +71,36 @@ def ensure_own(principal: Principal, student_number: str, what: str) -> None:
 def require_self(student_number: str, sub: str) -> None:
     if student_number != sub:
         raise Forbidden("students apply only as themselves (student number = your login)")
+
+
+async def organiser_scope(conn: AsyncConnection, principal: Principal) -> frozenset[str] | None:
+    """The schemes whose applicants the caller sees: None for every scheme (a coordinator),
+    else those they organise (named on the scheme, or appointed its student organiser)."""
+    if principal.has("coordinator"):
+        return None
+    return await queries.organised_by(conn, principal.sub, settings().today())
+
+
+def ensure_organises(scope: frozenset[str] | None, scheme_id: str | None) -> None:
+    """A scheme named by an organiser must be one of theirs (403 otherwise)."""
+    if scope is not None and scheme_id is not None and scheme_id not in scope:
+        raise Forbidden(f"{scheme_id} is not a scheme you organise")
+
+
+async def ensure_may_see_application(
+    conn: AsyncConnection, principal: Principal, application_id: str
+) -> None:
+    """Their own application for anyone; another's for a coordinator, or an organiser when
+    it is to one of their schemes (403 otherwise); for a student or leader another's is not
+    found (404)."""
+    owner = await queries.application_owner(conn, application_id)
+    if owner == principal.sub or principal.has("coordinator"):
+        return
+    if principal.has("organiser"):
+        scope = await organiser_scope(conn, principal)
+        if owner is None or scope is None:
+            return  # not found: the read says so
+        if not scope & await queries.application_schemes(conn, application_id):
+            raise Forbidden(f"application {application_id!r} is not to a scheme you organise")
+        return
+    ensure_own(principal, owner or "", f"application {application_id!r}")
