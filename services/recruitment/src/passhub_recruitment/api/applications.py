@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import Literal
-
-from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from passhub_recruitment import handlers, queries
 from passhub_recruitment.api.deps import (
@@ -22,78 +16,23 @@ from passhub_recruitment.api.deps import (
     run,
     settings,
 )
-from passhub_recruitment.api.schemas import ApplicationSummary, ApplicationView, ShortlistEntry
+from passhub_recruitment.api.schemas import (
+    ApplicationBody,
+    ApplicationStatus,
+    ApplicationSummary,
+    ApplicationView,
+    AppointBody,
+    AssessmentBody,
+    CriterionOutcomesBody,
+    RejectBody,
+    ShortlistEntry,
+    StandDownBody,
+)
 from passhub_recruitment.domain.application import AssessorOutcome
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
-from passhub_shared.contracts.recruitment import Role
 
 router = APIRouter(tags=["applications"])
-
-Status = Literal["submitted", "withdrawn", "rejected", "appointed", "stood_down"]
-
-
-class ApplicationBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: optional; when given it must be the caller's own (the token's subject)
-    student_number: str | None = None
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field(max_length=320)
-    school: str = Field(min_length=1, max_length=200)
-    programme: str = Field(default="", max_length=200)
-    level: str = Field(default="", max_length=100, examples=["undergraduate"])
-    year_of_study: int | None = Field(default=None, ge=1, le=7)
-    #: self-declared exam mark per year of study, e.g. {"1": "64.5"}; checked against the record
-    exam_marks: dict[int, Decimal] = Field(default_factory=dict)
-    role_sought: Role = "leader"
-    preferred_schemes: list[str] = Field(default_factory=list, max_length=20)
-    statement: str = Field(default="", max_length=5000)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise ValueError(f"not an email address: {exc}") from None
-
-
-class OutcomeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str
-    met: bool
-    note: str = Field(max_length=2000)
-    #: required to overrule a criterion the student record decides (met or failed on the
-    #: record, or pending because the record and the application disagree), and refused
-    #: otherwise; recorded with the assessor's name and time, the record's value kept beside it
-    override_reason: str | None = Field(default=None, max_length=2000)
-
-
-class AssessmentBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcomes: list[OutcomeBody] = Field(min_length=1)
-
-
-class RejectBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: shown to the applicant
-    reasons: list[str] = Field(min_length=1)
-
-
-class AppointBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: Role = "leader"
-    schemes: list[str] = Field(min_length=1, examples=[["2026-27-PHYS"]])
-    #: omitted: today
-    appointed_on: date | None = None
-
-
-class StandDownBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    effective_from: date
-    reason: str = Field(max_length=2000)
-    #: omitted or empty: every scheme the applicant holds
-    schemes: list[str] = Field(default_factory=list)
 
 
 async def _view(runtime: RuntimeDep, application_id: str) -> ApplicationView:
@@ -140,7 +79,7 @@ async def submit(
 async def list_applications(
     campaign_id: str,
     runtime: RuntimeDep,
-    status_: Status | None = Query(default=None, alias="status"),
+    status_: ApplicationStatus | None = Query(default=None, alias="status"),
     school: str | None = Query(default=None, max_length=200),
     scheme: str | None = Query(
         default=None, max_length=200, description="a scheme preferred or appointed to"
@@ -184,18 +123,6 @@ async def shortlist(
         scope = await organiser_scope(conn, principal)
         ensure_organises(scope, scheme)
         return await queries.shortlist(conn, campaign_id, scheme, within=scope)
-
-
-class BulkOutcomeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    application_id: str = Field(max_length=200)
-    met: bool
-    note: str = Field(default="", max_length=2000)
-
-
-class CriterionOutcomesBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcomes: list[BulkOutcomeBody] = Field(min_length=1, max_length=2000)
 
 
 @router.post(

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from passhub_recruitment import handlers, queries
 from passhub_recruitment.api.deps import ANYONE, run, settings
-from passhub_recruitment.api.schemas import CampaignView
+from passhub_recruitment.api.schemas import AmendCampaignBody, CampaignView, OpenCampaignBody
 from passhub_recruitment.domain.campaign import OpenCampaign
 from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
 from passhub_shared.app import RuntimeDep
@@ -18,32 +14,6 @@ from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.recruitment import Criterion
 
 router = APIRouter(tags=["campaigns"])
-
-
-class OpenCampaignBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    academic_year: str = Field(examples=["2026-27"])
-    participating_schools: list[str] = Field(min_length=1, examples=[["Physics", "Mathematics"]])
-    #: omitted: the default person specification
-    criteria: list[Criterion] | None = None
-    #: omitted: the institution's vocabulary (PASSHUB_LEADER_TITLE / PASSHUB_ORGANISER_TITLE)
-    leader_title: str | None = Field(default=None, examples=["PASS Mentor"])
-    organiser_title: str | None = None
-    min_exam_mark: Decimal | None = None
-    core_training_hours: Decimal | None = None
-    closes_on: date | None = None
-
-
-class AmendCampaignBody(BaseModel):
-    """What to change; a field left out stays as it is (`closes_on: null` removes the closing
-    date)."""
-
-    model_config = ConfigDict(extra="forbid")
-    participating_schools: list[str] | None = Field(default=None, min_length=1)
-    criteria: list[Criterion] | None = None
-    min_exam_mark: Decimal | None = None
-    core_training_hours: Decimal | None = None
-    closes_on: date | None = None
 
 
 @router.get("/person-specification/default", response_model=list[Criterion])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from fastapi import APIRouter, Query, Request, status
-from pydantic import BaseModel
 
 from passhub_recruitment import handlers, queries
 from passhub_recruitment.api.deps import run, settings
@@ -16,6 +15,7 @@ from passhub_recruitment.api.schemas import (
     LineProblem,
     PreviewRow,
     RecordImportView,
+    StudentFound,
     StudentRecordView,
 )
 from passhub_recruitment.domain import records_csv
@@ -149,13 +149,6 @@ async def get_record(
 FINDERS = ("coordinator", "organiser", "leader")
 #: at most this many students answer a search
 FOUND_AT_MOST = 10
-
-
-class StudentFound(BaseModel):
-    """As little as a leader needs to pick a student: the number and the name."""
-
-    student_number: str
-    name: str
 
 
 @router.get("/schemes/{scheme_id}/students", response_model=list[StudentFound])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from passhub_recruitment import handlers, queries
 from passhub_recruitment.api.deps import ANYONE, STAFF, ensure_own, run
-from passhub_recruitment.api.schemas import TrainingSessionView, TrainingStanding, TrainingSummary
+from passhub_recruitment.api.schemas import (
+    CompletionsBody,
+    TrainingSessionBody,
+    TrainingSessionView,
+    TrainingStanding,
+    TrainingSummary,
+)
 from passhub_recruitment.domain.identifiers import check_academic_year
 from passhub_recruitment.domain.training import Completion, RecordTrainingSession
 from passhub_shared.app import RuntimeDep
@@ -18,32 +20,6 @@ from passhub_shared.auth import Principal, require
 from passhub_shared.events import new_event_id
 
 router = APIRouter(tags=["training"])
-
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
-
-class TrainingSessionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: omitted: one is made up
-    training_id: str | None = Field(default=None, pattern=_ID)
-    academic_year: str = Field(examples=["2026-27"])
-    title: str = Field(max_length=200, examples=["Core training day 1"])
-    held_on: date
-    hours: Decimal = Field(examples=["6"])
-    #: core training counts towards the hours appointment requires
-    core: bool = True
-
-
-class CompletionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    student_number: str
-    #: omitted: the whole session
-    hours: Decimal | None = None
-
-
-class CompletionsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    completions: list[CompletionBody] = Field(min_length=1)
 
 
 @router.post(
