@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from passhub_recruitment.api import ROUTERS
+from passhub_recruitment.api import routers
 from passhub_recruitment.projections import PROJECTIONS
 from passhub_shared.contracts.recruitment import (
     ApplicationAssessed,
@@ -27,7 +27,7 @@ service = ServiceDefinition(
     #: appointments must name a scheme the sessions service launched; an organiser sees the
     #: applicants to the schemes they organise
     consumes={"sessions": frozenset({SchemeLaunched.type_name(), SchemeAmended.type_name()})},
-    routers=ROUTERS,
+    routers=routers(),
     publishes=[
         CampaignOpened,
         ApplicationSubmitted,
