@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -51,11 +52,14 @@ from passhub_recruitment.domain.training import (
 )
 from passhub_recruitment.settings import RecruitmentSettings
 from passhub_shared.contracts.recruitment import Criterion, Role
-from passhub_shared.decider import handle
+from passhub_shared.decider import Decider, Handled, handle
 from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import Metadata, new_event_id
 from passhub_shared.offload import off_loop
 from passhub_shared.store import EventStore
+
+C = TypeVar("C")
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -92,29 +96,24 @@ async def load_application(
     return state
 
 
+async def _handle(
+    conn: AsyncConnection, ctx: Context, decider: Decider[C, S], stream_id: str, command: C
+) -> Handled[S]:
+    """Run one command on its stream, on behalf of the context's caller."""
+    return await handle(conn, ctx.store, decider, stream_id, command, ctx.metadata)
+
+
 # -- campaigns ------------------------------------------------------------------------------
 
 
 async def open_campaign(conn: AsyncConnection, ctx: Context, command: OpenCampaign) -> str:
-    await handle(
-        conn,
-        ctx.store,
-        campaign_decider,
-        campaign_stream(command.academic_year),
-        command,
-        ctx.metadata,
-    )
+    await _handle(conn, ctx, campaign_decider, campaign_stream(command.academic_year), command)
     return command.academic_year
 
 
 async def close_campaign(conn: AsyncConnection, ctx: Context, campaign_id: str) -> None:
-    await handle(
-        conn,
-        ctx.store,
-        campaign_decider,
-        campaign_stream(campaign_id),
-        CloseCampaign(today=ctx.today),
-        ctx.metadata,
+    await _handle(
+        conn, ctx, campaign_decider, campaign_stream(campaign_id), CloseCampaign(today=ctx.today)
     )
 
 
@@ -130,9 +129,9 @@ async def amend_campaign(
     closes_on: date | None,
     no_closing_date: bool,
 ) -> None:
-    await handle(
+    await _handle(
         conn,
-        ctx.store,
+        ctx,
         campaign_decider,
         campaign_stream(campaign_id),
         AmendCampaign(
@@ -145,7 +144,6 @@ async def amend_campaign(
             closes_on=closes_on,
             no_closing_date=no_closing_date,
         ),
-        ctx.metadata,
     )
 
 
@@ -215,13 +213,12 @@ async def import_records(conn: AsyncConnection, ctx: Context, read: RecordsRead)
             continue
         if campaign_id not in campaigns:
             campaigns[campaign_id] = await load_campaign(conn, ctx.store, campaign_id)
-        decided = await handle(
+        decided = await _handle(
             conn,
-            ctx.store,
+            ctx,
             application_decider,
             application_stream(application_id),
             Reassess(campaign=campaigns[campaign_id], record=record_from_row(row, read.import_id)),
-            ctx.metadata,
         )
         if decided:
             reassessed.append(application_id)
@@ -289,13 +286,8 @@ async def _decide(
     conn: AsyncConnection, ctx: Context, application_id: str, command: ApplicationCommand
 ) -> bool:
     """Run one command on an application's stream; whether it decided anything."""
-    decided = await handle(
-        conn,
-        ctx.store,
-        application_decider,
-        application_stream(application_id),
-        command,
-        ctx.metadata,
+    decided = await _handle(
+        conn, ctx, application_decider, application_stream(application_id), command
     )
     return bool(decided)
 
@@ -453,26 +445,18 @@ async def stand_down(
 async def record_training_session(
     conn: AsyncConnection, ctx: Context, command: RecordTrainingSession
 ) -> str:
-    await handle(
-        conn,
-        ctx.store,
-        training_decider,
-        training_stream(command.training_id),
-        command,
-        ctx.metadata,
-    )
+    await _handle(conn, ctx, training_decider, training_stream(command.training_id), command)
     return command.training_id
 
 
 async def record_completions(
     conn: AsyncConnection, ctx: Context, training_id: str, completions: Sequence[Completion]
 ) -> int:
-    decided = await handle(
+    decided = await _handle(
         conn,
-        ctx.store,
+        ctx,
         training_decider,
         training_stream(training_id),
         RecordCompletions(completions=completions),
-        ctx.metadata,
     )
     return len(decided)

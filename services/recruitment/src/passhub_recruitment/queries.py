@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Text, and_, func, literal, or_, select
+from sqlalchemy import Column, Row, Text, and_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,7 +26,8 @@ from passhub_recruitment.api.schemas import (
     TrainingStanding,
     TrainingSummary,
 )
-from passhub_recruitment.domain.records import StudentRecord
+from passhub_recruitment.domain.events import StudentRecordRow
+from passhub_recruitment.domain.records import StudentRecord, record_from_row
 from passhub_recruitment.domain.shortlist import Candidate, rank
 from passhub_recruitment.tables import (
     applications,
@@ -43,6 +44,11 @@ from passhub_shared.errors import NotFound
 
 #: statuses still in the running (on the shortlist)
 OPEN_STATUSES = ("submitted",)
+
+
+async def _row(conn: AsyncConnection, key: Column[Any], value: str) -> Row[Any] | None:
+    """The row of `key`'s table whose primary key `key` is `value`, or None."""
+    return (await conn.execute(select(key.table).where(key == value))).one_or_none()
 
 
 def _campaign_view(row: Any) -> CampaignView:
@@ -68,9 +74,7 @@ async def list_campaigns(conn: AsyncConnection) -> list[CampaignView]:
 
 
 async def get_campaign(conn: AsyncConnection, campaign_id: str) -> CampaignView:
-    row = (
-        await conn.execute(select(campaigns).where(campaigns.c.campaign_id == campaign_id))
-    ).one_or_none()
+    row = await _row(conn, campaigns.c.campaign_id, campaign_id)
     if row is None:
         raise NotFound(f"no campaign {campaign_id!r}")
     return _campaign_view(row)
@@ -302,11 +306,7 @@ async def application_owner(conn: AsyncConnection, application_id: str) -> str |
 
 
 async def get_application(conn: AsyncConnection, application_id: str) -> ApplicationView:
-    row = (
-        await conn.execute(
-            select(applications).where(applications.c.application_id == application_id)
-        )
-    ).one_or_none()
+    row = await _row(conn, applications.c.application_id, application_id)
     if row is None:
         raise NotFound(f"no application {application_id!r}")
     campaign = await get_campaign(conn, row.campaign_id)
@@ -378,32 +378,16 @@ async def open_applications(conn: AsyncConnection) -> list[tuple[str, str, str]]
 
 
 async def student_record(conn: AsyncConnection, student_number: str) -> StudentRecord | None:
-    row = (
-        await conn.execute(
-            select(student_records).where(student_records.c.student_number == student_number)
-        )
-    ).one_or_none()
+    row = await _row(conn, student_records.c.student_number, student_number)
     if row is None:
         return None
-    return StudentRecord(
-        student_number=row.student_number,
-        name=row.name,
-        email=row.email,
-        school=row.school,
-        programme=row.programme,
-        level=row.level,
-        year_of_study=row.year_of_study,
-        marks={int(y): Decimal(m) for y, m in row.marks.items()},
-        import_id=row.import_id,
-    )
+    held = dict(row._mapping)
+    import_id = held.pop("import_id")
+    return record_from_row(StudentRecordRow.model_validate(held), import_id)
 
 
 async def student_record_view(conn: AsyncConnection, student_number: str) -> StudentRecordView:
-    row = (
-        await conn.execute(
-            select(student_records).where(student_records.c.student_number == student_number)
-        )
-    ).one_or_none()
+    row = await _row(conn, student_records.c.student_number, student_number)
     if row is None:
         raise NotFound(f"no student record for {student_number!r}")
     return StudentRecordView.model_validate(dict(row._mapping))
@@ -525,11 +509,7 @@ async def training_sessions_of(
 
 
 async def training_session(conn: AsyncConnection, training_id: str) -> TrainingSessionView:
-    row = (
-        await conn.execute(
-            select(training_sessions).where(training_sessions.c.training_id == training_id)
-        )
-    ).one_or_none()
+    row = await _row(conn, training_sessions.c.training_id, training_id)
     if row is None:
         raise NotFound(f"no training session {training_id!r}")
     return TrainingSessionView.model_validate(dict(row._mapping))
