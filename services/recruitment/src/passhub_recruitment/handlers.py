@@ -52,7 +52,7 @@ from passhub_recruitment.domain.training import (
 )
 from passhub_recruitment.settings import RecruitmentSettings
 from passhub_shared.contracts.recruitment import Criterion, Role
-from passhub_shared.decider import Decider, Handled, handle
+from passhub_shared.decider import Authorise, Decider, Handled, handle
 from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import Metadata, new_event_id
 from passhub_shared.offload import off_loop
@@ -97,10 +97,19 @@ async def load_application(
 
 
 async def _handle(
-    conn: AsyncConnection, ctx: Context, decider: Decider[C, S], stream_id: str, command: C
+    conn: AsyncConnection,
+    ctx: Context,
+    decider: Decider[C, S],
+    stream_id: str,
+    command: C,
+    *,
+    authorise: Authorise | None = None,
 ) -> Handled[S]:
-    """Run one command on its stream, on behalf of the context's caller."""
-    return await handle(conn, ctx.store, decider, stream_id, command, ctx.metadata)
+    """Run one command on its stream, on behalf of the context's caller (`authorise`: the
+    caller's scope, checked once the stream is loaded)."""
+    return await handle(
+        conn, ctx.store, decider, stream_id, command, ctx.metadata, authorise=authorise
+    )
 
 
 # -- campaigns ------------------------------------------------------------------------------
@@ -292,19 +301,25 @@ async def _decide(
     return bool(decided)
 
 
-async def check_owner(conn: AsyncConnection, application_id: str, student_number: str) -> None:
-    """A student may act on and see only their own application (others are 'not found')."""
-    owner = await queries.application_owner(conn, application_id)
-    if owner is None or owner != student_number:
-        raise NotFound(f"no application {application_id!r}")
-
-
 async def withdraw(
     conn: AsyncConnection, ctx: Context, application_id: str, own_only: str | None
 ) -> None:
-    if own_only is not None:
-        await check_owner(conn, application_id, own_only)
-    await _decide(conn, ctx, application_id, WithdrawApplication())
+    """`own_only`: the student number the caller is limited to (a student or leader acts on
+    their own application only; another's is not found), None for a coordinator."""
+    owner = None if own_only is None else await queries.application_owner(conn, application_id)
+
+    def authorise() -> None:
+        if own_only is not None and owner != own_only:
+            raise NotFound(f"no application {application_id!r}")
+
+    await _handle(
+        conn,
+        ctx,
+        application_decider,
+        application_stream(application_id),
+        WithdrawApplication(),
+        authorise=authorise,
+    )
 
 
 async def _campaign_of(conn: AsyncConnection, store: EventStore, application_id: str) -> Campaign:
