@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import nats
+from nats.js import JetStreamContext
 from sqlalchemy import select
 
 from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
 from passhub_recruitment.tables import schemes
 from passhub_shared import envelope
-from passhub_shared.contracts.sessions import SchemeLaunched
-from passhub_shared.events import Recorded, new_event_id, utcnow
+from passhub_shared.contracts.sessions import SchemeAmended, SchemeLaunched
+from passhub_shared.events import Event, Recorded, new_event_id, utcnow
 from passhub_shared.streams import ensure_stream
 from tests.support import Harness, wait_for
 
@@ -138,9 +140,10 @@ async def appoint(h: Harness, application_id: str, schemes: list[str], role: str
     )
 
 
-async def publish_launches(nats_url: str, *scheme_ids: str) -> None:
-    """The sessions service launching these schemes: `scheme_launched` on its stream, sent with
-    plain nats-py as the sessions service's relay would."""
+async def publish_launches(nats_url: str, *scheme_ids: str, organisers: Sequence[str] = ()) -> None:
+    """The sessions service launching these schemes (`organisers` named on each):
+    `scheme_launched` on its stream, sent with plain nats-py as the sessions service's relay
+    would."""
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
@@ -153,23 +156,43 @@ async def publish_launches(nats_url: str, *scheme_ids: str) -> None:
                 title=f"{code} PASS",
                 school="Physics",
                 academic_year=YEAR,
+                organisers=list(organisers),
             )
-            recorded = Recorded(
-                id=new_event_id(),
-                stream_id=f"scheme-{scheme_id}",
-                stream_version=1,
-                type=event.type_name(),
-                origin="sessions",
-                data=event.model_dump(mode="json"),
-                occurred_at=utcnow(),
-            )
-            await js.publish(
-                recorded.subject,
-                envelope.encode(recorded),
-                headers={"Nats-Msg-Id": str(recorded.id)},
-            )
+            await _publish(js, f"scheme-{scheme_id}", 1, event)
     finally:
         await nc.close()
+
+
+async def publish_amendment(
+    nats_url: str, scheme_id: str, organisers: Sequence[str], version: int = 2
+) -> None:
+    """The sessions service changing who organises a scheme: `scheme_amended`."""
+    nc = await nats.connect(nats_url)
+    try:
+        event = SchemeAmended(
+            scheme_id=scheme_id,
+            coordinator=COORDINATOR,
+            organisers=list(organisers),
+            min_leaders_per_session=2,
+        )
+        await _publish(nc.jetstream(), f"scheme-{scheme_id}", version, event)
+    finally:
+        await nc.close()
+
+
+async def _publish(js: JetStreamContext, stream_id: str, version: int, event: Event) -> None:
+    recorded = Recorded(
+        id=new_event_id(),
+        stream_id=stream_id,
+        stream_version=version,
+        type=event.type_name(),
+        origin="sessions",
+        data=event.model_dump(mode="json"),
+        occurred_at=utcnow(),
+    )
+    await js.publish(
+        recorded.subject, envelope.encode(recorded), headers={"Nats-Msg-Id": str(recorded.id)}
+    )
 
 
 async def known_schemes(h: Harness) -> set[str]:
@@ -177,9 +200,11 @@ async def known_schemes(h: Harness) -> set[str]:
         return {r.scheme_id for r in await conn.execute(select(schemes.c.scheme_id))}
 
 
-async def launch(h: Harness, nats_url: str, *scheme_ids: str) -> None:
+async def launch(
+    h: Harness, nats_url: str, *scheme_ids: str, organisers: Sequence[str] = ()
+) -> None:
     """Launch the schemes and wait until recruitment has consumed the launches."""
-    await publish_launches(nats_url, *scheme_ids)
+    await publish_launches(nats_url, *scheme_ids, organisers=organisers)
 
     async def consumed() -> bool:
         return set(scheme_ids) <= await known_schemes(h)

@@ -327,7 +327,10 @@ async def test_unverified_and_mismatched_applications_and_the_import_that_settle
     assert resolved.json()["flagged"] is False
 
 
-async def test_double_submission_listing_by_status_shortlist_and_rejection(h: Harness) -> None:
+async def test_double_submission_listing_by_status_shortlist_and_rejection(
+    h: Harness, nats_url: str
+) -> None:
+    await launch(h, nats_url, PHYS, organisers=["org-1"])
     await open_campaign(h)
     await import_csv(h, csv_of("S1000001", "S1000002", "S1000004", "S1000005"))
     ids = {}

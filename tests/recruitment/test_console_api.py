@@ -24,6 +24,7 @@ from tests.recruitment.flow import (
     coordinator,
     csv_of,
     import_csv,
+    launch,
     open_campaign,
     train,
 )
@@ -57,7 +58,10 @@ async def _applicants(h: Harness) -> dict[str, str]:
     return ids
 
 
-async def test_the_applications_list_filters_by_school_scheme_and_essentials(h: Harness) -> None:
+async def test_the_applications_list_filters_by_school_scheme_and_essentials(
+    h: Harness, nats_url: str
+) -> None:
+    await launch(h, nats_url, PHYS, MATH, organisers=["org-1"])
     ids = await _applicants(h)
     await assess(h, ids["S1000004"], PERSONAL)
     staff = h.auth("organiser", "org-1")

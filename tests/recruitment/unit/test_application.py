@@ -17,7 +17,7 @@ from passhub_recruitment.domain.application import (
     WithdrawApplication,
     application_decider,
 )
-from passhub_recruitment.domain.internal_events import (
+from passhub_recruitment.domain.events import (
     ApplicationDetailsDeclared,
     RecordOverridden,
     StandDownReasonGiven,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from passhub_recruitment.domain.campaign import CloseCampaign, OpenCampaign, campaign_decider
-from passhub_recruitment.domain.internal_events import CampaignClosed
+from passhub_recruitment.domain.events import CampaignClosed
 from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
 from passhub_shared.contracts.recruitment import CampaignOpened, Criterion
 from passhub_shared.errors import Conflict, NotFound, Rejected
@@ -128,7 +128,7 @@ def _opened() -> Any:
 
 def test_given_no_application_when_the_terms_are_amended_then_they_all_change() -> None:
     from passhub_recruitment.domain.campaign import AmendCampaign
-    from passhub_recruitment.domain.internal_events import CampaignAmended
+    from passhub_recruitment.domain.events import CampaignAmended
 
     state = _opened()
     criteria = [c for c in DEFAULT_CRITERIA if c.code != "teamwork"]

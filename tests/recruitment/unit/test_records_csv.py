@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from passhub_recruitment.domain.records import import_events
-from passhub_recruitment.records_csv import CsvRejected, decode, parse
+from passhub_recruitment.domain.records_csv import CsvRejected, decode, parse
 
 HEADER = "student_number,name,email,school,programme,level,year_of_study,year1_mark,year2_mark\n"
 

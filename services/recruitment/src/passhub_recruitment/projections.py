@@ -6,21 +6,22 @@ a campaign by its campaign stream, a student record and an import by the single
 `student-records` stream, an application and its appointments by the application's stream,
 a training session and its completions by the session's stream. So a replay in log order
 rebuilds exactly the live tables. Schemes come from the sessions service's `scheme_launched`
-(consumed); a row keeps the position of the launch it shows and only a later one replaces it.
+and `scheme_amended` (consumed, both of the scheme's stream there); a row keeps the position of
+the event it shows and only a later one changes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_recruitment.domain.eligibility import SYSTEM
-from passhub_recruitment.domain.internal_events import (
+from passhub_recruitment.domain.events import (
     ApplicationDetailsDeclared,
     CampaignAmended,
     CampaignClosed,
@@ -48,7 +49,7 @@ from passhub_shared.contracts.recruitment import (
     LeaderStoodDown,
     TrainingCompleted,
 )
-from passhub_shared.contracts.sessions import SchemeLaunched
+from passhub_shared.contracts.sessions import SchemeAmended, SchemeLaunched
 from passhub_shared.events import Recorded
 from passhub_shared.projections import Dispatch, Projection, load_rows, on, upsert
 
@@ -171,193 +172,219 @@ def _assessment_columns(d: dict[str, Any]) -> Row:
     }
 
 
-class ApplicationsProjection(Projection):
+def _changed(rows: Rows, e: Recorded, **changes: Any) -> None:
+    """The application's row with these columns changed, as of the event."""
+    key = (application_key(e),)
+    rows[key] = {**rows[key], **changes, "updated_at": e.occurred_at}
+
+
+class ApplicationsProjection(Dispatch):
     name = "applications"
     tables = (applications,)
-    handles = frozenset(
-        {
-            ApplicationSubmitted.type_name(),
-            ApplicationDetailsDeclared.type_name(),
-            ApplicationAssessed.type_name(),
-            ApplicationRejected.type_name(),
-            ApplicationWithdrawn.type_name(),
-            LeaderAppointed.type_name(),
-            LeaderStoodDown.type_name(),
-        }
-    )
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
         rows = await load_rows(conn, applications, [(application_key(e),) for e in events])
-        for e in events:
-            key = (application_key(e),)
-            d = e.data
-            if e.type == ApplicationSubmitted.type_name():
-                rows[key] = {
-                    "application_id": d["application_id"],
-                    "campaign_id": d["campaign_id"],
-                    "academic_year": d["academic_year"],
-                    "student_number": d["student_number"],
-                    "name": d["name"],
-                    "email": d["email"],
-                    "school": d["school"],
-                    "role_sought": d["role_sought"],
-                    "preferred_schemes": d["preferred_schemes"],
-                    "declared": {},
-                    "status": "submitted",
-                    "submitted_at": e.occurred_at,
-                    "submitted_position": e.position,
-                    "outcomes": [],
-                    "mismatches": [],
-                    "essentials_met": 0,
-                    "essentials_total": 0,
-                    "desirables_met": 0,
-                    "desirables_total": 0,
-                    "pending": 0,
-                    "unverified": 0,
-                    "appointable": False,
-                    "flagged": False,
-                    "rejection_reasons": [],
-                    "schemes": {},
-                    "updated_at": e.occurred_at,
-                }
-                continue
-            row = dict(rows[key])
-            if e.type == ApplicationDetailsDeclared.type_name():
-                row["declared"] = {k: v for k, v in d.items() if k != "application_id"}
-            elif e.type == ApplicationAssessed.type_name():
-                row.update(_assessment_columns(d))
-            elif e.type == ApplicationRejected.type_name():
-                row.update(status="rejected", rejection_reasons=d["reasons"], appointable=False)
-            elif e.type == ApplicationWithdrawn.type_name():
-                row.update(status="withdrawn")
-            elif e.type == LeaderAppointed.type_name():
-                held = dict(row["schemes"])
-                for scheme in d["schemes"]:
-                    held[scheme] = {"role": d["role"], "appointed_on": d["appointed_on"]}
-                row.update(status="appointed", schemes=held)
-            elif e.type == LeaderStoodDown.type_name():
-                held = {s: h for s, h in row["schemes"].items() if s not in d["schemes"]}
-                row.update(status="appointed" if held else "stood_down", schemes=held)
-            row["updated_at"] = e.occurred_at
-            rows[key] = row
+        self.dispatch(rows, events)
         await upsert(conn, applications, rows.values())
 
+    @on(ApplicationSubmitted)
+    def submitted(self, rows: Rows, e: Recorded, _: ApplicationSubmitted) -> None:
+        d = e.data
+        rows[(application_key(e),)] = {
+            "application_id": d["application_id"],
+            "campaign_id": d["campaign_id"],
+            "academic_year": d["academic_year"],
+            "student_number": d["student_number"],
+            "name": d["name"],
+            "email": d["email"],
+            "school": d["school"],
+            "role_sought": d["role_sought"],
+            "preferred_schemes": d["preferred_schemes"],
+            "declared": {},
+            "status": "submitted",
+            "submitted_at": e.occurred_at,
+            "submitted_position": e.position,
+            "outcomes": [],
+            "mismatches": [],
+            "essentials_met": 0,
+            "essentials_total": 0,
+            "desirables_met": 0,
+            "desirables_total": 0,
+            "pending": 0,
+            "unverified": 0,
+            "appointable": False,
+            "flagged": False,
+            "rejection_reasons": [],
+            "schemes": {},
+            "updated_at": e.occurred_at,
+        }
 
-class AppointmentsProjection(Projection):
+    @on(ApplicationDetailsDeclared)
+    def declared(self, rows: Rows, e: Recorded, _: ApplicationDetailsDeclared) -> None:
+        declared = {k: v for k, v in e.data.items() if k != "application_id"}
+        _changed(rows, e, declared=declared)
+
+    @on(ApplicationAssessed)
+    def assessed(self, rows: Rows, e: Recorded, _: ApplicationAssessed) -> None:
+        _changed(rows, e, **_assessment_columns(e.data))
+
+    @on(ApplicationRejected)
+    def rejected(self, rows: Rows, e: Recorded, _: ApplicationRejected) -> None:
+        _changed(rows, e, status="rejected", rejection_reasons=e.data["reasons"], appointable=False)
+
+    @on(ApplicationWithdrawn)
+    def withdrawn(self, rows: Rows, e: Recorded, _: ApplicationWithdrawn) -> None:
+        _changed(rows, e, status="withdrawn")
+
+    @on(LeaderAppointed)
+    def appointed(self, rows: Rows, e: Recorded, _: LeaderAppointed) -> None:
+        d = e.data
+        held = dict(rows[(application_key(e),)]["schemes"])
+        for scheme in d["schemes"]:
+            held[scheme] = {"role": d["role"], "appointed_on": d["appointed_on"]}
+        _changed(rows, e, status="appointed", schemes=held)
+
+    @on(LeaderStoodDown)
+    def stood_down(self, rows: Rows, e: Recorded, _: LeaderStoodDown) -> None:
+        schemes = rows[(application_key(e),)]["schemes"]
+        held = {s: h for s, h in schemes.items() if s not in e.data["schemes"]}
+        _changed(rows, e, status="appointed" if held else "stood_down", schemes=held)
+
+
+class AppointmentsProjection(Dispatch):
     name = "appointments"
     tables = (appointments,)
-    handles = frozenset(
-        {
-            LeaderAppointed.type_name(),
-            LeaderStoodDown.type_name(),
-            StandDownReasonGiven.type_name(),
-        }
-    )
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
         keys = [(s, e.data["student_number"]) for e in events for s in e.data["schemes"]]
         rows = await load_rows(conn, appointments, keys)
-        for e in events:
-            d = e.data
-            for scheme in d["schemes"]:
-                key = (scheme, d["student_number"])
-                if e.type == LeaderAppointed.type_name():
-                    rows[key] = {
-                        "scheme_id": scheme,
-                        "student_number": d["student_number"],
-                        "academic_year": d["academic_year"],
-                        "application_id": d.get("application_id") or application_key(e),
-                        "role": d["role"],
-                        "name": d["name"],
-                        "email": d["email"],
-                        "appointed_on": _day(d["appointed_on"]),
-                        "stood_down_from": None,
-                        "stand_down_reason": None,
-                    }
-                elif key in rows and e.type == StandDownReasonGiven.type_name():
-                    rows[key] = {**rows[key], "stand_down_reason": d["reason"]}
-                elif key in rows:
-                    rows[key] = {
-                        **rows[key],
-                        "stood_down_from": _day(d["effective_from"]),
-                        # events from before the reason was kept apart carry it
-                        "stand_down_reason": d.get("reason") or None,
-                    }
+        self.dispatch(rows, events)
         await upsert(conn, appointments, rows.values())
 
+    @on(LeaderAppointed)
+    def appointed(self, rows: Rows, e: Recorded, _: LeaderAppointed) -> None:
+        d = e.data
+        for scheme in d["schemes"]:
+            rows[(scheme, d["student_number"])] = {
+                "scheme_id": scheme,
+                "student_number": d["student_number"],
+                "academic_year": d["academic_year"],
+                "application_id": d.get("application_id") or application_key(e),
+                "role": d["role"],
+                "name": d["name"],
+                "email": d["email"],
+                "appointed_on": _day(d["appointed_on"]),
+                "stood_down_from": None,
+                "stand_down_reason": None,
+            }
 
-class TrainingProjection(Projection):
+    @on(LeaderStoodDown)
+    def stood_down(self, rows: Rows, e: Recorded, _: LeaderStoodDown) -> None:
+        d = e.data
+        self._held(
+            rows,
+            e,
+            stood_down_from=_day(d["effective_from"]),
+            # events from before the reason was kept apart carry it
+            stand_down_reason=d.get("reason") or None,
+        )
+
+    @on(StandDownReasonGiven)
+    def reason_given(self, rows: Rows, e: Recorded, _: StandDownReasonGiven) -> None:
+        self._held(rows, e, stand_down_reason=e.data["reason"])
+
+    @staticmethod
+    def _held(rows: Rows, e: Recorded, **changes: Any) -> None:
+        """The appointments the event names (those held) with these columns changed."""
+        for scheme in e.data["schemes"]:
+            key = (scheme, e.data["student_number"])
+            if key in rows:
+                rows[key] = {**rows[key], **changes}
+
+
+@dataclass
+class _Training:
+    sessions: Rows
+    completions: list[Row] = field(default_factory=list)
+
+
+class TrainingProjection(Dispatch):
     name = "training"
     tables = (training_sessions, training_completions)
-    handles = frozenset({TrainingSessionRecorded.type_name(), TrainingCompleted.type_name()})
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
         sessions = await load_rows(
             conn, training_sessions, [(e.data["training_id"],) for e in events]
         )
-        completions: list[Row] = []
-        for e in events:
-            d = e.data
-            key = (d["training_id"],)
-            if e.type == TrainingSessionRecorded.type_name():
-                sessions[key] = {
-                    "training_id": d["training_id"],
-                    "academic_year": d["academic_year"],
-                    "title": d["title"],
-                    "held_on": _day(d["held_on"]),
-                    "hours": Decimal(str(d["hours"])),
-                    "core": d["core"],
-                    "completions": 0,
-                }
-            else:
-                session = sessions[key]
-                sessions[key] = {**session, "completions": session["completions"] + 1}
-                completions.append(
-                    {
-                        "training_id": d["training_id"],
-                        "student_number": d["student_number"],
-                        "academic_year": d["academic_year"],
-                        "hours": Decimal(str(d["hours"])),
-                        "core": session["core"],
-                        "completed_on": _day(d["completed_on"]),
-                    }
-                )
-        await upsert(conn, training_sessions, sessions.values())
-        await upsert(conn, training_completions, completions)
+        state = _Training(sessions)
+        self.dispatch(state, events)
+        await upsert(conn, training_sessions, state.sessions.values())
+        await upsert(conn, training_completions, state.completions)
+
+    @on(TrainingSessionRecorded)
+    def recorded(self, state: _Training, e: Recorded, _: TrainingSessionRecorded) -> None:
+        d = e.data
+        state.sessions[(d["training_id"],)] = {
+            "training_id": d["training_id"],
+            "academic_year": d["academic_year"],
+            "title": d["title"],
+            "held_on": _day(d["held_on"]),
+            "hours": Decimal(str(d["hours"])),
+            "core": d["core"],
+            "completions": 0,
+        }
+
+    @on(TrainingCompleted)
+    def completed(self, state: _Training, e: Recorded, _: TrainingCompleted) -> None:
+        d = e.data
+        key = (d["training_id"],)
+        session = state.sessions[key]
+        state.sessions[key] = {**session, "completions": session["completions"] + 1}
+        state.completions.append(
+            {
+                "training_id": d["training_id"],
+                "student_number": d["student_number"],
+                "academic_year": d["academic_year"],
+                "hours": Decimal(str(d["hours"])),
+                "core": session["core"],
+                "completed_on": _day(d["completed_on"]),
+            }
+        )
 
 
-class SchemesProjection(Projection):
-    """The schemes launched in the sessions service (consumed `scheme_launched`)."""
+class SchemesProjection(Dispatch):
+    """The schemes launched in the sessions service and who organises them (consumed
+    `scheme_launched` and `scheme_amended`). A row keeps the position of the event it shows:
+    a launch published again replaces it only if it came later."""
 
     name = "schemes"
     tables = (schemes,)
-    handles = frozenset({SchemeLaunched.type_name()})
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        rows: dict[str, Row] = {}
-        for e in events:
-            d = e.data
-            if d["scheme_id"] not in rows or rows[d["scheme_id"]]["position"] < e.position:
-                rows[d["scheme_id"]] = {
-                    "scheme_id": d["scheme_id"],
-                    "academic_year": d["academic_year"],
-                    "code": d["code"],
-                    "title": d["title"],
-                    "school": d["school"],
-                    "position": e.position,
-                }
-        if not rows:
+        rows = await load_rows(conn, schemes, [(e.data["scheme_id"],) for e in events])
+        self.dispatch(rows, events)
+        await upsert(conn, schemes, rows.values())
+
+    @on(SchemeLaunched)
+    def launched(self, rows: Rows, e: Recorded, event: SchemeLaunched) -> None:
+        key = (event.scheme_id,)
+        if key in rows and rows[key]["position"] >= e.position:
             return
-        stmt = pg_insert(schemes)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[schemes.c.scheme_id],
-            set_={
-                c: stmt.excluded[c]
-                for c in ("academic_year", "code", "title", "school", "position")
-            },
-            where=schemes.c.position < stmt.excluded.position,
-        )
-        await conn.execute(stmt, list(rows.values()))
+        rows[key] = {
+            "scheme_id": event.scheme_id,
+            "academic_year": event.academic_year,
+            "code": event.code,
+            "title": event.title,
+            "school": event.school,
+            "organisers": list(event.organisers),
+            "position": e.position,
+        }
+
+    @on(SchemeAmended)
+    def amended(self, rows: Rows, e: Recorded, event: SchemeAmended) -> None:
+        key = (event.scheme_id,)
+        if key in rows and rows[key]["position"] < e.position:
+            rows[key] = {**rows[key], "organisers": list(event.organisers), "position": e.position}
 
 
 PROJECTIONS: list[Projection] = [

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Column, Row, Text, and_, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_recruitment.domain.records import StudentRecord
-from passhub_recruitment.domain.shortlist import Candidate, rank
-from passhub_recruitment.tables import (
-    applications,
-    appointments,
-    campaigns,
-    record_imports,
-    schemes,
-    student_records,
-    training_completions,
-    training_sessions,
-)
-from passhub_recruitment.views import (
+from passhub_recruitment.api.schemas import (
     ApplicationSummary,
     ApplicationView,
     Appointment,
@@ -37,11 +26,29 @@ from passhub_recruitment.views import (
     TrainingStanding,
     TrainingSummary,
 )
+from passhub_recruitment.domain.events import StudentRecordRow
+from passhub_recruitment.domain.records import StudentRecord, record_from_row
+from passhub_recruitment.domain.shortlist import Candidate, rank
+from passhub_recruitment.tables import (
+    applications,
+    appointments,
+    campaigns,
+    record_imports,
+    schemes,
+    student_records,
+    training_completions,
+    training_sessions,
+)
 from passhub_shared.contracts.recruitment import Criterion, RecordMismatch, RecordOverride
 from passhub_shared.errors import NotFound
 
 #: statuses still in the running (on the shortlist)
 OPEN_STATUSES = ("submitted",)
+
+
+async def _row(conn: AsyncConnection, key: Column[Any], value: str) -> Row[Any] | None:
+    """The row of `key`'s table whose primary key `key` is `value`, or None."""
+    return (await conn.execute(select(key.table).where(key == value))).one_or_none()
 
 
 def _campaign_view(row: Any) -> CampaignView:
@@ -67,9 +74,7 @@ async def list_campaigns(conn: AsyncConnection) -> list[CampaignView]:
 
 
 async def get_campaign(conn: AsyncConnection, campaign_id: str) -> CampaignView:
-    row = (
-        await conn.execute(select(campaigns).where(campaigns.c.campaign_id == campaign_id))
-    ).one_or_none()
+    row = await _row(conn, campaigns.c.campaign_id, campaign_id)
     if row is None:
         raise NotFound(f"no campaign {campaign_id!r}")
     return _campaign_view(row)
@@ -88,17 +93,63 @@ async def list_applications(
     scheme: str | None = None,
     essentials_missing: bool | None = None,
     appointable: bool | None = None,
+    within: Collection[str] | None = None,
 ) -> list[ApplicationSummary]:
     """A campaign's applications in the order they came, narrowed by the filters given:
     `scheme` is a scheme the applicant prefers or is appointed to; `essentials_missing` true
-    keeps those with an essential criterion not (yet) met."""
+    keeps those with an essential criterion not (yet) met; `within`, those to one of these
+    schemes (preferred or appointed to; None: any)."""
     await get_campaign(conn, campaign_id)
     stmt = select(applications).where(applications.c.campaign_id == campaign_id)
     if status is not None:
         stmt = stmt.where(applications.c.status == status)
-    stmt = _filtered(stmt, school, scheme, essentials_missing, appointable)
+    stmt = _filtered(stmt, school, scheme, essentials_missing, appointable, within)
     rows = await conn.execute(stmt.order_by(applications.c.submitted_position))
     return [_summary(r) for r in rows]
+
+
+def to_schemes(scheme_ids: Collection[str]) -> Any:
+    """An application to one of these schemes: preferred by the applicant or appointed to."""
+    wanted = literal(sorted(scheme_ids), ARRAY(Text))
+    return or_(
+        applications.c.preferred_schemes.has_any(wanted), applications.c.schemes.has_any(wanted)
+    )
+
+
+def in_post(as_of: date) -> Any:
+    """An appointment in force on `as_of`: begun, and not stood down by then."""
+    return and_(
+        appointments.c.appointed_on <= as_of,
+        or_(appointments.c.stood_down_from.is_(None), appointments.c.stood_down_from > as_of),
+    )
+
+
+async def organised_by(conn: AsyncConnection, person: str, as_of: date) -> frozenset[str]:
+    """The schemes `person` organises: named its organiser in the sessions service (the
+    consumed `scheme_launched` and `scheme_amended`), or appointed its student organiser here
+    and in post on `as_of`."""
+    named = select(schemes.c.scheme_id).where(schemes.c.organisers.contains([person]))
+    appointed = select(appointments.c.scheme_id).where(
+        appointments.c.student_number == person,
+        appointments.c.role == "organiser",
+        in_post(as_of),
+    )
+    rows = await conn.execute(named.union(appointed))
+    return frozenset(r.scheme_id for r in rows)
+
+
+async def application_schemes(conn: AsyncConnection, application_id: str) -> frozenset[str]:
+    """The schemes an application is to: those the applicant prefers and those they hold."""
+    row = (
+        await conn.execute(
+            select(applications.c.preferred_schemes, applications.c.schemes).where(
+                applications.c.application_id == application_id
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return frozenset()
+    return frozenset(row.preferred_schemes) | frozenset(row.schemes)
 
 
 def _filtered(
@@ -107,7 +158,10 @@ def _filtered(
     scheme: str | None,
     essentials_missing: bool | None = None,
     appointable: bool | None = None,
+    within: Collection[str] | None = None,
 ) -> Any:
+    if within is not None:
+        stmt = stmt.where(to_schemes(within))
     if school is not None:
         stmt = stmt.where(func.lower(applications.c.school) == school.lower())
     if scheme is not None:
@@ -127,10 +181,14 @@ def _filtered(
 
 
 async def shortlist(
-    conn: AsyncConnection, campaign_id: str, scheme: str | None = None
+    conn: AsyncConnection,
+    campaign_id: str,
+    scheme: str | None = None,
+    within: Collection[str] | None = None,
 ) -> list[ShortlistEntry]:
     """Open applications, most essentials met first, then most desirables met (those who
-    cannot be appointed after those who can); `scheme`: those who prefer that scheme."""
+    cannot be appointed after those who can); `scheme`: those who prefer that scheme;
+    `within`: those to one of these schemes (None: any)."""
     await get_campaign(conn, campaign_id)
     stmt = _filtered(
         select(applications).where(
@@ -139,6 +197,7 @@ async def shortlist(
         ),
         None,
         scheme,
+        within=within,
     )
     rows = (await conn.execute(stmt)).all()
     by_id = {r.application_id: r for r in rows}
@@ -247,11 +306,7 @@ async def application_owner(conn: AsyncConnection, application_id: str) -> str |
 
 
 async def get_application(conn: AsyncConnection, application_id: str) -> ApplicationView:
-    row = (
-        await conn.execute(
-            select(applications).where(applications.c.application_id == application_id)
-        )
-    ).one_or_none()
+    row = await _row(conn, applications.c.application_id, application_id)
     if row is None:
         raise NotFound(f"no application {application_id!r}")
     campaign = await get_campaign(conn, row.campaign_id)
@@ -323,32 +378,16 @@ async def open_applications(conn: AsyncConnection) -> list[tuple[str, str, str]]
 
 
 async def student_record(conn: AsyncConnection, student_number: str) -> StudentRecord | None:
-    row = (
-        await conn.execute(
-            select(student_records).where(student_records.c.student_number == student_number)
-        )
-    ).one_or_none()
+    row = await _row(conn, student_records.c.student_number, student_number)
     if row is None:
         return None
-    return StudentRecord(
-        student_number=row.student_number,
-        name=row.name,
-        email=row.email,
-        school=row.school,
-        programme=row.programme,
-        level=row.level,
-        year_of_study=row.year_of_study,
-        marks={int(y): Decimal(m) for y, m in row.marks.items()},
-        import_id=row.import_id,
-    )
+    held = dict(row._mapping)
+    import_id = held.pop("import_id")
+    return record_from_row(StudentRecordRow.model_validate(held), import_id)
 
 
 async def student_record_view(conn: AsyncConnection, student_number: str) -> StudentRecordView:
-    row = (
-        await conn.execute(
-            select(student_records).where(student_records.c.student_number == student_number)
-        )
-    ).one_or_none()
+    row = await _row(conn, student_records.c.student_number, student_number)
     if row is None:
         raise NotFound(f"no student record for {student_number!r}")
     return StudentRecordView.model_validate(dict(row._mapping))
@@ -405,15 +444,7 @@ async def leaders(
     if student_number is not None:
         stmt = stmt.where(appointments.c.student_number == student_number)
     if as_of is not None:
-        stmt = stmt.where(
-            and_(
-                appointments.c.appointed_on <= as_of,
-                or_(
-                    appointments.c.stood_down_from.is_(None),
-                    appointments.c.stood_down_from > as_of,
-                ),
-            )
-        )
+        stmt = stmt.where(in_post(as_of))
     if not_stood_down_on is not None:
         stmt = stmt.where(
             or_(
@@ -478,11 +509,7 @@ async def training_sessions_of(
 
 
 async def training_session(conn: AsyncConnection, training_id: str) -> TrainingSessionView:
-    row = (
-        await conn.execute(
-            select(training_sessions).where(training_sessions.c.training_id == training_id)
-        )
-    ).one_or_none()
+    row = await _row(conn, training_sessions.c.training_id, training_id)
     if row is None:
         raise NotFound(f"no training session {training_id!r}")
     return TrainingSessionView.model_validate(dict(row._mapping))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from passhub_recruitment.api import routers
 from passhub_recruitment.projections import PROJECTIONS
-from passhub_recruitment.routes import applications, campaigns, leaders, records, training
 from passhub_shared.contracts.recruitment import (
     ApplicationAssessed,
     ApplicationRejected,
@@ -16,7 +16,7 @@ from passhub_shared.contracts.recruitment import (
     LeaderStoodDown,
     TrainingCompleted,
 )
-from passhub_shared.contracts.sessions import SchemeLaunched
+from passhub_shared.contracts.sessions import SchemeAmended, SchemeLaunched
 from passhub_shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -24,15 +24,10 @@ service = ServiceDefinition(
     title="Recruitment",
     migrations=Path(__file__).parent / "migrations" / "versions",
     projections=PROJECTIONS,
-    #: appointments must name a scheme the sessions service launched
-    consumes={"sessions": frozenset({SchemeLaunched.type_name()})},
-    routers=[
-        campaigns.router,
-        records.router,
-        applications.router,
-        training.router,
-        leaders.router,
-    ],
+    #: appointments must name a scheme the sessions service launched; an organiser sees the
+    #: applicants to the schemes they organise
+    consumes={"sessions": frozenset({SchemeLaunched.type_name(), SchemeAmended.type_name()})},
+    routers=routers(),
     publishes=[
         CampaignOpened,
         ApplicationSubmitted,

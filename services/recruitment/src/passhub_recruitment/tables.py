@@ -14,6 +14,7 @@ from sqlalchemy import (
     Numeric,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -94,7 +95,8 @@ applications = Table(
 )
 
 #: the schemes the sessions service launched (consumed `scheme_launched`): appointments name
-#: only these; a launch published again updates the row only with a later position
+#: only these; `organisers` are the student numbers named as its organisers (also changed by
+#: `scheme_amended`); an event published again updates the row only with a later position
 schemes = Table(
     "recruitment_schemes",
     metadata,
@@ -104,6 +106,7 @@ schemes = Table(
     Column("title", Text, nullable=False),
     Column("school", Text, nullable=False),
     Column("position", BigInteger, nullable=False),
+    Column("organisers", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
 )
 
 appointments = Table(

@@ -15,12 +15,12 @@ from typing import Literal
 
 from passhub_recruitment.domain.campaign import Campaign
 from passhub_recruitment.domain.eligibility import SYSTEM, automatic_outcomes, decimal_text
-from passhub_recruitment.domain.identifiers import check_scheme_id
-from passhub_recruitment.domain.internal_events import (
+from passhub_recruitment.domain.events import (
     ApplicationDetailsDeclared,
     RecordOverridden,
     StandDownReasonGiven,
 )
+from passhub_recruitment.domain.identifiers import check_scheme_id
 from passhub_recruitment.domain.records import Declared, StudentRecord
 from passhub_shared.contracts.recruitment import (
     ApplicationAssessed,

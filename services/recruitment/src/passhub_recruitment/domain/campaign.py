@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+from passhub_recruitment.domain.events import CampaignAmended, CampaignClosed
 from passhub_recruitment.domain.identifiers import check_academic_year
-from passhub_recruitment.domain.internal_events import CampaignAmended, CampaignClosed
 from passhub_recruitment.domain.records import normalise
 from passhub_recruitment.domain.spec import validate_criteria
 from passhub_shared.contracts.recruitment import CampaignOpened, Criterion

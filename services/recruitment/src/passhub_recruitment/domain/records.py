@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from passhub_recruitment.domain.internal_events import StudentRecordRow, StudentRecordsImported
+from passhub_recruitment.domain.events import StudentRecordRow, StudentRecordsImported
 from passhub_shared.errors import Rejected
 
 #: the student records system's level codes, as the words applicants use

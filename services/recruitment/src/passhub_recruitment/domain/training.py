@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
+from passhub_recruitment.domain.events import TrainingSessionRecorded
 from passhub_recruitment.domain.identifiers import check_academic_year, is_student_number
-from passhub_recruitment.domain.internal_events import TrainingSessionRecorded
 from passhub_shared.contracts.recruitment import TrainingCompleted
 from passhub_shared.decider import Decider
 from passhub_shared.errors import Conflict, NotFound, Rejected

@@ -1,12 +1,14 @@
-"""What the HTTP API returns (response models, also the OpenAPI document)."""
+"""What the HTTP API takes and returns: request bodies and response models (also the OpenAPI
+document)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from passhub_shared.auth import Principal
 from passhub_shared.contracts.recruitment import (
@@ -18,6 +20,9 @@ from passhub_shared.contracts.recruitment import (
     RecordOverride,
     Role,
 )
+
+#: the statuses an application is listed by
+ApplicationStatus = Literal["submitted", "withdrawn", "rejected", "appointed", "stood_down"]
 
 
 class CampaignView(BaseModel):
@@ -238,3 +243,141 @@ class StudentRecordView(BaseModel):
     marks: dict[str, Decimal]
     import_id: str
     line: int
+
+
+# -- request bodies ---------------------------------------------------------------------------
+
+
+class ApplicationBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: optional; when given it must be the caller's own (the token's subject)
+    student_number: str | None = None
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(max_length=320)
+    school: str = Field(min_length=1, max_length=200)
+    programme: str = Field(default="", max_length=200)
+    level: str = Field(default="", max_length=100, examples=["undergraduate"])
+    year_of_study: int | None = Field(default=None, ge=1, le=7)
+    #: self-declared exam mark per year of study, e.g. {"1": "64.5"}; checked against the record
+    exam_marks: dict[int, Decimal] = Field(default_factory=dict)
+    role_sought: Role = "leader"
+    preferred_schemes: list[str] = Field(default_factory=list, max_length=20)
+    statement: str = Field(default="", max_length=5000)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(f"not an email address: {exc}") from None
+
+
+class OutcomeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    met: bool
+    note: str = Field(max_length=2000)
+    #: required to overrule a criterion the student record decides (met or failed on the
+    #: record, or pending because the record and the application disagree), and refused
+    #: otherwise; recorded with the assessor's name and time, the record's value kept beside it
+    override_reason: str | None = Field(default=None, max_length=2000)
+
+
+class AssessmentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcomes: list[OutcomeBody] = Field(min_length=1)
+
+
+class RejectBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: shown to the applicant
+    reasons: list[str] = Field(min_length=1)
+
+
+class AppointBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role = "leader"
+    schemes: list[str] = Field(min_length=1, examples=[["2026-27-PHYS"]])
+    #: omitted: today
+    appointed_on: date | None = None
+
+
+class StandDownBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    effective_from: date
+    reason: str = Field(max_length=2000)
+    #: omitted or empty: every scheme the applicant holds
+    schemes: list[str] = Field(default_factory=list)
+
+
+class BulkOutcomeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    application_id: str = Field(max_length=200)
+    met: bool
+    note: str = Field(default="", max_length=2000)
+
+
+class CriterionOutcomesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcomes: list[BulkOutcomeBody] = Field(min_length=1, max_length=2000)
+
+
+class OpenCampaignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    academic_year: str = Field(examples=["2026-27"])
+    participating_schools: list[str] = Field(min_length=1, examples=[["Physics", "Mathematics"]])
+    #: omitted: the default person specification
+    criteria: list[Criterion] | None = None
+    #: omitted: the institution's vocabulary (PASSHUB_LEADER_TITLE / PASSHUB_ORGANISER_TITLE)
+    leader_title: str | None = Field(default=None, examples=["PASS Mentor"])
+    organiser_title: str | None = None
+    min_exam_mark: Decimal | None = None
+    core_training_hours: Decimal | None = None
+    closes_on: date | None = None
+
+
+class AmendCampaignBody(BaseModel):
+    """What to change; a field left out stays as it is (`closes_on: null` removes the closing
+    date)."""
+
+    model_config = ConfigDict(extra="forbid")
+    participating_schools: list[str] | None = Field(default=None, min_length=1)
+    criteria: list[Criterion] | None = None
+    min_exam_mark: Decimal | None = None
+    core_training_hours: Decimal | None = None
+    closes_on: date | None = None
+
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class TrainingSessionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: omitted: one is made up
+    training_id: str | None = Field(default=None, pattern=_ID)
+    academic_year: str = Field(examples=["2026-27"])
+    title: str = Field(max_length=200, examples=["Core training day 1"])
+    held_on: date
+    hours: Decimal = Field(examples=["6"])
+    #: core training counts towards the hours appointment requires
+    core: bool = True
+
+
+class CompletionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    student_number: str
+    #: omitted: the whole session
+    hours: Decimal | None = None
+
+
+class CompletionsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    completions: list[CompletionBody] = Field(min_length=1)
+
+
+class StudentFound(BaseModel):
+    """As little as a leader needs to pick a student: the number and the name."""
+
+    student_number: str
+    name: str

@@ -2,48 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field
 
-from passhub_recruitment import queries, usecases
+from passhub_recruitment import handlers, queries
+from passhub_recruitment.api.deps import ANYONE, STAFF, ensure_own, run
+from passhub_recruitment.api.schemas import (
+    CompletionsBody,
+    TrainingSessionBody,
+    TrainingSessionView,
+    TrainingStanding,
+    TrainingSummary,
+)
 from passhub_recruitment.domain.identifiers import check_academic_year
 from passhub_recruitment.domain.training import Completion, RecordTrainingSession
-from passhub_recruitment.routes.common import ANYONE, STAFF, ensure_own
-from passhub_recruitment.views import TrainingSessionView, TrainingStanding, TrainingSummary
-from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 from passhub_shared.events import new_event_id
 
 router = APIRouter(tags=["training"])
-
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
-
-class TrainingSessionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: omitted: one is made up
-    training_id: str | None = Field(default=None, pattern=_ID)
-    academic_year: str = Field(examples=["2026-27"])
-    title: str = Field(max_length=200, examples=["Core training day 1"])
-    held_on: date
-    hours: Decimal = Field(examples=["6"])
-    #: core training counts towards the hours appointment requires
-    core: bool = True
-
-
-class CompletionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    student_number: str
-    #: omitted: the whole session
-    hours: Decimal | None = None
-
-
-class CompletionsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    completions: list[CompletionBody] = Field(min_length=1)
 
 
 @router.post(
@@ -54,17 +30,16 @@ async def record_session(
 ) -> TrainingSessionView:
     check_academic_year(body.academic_year)
     training_id = body.training_id or f"{body.academic_year}-{new_event_id().hex[-12:]}"
-    await usecases.record_training_session(
-        runtime,
-        RecordTrainingSession(
-            training_id=training_id,
-            academic_year=body.academic_year,
-            title=body.title,
-            held_on=body.held_on,
-            hours=body.hours,
-            core=body.core,
-        ),
-        command_metadata(principal),
+    command = RecordTrainingSession(
+        training_id=training_id,
+        academic_year=body.academic_year,
+        title=body.title,
+        held_on=body.held_on,
+        hours=body.hours,
+        core=body.core,
+    )
+    await run(
+        runtime, principal, lambda conn, ctx: handlers.record_training_session(conn, ctx, command)
     )
     async with runtime.engine.connect() as conn:
         return await queries.training_session(conn, training_id)
@@ -88,11 +63,13 @@ async def record_completions(
     principal: Principal = require(*STAFF),
 ) -> TrainingSessionView:
     """Who completed the session, and for how many hours (default: all of it)."""
-    await usecases.record_completions(
+    completions = [
+        Completion(student_number=c.student_number, hours=c.hours) for c in body.completions
+    ]
+    await run(
         runtime,
-        training_id,
-        [Completion(student_number=c.student_number, hours=c.hours) for c in body.completions],
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.record_completions(conn, ctx, training_id, completions),
     )
     async with runtime.engine.connect() as conn:
         return await queries.training_session(conn, training_id)

@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
 
-from passhub_recruitment import queries, usecases
+from passhub_recruitment import handlers, queries
+from passhub_recruitment.api.deps import ANYONE, run, settings
+from passhub_recruitment.api.schemas import AmendCampaignBody, CampaignView, OpenCampaignBody
+from passhub_recruitment.domain.campaign import OpenCampaign
 from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
-from passhub_recruitment.routes.common import ANYONE, settings
-from passhub_recruitment.views import CampaignView
-from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.recruitment import Criterion
 
 router = APIRouter(tags=["campaigns"])
-
-
-class OpenCampaignBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    academic_year: str = Field(examples=["2026-27"])
-    participating_schools: list[str] = Field(min_length=1, examples=[["Physics", "Mathematics"]])
-    #: omitted: the default person specification
-    criteria: list[Criterion] | None = None
-    #: omitted: the institution's vocabulary (PASSHUB_LEADER_TITLE / PASSHUB_ORGANISER_TITLE)
-    leader_title: str | None = Field(default=None, examples=["PASS Mentor"])
-    organiser_title: str | None = None
-    min_exam_mark: Decimal | None = None
-    core_training_hours: Decimal | None = None
-    closes_on: date | None = None
-
-
-class AmendCampaignBody(BaseModel):
-    """What to change; a field left out stays as it is (`closes_on: null` removes the closing
-    date)."""
-
-    model_config = ConfigDict(extra="forbid")
-    participating_schools: list[str] | None = Field(default=None, min_length=1)
-    criteria: list[Criterion] | None = None
-    min_exam_mark: Decimal | None = None
-    core_training_hours: Decimal | None = None
-    closes_on: date | None = None
 
 
 @router.get("/person-specification/default", response_model=list[Criterion])
@@ -60,8 +31,7 @@ async def open_campaign(
     """Open the campaign of an academic year (one per year), with the default person
     specification or a custom one."""
     own = settings()
-    campaign_id = await usecases.open_campaign(
-        runtime,
+    command = OpenCampaign(
         academic_year=body.academic_year,
         leader_title=body.leader_title or runtime.settings.leader_title,
         organiser_title=body.organiser_title or runtime.settings.organiser_title,
@@ -73,9 +43,11 @@ async def open_campaign(
             if body.core_training_hours is not None
             else own.core_training_hours
         ),
-        closes_on=body.closes_on,
         today=own.today(),
-        metadata=command_metadata(principal),
+        closes_on=body.closes_on,
+    )
+    campaign_id = await run(
+        runtime, principal, lambda conn, ctx: handlers.open_campaign(conn, ctx, command)
     )
     async with runtime.engine.connect() as conn:
         return await queries.get_campaign(conn, campaign_id)
@@ -102,9 +74,7 @@ async def close_campaign(
     campaign_id: str, runtime: RuntimeDep, principal: Principal = require("coordinator")
 ) -> CampaignView:
     """Stop taking applications (assessment and appointment go on)."""
-    await usecases.close_campaign(
-        runtime, campaign_id, settings().today(), command_metadata(principal)
-    )
+    await run(runtime, principal, lambda conn, ctx: handlers.close_campaign(conn, ctx, campaign_id))
     async with runtime.engine.connect() as conn:
         return await queries.get_campaign(conn, campaign_id)
 
@@ -119,17 +89,20 @@ async def amend_campaign(
     """Change an open campaign: the closing date at any time; the schools, the person
     specification, the minimum mark and the training hours only before the first application
     (409 after it). An unchanged campaign records nothing."""
-    await usecases.amend_campaign(
+    await run(
         runtime,
-        campaign_id,
-        participating_schools=body.participating_schools,
-        criteria=body.criteria,
-        min_exam_mark=body.min_exam_mark,
-        core_training_hours=body.core_training_hours,
-        closes_on=body.closes_on,
-        no_closing_date="closes_on" in body.model_fields_set and body.closes_on is None,
-        today=settings().today(),
-        metadata=command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.amend_campaign(
+            conn,
+            ctx,
+            campaign_id,
+            participating_schools=body.participating_schools,
+            criteria=body.criteria,
+            min_exam_mark=body.min_exam_mark,
+            core_training_hours=body.core_training_hours,
+            closes_on=body.closes_on,
+            no_closing_date="closes_on" in body.model_fields_set and body.closes_on is None,
+        ),
     )
     async with runtime.engine.connect() as conn:
         return await queries.get_campaign(conn, campaign_id)

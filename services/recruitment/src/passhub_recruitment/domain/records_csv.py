@@ -20,8 +20,8 @@ from decimal import Decimal, InvalidOperation
 from email_validator import EmailNotValidError, validate_email
 
 from passhub_recruitment.domain.application import MAX_YEAR_OF_STUDY
+from passhub_recruitment.domain.events import StudentRecordRow
 from passhub_recruitment.domain.identifiers import is_student_number
-from passhub_recruitment.domain.internal_events import StudentRecordRow
 from passhub_shared.csvsafe import CsvProblem, csv_records, decode_csv
 from passhub_shared.errors import Rejected
 

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, status
-from pydantic import BaseModel
+from dataclasses import asdict
 
-from passhub_recruitment import queries, records_csv, usecases
-from passhub_recruitment.routes.common import settings
-from passhub_recruitment.views import (
+from fastapi import APIRouter, Query, Request, status
+
+from passhub_recruitment import handlers, queries
+from passhub_recruitment.api.deps import run, settings
+from passhub_recruitment.api.schemas import (
     ColumnSeen,
     ImportPreview,
     ImportResult,
     LineProblem,
     PreviewRow,
     RecordImportView,
+    StudentFound,
     StudentRecordView,
 )
-from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_recruitment.domain import records_csv
+from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 from passhub_shared.errors import NotFound, Rejected
-from passhub_shared.offload import off_loop
+from passhub_shared.offload import collector_paused, off_loop, release
 
 router = APIRouter(tags=["student records"])
 
@@ -63,9 +66,14 @@ async def import_records(
     """Import the CSV export of the student records system (the request body, `text/csv`).
     All or nothing: any bad row refuses the file, with every problem listed by line."""
     raw = await request.body()
-    return await usecases.import_records(
-        runtime, raw, source, settings(), command_metadata(principal)
-    )
+    with collector_paused():
+        # the only reference to what was read, so that `release` frees it off the event loop
+        box = [await handlers.read_records(raw, source, settings())]
+        done = await run(
+            runtime, principal, lambda conn, ctx: handlers.import_records(conn, ctx, box[0])
+        )
+        await release(box)
+    return ImportResult(**asdict(done))
 
 
 #: rows of a preview shown as they would be imported
@@ -141,13 +149,6 @@ async def get_record(
 FINDERS = ("coordinator", "organiser", "leader")
 #: at most this many students answer a search
 FOUND_AT_MOST = 10
-
-
-class StudentFound(BaseModel):
-    """As little as a leader needs to pick a student: the number and the name."""
-
-    student_number: str
-    name: str
 
 
 @router.get("/schemes/{scheme_id}/students", response_model=list[StudentFound])

@@ -2,88 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import Literal
-
-from email_validator import EmailNotValidError, validate_email
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from passhub_recruitment import queries, usecases
+from passhub_recruitment import handlers, queries
+from passhub_recruitment.api.deps import (
+    ANYONE,
+    APPLICANTS,
+    STAFF,
+    ensure_may_see_application,
+    ensure_organises,
+    organiser_scope,
+    require_self,
+    run,
+    settings,
+)
+from passhub_recruitment.api.schemas import (
+    ApplicationBody,
+    ApplicationStatus,
+    ApplicationSummary,
+    ApplicationView,
+    AppointBody,
+    AssessmentBody,
+    CriterionOutcomesBody,
+    RejectBody,
+    ShortlistEntry,
+    StandDownBody,
+)
 from passhub_recruitment.domain.application import AssessorOutcome
-from passhub_recruitment.routes.common import ANYONE, APPLICANTS, STAFF, ensure_own, settings
-from passhub_recruitment.views import ApplicationSummary, ApplicationView, ShortlistEntry
-from passhub_shared.app import RuntimeDep, command_metadata
+from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
-from passhub_shared.contracts.recruitment import Role
 
 router = APIRouter(tags=["applications"])
-
-Status = Literal["submitted", "withdrawn", "rejected", "appointed", "stood_down"]
-
-
-class ApplicationBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: optional; when given it must be the caller's own (the token's subject)
-    student_number: str | None = None
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field(max_length=320)
-    school: str = Field(min_length=1, max_length=200)
-    programme: str = Field(default="", max_length=200)
-    level: str = Field(default="", max_length=100, examples=["undergraduate"])
-    year_of_study: int | None = Field(default=None, ge=1, le=7)
-    #: self-declared exam mark per year of study, e.g. {"1": "64.5"}; checked against the record
-    exam_marks: dict[int, Decimal] = Field(default_factory=dict)
-    role_sought: Role = "leader"
-    preferred_schemes: list[str] = Field(default_factory=list, max_length=20)
-    statement: str = Field(default="", max_length=5000)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise ValueError(f"not an email address: {exc}") from None
-
-
-class OutcomeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str
-    met: bool
-    note: str = Field(max_length=2000)
-    #: required to overrule a criterion the student record decides (met or failed on the
-    #: record, or pending because the record and the application disagree), and refused
-    #: otherwise; recorded with the assessor's name and time, the record's value kept beside it
-    override_reason: str | None = Field(default=None, max_length=2000)
-
-
-class AssessmentBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcomes: list[OutcomeBody] = Field(min_length=1)
-
-
-class RejectBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    #: shown to the applicant
-    reasons: list[str] = Field(min_length=1)
-
-
-class AppointBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: Role = "leader"
-    schemes: list[str] = Field(min_length=1, examples=[["2026-27-PHYS"]])
-    #: omitted: today
-    appointed_on: date | None = None
-
-
-class StandDownBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    effective_from: date
-    reason: str = Field(max_length=2000)
-    #: omitted or empty: every scheme the applicant holds
-    schemes: list[str] = Field(default_factory=list)
 
 
 async def _view(runtime: RuntimeDep, application_id: str) -> ApplicationView:
@@ -105,25 +54,23 @@ async def submit(
     """A student applies, as themself only; the machine-checkable criteria are assessed at
     once from the student records."""
     if body.student_number is not None:
-        usecases.require_self(body.student_number, principal.sub)
-    application_id = await usecases.submit_application(
+        require_self(body.student_number, principal.sub)
+    form = handlers.ApplicationForm(
+        name=body.name,
+        email=body.email,
+        school=body.school,
+        programme=body.programme,
+        level=body.level,
+        year_of_study=body.year_of_study,
+        exam_marks=body.exam_marks,
+        role_sought=body.role_sought,
+        preferred_schemes=body.preferred_schemes,
+        statement=body.statement,
+    )
+    application_id = await run(
         runtime,
-        campaign_id,
-        principal.sub,
-        usecases.ApplicationForm(
-            name=body.name,
-            email=body.email,
-            school=body.school,
-            programme=body.programme,
-            level=body.level,
-            year_of_study=body.year_of_study,
-            exam_marks=body.exam_marks,
-            role_sought=body.role_sought,
-            preferred_schemes=body.preferred_schemes,
-            statement=body.statement,
-        ),
-        settings().today(),
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.submit_application(conn, ctx, campaign_id, principal.sub, form),
     )
     return await _view(runtime, application_id)
 
@@ -132,7 +79,7 @@ async def submit(
 async def list_applications(
     campaign_id: str,
     runtime: RuntimeDep,
-    status_: Status | None = Query(default=None, alias="status"),
+    status_: ApplicationStatus | None = Query(default=None, alias="status"),
     school: str | None = Query(default=None, max_length=200),
     scheme: str | None = Query(
         default=None, max_length=200, description="a scheme preferred or appointed to"
@@ -143,8 +90,12 @@ async def list_applications(
     appointable: bool | None = None,
     principal: Principal = require(*STAFF),
 ) -> list[ApplicationSummary]:
-    """A campaign's applications in the order they came, filtered."""
+    """A campaign's applications in the order they came, filtered. An organiser sees those
+    to the schemes they organise (preferred or appointed to), and may name only one of those
+    in `scheme` (403 otherwise)."""
     async with runtime.engine.connect() as conn:
+        scope = await organiser_scope(conn, principal)
+        ensure_organises(scope, scheme)
         return await queries.list_applications(
             conn,
             campaign_id,
@@ -153,6 +104,7 @@ async def list_applications(
             scheme=scheme,
             essentials_missing=essentials_missing,
             appointable=appointable,
+            within=scope,
         )
 
 
@@ -166,21 +118,11 @@ async def shortlist(
     principal: Principal = require(*STAFF),
 ) -> list[ShortlistEntry]:
     """Open applications ranked by essentials met, then desirables met; those who cannot be
-    appointed after those who can."""
+    appointed after those who can. An organiser sees those to the schemes they organise."""
     async with runtime.engine.connect() as conn:
-        return await queries.shortlist(conn, campaign_id, scheme)
-
-
-class BulkOutcomeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    application_id: str = Field(max_length=200)
-    met: bool
-    note: str = Field(default="", max_length=2000)
-
-
-class CriterionOutcomesBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcomes: list[BulkOutcomeBody] = Field(min_length=1, max_length=2000)
+        scope = await organiser_scope(conn, principal)
+        ensure_organises(scope, scheme)
+        return await queries.shortlist(conn, campaign_id, scheme, within=scope)
 
 
 @router.post(
@@ -197,13 +139,13 @@ async def record_criterion(
     """One criterion recorded for many applicants at once (the training day, the
     presentation): all or nothing. A criterion the student record decides is refused here
     (overrule it on the one application, with a reason)."""
-    await usecases.record_criterion(
+    outcomes = [handlers.BulkOutcome(o.application_id, o.met, o.note) for o in body.outcomes]
+    await run(
         runtime,
-        campaign_id,
-        code,
-        principal.sub,
-        [usecases.BulkOutcome(o.application_id, o.met, o.note) for o in body.outcomes],
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.record_criterion(
+            conn, ctx, campaign_id, code, principal.sub, outcomes
+        ),
     )
     wanted = {o.application_id for o in body.outcomes}
     async with runtime.engine.connect() as conn:
@@ -225,10 +167,10 @@ async def get_application(
     runtime: RuntimeDep,
     principal: Principal = require(*STAFF, *APPLICANTS),
 ) -> ApplicationView:
-    """An application with each criterion's outcome; a student sees only their own."""
+    """An application with each criterion's outcome; a student sees only their own, an
+    organiser those to the schemes they organise (another is refused, 403)."""
     async with runtime.engine.connect() as conn:
-        owner = await queries.application_owner(conn, application_id)
-        ensure_own(principal, owner or "", f"application {application_id!r}")
+        await ensure_may_see_application(conn, principal, application_id)
         return await queries.get_application(conn, application_id)
 
 
@@ -239,7 +181,9 @@ async def withdraw(
     principal: Principal = require("coordinator", *APPLICANTS),
 ) -> ApplicationView:
     limit = None if principal.has("coordinator") else principal.sub
-    await usecases.withdraw(runtime, application_id, limit, command_metadata(principal))
+    await run(
+        runtime, principal, lambda conn, ctx: handlers.withdraw(conn, ctx, application_id, limit)
+    )
     return await _view(runtime, application_id)
 
 
@@ -253,17 +197,18 @@ async def assess(
     """Record assessors' outcomes (met or not, with a note) for criteria of the application.
     A criterion the student record decides changes only with an `override_reason`: the
     override is audited (who, when, why) and the record's outcome stays shown beside it."""
-    await usecases.record_outcomes(
+    outcomes = [
+        AssessorOutcome(
+            code=o.code, met=o.met, note=o.note, override_reason=o.override_reason or ""
+        )
+        for o in body.outcomes
+    ]
+    await run(
         runtime,
-        application_id,
-        principal.sub,
-        [
-            AssessorOutcome(
-                code=o.code, met=o.met, note=o.note, override_reason=o.override_reason or ""
-            )
-            for o in body.outcomes
-        ],
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.record_outcomes(
+            conn, ctx, application_id, principal.sub, outcomes
+        ),
     )
     return await _view(runtime, application_id)
 
@@ -273,7 +218,7 @@ async def reassess(
     application_id: str, runtime: RuntimeDep, principal: Principal = require("coordinator")
 ) -> ApplicationView:
     """Check the machine-checkable criteria again against the current student records."""
-    await usecases.reassess(runtime, application_id, command_metadata(principal))
+    await run(runtime, principal, lambda conn, ctx: handlers.reassess(conn, ctx, application_id))
     return await _view(runtime, application_id)
 
 
@@ -284,7 +229,11 @@ async def reject(
     runtime: RuntimeDep,
     principal: Principal = require("coordinator"),
 ) -> ApplicationView:
-    await usecases.reject(runtime, application_id, body.reasons, command_metadata(principal))
+    await run(
+        runtime,
+        principal,
+        lambda conn, ctx: handlers.reject(conn, ctx, application_id, body.reasons),
+    )
     return await _view(runtime, application_id)
 
 
@@ -297,13 +246,13 @@ async def appoint(
 ) -> ApplicationView:
     """Appoint to one or more schemes, as leader or student organiser. Needs every essential
     criterion met on verified evidence and the campaign's core training hours completed."""
-    await usecases.appoint(
+    appointed_on = body.appointed_on or settings().today()
+    await run(
         runtime,
-        application_id,
-        body.role,
-        body.schemes,
-        body.appointed_on or settings().today(),
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.appoint(
+            conn, ctx, application_id, body.role, body.schemes, appointed_on
+        ),
     )
     return await _view(runtime, application_id)
 
@@ -315,12 +264,11 @@ async def stand_down(
     runtime: RuntimeDep,
     principal: Principal = require("coordinator"),
 ) -> ApplicationView:
-    await usecases.stand_down(
+    await run(
         runtime,
-        application_id,
-        body.schemes,
-        body.effective_from,
-        body.reason,
-        command_metadata(principal),
+        principal,
+        lambda conn, ctx: handlers.stand_down(
+            conn, ctx, application_id, body.schemes, body.effective_from, body.reason
+        ),
     )
     return await _view(runtime, application_id)

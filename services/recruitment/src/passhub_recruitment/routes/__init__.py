@@ -1,1 +1,0 @@
-"""HTTP entry points: thin adapters from requests to use cases and queries."""
