@@ -283,6 +283,9 @@ def test_an_organiser_sees_only_their_schemes_applicants(
         ):
             response = page.goto(base + path)
             assert response is not None and response.status == 403, path
+            if path.startswith("/applications/"):
+                heading = page.text_content("#heading")
+                assert heading == "This is not one of your schemes' applicants"
         shoot_console(page, "console-not-your-scheme")
         # the organiser's page has no appointment forms; a post is refused anyway
         page.goto(f"{base}/applications/{stack.applications[next(iter(stack.applications))]}")

@@ -483,25 +483,32 @@ async def applications(
 
 
 async def _application(c: Console, application_id: str) -> dict[str, Any]:
-    found = await c.get_one(
-        "recruitment",
-        f"/applications/{quote(application_id)}",
-        PageError(
-            "There is no such application",
-            "passhub knows no application at this address.",
-            status=404,
-            next_href=BASE,
-            next_label="Back to recruitment",
-        ),
+    not_yours = PageError(
+        "This is not one of your schemes' applicants",
+        "Organisers see the applicants to the schemes they organise. Nothing was changed.",
+        status=403,
+        next_href=BASE,
+        next_label="Back to recruitment",
     )
-    if not await _organiser_may_see(c, found):
-        raise PageError(
-            "This is not one of your schemes' applicants",
-            "Organisers see the applicants to the schemes they organise. Nothing was changed.",
-            status=403,
-            next_href=BASE,
-            next_label="Back to recruitment",
+    try:
+        found = await c.get_one(
+            "recruitment",
+            f"/applications/{quote(application_id)}",
+            PageError(
+                "There is no such application",
+                "passhub knows no application at this address.",
+                status=404,
+                next_href=BASE,
+                next_label="Back to recruitment",
+            ),
         )
+    except ServiceError as error:
+        # recruitment refuses an organiser an application outside their schemes
+        if error.status == 403:
+            raise not_yours from None
+        raise
+    if not await _organiser_may_see(c, found):
+        raise not_yours
     return found
 
 
