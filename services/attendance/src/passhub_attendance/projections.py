@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_attendance.events import FeedbackGuardTaken
+from passhub_attendance.domain.events import FeedbackGuardTaken
 from passhub_attendance.tables import (
     attendances,
     feedback,

@@ -12,11 +12,11 @@ from passhub_attendance.annual.projections import (
 from passhub_attendance.annual.projections import (
     RECRUITMENT_EVENTS as ANNUAL_RECRUITMENT_EVENTS,
 )
-from passhub_attendance.api import router as api_router
+from passhub_attendance.api.headcounts import router as overview_router
+from passhub_attendance.api.sign_ins import router as api_router
 from passhub_attendance.evaluation.api import router as evaluation_router
 from passhub_attendance.evaluation.projections import evaluation_projections
 from passhub_attendance.handlers import revoke_cancelled
-from passhub_attendance.overview import router as overview_router
 from passhub_attendance.projections import (
     RECRUITMENT_EVENTS,
     SESSIONS_EVENTS,

@@ -22,10 +22,10 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from passhub_attendance.api import _session, scoped
+from passhub_attendance.api.deps import SettingsDep
+from passhub_attendance.api.sign_ins import _session, scoped
 from passhub_attendance.domain import access
 from passhub_attendance.queries import session_capacity
-from passhub_attendance.web import SettingsDep
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.sessions import session_reference

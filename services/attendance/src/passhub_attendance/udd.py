@@ -17,10 +17,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import and_, func, select
 
+from passhub_attendance.api.deps import SettingsDep
 from passhub_attendance.evaluation.csvimport import normalise_year
 from passhub_attendance.evaluation.tables import enrolments
 from passhub_attendance.tables import scheduled_sessions, schemes
-from passhub_attendance.web import SettingsDep
 from passhub_shared import csvsafe
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require

@@ -13,12 +13,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from passhub_attendance import handlers, queries
+from passhub_attendance.api.deps import SettingsDep, actor, now, student_number_of
 from passhub_attendance.domain import access
 from passhub_attendance.domain.feedback import MAX_COMMENT, SubmitFeedback
 from passhub_attendance.domain.model import Actor, SessionView
 from passhub_attendance.domain.qr import InvalidCode, QrCodes
 from passhub_attendance.settings import AttendanceSettings
-from passhub_attendance.web import SettingsDep, actor, now, student_number_of
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.attendance import (

@@ -15,10 +15,10 @@ from pydantic import BaseModel
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_attendance.api import scoped
+from passhub_attendance.api.deps import SettingsDep, now
+from passhub_attendance.api.sign_ins import scoped
 from passhub_attendance.domain import access
 from passhub_attendance.tables import attendances, rostered_leaders, scheduled_sessions, schemes
-from passhub_attendance.web import SettingsDep, now
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.sessions import session_reference
