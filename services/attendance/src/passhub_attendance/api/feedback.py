@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_attendance import handlers, queries
 from passhub_attendance.api.deps import (
     SettingsDep,
+    actor,
     context_of,
     in_transaction,
     scoped,
@@ -26,7 +27,6 @@ from passhub_attendance.domain import access
 from passhub_attendance.domain.feedback import SubmitFeedback
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
-from passhub_shared.errors import Forbidden
 
 router = APIRouter(tags=["attendance"])
 
@@ -91,8 +91,7 @@ async def student_feedback(
 ) -> StudentFeedback:
     """The feedback sheets a student gave with their name on, for the student themself only.
     Anonymous sheets are kept without who gave them, so they are not (and cannot be) listed."""
-    if principal.sub != student_number:
-        raise Forbidden("you can see only the feedback you gave")
+    access.may_read_feedback_given(actor(principal), student_number)
     async with runtime.engine.connect() as conn:
         sheets = await queries.student_feedback(conn, student_number)
     return StudentFeedback.model_validate({"student_number": student_number, "feedback": sheets})
