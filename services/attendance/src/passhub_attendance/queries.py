@@ -26,11 +26,21 @@ from passhub_shared.schema import events
 
 _FEEDBACK = FeedbackSubmitted.type_name()
 
-_leaders = (
-    select(func.coalesce(func.array_agg(rostered_leaders.c.student_number), text("'{}'")))
-    .where(rostered_leaders.c.session_id == scheduled_sessions.c.session_id)
-    .correlate(scheduled_sessions)
-    .scalar_subquery()
+
+def _gathered(column: Any, *where: Any) -> Any:
+    """The values of `column` in the rows `where` picks, as an array (empty for none), for each
+    row of scheduled sessions."""
+    return (
+        select(func.coalesce(func.array_agg(column), text("'{}'")))
+        .where(*where)
+        .correlate(scheduled_sessions)
+        .scalar_subquery()
+    )
+
+
+_leaders = _gathered(
+    rostered_leaders.c.student_number,
+    rostered_leaders.c.session_id == scheduled_sessions.c.session_id,
 )
 
 _SESSION = select(
@@ -499,21 +509,11 @@ async def live_sessions(
         .correlate(scheduled_sessions)
         .scalar_subquery()
     )
-    leaders_in = (
-        select(func.coalesce(func.array_agg(attendances.c.student_number), text("'{}'")))
-        .where(
-            attendances.c.session_id == scheduled_sessions.c.session_id,
-            attendances.c.active,
-            attendances.c.role == "leader",
-        )
-        .correlate(scheduled_sessions)
-        .scalar_subquery()
-    )
-    rostered = (
-        select(func.coalesce(func.array_agg(rostered_leaders.c.student_number), text("'{}'")))
-        .where(rostered_leaders.c.session_id == scheduled_sessions.c.session_id)
-        .correlate(scheduled_sessions)
-        .scalar_subquery()
+    leaders_in = _gathered(
+        attendances.c.student_number,
+        attendances.c.session_id == scheduled_sessions.c.session_id,
+        attendances.c.active,
+        attendances.c.role == "leader",
     )
     stmt = (
         select(
@@ -522,7 +522,7 @@ async def live_sessions(
             func.coalesce(schemes.c.code, scheduled_sessions.c.scheme_id).label("scheme_code"),
             counted.label("students"),
             leaders_in.label("leaders_in"),
-            rostered.label("rostered"),
+            _leaders.label("rostered"),
         )
         .select_from(
             scheduled_sessions.outerjoin(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_attendance import queries, udd
 from passhub_attendance.api.deps import SettingsDep
+from passhub_attendance.settings import AttendanceSettings
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
+from passhub_shared.service import Runtime
 
 router = APIRouter(prefix="/exports/udd", tags=["exports"])
 
@@ -34,6 +38,23 @@ def _file(body: bytes, name: str) -> Response:
     )
 
 
+async def _export(
+    runtime: Runtime,
+    settings: AttendanceSettings,
+    year: str,
+    scheme: str | None,
+    read: Callable[[AsyncConnection, str, str | None], Awaitable[list[Any]]],
+    write: Callable[[list[Any], str, datetime], bytes],
+    name: str,
+) -> Response:
+    """One UDD file: the rows `read` gives for the year (and scheme), as `write` lays them out."""
+    base, academic_year = udd.activity_base(settings), udd.academic_year(year)
+    provided = datetime.now(UTC)
+    async with runtime.engine.connect() as conn:
+        rows = await read(conn, academic_year, scheme)
+    return _file(write(rows, base, provided), f"{name}-{academic_year}.csv")
+
+
 @router.get(
     "/event.csv",
     response_class=Response,
@@ -47,11 +68,10 @@ async def udd_events(
     scheme: SchemeQuery = None,
     principal: Principal = require("coordinator", "integration"),
 ) -> Response:
-    base, academic_year = udd.activity_base(settings), udd.academic_year(year)
-    provided = datetime.now(UTC)
-    async with runtime.engine.connect() as conn:
-        rows = await queries.udd_sessions(conn, academic_year, scheme)
-    return _file(udd.event_csv(rows, base, settings.tz, provided), f"event-{academic_year}.csv")
+    def write(rows: list[Any], base: str, provided: datetime) -> bytes:
+        return udd.event_csv(rows, base, settings.tz, provided)
+
+    return await _export(runtime, settings, year, scheme, queries.udd_sessions, write, "event")
 
 
 @router.get(
@@ -67,9 +87,12 @@ async def udd_student_events(
     scheme: SchemeQuery = None,
     principal: Principal = require("coordinator", "integration"),
 ) -> Response:
-    base, academic_year = udd.activity_base(settings), udd.academic_year(year)
-    provided = datetime.now(UTC)
-    async with runtime.engine.connect() as conn:
-        rows = await queries.udd_expected(conn, academic_year, scheme)
-    body = udd.student_event_csv(rows, base, provided)
-    return _file(body, f"student_event-{academic_year}.csv")
+    return await _export(
+        runtime,
+        settings,
+        year,
+        scheme,
+        queries.udd_expected,
+        udd.student_event_csv,
+        "student_event",
+    )

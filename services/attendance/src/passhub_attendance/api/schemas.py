@@ -176,15 +176,18 @@ class StudentFeedback(BaseModel):
 # -- sessions ----------------------------------------------------------------------------------
 
 
-class SessionListed(BaseModel):
+class _SessionNamed(BaseModel):
     session_id: str
-    #: what a paper sheet may name it by (`PHYS-2026-10-05-14:00`, local time)
+    #: what people and paper sheets name it by (`PHYS-2026-10-05-14:00`, local time)
     reference: str
     scheme_id: str
     scheme_title: str
     starts_at: datetime
     ends_at: datetime
     room: str
+
+
+class SessionListed(_SessionNamed):
     cancelled: bool
     leaders: list[str]
 
@@ -279,14 +282,7 @@ class SessionsDelivered(BaseModel):
 # -- live headcounts ---------------------------------------------------------------------------
 
 
-class LiveSession(BaseModel):
-    session_id: str
-    reference: str
-    scheme_id: str
-    scheme_title: str
-    starts_at: datetime
-    ends_at: datetime
-    room: str
+class LiveSession(_SessionNamed):
     capacity: int
     cancelled: bool
     #: `now` (under way), `next` (not started yet) or `ended`

@@ -21,11 +21,17 @@ from passhub_attendance.api.schemas import Headcount, QrCode, SessionAttendances
 from passhub_attendance.domain import access
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
+from passhub_shared.service import Runtime
 
 router = APIRouter(tags=["attendance"])
 
 #: who reads a session's headcount and attendances (scoped further by `access.may_read_session`)
 SESSION_READERS = ("coordinator", "organiser", "academic", "integration", "leader")
+
+
+async def _readable(runtime: Runtime, principal: Principal, session_id: str) -> None:
+    """The caller may read the session's headcount and attendances (`NotFound` if none)."""
+    access.may_read_session(await scoped(runtime, principal), await session_of(runtime, session_id))
 
 
 @router.get("/sessions", response_model=list[SessionListed])
@@ -72,7 +78,7 @@ async def headcount(
     runtime: RuntimeDep,
     principal: Principal = require(*SESSION_READERS),
 ) -> Headcount:
-    access.may_read_session(await scoped(runtime, principal), await session_of(runtime, session_id))
+    await _readable(runtime, principal, session_id)
     async with runtime.engine.connect() as conn:
         return Headcount(session_id=session_id, **await queries.headcount(conn, session_id))
 
@@ -83,7 +89,7 @@ async def session_attendances(
     runtime: RuntimeDep,
     principal: Principal = require(*SESSION_READERS),
 ) -> SessionAttendances:
-    access.may_read_session(await scoped(runtime, principal), await session_of(runtime, session_id))
+    await _readable(runtime, principal, session_id)
     async with runtime.engine.connect() as conn:
         return SessionAttendances.model_validate(
             {
