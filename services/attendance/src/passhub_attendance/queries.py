@@ -132,40 +132,6 @@ async def sessions_named(
     return [r.session_id for r in rows]
 
 
-async def sessions_in_room(
-    conn: AsyncConnection, room: str, start: datetime, end: datetime
-) -> list[SessionView]:
-    """Sessions in `room` that overlap [start, end], earliest first."""
-    rows = await conn.execute(
-        _SESSION.where(
-            and_(
-                scheduled_sessions.c.room == room,
-                scheduled_sessions.c.starts_at <= end,
-                scheduled_sessions.c.ends_at >= start,
-            )
-        ).order_by(scheduled_sessions.c.starts_at)
-    )
-    return [_view(r) for r in rows]
-
-
-async def sessions_between(
-    conn: AsyncConnection, start: datetime, end: datetime, limit: int = 500
-) -> list[SessionView]:
-    """Uncancelled sessions that overlap [start, end), by room and start."""
-    rows = await conn.execute(
-        _SESSION.where(
-            and_(
-                scheduled_sessions.c.starts_at < end,
-                scheduled_sessions.c.ends_at > start,
-                scheduled_sessions.c.cancelled.is_(False),
-            )
-        )
-        .order_by(scheduled_sessions.c.room, scheduled_sessions.c.starts_at)
-        .limit(limit)
-    )
-    return [_view(r) for r in rows]
-
-
 async def list_sessions(
     conn: AsyncConnection,
     *,

@@ -50,7 +50,7 @@ def engagement_csv(students: list[Disengaged], tz: tzinfo) -> bytes:
 @router.get(
     "/schemes/{scheme_id}/engagement",
     response_model=EngagementPage,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def engagement(
     scheme_id: str,

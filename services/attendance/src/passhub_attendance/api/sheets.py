@@ -19,7 +19,9 @@ router = APIRouter(tags=["paper sheets"])
 @router.get(
     "/sessions/{session_id}/sign-in-sheet.pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+    },
 )
 async def sign_in_sheet(
     session_id: str,
