@@ -54,6 +54,17 @@ from passhub_shared.offload import off_loop
 from passhub_shared.store import Append, EventStore
 
 
+@dataclass(frozen=True)
+class Context:
+    """What every use case runs with: the store, the service's settings, the time, and on
+    whose behalf (the command's metadata)."""
+
+    store: EventStore
+    settings: AttendanceSettings
+    now: datetime
+    metadata: Metadata
+
+
 async def load_presence(
     conn: AsyncConnection, store: EventStore, session_id: str, student_number: str
 ) -> tuple[Presence, int]:
@@ -97,17 +108,6 @@ class SignInRequest:
     as_leader: bool = False
     authorise: Callable[[SessionView], None] | None = None
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every use case runs with: the store, the service's settings, the time, and on
-    whose behalf (the command's metadata)."""
-
-    store: EventStore
-    settings: AttendanceSettings
-    now: datetime
-    metadata: Metadata
 
 
 async def sign_in_many(
