@@ -35,7 +35,7 @@ from sqlalchemy import insert
 
 from bench.common import database
 from passhub_attendance import queries
-from passhub_attendance.overview import engagement_rows, live_sessions
+from passhub_attendance.queries import engagement_rows, live_sessions
 from passhub_attendance.service import service
 from passhub_attendance.tables import attendances, rostered_leaders, scheduled_sessions, schemes
 from passhub_shared import loop

@@ -4,7 +4,7 @@ sealed (`passhub_shared.personal`) and without, on the same servers in the same 
     python -m bench.privacy            # writes bench/results/privacy.json
     python -m bench.privacy --quick    # a small run, results in a temporary directory
 
-1. sign-in: `handlers.sign_in_many` (the group commit's batch: the sessions read, the
+1. sign-in: `api.deps.write_sign_ins` (the group commit's batch: the sessions read, the
    attendance streams, the append, the projections, in one transaction), batches of
    `--batch` kiosk sign-ins, sequentially, for students who already have a key (the steady
    state; a warm-up round signs every student in once first, untimed). Sealed: one query for
@@ -51,7 +51,8 @@ for _name in (
 ):
     os.environ.setdefault(_name, generate_secret())
 
-from passhub_attendance.handlers import SignInRequest, sign_in_many  # noqa: E402
+from passhub_attendance.api.deps import write_sign_ins  # noqa: E402
+from passhub_attendance.handlers import SignInRequest  # noqa: E402
 from passhub_attendance.service import service as attendance  # noqa: E402
 from passhub_attendance.settings import AttendanceSettings  # noqa: E402
 from passhub_shared.contracts.attendance import StudentSignedIn  # noqa: E402
@@ -129,7 +130,7 @@ async def warm_up(
     now = datetime.now(UTC)
     warm = [SignInRequest(session_id, n, "kiosk", now, Metadata(actor="kiosk-1")) for n in numbers]
     for i in range(0, len(warm), batch):
-        await sign_in_many(rt, settings, warm[i : i + batch])
+        await write_sign_ins(rt, settings, warm[i : i + batch])
 
 
 async def sign_ins(
@@ -155,7 +156,7 @@ async def sign_ins(
     for k, i in enumerate(range(0, len(timed), batch)):
         for kind in KINDS if k % 2 == 0 else KINDS[::-1]:
             clocks[kind].start()
-            outcomes = await sign_in_many(rts[kind], settings, timed[i : i + batch])
+            outcomes = await write_sign_ins(rts[kind], settings, timed[i : i + batch])
             clocks[kind].stop()
             assert all(not isinstance(o, Exception) for o in outcomes), outcomes[:1]
     return len(timed)

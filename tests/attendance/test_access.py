@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from passhub_attendance.api import qr_codes
+from passhub_attendance.api.deps import qr_codes
 from tests.access import World, check_table
 from tests.attendance.helpers import SCHEME, given_session, now, settings
 from tests.support import Harness

@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import text
 
 from passhub_attendance import handlers
+from passhub_attendance.api import deps
 from passhub_attendance.domain.model import SessionView
+from passhub_attendance.handlers import SignInRequest
 from passhub_attendance.settings import AttendanceSettings
 from passhub_shared.errors import Forbidden, NotFound, Rejected
 from passhub_shared.events import Metadata
@@ -20,15 +22,17 @@ SESSIONS = [f"B{n}" for n in range(12)]
 
 
 async def sign_in(h: Harness, session_id: str, student: str, **kwargs: object):  # type: ignore[no-untyped-def]
-    return await handlers.sign_in(
+    return await deps.sign_in(
         h.runtime,
         AttendanceSettings(),
-        session_id=session_id,
-        student_number=student,
-        method="qr",
-        now=now(),
-        metadata=Metadata(actor=student),
-        **kwargs,  # type: ignore[arg-type]
+        SignInRequest(
+            session_id=session_id,
+            student_number=student,
+            method="qr",
+            now=now(),
+            metadata=Metadata(actor=student),
+            **kwargs,  # type: ignore[arg-type]
+        ),
     )
 
 
@@ -53,7 +57,7 @@ async def test_a_crowd_signing_in_at_once_is_recorded_once_each(h: Harness) -> N
     assert created.count(True) == len(people)
     assert created.count(False) == len(people[::3])
     assert await counts(h) == (len(people), len(people))
-    assert handlers.batcher_of(h.runtime).largest_batch > 1  # they did share transactions
+    assert deps.batcher_of(h.runtime).largest_batch > 1  # they did share transactions
 
 
 async def test_a_refused_request_in_a_batch_leaves_the_others_alone(h: Harness) -> None:
@@ -84,10 +88,10 @@ async def test_a_batch_that_fails_as_a_whole_is_retried_one_by_one(
     await given(h, scheme_launched(), session_events("B0"))
     real = handlers.sign_in_many
 
-    async def fails_for_crowds(runtime, settings, requests):  # type: ignore[no-untyped-def]
+    async def fails_for_crowds(conn, ctx, requests):  # type: ignore[no-untyped-def]
         if len(requests) > 1:
             raise RuntimeError("lost the database mid-batch")
-        return await real(runtime, settings, requests)
+        return await real(conn, ctx, requests)
 
     monkeypatch.setattr(handlers, "sign_in_many", fails_for_crowds)
     outcomes = await asyncio.gather(*(sign_in(h, "B0", f"3{i:07d}") for i in range(20)))

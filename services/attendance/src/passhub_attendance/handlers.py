@@ -1,4 +1,6 @@
-"""Use cases: each runs one transaction that loads what the rules need, decides, and appends.
+"""Use cases: each loads what the rules need, decides, and appends, inside the caller's
+transaction (the route, the consumer's batch or the sign-in group commit opens it, and runs it
+again on a conflict). One signature: `async def verb(conn, ctx, ...)`.
 
 Each person's attendance at a session is a stream of its own, so sign-ins never wait for each
 other; two sign-ins of the same person racing each other clash on the stream version, and the
@@ -14,7 +16,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_attendance import queries
@@ -37,24 +38,31 @@ from passhub_attendance.domain.feedback import (
 from passhub_attendance.domain.imports import (
     ImportPlan,
     LineError,
+    SheetLine,
     parse_sheet,
     plan_import,
     resolve_sessions,
 )
 from passhub_attendance.domain.model import SessionView
 from passhub_attendance.settings import AttendanceSettings
-from passhub_attendance.tables import attendances
-from passhub_shared.batching import GroupCommit
 from passhub_shared.contracts.attendance import Method
 from passhub_shared.contracts.sessions import SessionCancelled
 from passhub_shared.decider import Command, handle, handle_many
 from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import Metadata, Recorded
 from passhub_shared.offload import off_loop
-from passhub_shared.retrying import on_conflict
-from passhub_shared.service import Runtime
 from passhub_shared.store import Append, EventStore
-from passhub_shared.subscriptions import ReactionContext
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every use case runs with: the store, the service's settings, the time, and on
+    whose behalf (the command's metadata)."""
+
+    store: EventStore
+    settings: AttendanceSettings
+    now: datetime
+    metadata: Metadata
 
 
 async def load_presence(
@@ -102,68 +110,42 @@ class SignInRequest:
     reason: str = ""
 
 
-async def sign_in(
-    runtime: Runtime,
-    settings: AttendanceSettings,
-    *,
-    session_id: str,
-    student_number: str,
-    method: Method,
-    now: datetime,
-    metadata: Metadata,
-    at: datetime | None = None,
-    as_leader: bool = False,
-    authorise: Callable[[SessionView], None] | None = None,
-    reason: str = "",
-) -> SignInOutcome:
-    """Sign one person in; signing in again returns the existing attendance with
-    `created=False`. Sign-ins arriving together are written together (`SignInBatcher`)."""
-    request = SignInRequest(
-        session_id, student_number, method, now, metadata, at, as_leader, authorise, reason
-    )
-    return await batcher_of(runtime).submit((settings, request))
-
-
 async def sign_in_many(
-    runtime: Runtime, settings: AttendanceSettings, requests: Sequence[SignInRequest]
+    conn: AsyncConnection, ctx: Context, requests: Sequence[SignInRequest]
 ) -> list[SignInOutcome | Rejected]:
     """Decide every request against its session and its attendance stream, and append what was
-    decided, in one transaction of a fixed number of statements however many requests there
-    are. A request the rules refuse gets its `Rejected` and changes nothing; the others go on.
-    Requests for the same person and session are decided in order, the later seeing the
-    earlier."""
-
-    async def attempt() -> list[SignInOutcome | Rejected]:
-        async with runtime.transaction() as conn:
-            sessions = await queries.sessions_to_write(conn, (r.session_id for r in requests))
-            # a person's stream is named by their key id, never their student number: the same
-            # lookup then serves the append (one query for the batch's keys)
-            names = await runtime.store.pseudonyms(conn, {r.student_number for r in requests})
-            keys = [stream_id(r.session_id, names[r.student_number]) for r in requests]
-            people = {r.student_number for r in requests}
-            people.update(r.metadata.actor for r in requests if r.metadata.actor)
-            commands: list[Command[AttendanceCommand]] = [
-                Command(
-                    key,
-                    _command(request, sessions.get(request.session_id), settings),
-                    request.metadata,
-                    _authorise(request, sessions.get(request.session_id)),
-                )
-                for request, key in zip(requests, keys, strict=True)
-            ]
-            handled = await handle_many(conn, runtime.store, attendance, commands, people=people)
-            outcomes: list[SignInOutcome | Rejected] = []
-            for request, outcome in zip(requests, handled, strict=True):
-                if isinstance(outcome, Rejected):
-                    outcomes.append(outcome)
-                    continue
-                assert outcome.state.attendance is not None
-                session = sessions[request.session_id]
-                assert session is not None
-                outcomes.append(SignInOutcome(outcome.state.attendance, bool(outcome), session))
-            return outcomes
-
-    return await on_conflict(attempt)
+    decided, in a fixed number of statements however many requests there are. A request the
+    rules refuse gets its `Rejected` and changes nothing; the others go on. Requests for the
+    same person and session are decided in order, the later seeing the earlier. Each request
+    carries its own time and metadata (a batch gathers the requests of several callers)."""
+    settings = ctx.settings
+    sessions = await queries.sessions_to_write(conn, (r.session_id for r in requests))
+    # a person's stream is named by their key id, never their student number: the same
+    # lookup then serves the append (one query for the batch's keys)
+    names = await ctx.store.pseudonyms(conn, {r.student_number for r in requests})
+    keys = [stream_id(r.session_id, names[r.student_number]) for r in requests]
+    people = {r.student_number for r in requests}
+    people.update(r.metadata.actor for r in requests if r.metadata.actor)
+    commands: list[Command[AttendanceCommand]] = [
+        Command(
+            key,
+            _command(request, sessions.get(request.session_id), settings),
+            request.metadata,
+            _authorise(request, sessions.get(request.session_id)),
+        )
+        for request, key in zip(requests, keys, strict=True)
+    ]
+    handled = await handle_many(conn, ctx.store, attendance, commands, people=people)
+    outcomes: list[SignInOutcome | Rejected] = []
+    for request, outcome in zip(requests, handled, strict=True):
+        if isinstance(outcome, Rejected):
+            outcomes.append(outcome)
+            continue
+        assert outcome.state.attendance is not None
+        session = sessions[request.session_id]
+        assert session is not None
+        outcomes.append(SignInOutcome(outcome.state.attendance, bool(outcome), session))
+    return outcomes
 
 
 def _authorise(request: SignInRequest, session: SessionView | None) -> Callable[[], None]:
@@ -196,134 +178,78 @@ def _command(
     )
 
 
-SignInBatcher = GroupCommit[tuple[AttendanceSettings, SignInRequest], SignInOutcome]
-
-
-def batcher_of(runtime: Runtime) -> SignInBatcher:
-    """The runtime's group commit for sign-ins. When a session starts, a room's worth of students
-    sign in within a minute; one transaction each would cost eight round trips apiece. Sign-ins
-    arriving together are decided together by `sign_in_many`, one transaction per batch."""
-    batcher = runtime.state.get("sign_in_batcher")
-    if batcher is None:
-
-        async def write(
-            batch: list[tuple[AttendanceSettings, SignInRequest]],
-        ) -> list[SignInOutcome | Rejected]:
-            return await sign_in_many(runtime, batch[0][0], [request for _, request in batch])
-
-        batcher = runtime.state["sign_in_batcher"] = SignInBatcher(
-            write, key=lambda item: item[0], name="attendance_sign_in"
-        )
-    assert isinstance(batcher, GroupCommit)
-    return batcher
-
-
 # -- corrections -------------------------------------------------------------------------------
 
 
 async def revoke(
-    runtime: Runtime,
-    *,
+    conn: AsyncConnection,
+    ctx: Context,
     session_id: str,
     student_number: str,
     reason: str,
-    metadata: Metadata,
     authorise: Callable[[SessionView | None], None],
 ) -> Recorded:
-    async def attempt() -> Recorded:
-        async with runtime.transaction() as conn:
-            session = (await queries.sessions_to_write(conn, [session_id]))[session_id]
-            name = await runtime.store.pseudonym(conn, student_number)
-            recorded = await handle(
-                conn,
-                runtime.store,
-                attendance,
-                stream_id(session_id, name),
-                Revoke(session_id, student_number, reason),
-                metadata,
-                authorise=lambda: authorise(session),
-                people=[student_number, *([metadata.actor] if metadata.actor else [])],
-            )
-            return recorded[0]
+    """Revoke an attendance, with a reason; `authorise` sees its session (None: not scheduled)
+    first."""
+    session = (await queries.sessions_to_write(conn, [session_id]))[session_id]
+    name = await ctx.store.pseudonym(conn, student_number)
+    metadata = ctx.metadata
+    recorded = await handle(
+        conn,
+        ctx.store,
+        attendance,
+        stream_id(session_id, name),
+        Revoke(session_id, student_number, reason),
+        metadata,
+        authorise=lambda: authorise(session),
+        people=[student_number, *([metadata.actor] if metadata.actor else [])],
+    )
+    return recorded[0]
 
-    return await on_conflict(attempt)
 
-
-async def revoke_cancelled(ctx: ReactionContext, new_events: Sequence[Recorded]) -> None:
-    """A session cancelled after people signed in was not delivered: its attendances are
-    revoked, as events caused by the cancellation."""
-    for event in new_events:
-        if event.type != SessionCancelled.type_name():
-            continue
-        # The projection has already updated the session row in this transaction: every writer
-        # that read it `FOR SHARE` has committed, and any later one waits for this commit.
-        cancelled = event.as_(SessionCancelled)
-        present = await ctx.conn.execute(
-            select(attendances.c.student_number)
-            .where(
-                and_(
-                    attendances.c.session_id == cancelled.session_id,
-                    attendances.c.active,
-                )
-            )
-            .order_by(attendances.c.student_number)
+async def revoke_cancelled(conn: AsyncConnection, ctx: Context, cause: Recorded) -> None:
+    """A session cancelled (`cause`) after people signed in was not delivered: its attendances
+    are revoked, as events caused by the cancellation, in one load and one append."""
+    cancelled = cause.as_(SessionCancelled)
+    present = await queries.signed_in(conn, cancelled.session_id)
+    if not present:
+        return
+    names = await ctx.store.pseudonyms(conn, set(present))
+    metadata = Metadata().caused_by(cause)
+    reason = f"session cancelled: {cancelled.reason}"
+    commands: list[Command[AttendanceCommand]] = [
+        Command(
+            stream_id(cancelled.session_id, names[student_number]),
+            Revoke(cancelled.session_id, student_number, reason),
+            metadata,
         )
-        for (student_number,) in present.all():
-            state, version = await load_presence(
-                ctx.conn, ctx.store, cancelled.session_id, student_number
-            )
-            decided = attendance.decide(
-                Revoke(
-                    cancelled.session_id,
-                    student_number,
-                    f"session cancelled: {cancelled.reason}",
-                ),
-                state,
-            )
-            await ctx.store.append(
-                ctx.conn,
-                stream_id(
-                    cancelled.session_id, await ctx.store.pseudonym(ctx.conn, student_number)
-                ),
-                version,
-                decided,
-                Metadata().caused_by(event),
-            )
+        for student_number in present
+    ]
+    for outcome in await handle_many(conn, ctx.store, attendance, commands, people=present):
+        if isinstance(outcome, Rejected):
+            raise outcome
 
 
 # -- feedback ----------------------------------------------------------------------------------
 
 
-async def submit_feedback(
-    runtime: Runtime,
-    settings: AttendanceSettings,
-    command: SubmitFeedback,
-    metadata: Metadata,
-) -> str:
-    """Returns the feedback id. An anonymous one is appended with no actor in its metadata."""
+async def submit_feedback(conn: AsyncConnection, ctx: Context, command: SubmitFeedback) -> str:
+    """Returns the feedback id. An anonymous one is appended with no actor in its metadata.
+    The same student sending it twice at once: the other one takes the guard, and this one,
+    run again, finds it taken."""
+    settings = ctx.settings
     guard = guard_of(settings.feedback_guard_key, command.session_id, command.student_number)
     command = replace(command, guard=guard)
-    if command.anonymous:
-        metadata = replace(metadata, actor=None)
-    guard_id = guard_stream(guard)
-
-    async def attempt() -> None:
-        # the same student sending it twice at once: the other one takes the guard, and this
-        # one, run again, finds it taken
-        async with runtime.transaction() as conn:
-            presence, _ = await load_presence(
-                conn, runtime.store, command.session_id, command.student_number
-            )
-            # a guard taken under a key from before the last rotation still counts
-            guards = await runtime.store.load_many(conn, _guard_streams(settings, command))
-            taken = any(guards.values())
-            decision = decide_feedback(command, presence, taken)
-            await runtime.store.append(conn, guard_id, 0, [decision.guard], metadata)
-            await runtime.store.append(
-                conn, feedback_stream(command.feedback_id), 0, [decision.feedback], metadata
-            )
-
-    await on_conflict(attempt)
+    metadata = replace(ctx.metadata, actor=None) if command.anonymous else ctx.metadata
+    presence, _ = await load_presence(conn, ctx.store, command.session_id, command.student_number)
+    # a guard taken under a key from before the last rotation still counts
+    guards = await ctx.store.load_many(conn, _guard_streams(settings, command))
+    taken = any(guards.values())
+    decision = decide_feedback(command, presence, taken)
+    await ctx.store.append(conn, guard_stream(guard), 0, [decision.guard], metadata)
+    await ctx.store.append(
+        conn, feedback_stream(command.feedback_id), 0, [decision.feedback], metadata
+    )
     return command.feedback_id
 
 
@@ -347,75 +273,64 @@ class ImportRejected(Rejected):
         self.errors = errors
 
 
-class _Checked(Exception):  # a way out of the transaction, not an error
-    """A sheet checked without importing it: raised inside the transaction to roll it back."""
-
-    def __init__(self, plan: ImportPlan) -> None:
-        super().__init__("checked")
-        self.plan = plan
+async def read_sheet(settings: AttendanceSettings, sheet: str) -> list[SheetLine]:
+    """The sheet's lines, or `ImportRejected` with every error of every line's own cells. On a
+    worker thread: a long sheet takes a while to read, and sign-ins go on meanwhile. Outside
+    any transaction: it reads nothing."""
+    lines, errors = await off_loop(parse_sheet, sheet, settings.tz, settings.student_number_pattern)
+    if errors:
+        raise ImportRejected(errors)
+    return lines
 
 
 async def import_sheet(
-    runtime: Runtime,
-    settings: AttendanceSettings,
-    sheet: str,
+    conn: AsyncConnection,
+    ctx: Context,
+    lines: Sequence[SheetLine],
     *,
-    now: datetime,
-    metadata: Metadata,
     authorise: Callable[[Iterable[SessionView | None]], None] = lambda _: None,
     dry_run: bool = False,
 ) -> ImportPlan:
-    """All lines or none: any error rejects the whole sheet, listing every error of every line
-    at once (the lines' own cells, their sessions, and the rules).
-    `authorise` sees the sheet's sessions before anything is written."""
+    """All lines or none: any error rejects the whole sheet (`ImportRejected`), listing every
+    error of its sessions and the rules at once. `authorise` sees the sheet's sessions before
+    anything is written. With `dry_run`, the plan is made and nothing appended (the caller
+    rolls back what reading it wrote: the pseudonyms of new people)."""
+    settings = ctx.settings
     tz = settings.tz
-    # on a worker thread: a long sheet takes a while to read, and sign-ins go on meanwhile
-    lines, errors = await off_loop(parse_sheet, sheet, tz, settings.student_number_pattern)
-    if errors:
-        raise ImportRejected(errors)
+    references = {r for r in (line.reference for line in lines) if r is not None}
+    candidates = await queries.sessions_named(conn, references, tz)
+    ids = {line.session_id for line in lines if line.session_id}
+    sessions = await queries.sessions_to_write(conn, ids | set(candidates))
+    authorise(sessions.values())
+    resolved = resolve_sessions(
+        lines, [s for s in (sessions[c] for c in candidates) if s is not None], tz
+    )
+    keys = sorted(
+        {
+            (line.session_id, line.student_number)
+            for line in resolved
+            if line.session_id and not line.problems
+        }
+    )
+    names = await ctx.store.pseudonyms(conn, {k[1] for k in keys})
 
-    async def attempt() -> ImportPlan:
-        async with runtime.transaction() as conn:
-            references = {r for r in (line.reference for line in lines) if r is not None}
-            candidates = await queries.sessions_named(conn, references, tz)
-            ids = {line.session_id for line in lines if line.session_id}
-            sessions = await queries.sessions_to_write(conn, ids | set(candidates))
-            authorise(sessions.values())
-            resolved = resolve_sessions(
-                lines, [s for s in (sessions[c] for c in candidates) if s is not None], tz
-            )
-            keys = sorted(
-                {
-                    (line.session_id, line.student_number)
-                    for line in resolved
-                    if line.session_id and not line.problems
-                }
-            )
-            names = await runtime.store.pseudonyms(conn, {k[1] for k in keys})
+    def stream_of(key: tuple[str, str]) -> str:
+        return stream_id(key[0], names[key[1]])
 
-            def stream_of(key: tuple[str, str]) -> str:
-                return stream_id(key[0], names[key[1]])
-
-            presences = await load_presences(conn, runtime.store, map(stream_of, keys))
-            states: dict[tuple[str, str], Presence] = {}
-            versions: dict[tuple[str, str], int] = {}
-            for key in keys:
-                states[key], versions[key] = presences[stream_of(key)]
-            plan = plan_import(resolved, sessions, states, now, settings.window, tz)
-            if plan.errors:
-                raise ImportRejected(plan.errors)
-            if dry_run:
-                raise _Checked(plan)  # rolls back what reading the sheet wrote (pseudonyms)
-            await runtime.store.append_many(
-                conn,
-                [
-                    Append(stream_of(key), versions[key], decided, metadata)
-                    for key, decided in plan.events.items()
-                ],
-            )
-            return plan
-
-    try:
-        return await on_conflict(attempt)
-    except _Checked as checked:
-        return checked.plan
+    presences = await load_presences(conn, ctx.store, map(stream_of, keys))
+    states: dict[tuple[str, str], Presence] = {}
+    versions: dict[tuple[str, str], int] = {}
+    for key in keys:
+        states[key], versions[key] = presences[stream_of(key)]
+    plan = plan_import(resolved, sessions, states, ctx.now, settings.window, tz)
+    if plan.errors:
+        raise ImportRejected(plan.errors)
+    if not dry_run:
+        await ctx.store.append_many(
+            conn,
+            [
+                Append(stream_of(key), versions[key], decided, ctx.metadata)
+                for key, decided in plan.events.items()
+            ],
+        )
+    return plan

@@ -1,8 +1,13 @@
 """Read models, updated in the transaction that appends or records their events.
 
-Each `apply` folds its batch in memory and writes once, and gives the same rows as applying the
-events one at a time. For a replay, the same folds take the whole log (`Rebuild`), and each
-final row is written once, with `COPY`.
+Each `apply` folds its batch in memory and writes once (the kit's `upsert`), and gives the same
+rows as applying the events one at a time. For a replay, the same folds take the whole log
+(`Rebuild`), and each final row is written once, with `COPY`.
+
+The sessions' and organisers' folds dispatch by event type (the kit's `on`/`Dispatch`). The
+attendances' and feedback's folds read the events' data as recorded, without decoding them:
+they are the bulk of the log and of every sign-in batch, where decoding each event would cost
+more than the rest of the fold (about 14 microseconds an event).
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_attendance.events import FeedbackGuardTaken
+from passhub_attendance.domain.events import FeedbackGuardTaken
 from passhub_attendance.tables import (
     attendances,
     feedback,
@@ -43,7 +48,16 @@ from passhub_shared.contracts.sessions import (
     SessionScheduled,
 )
 from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection, Rebuild, copy_mappings, copy_rows
+from passhub_shared.projections import (
+    Dispatch,
+    Projection,
+    Rebuild,
+    copy_mappings,
+    copy_rows,
+    load_rows,
+    on,
+    upsert,
+)
 
 SESSIONS_EVENTS = frozenset(
     cls.type_name()
@@ -69,62 +83,22 @@ def _when(value: str | datetime) -> datetime:
 
 
 class _Sessions(Rebuild):
-    """Schemes and sessions as last published, and each (session, leader) rostered or not.
-    A reschedule or cancellation updates the session row it finds (`rows`, seeded by `apply`
-    from the table); one for a session not seen is ignored, as in the table."""
+    """Schemes and sessions as last published, and each (session, leader) rostered or not,
+    folded by `SessionsProjection`'s handlers. A reschedule or cancellation updates the session
+    row it finds (`sessions`, seeded by `apply` from the table); one for a session not seen is
+    ignored, as in the table."""
 
-    def __init__(self, rows: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, projection: SessionsProjection, rows: dict[str, dict[str, Any]] | None = None
+    ) -> None:
+        self.projection = projection
         self.schemes: dict[str, dict[str, Any]] = {}
         self.sessions: dict[str, dict[str, Any]] = rows or {}
         self.changed: set[str] = set()
         self.leaders: dict[tuple[str, str], bool] = {}
 
     def fold(self, events: Sequence[Recorded]) -> None:
-        sessions, changed, leaders = self.sessions, self.changed, self.leaders
-        for e in events:
-            d = e.data
-            if e.type == SchemeLaunched.type_name():
-                self.schemes[d["scheme_id"]] = {
-                    "scheme_id": d["scheme_id"],
-                    "code": d["code"],
-                    "title": d["title"],
-                    "school": d["school"],
-                    "academic_year": d["academic_year"],
-                    "modules": list(d.get("modules", [])),
-                    "mode": d.get("mode", "opt_in"),
-                }
-            elif e.type == SessionScheduled.type_name():
-                sessions[d["session_id"]] = {
-                    "session_id": d["session_id"],
-                    "scheme_id": d["scheme_id"],
-                    "starts_at": _when(d["starts_at"]),
-                    "ends_at": _when(d["ends_at"]),
-                    "room": d["room"],
-                    "capacity": d["capacity"],
-                    "teaching_week": d.get("teaching_week"),
-                    "cancelled": False,
-                    "cancel_reason": None,
-                }
-                changed.add(d["session_id"])
-            elif e.type == SessionRescheduled.type_name():
-                row = sessions.get(d["session_id"])
-                if row is not None:
-                    row.update(
-                        starts_at=_when(d["starts_at"]),
-                        ends_at=_when(d["ends_at"]),
-                        room=d["room"],
-                        capacity=d["capacity"],
-                    )
-                    changed.add(d["session_id"])
-            elif e.type == SessionCancelled.type_name():
-                row = sessions.get(d["session_id"])
-                if row is not None:
-                    row.update(cancelled=True, cancel_reason=d["reason"])
-                    changed.add(d["session_id"])
-            elif e.type == LeaderRostered.type_name():
-                leaders[(d["session_id"], d["student_number"])] = True
-            elif e.type == LeaderUnrostered.type_name():
-                leaders[(d["session_id"], d["student_number"])] = False
+        self.projection.dispatch(self, events)
 
     @property
     def size(self) -> int:
@@ -136,64 +110,32 @@ class _Sessions(Rebuild):
         await copy_rows(conn, rostered_leaders, [k for k, on in self.leaders.items() if on])
 
 
-class SessionsProjection(Projection):
-    """Schemes, sessions and rosters, as the sessions service published them."""
+class SessionsProjection(Dispatch):
+    """Schemes, sessions and rosters, as the sessions service published them. Live batches and
+    a replay's `Rebuild` fold through the same handlers; a replay writes each row once."""
 
     name = "scheduled_sessions"
     tables = (schemes, scheduled_sessions, rostered_leaders)
     handles = SESSIONS_EVENTS
 
     def rebuild(self) -> Rebuild:
-        return _Sessions()
+        return _Sessions(self)
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        touched = {
-            e.data["session_id"]
+        touched = [
+            (e.data["session_id"],)
             for e in events
             if e.type in (SessionRescheduled.type_name(), SessionCancelled.type_name())
-        }
-        known: dict[str, dict[str, Any]] = {}
-        if touched:
-            rows = await conn.execute(
-                select(scheduled_sessions).where(scheduled_sessions.c.session_id.in_(touched))
-            )
-            known = {r.session_id: dict(r._mapping) for r in rows}
-        batch = _Sessions(known)
+        ]
+        known = await load_rows(conn, scheduled_sessions, touched)
+        batch = _Sessions(self, {key[0]: row for key, row in known.items()})
         batch.fold(events)
-        scheme_rows, sessions, changed, leaders = (
-            batch.schemes,
-            batch.sessions,
-            batch.changed,
-            batch.leaders,
-        )
-        if scheme_rows:
-            stmt = pg_insert(schemes)
-            await conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[schemes.c.scheme_id],
-                    set_={
-                        c.name: stmt.excluded[c.name] for c in schemes.c if c.name != "scheme_id"
-                    },
-                ),
-                list(scheme_rows.values()),
-            )
-        if changed:
-            stmt = pg_insert(scheduled_sessions)
-            await conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[scheduled_sessions.c.session_id],
-                    set_={
-                        c.name: stmt.excluded[c.name]
-                        for c in scheduled_sessions.c
-                        if c.name != "session_id"
-                    },
-                ),
-                [sessions[s] for s in sorted(changed)],
-            )
+        await upsert(conn, schemes, list(batch.schemes.values()))
+        await upsert(conn, scheduled_sessions, [batch.sessions[s] for s in sorted(batch.changed)])
+        leaders = batch.leaders
         added = [{"session_id": s, "student_number": n} for (s, n), on in leaders.items() if on]
         removed = [{"s": s, "n": n} for (s, n), on in leaders.items() if not on]
-        if added:
-            await conn.execute(pg_insert(rostered_leaders).on_conflict_do_nothing(), added)
+        await upsert(conn, rostered_leaders, added)
         if removed:
             await conn.execute(
                 delete(rostered_leaders).where(
@@ -204,6 +146,60 @@ class SessionsProjection(Projection):
                 ),
                 removed,
             )
+
+    @on(SchemeLaunched)
+    def _launched(self, state: _Sessions, recorded: Recorded, event: SchemeLaunched) -> None:
+        state.schemes[event.scheme_id] = {
+            "scheme_id": event.scheme_id,
+            "code": event.code,
+            "title": event.title,
+            "school": event.school,
+            "academic_year": event.academic_year,
+            "modules": list(event.modules),
+            "mode": event.mode,
+        }
+
+    @on(SessionScheduled)
+    def _scheduled(self, state: _Sessions, recorded: Recorded, event: SessionScheduled) -> None:
+        state.sessions[event.session_id] = {
+            "session_id": event.session_id,
+            "scheme_id": event.scheme_id,
+            "starts_at": event.starts_at,
+            "ends_at": event.ends_at,
+            "room": event.room,
+            "capacity": event.capacity,
+            "teaching_week": event.teaching_week,
+            "cancelled": False,
+            "cancel_reason": None,
+        }
+        state.changed.add(event.session_id)
+
+    @on(SessionRescheduled)
+    def _rescheduled(self, state: _Sessions, recorded: Recorded, event: SessionRescheduled) -> None:
+        row = state.sessions.get(event.session_id)
+        if row is not None:
+            row.update(
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                room=event.room,
+                capacity=event.capacity,
+            )
+            state.changed.add(event.session_id)
+
+    @on(SessionCancelled)
+    def _cancelled(self, state: _Sessions, recorded: Recorded, event: SessionCancelled) -> None:
+        row = state.sessions.get(event.session_id)
+        if row is not None:
+            row.update(cancelled=True, cancel_reason=event.reason)
+            state.changed.add(event.session_id)
+
+    @on(LeaderRostered)
+    def _rostered(self, state: _Sessions, recorded: Recorded, event: LeaderRostered) -> None:
+        state.leaders[(event.session_id, event.student_number)] = True
+
+    @on(LeaderUnrostered)
+    def _unrostered(self, state: _Sessions, recorded: Recorded, event: LeaderUnrostered) -> None:
+        state.leaders[(event.session_id, event.student_number)] = False
 
 
 _SIGNED_IN = StudentSignedIn.type_name()
@@ -268,24 +264,14 @@ class AttendancesProjection(Projection):
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
         batch = _Attendances()
         batch.fold(events)
-        # The rows travel as one JSON parameter that PostgreSQL unpacks by column name: a
-        # batch of thousands costs the client next to nothing.
-        if batch.rows:
-            rows = [dict(zip(_ATTENDANCE_COLUMNS, row, strict=True)) for row in batch.rows.values()]
-            await conn.exec_driver_sql(_UPSERT_ATTENDANCES, (orjson.dumps(rows).decode(),))
+        # `upsert`: the rows travel as one JSON parameter that PostgreSQL unpacks by column
+        # name, so a batch of thousands costs the client next to nothing
+        rows = [dict(zip(_ATTENDANCE_COLUMNS, row, strict=True)) for row in batch.rows.values()]
+        await upsert(conn, attendances, rows)
         if batch.revoked_only:
             revoked = [{"s": s, "n": n, "r": r} for (s, n), r in batch.revoked_only.items()]
             await conn.exec_driver_sql(_REVOKE_ATTENDANCES, (orjson.dumps(revoked).decode(),))
 
-
-_UPSERT_ATTENDANCES = f"""
-INSERT INTO {attendances.name}
-SELECT * FROM json_populate_recordset(NULL::{attendances.name}, $1::json)
-ON CONFLICT (session_id, student_number) DO UPDATE SET
-    scheme_id = excluded.scheme_id, role = excluded.role, method = excluded.method,
-    signed_in_at = excluded.signed_in_at, active = excluded.active,
-    revoked_reason = excluded.revoked_reason
-"""
 
 _REVOKE_ATTENDANCES = f"""
 UPDATE {attendances.name} a SET active = false, revoked_reason = r.r
@@ -353,31 +339,19 @@ class FeedbackProjection(Projection):
             await conn.execute(pg_insert(feedback_guards).on_conflict_do_nothing(), guards)
 
 
-_LAUNCHED, _AMENDED = SchemeLaunched.type_name(), SchemeAmended.type_name()
-_APPOINTED, _STOOD_DOWN = LeaderAppointed.type_name(), LeaderStoodDown.type_name()
-
-
 class _Organisers(Rebuild):
     """Each scheme's named organisers as last published (a launch or an amendment names them
     all), and each (scheme, person) appointed student organiser by recruitment or not (a stand
-    down ends an appointment, as in the sessions service)."""
+    down ends an appointment, as in the sessions service), folded by `OrganisersProjection`'s
+    handlers."""
 
-    def __init__(self) -> None:
+    def __init__(self, projection: OrganisersProjection) -> None:
+        self.projection = projection
         self.named: dict[str, set[str]] = {}
         self.appointed: dict[tuple[str, str], bool] = {}
 
     def fold(self, events: Sequence[Recorded]) -> None:
-        for e in events:
-            d = e.data
-            if e.type in (_LAUNCHED, _AMENDED):
-                self.named[d["scheme_id"]] = set(d.get("organisers") or ())
-            elif e.type == _APPOINTED:
-                if d.get("role") == "organiser":
-                    for scheme_id in d["schemes"]:
-                        self.appointed[(scheme_id, d["student_number"])] = True
-            elif e.type == _STOOD_DOWN:
-                for scheme_id in d["schemes"]:
-                    self.appointed[(scheme_id, d["student_number"])] = False
+        self.projection.dispatch(self, events)
 
     @property
     def size(self) -> int:
@@ -392,7 +366,7 @@ class _Organisers(Rebuild):
         await copy_rows(conn, scheme_organisers, self.rows())
 
 
-class OrganisersProjection(Projection):
+class OrganisersProjection(Dispatch):
     """Who organises each scheme, for the rule that an organiser acts on their schemes only."""
 
     name = "scheme_organisers"
@@ -400,10 +374,10 @@ class OrganisersProjection(Projection):
     handles = ORGANISER_EVENTS
 
     def rebuild(self) -> Rebuild:
-        return _Organisers()
+        return _Organisers(self)
 
     async def apply(self, conn: AsyncConnection, events: Sequence[Recorded]) -> None:
-        batch = _Organisers()
+        batch = _Organisers(self)
         batch.fold(events)
         o = scheme_organisers.c
         if batch.named:
@@ -425,5 +399,21 @@ class OrganisersProjection(Projection):
                 ended,
             )
         rows = [{"scheme_id": s, "sub": sub, "source": source} for s, sub, source in batch.rows()]
-        if rows:
-            await conn.execute(pg_insert(scheme_organisers).on_conflict_do_nothing(), rows)
+        await upsert(conn, scheme_organisers, rows)
+
+    @on(SchemeLaunched, SchemeAmended)
+    def _named(
+        self, state: _Organisers, recorded: Recorded, event: SchemeLaunched | SchemeAmended
+    ) -> None:
+        state.named[event.scheme_id] = set(event.organisers)
+
+    @on(LeaderAppointed)
+    def _appointed(self, state: _Organisers, recorded: Recorded, event: LeaderAppointed) -> None:
+        if event.role == "organiser":
+            for scheme_id in event.schemes:
+                state.appointed[(scheme_id, event.student_number)] = True
+
+    @on(LeaderStoodDown)
+    def _stood_down(self, state: _Organisers, recorded: Recorded, event: LeaderStoodDown) -> None:
+        for scheme_id in event.schemes:
+            state.appointed[(scheme_id, event.student_number)] = False

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_attendance.domain.model import SessionView
+from passhub_attendance.evaluation.tables import enrolments
 from passhub_attendance.tables import (
     attendances,
     feedback,
@@ -25,11 +26,21 @@ from passhub_shared.schema import events
 
 _FEEDBACK = FeedbackSubmitted.type_name()
 
-_leaders = (
-    select(func.coalesce(func.array_agg(rostered_leaders.c.student_number), text("'{}'")))
-    .where(rostered_leaders.c.session_id == scheduled_sessions.c.session_id)
-    .correlate(scheduled_sessions)
-    .scalar_subquery()
+
+def _gathered(column: Any, *where: Any) -> Any:
+    """The values of `column` in the rows `where` picks, as an array (empty for none), for each
+    row of scheduled sessions."""
+    return (
+        select(func.coalesce(func.array_agg(column), text("'{}'")))
+        .where(*where)
+        .correlate(scheduled_sessions)
+        .scalar_subquery()
+    )
+
+
+_leaders = _gathered(
+    rostered_leaders.c.student_number,
+    rostered_leaders.c.session_id == scheduled_sessions.c.session_id,
 )
 
 _SESSION = select(
@@ -119,40 +130,6 @@ async def sessions_named(
         .order_by(scheduled_sessions.c.session_id)
     )
     return [r.session_id for r in rows]
-
-
-async def sessions_in_room(
-    conn: AsyncConnection, room: str, start: datetime, end: datetime
-) -> list[SessionView]:
-    """Sessions in `room` that overlap [start, end], earliest first."""
-    rows = await conn.execute(
-        _SESSION.where(
-            and_(
-                scheduled_sessions.c.room == room,
-                scheduled_sessions.c.starts_at <= end,
-                scheduled_sessions.c.ends_at >= start,
-            )
-        ).order_by(scheduled_sessions.c.starts_at)
-    )
-    return [_view(r) for r in rows]
-
-
-async def sessions_between(
-    conn: AsyncConnection, start: datetime, end: datetime, limit: int = 500
-) -> list[SessionView]:
-    """Uncancelled sessions that overlap [start, end), by room and start."""
-    rows = await conn.execute(
-        _SESSION.where(
-            and_(
-                scheduled_sessions.c.starts_at < end,
-                scheduled_sessions.c.ends_at > start,
-                scheduled_sessions.c.cancelled.is_(False),
-            )
-        )
-        .order_by(scheduled_sessions.c.room, scheduled_sessions.c.starts_at)
-        .limit(limit)
-    )
-    return [_view(r) for r in rows]
 
 
 async def list_sessions(
@@ -440,3 +417,257 @@ async def session_capacity(conn: AsyncConnection, session_id: str) -> int:
         )
     ).scalar_one_or_none()
     return int(found or 0)
+
+
+async def signed_in(conn: AsyncConnection, session_id: str) -> list[str]:
+    """Who is signed in to the session now (not revoked), by student number."""
+    rows = await conn.execute(
+        select(attendances.c.student_number)
+        .where(and_(attendances.c.session_id == session_id, attendances.c.active))
+        .order_by(attendances.c.student_number)
+    )
+    return [r.student_number for r in rows]
+
+
+# -- what a coordinator watches across sessions ------------------------------------------------
+# Paged and sorted in the database, so a year of 60,000 attendances stays quick.
+
+#: at least this many sessions makes a student a regular (the UK PASS convention)
+REGULAR_SESSIONS = 4
+
+
+def _live_state(starts_at: datetime, ends_at: datetime, at: datetime) -> str:
+    if starts_at <= at < ends_at:
+        return "now"
+    return "next" if at < starts_at else "ended"
+
+
+async def live_sessions(
+    conn: AsyncConnection,
+    *,
+    since: datetime,
+    until: datetime,
+    at: datetime,
+    tz: tzinfo,
+    scheme_id: str | None = None,
+    include_cancelled: bool = False,
+    organises: frozenset[str] | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The sessions on between `since` and `until` (of `organises` only, when given), soonest
+    first, with their headcounts and leaders: one query for the page, one for the total."""
+    conditions = [scheduled_sessions.c.ends_at >= since, scheduled_sessions.c.starts_at < until]
+    if scheme_id:
+        conditions.append(scheduled_sessions.c.scheme_id == scheme_id)
+    if not include_cancelled:
+        conditions.append(scheduled_sessions.c.cancelled.is_(False))
+    if organises is not None:
+        conditions.append(scheduled_sessions.c.scheme_id.in_(sorted(organises)))
+    where = and_(*conditions)
+    counted = (
+        select(func.count())
+        .where(
+            attendances.c.session_id == scheduled_sessions.c.session_id,
+            attendances.c.active,
+            attendances.c.role == "student",
+        )
+        .correlate(scheduled_sessions)
+        .scalar_subquery()
+    )
+    leaders_in = _gathered(
+        attendances.c.student_number,
+        attendances.c.session_id == scheduled_sessions.c.session_id,
+        attendances.c.active,
+        attendances.c.role == "leader",
+    )
+    stmt = (
+        select(
+            scheduled_sessions,
+            func.coalesce(schemes.c.title, "").label("scheme_title"),
+            func.coalesce(schemes.c.code, scheduled_sessions.c.scheme_id).label("scheme_code"),
+            counted.label("students"),
+            leaders_in.label("leaders_in"),
+            _leaders.label("rostered"),
+        )
+        .select_from(
+            scheduled_sessions.outerjoin(
+                schemes, schemes.c.scheme_id == scheduled_sessions.c.scheme_id
+            )
+        )
+        .where(where)
+        .order_by(scheduled_sessions.c.starts_at, scheduled_sessions.c.session_id)
+        .offset(offset)
+        .limit(limit)
+    )
+    counting = select(func.count()).select_from(scheduled_sessions).where(where)
+    total = int((await conn.execute(counting)).scalar_one())
+    rows = list(await conn.execute(stmt))
+    return total, [
+        {
+            "session_id": r.session_id,
+            "reference": session_reference(r.scheme_code, r.starts_at, tz),
+            "scheme_id": r.scheme_id,
+            "scheme_title": r.scheme_title,
+            "starts_at": r.starts_at,
+            "ends_at": r.ends_at,
+            "room": r.room,
+            "capacity": r.capacity,
+            "cancelled": r.cancelled,
+            "state": _live_state(r.starts_at, r.ends_at, at),
+            "students": int(r.students),
+            "rostered_leaders": sorted(r.rostered or ()),
+            "leaders_signed_in": sorted(r.leaders_in or ()),
+        }
+        for r in rows
+    ]
+
+
+async def engagement_rows(
+    conn: AsyncConnection,
+    scheme_id: str,
+    *,
+    at: datetime,
+    weeks: int,
+    kind: str | None,
+    sort: str,
+    descending: bool,
+    offset: int,
+    limit: int | None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Students of the scheme whose last attendance is `weeks` or more before `at`, and who
+    missed at least one session of the scheme held since: those who came to 1 to 3 sessions
+    (`stopped`) and regulars (`lapsed`), `kind` one of them or both (None),
+    sorted by the column `sort`. One grouped query over the scheme's attendances."""
+    cutoff = at - timedelta(weeks=weeks)
+    per_student = (
+        select(
+            attendances.c.student_number,
+            func.count().label("sessions"),
+            func.min(scheduled_sessions.c.starts_at).label("first_attended"),
+            func.max(scheduled_sessions.c.starts_at).label("last_attended"),
+        )
+        .select_from(
+            attendances.join(
+                scheduled_sessions, scheduled_sessions.c.session_id == attendances.c.session_id
+            )
+        )
+        .where(
+            attendances.c.scheme_id == scheme_id,
+            attendances.c.active,
+            attendances.c.role == "student",
+            scheduled_sessions.c.cancelled.is_(False),
+        )
+        .group_by(attendances.c.student_number)
+        .subquery()
+    )
+    held = scheduled_sessions.alias("held")
+    missed = (
+        select(func.count())
+        .where(
+            held.c.scheme_id == scheme_id,
+            held.c.cancelled.is_(False),
+            held.c.starts_at > per_student.c.last_attended,
+            held.c.starts_at <= at,
+        )
+        .correlate(per_student)
+        .scalar_subquery()
+    )
+    listed = (
+        select(
+            per_student.c.student_number,
+            per_student.c.sessions,
+            per_student.c.first_attended,
+            per_student.c.last_attended,
+            missed.label("missed"),
+        )
+        .where(per_student.c.last_attended <= cutoff)
+        .subquery()
+    )
+    conditions = [listed.c.missed > 0]
+    if kind == "stopped":
+        conditions.append(listed.c.sessions < REGULAR_SESSIONS)
+    elif kind == "lapsed":
+        conditions.append(listed.c.sessions >= REGULAR_SESSIONS)
+    column = listed.c[sort]
+    order = [column.desc() if descending else column.asc(), listed.c.student_number.asc()]
+    stmt = select(listed).where(*conditions).order_by(*order).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    total = int(
+        (
+            await conn.execute(select(func.count()).select_from(listed).where(*conditions))
+        ).scalar_one()
+    )
+    found = [
+        {
+            "student_number": r.student_number,
+            "kind": "lapsed" if r.sessions >= REGULAR_SESSIONS else "stopped",
+            "sessions": int(r.sessions),
+            "first_attended": r.first_attended,
+            "last_attended": r.last_attended,
+            "missed": int(r.missed),
+        }
+        for r in await conn.execute(stmt)
+    ]
+    return total, found
+
+
+# -- the UDD exports (`udd.py`) ---------------------------------------------------------------
+
+
+def _udd_sessions(year: str, scheme: str | None) -> Any:
+    query = (
+        select(
+            scheduled_sessions.c.session_id,
+            scheduled_sessions.c.starts_at,
+            scheduled_sessions.c.ends_at,
+            scheduled_sessions.c.room,
+            schemes.c.scheme_id,
+            schemes.c.code,
+            schemes.c.title,
+            schemes.c.modules,
+        )
+        .select_from(
+            scheduled_sessions.join(schemes, schemes.c.scheme_id == scheduled_sessions.c.scheme_id)
+        )
+        .where(schemes.c.academic_year == year, scheduled_sessions.c.cancelled.is_(False))
+        .order_by(scheduled_sessions.c.starts_at, scheduled_sessions.c.session_id)
+    )
+    if scheme:
+        query = query.where(
+            (schemes.c.scheme_id == scheme) | (func.upper(schemes.c.code) == scheme.upper())
+        )
+    return query
+
+
+async def udd_sessions(conn: AsyncConnection, year: str, scheme: str | None) -> list[Any]:
+    """The year's sessions (not cancelled), of one scheme (by id or code) or all, soonest
+    first, with their scheme's code, title and modules."""
+    return list((await conn.execute(_udd_sessions(year, scheme))).all())
+
+
+async def udd_expected(conn: AsyncConnection, year: str, scheme: str | None) -> list[Any]:
+    """Who was expected at each of those sessions: the students enrolled on one of its
+    scheme's modules (the first such module), by session and student."""
+    sessions = _udd_sessions(year, scheme).subquery()
+    module = func.unnest(sessions.c.modules).table_valued("module").render_derived()
+    expected = (
+        select(
+            sessions.c.session_id,
+            enrolments.c.student_number,
+            func.min(enrolments.c.module).label("module"),
+        )
+        .select_from(
+            sessions.join(module, module.c.module.isnot(None)).join(
+                enrolments,
+                and_(
+                    enrolments.c.academic_year == year,
+                    enrolments.c.module == module.c.module,
+                ),
+            )
+        )
+        .group_by(sessions.c.session_id, sessions.c.starts_at, enrolments.c.student_number)
+        .order_by(sessions.c.starts_at, sessions.c.session_id, enrolments.c.student_number)
+    )
+    return list((await conn.execute(expected)).all())

@@ -12,11 +12,9 @@ from passhub_attendance.annual.projections import (
 from passhub_attendance.annual.projections import (
     RECRUITMENT_EVENTS as ANNUAL_RECRUITMENT_EVENTS,
 )
-from passhub_attendance.api import router as api_router
+from passhub_attendance.api import ROUTERS
 from passhub_attendance.evaluation.api import router as evaluation_router
 from passhub_attendance.evaluation.projections import evaluation_projections
-from passhub_attendance.handlers import revoke_cancelled
-from passhub_attendance.overview import router as overview_router
 from passhub_attendance.projections import (
     RECRUITMENT_EVENTS,
     SESSIONS_EVENTS,
@@ -25,9 +23,8 @@ from passhub_attendance.projections import (
     OrganisersProjection,
     SessionsProjection,
 )
+from passhub_attendance.reactions import revoke_cancelled
 from passhub_attendance.settings import AttendanceSettings
-from passhub_attendance.sheets import router as sheets_router
-from passhub_attendance.udd import router as udd_router
 from passhub_shared.contracts.attendance import (
     AttendanceRevoked,
     FeedbackSubmitted,
@@ -55,14 +52,7 @@ service = ServiceDefinition(
         "recognition": RECOGNITION_EVENTS,
     },
     reaction=revoke_cancelled,
-    routers=[
-        api_router,
-        evaluation_router,
-        annual_router,
-        udd_router,
-        overview_router,
-        sheets_router,
-    ],
+    routers=[*ROUTERS, evaluation_router, annual_router],
     own_settings=[AttendanceSettings],
     publishes=[StudentSignedIn, LeaderSignedIn, AttendanceRevoked, FeedbackSubmitted],
     description=(

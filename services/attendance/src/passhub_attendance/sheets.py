@@ -1,6 +1,9 @@
 """The printable paper sign-in sheet of a session (the fallback when QR codes and kiosks are
 not working): A4, the session's reference at the top, and a column per field of the CSV import
-(`POST /imports`), so what is written on it is typed up line by line, column by column."""
+(`POST /imports`), so what is written on it is typed up line by line, column by column.
+
+A concern of its own beside the service's layers: a PDF renderer (reportlab), given the facts
+of one session and knowing nothing of HTTP or the database; the route is in `api/sheets.py`."""
 
 from __future__ import annotations
 
@@ -11,8 +14,6 @@ from functools import cache
 from pathlib import Path
 
 import reportlab
-from fastapi import APIRouter
-from fastapi.responses import Response
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -21,16 +22,6 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
-from passhub_attendance.api import _session, scoped
-from passhub_attendance.domain import access
-from passhub_attendance.queries import session_capacity
-from passhub_attendance.web import SettingsDep
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
-from passhub_shared.contracts.sessions import session_reference
-
-router = APIRouter(tags=["paper sheets"])
 
 _VERA = Path(reportlab.__file__).parent / "fonts"
 #: the columns of the sheet: the import's fields, in the import's words, and a signature
@@ -142,43 +133,3 @@ def sign_in_sheet_pdf(facts: SheetFacts) -> bytes:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-@router.get(
-    "/sessions/{session_id}/sign-in-sheet.pdf",
-    response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
-)
-async def sign_in_sheet(
-    session_id: str,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    principal: Principal = require("coordinator", "organiser", "leader"),
-) -> Response:
-    """A printable sign-in sheet for the session (PDF): coordinators, the organisers of its
-    scheme and its rostered leaders."""
-    session = await _session(runtime, session_id)
-    access.may_show_code(await scoped(runtime, principal), session)
-    async with runtime.engine.connect() as conn:
-        capacity = await session_capacity(conn, session_id)
-    reference = session_reference(
-        session.scheme_code or session.scheme_id, session.starts_at, settings.tz
-    )
-    pdf = sign_in_sheet_pdf(
-        SheetFacts(
-            reference=reference,
-            session_id=session_id,
-            scheme_title=session.scheme_title or session.scheme_id,
-            room=session.room,
-            starts_at=session.starts_at,
-            ends_at=session.ends_at,
-            capacity=capacity,
-            tz=settings.tz,
-        )
-    )
-    safe = "".join(ch for ch in reference if ch.isalnum() or ch in "-_")
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="sign-in-{safe}.pdf"'},
-    )

@@ -25,10 +25,10 @@ from passhub_attendance.annual.importing import import_graduate_outcomes
 from passhub_attendance.annual.queries import annual_report
 from passhub_attendance.annual.report import Audience
 from passhub_attendance.annual.settings import AnnualSettings
+from passhub_attendance.api.deps import SettingsDep
 from passhub_attendance.evaluation import queries as evaluation_queries
 from passhub_attendance.evaluation.api import _upload, _year, evaluation_settings
 from passhub_attendance.evaluation.events import new_import_id
-from passhub_attendance.web import SettingsDep
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
 from passhub_shared.errors import Forbidden

@@ -145,3 +145,10 @@ def may_read_student(actor: Actor, student_number: str) -> None:
     if actor.has(*READERS) or actor.sub == student_number:
         return
     raise Forbidden("you can see only your own attendance")
+
+
+def may_read_feedback_given(actor: Actor, student_number: str) -> None:
+    """The feedback sheets a student gave with their name on are for that student alone (staff
+    read a session's sheets, not a person's)."""
+    if actor.sub != student_number:
+        raise Forbidden("you can see only the feedback you gave")

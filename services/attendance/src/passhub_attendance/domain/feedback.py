@@ -14,7 +14,7 @@ import hmac
 from dataclasses import dataclass
 
 from passhub_attendance.domain.attendance import Presence
-from passhub_attendance.events import FeedbackGuardTaken
+from passhub_attendance.domain.events import FeedbackGuardTaken
 from passhub_shared.contracts.attendance import FeedbackSubmitted
 from passhub_shared.errors import Conflict, Rejected
 

@@ -40,9 +40,6 @@ class Window:
     def closes(self, session: SessionView) -> datetime:
         return session.ends_at + self.late
 
-    def contains(self, session: SessionView, when: datetime) -> bool:
-        return self.opens(session) <= when <= self.closes(session)
-
 
 @dataclass(frozen=True)
 class Actor:

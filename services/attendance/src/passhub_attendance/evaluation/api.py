@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from passhub_attendance.api.deps import SettingsDep
 from passhub_attendance.evaluation import queries, render
 from passhub_attendance.evaluation.csvimport import normalise_year
 from passhub_attendance.evaluation.events import TitleRow, new_import_id
@@ -31,7 +32,6 @@ from passhub_attendance.evaluation.report import (
     build_template,
 )
 from passhub_attendance.evaluation.settings import EvaluationSettings
-from passhub_attendance.web import SettingsDep
 from passhub_shared.app import RuntimeDep, command_metadata
 from passhub_shared.auth import Principal, require
 from passhub_shared.errors import Rejected

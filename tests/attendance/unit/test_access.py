@@ -135,3 +135,11 @@ def test_feedback_is_named_for_coordinators_and_anonymised_for_the_schemes_peopl
     for outsider in (who("L2", "leader"), who("a", "academic"), who("1", "student")):
         with pytest.raises(Forbidden):
             access.feedback_view(outsider, SESSION)
+
+
+def test_the_feedback_a_student_gave_is_for_them_alone() -> None:
+    access.may_read_feedback_given(who("123", "student"), "123")
+    for other in (who("456", "student"), who("c", "coordinator"), who("L1", "leader")):
+        with pytest.raises(Forbidden) as refused:
+            access.may_read_feedback_given(other, "123")
+        assert refused.value.message == "you can see only the feedback you gave"
