@@ -378,6 +378,9 @@ async def begin_certificate_batch(
     batch = await queries.certificate_batch(conn, batch_id)
     if batch["state"] not in queries.UNDER_WAY:
         return None
+    # after the decisions about the year in flight (a run's step, a correction): the batch
+    # shows what they decided
+    await lock_year(conn, batch["academic_year"])
     views = await queries.awards_of_year(conn, batch["academic_year"], ["certificate"], "granted")
     if not views:
         await fail_certificate_batch(
