@@ -246,3 +246,34 @@ def test_recognition_is_for_coordinators_only(stack: Stack, browser: Any) -> Non
         ).json()
         != []
     )  # the first test's, no more
+
+
+def test_without_script_the_refresh_link_follows_the_run(
+    stack: Stack, browser: Any, recognition_db: str
+) -> None:
+    context, page = log_in(browser, stack, "coord", {**PHONE, "java_script_enabled": False})
+    try:
+        with YearLock(recognition_db, stack.year):
+            page.goto(f"{stack.portal}/console/recognition/awards/preview?year={stack.year}")
+            page.click("#run")
+            page.wait_for_selector("#job-progress")
+            assert "Waiting to begin" in (page.text_content("#job-progress-text") or "")
+            run_page = page.url
+        # the run goes on by itself; the page shows it once asked again
+        wait_until(
+            lambda: (
+                httpx.get(
+                    f"{stack.recognition}/awards/runs",
+                    params={"academic_year": stack.year},
+                    headers=stack.staff(),
+                ).json()[0]["state"]
+                == "done"
+            )
+        )
+        page.click("#refresh")
+        page.wait_for_selector("#job-result")
+        assert page.url == run_page
+        # everything was decided before: this run changes nothing
+        assert "0 granted, 0 withheld" in " ".join((page.text_content("#job-result") or "").split())
+    finally:
+        context.close()
