@@ -259,6 +259,12 @@ def test_without_script_the_refresh_link_follows_the_run(
             page.wait_for_selector("#job-progress")
             assert "Waiting to begin" in (page.text_content("#job-progress-text") or "")
             run_page = page.url
+            # a second run while this one is under way: the page of the one under way
+            page.goto(f"{stack.portal}/console/recognition/awards/preview?year={stack.year}")
+            page.click("#run")
+            page.wait_for_selector("#flash")
+            assert page.url == run_page
+            assert "already under way" in (page.text_content("#flash") or "")
         # the run goes on by itself; the page shows it once asked again
         wait_until(
             lambda: (
