@@ -19,6 +19,7 @@ from passhub_recognition.service import service as recognition_service
 from passhub_recruitment.queries import launched_schemes
 from passhub_recruitment.service import service as recruitment_service
 from passhub_sessions.service import service as sessions_service
+from tests.recognition.runs import run_awards
 from tests.support import Harness, read_stream, running_service, wait_for
 
 LEADER = "S2400042"
@@ -244,11 +245,9 @@ async def test_a_leaders_year_from_application_to_withdrawn_award(
         return f"{SESSIONS} of {SESSIONS} sessions delivered" in r.text
 
     await wait_for(recognition_sees_eight, timeout=30)
-    run = await ok(await rcg.client.post("/awards/runs", json={"academic_year": year}, headers=rc))
+    run = await run_awards(rcg.client, year, rc)
     assert run["granted"] == 3, run
-    again = await ok(
-        await rcg.client.post("/awards/runs", json={"academic_year": year}, headers=rc)
-    )
+    again = await run_awards(rcg.client, year, rc)
     assert again["granted"] == 0, "the run is idempotent"
 
     async def published(kind: str, n: int) -> bool:

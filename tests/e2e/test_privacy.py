@@ -26,6 +26,7 @@ from tests.e2e.test_leader_year import (
     past_session_starts,
     services,  # noqa: F401  (the fixture: the four services running)
 )
+from tests.recognition.runs import run_awards
 from tests.support import Harness, read_stream, wait_for
 
 LEADER = "S2400042"
@@ -299,7 +300,7 @@ async def test_an_erased_student_leaves_nothing_readable_and_the_counts_stay(
         return r.status_code == 200 and f"{SESSIONS} of {SESSIONS} sessions delivered" in r.text
 
     await wait_for(recognition_sees_eight, timeout=30)
-    run = await ok(await rcg.client.post("/awards/runs", json={"academic_year": year}, headers=rc))
+    run = await run_awards(rcg.client, year, rc)
     assert run["granted"] == 3, run
     granted = []
 

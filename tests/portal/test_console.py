@@ -94,6 +94,8 @@ def _sample_paths(stack: Stack) -> dict[str, str]:
         "session_id": stack.session_a,
         "training_id": "core-1",
         "name": "hear.csv",
+        "run_id": "unknown",
+        "batch_id": "unknown",
         **stack.console_samples,
     }
 

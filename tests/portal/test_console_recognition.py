@@ -1,22 +1,29 @@
 """The console's recognition pages in a browser: a coordinator changes the year's policy (a
 new version; a policy the service refuses changes nothing), reads every leader's progress with
 those who will miss a requirement first, previews the awards run (granted, withheld and why),
-runs it, downloads the certificates and an export, and withdraws an award with a reason."""
+runs it (off the request: its page shows how far it is, the coordinator goes elsewhere and
+comes back, the result appears when done), makes the certificates the same way, downloads
+them and an export, and withdraws an award with a reason."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
+from passhub_shared import locks
 from passhub_shared.auth import make_token
 from tests.portal.conftest import DESKTOP, PHONE
 from tests.portal.console import (
     log_in,
 )
 from tests.portal.stack import LEADER, LEADER_2, Stack, wait_until
+from tests.servers import PostgresHandle, run_async
 
 pytestmark = pytest.mark.browser
 
@@ -26,8 +33,58 @@ def delivered(stack: Stack, number: str) -> int:
     return next(p["sessions_delivered"] for p in r.json() if p["student_number"] == number)
 
 
+class YearLock:
+    """The year's awards decisions held by another transaction on recognition's database (as
+    a correction being recorded holds them), until the `with` block ends."""
+
+    def __init__(self, database_url: str, year: str) -> None:
+        self.url = database_url.replace("postgresql+asyncpg://", "postgresql://")
+        self.key = locks.key(f"passhub-recognition-awards:{year}")
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._hold()), daemon=True)
+
+    async def _hold(self) -> None:
+        conn = await asyncpg.connect(self.url)
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", self.key)
+                self.held.set()
+                await asyncio.to_thread(self.release.wait)
+        finally:
+            await conn.close()
+
+    def __enter__(self) -> YearLock:
+        self.thread.start()
+        assert self.held.wait(10), "the year's lock was not taken"
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release.set()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def recognition_db(stack: Stack, pg_server: PostgresHandle) -> str:
+    """The stack's recognition database (the one made last, with the awards runs' table)."""
+
+    async def newest() -> str:
+        conn = await asyncpg.connect(pg_server.url)
+        try:
+            name = await conn.fetchval(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'portal_recognition_%' "
+                "ORDER BY oid DESC LIMIT 1"
+            )
+        finally:
+            await conn.close()
+        assert name, "no recognition database"
+        return str(name)
+
+    return pg_server.database_url(run_async(newest()))
+
+
 def test_a_coordinator_sets_the_policy_watches_progress_and_runs_the_awards(
-    stack: Stack, browser: Any, shoot_console: Any
+    stack: Stack, browser: Any, shoot_console: Any, recognition_db: str
 ) -> None:
     base = f"{stack.portal}/console/recognition"
     # Lee runs session A: one session delivered
@@ -95,16 +152,54 @@ def test_a_coordinator_sets_the_policy_watches_progress_and_runs_the_awards(
             ).json()
             == []
         )
-        page.click("#run")
-        page.wait_for_selector("#flash")
-        assert "1 granted, 5 withheld" in (page.text_content("#flash") or "")
+        # the run is worked off the request: while a correction being recorded holds the
+        # year's decisions, the run waits, and its page says so
+        with YearLock(recognition_db, stack.year):
+            page.click("#run")
+            page.wait_for_selector("#job-progress")
+            assert "/console/recognition/awards/runs/" in page.url
+            assert "Waiting to begin" in (page.text_content("#job-progress-text") or "")
+            assert page.get_attribute("#job-progress", "aria-labelledby") == "job-progress-label"
+            assert page.locator("#refresh").count() == 1
+            shoot_console(page, "console-awards-run-progress")
+            # other pages work meanwhile, and the awards page leads back to the run
+            run_page = page.url
+            page.goto(f"{base}/awards?year={stack.year}")
+            page.wait_for_selector("#run-under-way")
+            shoot_console(page, "console-awards-run-under-way")
+            page.click("#run-under-way")
+            page.wait_for_selector("#job-progress")
+            assert page.url == run_page
+            page.evaluate("window.stayedOnThePage = true")
+        # the run goes on: the page's script shows what it decided, without a reload
+        page.wait_for_selector("#job-result", timeout=30_000)
+        assert page.evaluate("window.stayedOnThePage === true")
+        result = " ".join((page.text_content("#job-result") or "").split())
+        assert "1 granted, 5 withheld" in result, result
+        shoot_console(page, "console-awards-run-done")
+        page.click("#to-awards")
+        page.wait_for_selector("#awards")
         assert "Lee Leader" in (page.text_content("#awards") or "")
+        assert "1 granted, 5 withheld" in " ".join((page.text_content("#last-run") or "").split())
         shoot_console(page, "console-recognition-awards")
 
-        with page.expect_download() as pdf:
+        # the certificates are made off the request too
+        with YearLock(recognition_db, stack.year):
             page.click("#certificates")
+            page.wait_for_selector("#job-progress")
+            assert "/console/recognition/certificates/" in page.url
+            shoot_console(page, "console-certificates-progress")
+        page.wait_for_selector("#certificates-pdf", timeout=30_000)
+        assert "1 certificate of participation" in (page.text_content("#job-result") or "")
+        shoot_console(page, "console-certificates-ready")
+        with page.expect_download() as pdf:
+            page.click("#certificates-pdf")
         content = Path(pdf.value.path()).read_bytes()
         assert content.startswith(b"%PDF")
+        # the awards page offers the batch made last
+        page.goto(f"{base}/awards?year={stack.year}")
+        assert "1 page" in (page.text_content("#last-batch") or "")
+        assert page.locator("#last-batch-pdf").count() == 1
         with page.expect_download() as csv:
             page.click("#export-hear-csv")
         assert pdf.value.suggested_filename == f"certificates-{stack.year}.pdf"
@@ -120,6 +215,11 @@ def test_a_coordinator_sets_the_policy_watches_progress_and_runs_the_awards(
         assert response is not None and response.status == 404
         assert page.text_content("#heading") == "There is nothing to download yet"
         shoot_console(page, "console-recognition-nothing-to-download")
+        # nor is a new batch made
+        page.goto(f"{base}/awards?year={stack.year}")
+        page.click("#certificates")
+        page.wait_for_selector("#heading")
+        assert page.text_content("#heading") == "There is nothing to download yet"
     finally:
         context.close()
 
@@ -146,3 +246,40 @@ def test_recognition_is_for_coordinators_only(stack: Stack, browser: Any) -> Non
         ).json()
         != []
     )  # the first test's, no more
+
+
+def test_without_script_the_refresh_link_follows_the_run(
+    stack: Stack, browser: Any, recognition_db: str
+) -> None:
+    context, page = log_in(browser, stack, "coord", {**PHONE, "java_script_enabled": False})
+    try:
+        with YearLock(recognition_db, stack.year):
+            page.goto(f"{stack.portal}/console/recognition/awards/preview?year={stack.year}")
+            page.click("#run")
+            page.wait_for_selector("#job-progress")
+            assert "Waiting to begin" in (page.text_content("#job-progress-text") or "")
+            run_page = page.url
+            # a second run while this one is under way: the page of the one under way
+            page.goto(f"{stack.portal}/console/recognition/awards/preview?year={stack.year}")
+            page.click("#run")
+            page.wait_for_selector("#flash")
+            assert page.url == run_page
+            assert "already under way" in (page.text_content("#flash") or "")
+        # the run goes on by itself; the page shows it once asked again
+        wait_until(
+            lambda: (
+                httpx.get(
+                    f"{stack.recognition}/awards/runs",
+                    params={"academic_year": stack.year},
+                    headers=stack.staff(),
+                ).json()[0]["state"]
+                == "done"
+            )
+        )
+        page.click("#refresh")
+        page.wait_for_selector("#job-result")
+        assert page.url == run_page
+        # everything was decided before: this run changes nothing
+        assert "0 granted, 0 withheld" in " ".join((page.text_content("#job-result") or "").split())
+    finally:
+        context.close()

@@ -225,7 +225,9 @@ def test_a_leader_keeps_their_rota_availability_progress_feedback_and_certificat
         ran = httpx.post(
             f"{stack.recognition}/awards/runs", json={"academic_year": stack.year}, headers=staff
         )
-        assert ran.status_code == 200, ran.text
+        assert ran.status_code == 202, ran.text
+        run_state = f"{stack.recognition}{ran.headers['location']}"
+        wait_until(lambda: httpx.get(run_state, headers=staff).json()["state"] == "done")
         page.reload()
         page.wait_for_selector("#awards")
         shoot(page, "leader-progress")

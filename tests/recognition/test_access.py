@@ -7,6 +7,7 @@ from __future__ import annotations
 from tests.access import World, check_table
 from tests.recognition.builders import YEAR, appointed, delivered, launched, trained
 from tests.recognition.feed import LocalFeed
+from tests.recognition.runs import run_awards
 from tests.support import Harness
 
 SUBS = {
@@ -24,10 +25,7 @@ async def awarded(recognition: Harness, feed: LocalFeed) -> dict[str, str]:
     """S1 delivered enough sessions for every award; the awards run."""
     await feed.apply([launched(), appointed("S1"), appointed("S2", name="Grace"), trained("S1")])
     await feed.apply(delivered(8, "S1"))
-    run = await recognition.client.post(
-        "/awards/runs", json={"academic_year": YEAR}, headers=recognition.auth("coordinator")
-    )
-    assert run.status_code == 200, run.text
+    await run_awards(recognition.client, YEAR, recognition.auth("coordinator"))
     awards = await recognition.client.get(
         "/awards", params={"academic_year": YEAR}, headers=recognition.auth("coordinator")
     )
@@ -49,6 +47,8 @@ async def test_every_route_answers_every_role_as_the_table_says(
             "code": award["verification_code"],
             "kind": "hear",
             "activity_id": "unknown",
+            "run_id": "unknown",
+            "batch_id": "unknown",
         },
     )
     await check_table(recognition, "recognition", world)

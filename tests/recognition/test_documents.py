@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from tests.recognition.builders import CHEM, YEAR, appointed, delivered, launched, trained
 from tests.recognition.feed import LocalFeed
+from tests.recognition.runs import run_awards
 from tests.support import Harness
 
 OUTPUT = Path(__file__).resolve().parents[1] / "output"
@@ -33,10 +34,8 @@ async def grant_year(h: Harness, feed: LocalFeed) -> list[dict]:
     )
     await feed.apply([*delivered(8, "S1"), *delivered(9, "S2")])
     # S2 delivered in Chemistry: their sign-ins name that scheme
-    run = await h.client.post(
-        "/awards/runs", json={"academic_year": YEAR}, headers=h.auth("coordinator")
-    )
-    assert run.status_code == 200 and run.json()["granted"] == 6, run.text
+    run = await run_awards(h.client, YEAR, h.auth("coordinator"))
+    assert run["granted"] == 6, run
     awards = await h.client.get(
         f"/awards?academic_year={YEAR}&kind=certificate", headers=h.auth("coordinator")
     )
@@ -221,8 +220,8 @@ async def test_the_open_badge_credential_verifies_until_the_award_is_withdrawn(
     gone = await c.get(f"/awards/{hear['award_id']}/certificate", headers=coordinator)
     assert gone.status_code == 409
     # the run does not grant it again
-    rerun = await c.post("/awards/runs", json={"academic_year": YEAR}, headers=coordinator)
-    assert rerun.json()["granted"] == 0
+    rerun = await run_awards(c, YEAR, coordinator)
+    assert rerun["granted"] == 0
 
 
 @pytest.mark.parametrize("role", ["leader", "student"])

@@ -22,6 +22,7 @@ from tests.recognition.builders import (
     trained,
 )
 from tests.recognition.feed import NatsFeed
+from tests.recognition.runs import run_awards
 from tests.support import Harness, read_stream, running_service, wait_for
 
 
@@ -66,9 +67,8 @@ async def test_a_year_of_events_to_awards_exports_and_a_withdrawal(
         assert progress.json()["sessions_delivered"] == 8
         assert all(a["eligible"] for a in progress.json()["awards"])
 
-        run = await c.post("/awards/runs", json={"academic_year": YEAR}, headers=coordinator)
-        assert run.status_code == 200, run.text
-        assert run.json() == {
+        run = await run_awards(c, YEAR, coordinator)
+        assert run == {
             "academic_year": YEAR,
             "policy_version": 1,  # the defaults, adopted by the run
             "leaders": 2,
@@ -76,8 +76,8 @@ async def test_a_year_of_events_to_awards_exports_and_a_withdrawal(
             "withheld": 3,
             "unchanged": 0,
         }
-        again = await c.post("/awards/runs", json={"academic_year": YEAR}, headers=coordinator)
-        assert again.json()["granted"] == 0 and again.json()["unchanged"] == 2
+        again = await run_awards(c, YEAR, coordinator)
+        assert again["granted"] == 0 and again["unchanged"] == 2
 
         await wait_for(lambda: _published_count(nats_url, 6), timeout=15)
         granted = await published(nats_url, "award_granted")
@@ -188,8 +188,8 @@ async def test_revoked_sign_ins_that_leave_the_hear_entry_standing_reissue_it_wi
         ]
         await feed.publish(year)
         await wait_for(lambda: _at_least(h, len(year)), timeout=20)
-        run = await c.post("/awards/runs", json={"academic_year": YEAR}, headers=coordinator)
-        assert run.json()["granted"] == 3
+        run = await run_awards(c, YEAR, coordinator)
+        assert run["granted"] == 3
         granted = (await c.get(f"/awards?academic_year={YEAR}", headers=coordinator)).json()
         hear = next(a for a in granted if a["kind"] == "hear")
         code = hear["verification_code"]
@@ -251,7 +251,7 @@ async def test_head_on_a_verification_answers_as_get_without_a_body(
         year = [launched(), appointed("S1"), trained("S1"), *delivered(8, "S1")]
         await feed.publish(year)
         await wait_for(lambda: _at_least(h, len(year)), timeout=20)
-        await c.post("/awards/runs", json={"academic_year": YEAR}, headers=coordinator)
+        await run_awards(c, YEAR, coordinator)
         awards = (await c.get(f"/awards?academic_year={YEAR}", headers=coordinator)).json()
         code = awards[0]["verification_code"]
         for path in (

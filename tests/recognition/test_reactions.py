@@ -18,6 +18,7 @@ from tests.recognition.builders import (
     trained,
 )
 from tests.recognition.feed import LocalFeed
+from tests.recognition.runs import run_awards
 from tests.support import Harness
 
 
@@ -27,11 +28,7 @@ async def statuses(h: Harness) -> dict[tuple[str, str], str]:
 
 
 async def run(h: Harness) -> dict:
-    response = await h.client.post(
-        "/awards/runs", json={"academic_year": YEAR}, headers=h.auth("coordinator")
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    return await run_awards(h.client, YEAR, h.auth("coordinator"))
 
 
 def hear_policy(hear: dict, **requirements: object) -> dict:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from passhub_shared.schema import events
 from tests.recognition.builders import CHEM, YEAR, appointed, delivered, launched, trained
 from tests.recognition.feed import LocalFeed
+from tests.recognition.runs import run_awards
 from tests.support import Harness
 
 
@@ -50,10 +51,8 @@ async def test_the_preview_says_who_is_granted_and_withheld_and_why_and_records_
     }
     assert await count(recognition) == before  # nothing recorded, not even the policy
 
-    run = await recognition.client.post(
-        "/awards/runs", json={"academic_year": YEAR}, headers=coordinator
-    )
-    assert (run.json()["granted"], run.json()["withheld"]) == (3, 3)
+    run = await run_awards(recognition.client, YEAR, coordinator)
+    assert (run["granted"], run["withheld"]) == (3, 3)
     again = await recognition.client.get(
         "/awards/runs/preview", params={"academic_year": YEAR}, headers=coordinator
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -158,15 +158,23 @@ def _page(canvas: Canvas, cert: Certificate, fonts: Fonts) -> None:
     canvas.drawRightString(qr_x - 4 * mm, 38 * mm, f"Verify at {cert.verify_url}")
 
 
-def render(certificates: Sequence[Certificate], fonts: Fonts, title: str = "Certificates") -> bytes:
-    """One PDF with a page per certificate."""
+def render(
+    certificates: Sequence[Certificate],
+    fonts: Fonts,
+    title: str = "Certificates",
+    on_page: Callable[[int], None] | None = None,
+) -> bytes:
+    """One PDF with a page per certificate; `on_page(n)` is told each time n pages are
+    drawn."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=landscape(A4), pageCompression=1)
     canvas.setTitle(title)
     canvas.setAuthor(certificates[0].verifying_body if certificates else "")
     canvas.setSubject("Peer Assisted Study Sessions recognition")
-    for cert in certificates:
+    for drawn, cert in enumerate(certificates, start=1):
         _page(canvas, cert, fonts)
         canvas.showPage()
+        if on_page is not None:
+            on_page(drawn)
     canvas.save()
     return buffer.getvalue()

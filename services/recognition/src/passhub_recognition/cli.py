@@ -14,7 +14,9 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from passhub_recognition.domain.awards import RoleTitles
-from passhub_recognition.handlers import RunSummary, context, run_awards
+from passhub_recognition.handlers import UnderWay, context, run_summary, start_run
+from passhub_recognition.jobs import Jobs
+from passhub_recognition.settings import RecognitionSettings
 from passhub_recognition.signing import private_pem
 from passhub_shared import loop, retrying
 from passhub_shared.errors import Rejected
@@ -46,22 +48,30 @@ def run(
     academic_year: Annotated[str, typer.Argument(help="e.g. 2026-27")],
     actor: Annotated[str, typer.Option(help="recorded as who ran it")] = "operator",
 ) -> None:
-    """The end-of-year awards run (the same as POST /awards/runs)."""
+    """The end-of-year awards run (as POST /awards/runs), waiting until it is done. A run of
+    the year already under way (started from the console, say) is worked to its end with the
+    service instead of a second one."""
     from passhub_shared.service import Runtime, load_service
     from passhub_shared.settings import load_settings
 
     runtime = Runtime(load_service("recognition"), load_settings("recognition"))
 
     titles = RoleTitles(runtime.settings.leader_title, runtime.settings.organiser_title)
+    jobs = Jobs(runtime, titles, RecognitionSettings().run_batch_size)
 
-    async def attempt() -> RunSummary:
+    async def start() -> str:
         async with runtime.transaction() as conn:
             ctx = context(runtime.store, titles, Metadata(actor=actor))
-            return await run_awards(conn, ctx, academic_year)
+            try:
+                return await start_run(conn, ctx, academic_year)
+            except UnderWay as under_way:
+                typer.echo(f"an awards run of {academic_year} is under way: waiting for it")
+                return under_way.job_id
 
     async def go() -> None:
         try:
-            summary = await retrying.on_conflict(attempt)
+            run_id = await retrying.on_conflict(start)
+            summary = run_summary(await jobs.run_to_end(run_id))
         finally:
             await runtime.engine.dispose()
         typer.echo(

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_recognition import queries
+from passhub_recognition import queries, tables
 from passhub_recognition.domain.awards import (
     Command,
     DecideAwards,
@@ -39,6 +41,7 @@ from passhub_recognition.domain.awards import (
     leader_stream,
 )
 from passhub_recognition.domain.codes import ALPHABET, LENGTH, display
+from passhub_recognition.domain.documents import AwardView
 from passhub_recognition.domain.policy import KINDS, Policy, check_academic_year, default_policy
 from passhub_recognition.domain.policy_stream import (
     PolicyState,
@@ -51,7 +54,7 @@ from passhub_recognition.queries import YearLog, load_year
 from passhub_shared import locks
 from passhub_shared.contracts.recognition import AwardGranted, AwardWithdrawn, AwardWithheld
 from passhub_shared.decider import handle
-from passhub_shared.errors import NotFound
+from passhub_shared.errors import NotFound, Rejected
 from passhub_shared.events import Metadata, Recorded, new_event_id, utcnow
 from passhub_shared.store import EventStore
 
@@ -180,13 +183,27 @@ async def run_awards(conn: AsyncConnection, ctx: Context, year: str) -> RunSumma
     assert policy.policy is not None
     log = await load_year(conn, year, privacy=ctx.store.privacy)
     summary = RunSummary(year, policy.version)
-    for student in log.leaders():
+    await _decide_leaders(conn, ctx, log, log.leaders(), policy.policy, summary)
+    return summary
+
+
+async def _decide_leaders(
+    conn: AsyncConnection,
+    ctx: Context,
+    log: YearLog,
+    students: Sequence[str],
+    policy: Policy,
+    summary: RunSummary,
+) -> None:
+    """Decide `students`' awards under `policy` (version `summary.policy_version`), counting
+    what was decided in `summary` (the caller holds the year's lock)."""
+    for student in students:
         summary.leaders += 1
         command = DecideAwards(
-            academic_year=year,
+            academic_year=log.year,
             student_number=student,
-            policy=policy.policy,
-            policy_version=policy.version,
+            policy=policy,
+            policy_version=summary.policy_version,
             titles=ctx.titles,
             new_awards={kind: ctx.new_award() for kind in KINDS},
             today=ctx.today,
@@ -198,7 +215,217 @@ async def run_awards(conn: AsyncConnection, ctx: Context, year: str) -> RunSumma
         summary.events.extend(recorded)
         summary.granted += sum(r.type == AwardGranted.type_name() for r in recorded)
         summary.withheld += sum(r.type == AwardWithheld.type_name() for r in recorded)
-    return summary
+
+
+# --- the awards run and the certificate batch as jobs ---------------------------------------
+#
+# A job is a row (`tables.award_runs`, `tables.certificate_batches`) that the route or the
+# command line records as queued, and that the service's worker (`jobs.py`) then advances one
+# step per transaction. Every step re-reads the row under the year's lock, so a step that
+# committed is never done again, a step that did not commit is done again from where the row
+# says, and two workers on the same run (a replica that resumed it on start while another still
+# works it) take turns instead of deciding anyone twice.
+
+
+class UnderWay(Rejected):
+    """A job of the same kind is under way for the year: its id is in `job_id` (and in the
+    error body's `errors`)."""
+
+    status_code = 409
+
+    def __init__(self, what: str, job_id: str) -> None:
+        super().__init__(f"{what} is already under way", code="under_way", details=[{"id": job_id}])
+        self.job_id = job_id
+
+
+async def _lock_jobs(conn: AsyncConnection, kind: str, year: str) -> None:
+    """Serialise the start of `kind` jobs for `year` (so the second waits, then sees the
+    first)."""
+    await locks.hold(conn, f"passhub-recognition-{kind}:{year}")
+
+
+def run_summary(run: Mapping[str, Any]) -> RunSummary:
+    """What a run decided so far (all of it, once done), as the one-transaction run says it."""
+    return RunSummary(
+        academic_year=run["academic_year"],
+        policy_version=run["policy_version"] or 0,
+        leaders=run["leaders_done"],
+        granted=run["granted"],
+        withheld=run["withheld"],
+        unchanged=run["unchanged"],
+    )
+
+
+async def start_run(conn: AsyncConnection, ctx: Context, year: str) -> str:
+    """Record a queued awards run of `year`, and its id; `UnderWay` while one is queued or
+    running for the year."""
+    check_academic_year(year)
+    await _lock_jobs(conn, "runs", year)
+    running = await queries.run_under_way(conn, year)
+    if running is not None:
+        raise UnderWay(f"an awards run of {year}", running)
+    run_id = new_id()
+    await conn.execute(
+        insert(tables.award_runs).values(
+            run_id=run_id,
+            academic_year=year,
+            state=queries.QUEUED,
+            requested_by=ctx.metadata.actor,
+            requested_at=ctx.now,
+            leaders_total=0,
+            leaders_done=0,
+            granted=0,
+            withheld=0,
+            unchanged=0,
+        )
+    )
+    return run_id
+
+
+async def advance_run(
+    conn: AsyncConnection, ctx: Context, run_id: str, size: int
+) -> dict[str, Any]:
+    """One step of a run: decide its next `size` leaders under the year's lock, and record
+    how far it is. The first step adopts the year's policy and fixes which leaders the run
+    decides (those appointed by then); the last one marks it done. The run's row after."""
+    year = (await queries.award_run(conn, run_id))["academic_year"]
+    await lock_year(conn, year)
+    run = await queries.award_run(conn, run_id, lock=True)
+    if run["state"] not in queries.UNDER_WAY:
+        return run
+    # every event of the run is correlated by the run's id, on behalf of who started it
+    ctx = replace(ctx, metadata=Metadata(correlation_id=run_id, actor=run["requested_by"]))
+    if run["leaders"] is None:
+        adopted = await adopted_policy(conn, ctx, year)
+        leaders = (await load_year(conn, year, privacy=ctx.store.privacy)).leaders()
+        run.update(
+            state=queries.RUNNING,
+            started_at=ctx.now,
+            policy_version=adopted.version,
+            leaders=leaders,
+            leaders_total=len(leaders),
+        )
+    policy = (await policies_of(conn, ctx, year))[run["policy_version"]]
+    done = run["leaders_done"]
+    todo = list(run["leaders"][done : done + max(size, 1)])
+    step = RunSummary(year, run["policy_version"])
+    if todo:
+        log = await load_year(conn, year, todo, ctx.store.privacy)
+        await _decide_leaders(conn, ctx, log, todo, policy, step)
+    run.update(
+        leaders_done=done + len(todo),
+        granted=run["granted"] + step.granted,
+        withheld=run["withheld"] + step.withheld,
+        unchanged=run["unchanged"] + step.unchanged,
+    )
+    if run["leaders_done"] >= run["leaders_total"]:
+        # done: the student numbers are not kept beyond the run
+        run.update(state=queries.DONE, finished_at=ctx.now, leaders=[])
+    await conn.execute(
+        update(tables.award_runs)
+        .where(tables.award_runs.c.run_id == run_id)
+        .values({k: v for k, v in run.items() if k != "run_id"})
+    )
+    return run
+
+
+async def fail_run(conn: AsyncConnection, ctx: Context, run_id: str, error: str) -> None:
+    """Mark a run failed, with why; the leaders it decided stay decided (a new run goes on
+    from there, as any run does)."""
+    await conn.execute(
+        update(tables.award_runs)
+        .where(
+            tables.award_runs.c.run_id == run_id,
+            tables.award_runs.c.state.in_(queries.UNDER_WAY),
+        )
+        .values(state=queries.FAILED, finished_at=ctx.now, error=error[:1000], leaders=[])
+    )
+
+
+async def start_certificate_batch(conn: AsyncConnection, ctx: Context, year: str) -> str:
+    """Record a queued batch of `year`'s standing certificates, and its id; `NotFound` when
+    none stands, `UnderWay` while a batch of the year is queued or being made."""
+    check_academic_year(year)
+    await _lock_jobs(conn, "certificates", year)
+    making = await queries.batch_under_way(conn, year)
+    if making is not None:
+        raise UnderWay(f"a certificate batch of {year}", making)
+    standing = await queries.awards_of_year(conn, year, ["certificate"], "granted")
+    if not standing:
+        raise NotFound(f"no certificates stand for {year}")
+    batch_id = new_id()
+    await conn.execute(
+        insert(tables.certificate_batches).values(
+            batch_id=batch_id,
+            academic_year=year,
+            state=queries.QUEUED,
+            requested_by=ctx.metadata.actor,
+            requested_at=ctx.now,
+            pages_total=len(standing),
+            pages_done=0,
+        )
+    )
+    return batch_id
+
+
+async def begin_certificate_batch(
+    conn: AsyncConnection, ctx: Context, batch_id: str
+) -> list[AwardView] | None:
+    """Start (or start again, after a restart) making a batch: the certificates standing now,
+    in name order, one page each; None when the batch is no longer under way (or when no
+    certificate stands any more, and it has failed)."""
+    b = tables.certificate_batches
+    batch = await queries.certificate_batch(conn, batch_id)
+    if batch["state"] not in queries.UNDER_WAY:
+        return None
+    # after the decisions about the year in flight (a run's step, a correction): the batch
+    # shows what they decided
+    await lock_year(conn, batch["academic_year"])
+    views = await queries.awards_of_year(conn, batch["academic_year"], ["certificate"], "granted")
+    if not views:
+        await fail_certificate_batch(
+            conn, ctx, batch_id, f"no certificates stand for {batch['academic_year']}"
+        )
+        return None
+    await conn.execute(
+        update(b)
+        .where(b.c.batch_id == batch_id)
+        .values(state=queries.RUNNING, started_at=ctx.now, pages_total=len(views), pages_done=0)
+    )
+    return views
+
+
+async def certificate_batch_progress(
+    conn: AsyncConnection, ctx: Context, batch_id: str, pages_done: int
+) -> None:
+    b = tables.certificate_batches
+    await conn.execute(
+        update(b)
+        .where(b.c.batch_id == batch_id, b.c.state == queries.RUNNING)
+        .values(pages_done=pages_done)
+    )
+
+
+async def finish_certificate_batch(
+    conn: AsyncConnection, ctx: Context, batch_id: str, pdf: bytes
+) -> None:
+    b = tables.certificate_batches
+    await conn.execute(
+        update(b)
+        .where(b.c.batch_id == batch_id, b.c.state.in_(queries.UNDER_WAY))
+        .values(state=queries.DONE, finished_at=ctx.now, pages_done=b.c.pages_total, pdf=pdf)
+    )
+
+
+async def fail_certificate_batch(
+    conn: AsyncConnection, ctx: Context, batch_id: str, error: str
+) -> None:
+    b = tables.certificate_batches
+    await conn.execute(
+        update(b)
+        .where(b.c.batch_id == batch_id, b.c.state.in_(queries.UNDER_WAY))
+        .values(state=queries.FAILED, finished_at=ctx.now, error=error[:1000])
+    )
 
 
 # --- the run's preview ----------------------------------------------------------------------

@@ -376,3 +376,80 @@ async def policy_versions(conn: AsyncConnection, year: str) -> list[dict[str, An
         .order_by(t.c.version)
     )
     return [dict(r._mapping) for r in rows]
+
+
+# --- the jobs: awards runs and certificate batches ---------------------------------------------
+# Not read models: each job writes its own row as it goes (`handlers`, `jobs.py`).
+
+#: a job's states; queued and running are "under way" (one of each kind per year at a time)
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+UNDER_WAY = (QUEUED, RUNNING)
+
+
+async def award_run(conn: AsyncConnection, run_id: str, *, lock: bool = False) -> dict[str, Any]:
+    stmt = select(tables.award_runs).where(tables.award_runs.c.run_id == run_id)
+    row = (await conn.execute(stmt.with_for_update() if lock else stmt)).mappings().first()
+    if row is None:
+        raise NotFound(f"no awards run {run_id}")
+    return dict(row)
+
+
+async def award_runs_of_year(conn: AsyncConnection, year: str) -> list[dict[str, Any]]:
+    """The year's runs, the latest first."""
+    r = tables.award_runs
+    rows = await conn.execute(
+        select(r).where(r.c.academic_year == year).order_by(r.c.requested_at.desc(), r.c.run_id)
+    )
+    return [dict(row) for row in rows.mappings()]
+
+
+async def run_under_way(conn: AsyncConnection, year: str) -> str | None:
+    r = tables.award_runs
+    return await conn.scalar(
+        select(r.c.run_id).where(r.c.academic_year == year, r.c.state.in_(UNDER_WAY))
+    )
+
+
+async def runs_under_way(conn: AsyncConnection) -> list[str]:
+    r = tables.award_runs
+    rows = await conn.execute(
+        select(r.c.run_id).where(r.c.state.in_(UNDER_WAY)).order_by(r.c.requested_at)
+    )
+    return list(rows.scalars())
+
+
+async def certificate_batch(
+    conn: AsyncConnection, batch_id: str, *, pdf: bool = False
+) -> dict[str, Any]:
+    b = tables.certificate_batches
+    columns = [c for c in b.c if pdf or c.name != "pdf"]
+    row = (await conn.execute(select(*columns).where(b.c.batch_id == batch_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"no certificate batch {batch_id}")
+    return dict(row)
+
+
+async def certificate_batches_of_year(conn: AsyncConnection, year: str) -> list[dict[str, Any]]:
+    """The year's batches (without their PDFs), the latest first."""
+    b = tables.certificate_batches
+    rows = await conn.execute(
+        select(*[c for c in b.c if c.name != "pdf"])
+        .where(b.c.academic_year == year)
+        .order_by(b.c.requested_at.desc(), b.c.batch_id)
+    )
+    return [dict(row) for row in rows.mappings()]
+
+
+async def batch_under_way(conn: AsyncConnection, year: str) -> str | None:
+    b = tables.certificate_batches
+    return await conn.scalar(
+        select(b.c.batch_id).where(b.c.academic_year == year, b.c.state.in_(UNDER_WAY))
+    )
+
+
+async def batches_under_way(conn: AsyncConnection) -> list[str]:
+    b = tables.certificate_batches
+    rows = await conn.execute(
+        select(b.c.batch_id).where(b.c.state.in_(UNDER_WAY)).order_by(b.c.requested_at)
+    )
+    return list(rows.scalars())

@@ -8,9 +8,11 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passhub_recognition.api import router
-from passhub_recognition.api.deps import STATE_KEY, Recognition, role_titles
+from passhub_recognition.api.awards import certificate_of
+from passhub_recognition.api.deps import JOBS_KEY, STATE_KEY, Recognition, role_titles
 from passhub_recognition.certificates import register_fonts
 from passhub_recognition.handlers import context, withdraw_awards_of
+from passhub_recognition.jobs import Jobs
 from passhub_recognition.projections import PROJECTIONS
 from passhub_recognition.queries import FACT_TYPES
 from passhub_recognition.reactions import react
@@ -31,19 +33,30 @@ def _consumed(origin: str) -> frozenset[str]:
 
 
 async def start(runtime: Runtime) -> None:
-    """`on_start`: load or make the signing key, register fonts."""
+    """`on_start`: load or make the signing key, register fonts, take up the awards runs and
+    certificate batches left under way."""
     settings = RecognitionSettings()
     if settings.signing_key_path:
         private = key_from_file(settings.signing_key_path)
     else:
         async with runtime.transaction() as conn:
             private = await key_from_database(conn)
-    runtime.state[STATE_KEY] = Recognition(
+    recognition = Recognition(
         settings=settings,
         key=IssuerKey(private, did_web(settings.public_base_url)),
         fonts=register_fonts(settings.font_path, settings.bold_font_path),
         titles=role_titles(runtime),
     )
+    runtime.state[STATE_KEY] = recognition
+    jobs = Jobs(
+        runtime,
+        recognition.titles,
+        settings.run_batch_size,
+        recognition.fonts,
+        lambda view: certificate_of(view, recognition),
+    )
+    runtime.state[JOBS_KEY] = jobs
+    await jobs.resume()
 
 
 async def erase(conn: AsyncConnection, runtime: Runtime, people: Sequence[str]) -> None:

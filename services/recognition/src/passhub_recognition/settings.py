@@ -32,3 +32,6 @@ class RecognitionSettings(BaseSettings):
     #: Vera that ships with reportlab
     font_path: str = ""
     bold_font_path: str = ""
+    #: how many leaders an awards run decides per transaction (it records its progress after
+    #: each such step)
+    run_batch_size: int = 50

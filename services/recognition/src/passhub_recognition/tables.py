@@ -11,9 +11,11 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -105,7 +107,69 @@ signing_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+#: the awards runs, worked off the request (`jobs.py`): queued, running, done or failed; the
+#: leaders to decide are fixed when the run starts, `leaders_done` of them are decided, and the
+#: counts are those of the leaders decided so far (all of them once done)
+award_runs = Table(
+    "rec_award_runs",
+    metadata,
+    Column("run_id", Text, primary_key=True),
+    Column("academic_year", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("requested_by", Text),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("policy_version", Integer),
+    #: the student numbers to decide, in order (null until the run starts)
+    Column("leaders", JSONB),
+    Column("leaders_total", Integer, nullable=False),
+    Column("leaders_done", Integer, nullable=False),
+    Column("granted", Integer, nullable=False),
+    Column("withheld", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("error", Text),
+)
+
+#: the certificate batches of a year (one PDF, a page per standing certificate), made off the
+#: request (`jobs.py`); the PDF is kept here once done
+certificate_batches = Table(
+    "rec_certificate_batches",
+    metadata,
+    Column("batch_id", Text, primary_key=True),
+    Column("academic_year", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("requested_by", Text),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("pages_total", Integer, nullable=False),
+    Column("pages_done", Integer, nullable=False),
+    Column("pdf", LargeBinary),
+    Column("error", Text),
+)
+
 # the indexes the migrations create
 Index("ix_rec_awards_year", awards.c.academic_year, awards.c.kind, awards.c.status)
 Index("ix_rec_awards_student", awards.c.student_number)
 Index("ix_rec_activities_leader", activities.c.academic_year, activities.c.student_number)
+#: one run, and one batch, under way per year at a time
+UNDER_WAY = "state IN ('queued', 'running')"
+Index(
+    "ux_rec_award_runs_under_way",
+    award_runs.c.academic_year,
+    unique=True,
+    postgresql_where=text(UNDER_WAY),
+)
+Index("ix_rec_award_runs_year", award_runs.c.academic_year, award_runs.c.requested_at)
+Index(
+    "ux_rec_certificate_batches_under_way",
+    certificate_batches.c.academic_year,
+    unique=True,
+    postgresql_where=text(UNDER_WAY),
+)
+Index(
+    "ix_rec_certificate_batches_year",
+    certificate_batches.c.academic_year,
+    certificate_batches.c.requested_at,
+)

@@ -275,6 +275,10 @@ async def awards(request: Request, year: str = "", sort: str = "", page: str = "
     found = await c.call("recognition", "GET", "/awards", params={"academic_year": year})
     for a in found:
         a["granted_on"] = local(settings, a["granted_at"], "%d %B %Y")
+    runs = await c.call("recognition", "GET", "/awards/runs", params={"academic_year": year})
+    batches = await c.call("recognition", "GET", f"/certificates/{quote(year)}/batches")
+    last_run = runs[0] if runs else None
+    last_batch = batches[0] if batches else None
     shown = listing(
         found,
         AWARD_COLUMNS,
@@ -293,6 +297,11 @@ async def awards(request: Request, year: str = "", sort: str = "", page: str = "
             "year": year,
             "list": shown,
             "exports": EXPORTS,
+            "last_run": last_run,
+            "run_href": _run_page(year, last_run["run_id"]) if last_run else "",
+            "last_batch": last_batch,
+            "batch_href": _batch_page(year, last_batch["batch_id"]) if last_batch else "",
+            "under_way": UNDER_WAY,
             "crumbs": _crumbs(year),
         },
     )
@@ -346,23 +355,104 @@ async def preview(
     )
 
 
+#: a job's states while it is under way (recognition works it off the request)
+UNDER_WAY = ("queued", "running")
+
+
+def _under_way_id(error: ServiceError) -> str | None:
+    """The id of the job of the same kind under way, from recognition's 409 `under_way`."""
+    if error.status != 409 or error.code != "under_way" or not isinstance(error.body, dict):
+        return None
+    found = (error.body.get("errors") or [{}])[0].get("id")
+    return str(found) if found else None
+
+
 @router.post(f"{BASE}/awards/run")
 async def run(request: Request) -> Response:
+    """Start the awards run (recognition works it off the request) and go to its progress."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf") or ""))
     c = await _gate(request)
     year = _year(request, str(form.get("year") or ""))
     try:
-        done = await c.call("recognition", "POST", "/awards/runs", json={"academic_year": year})
+        started = await c.call("recognition", "POST", "/awards/runs", json={"academic_year": year})
     except ServiceError as error:
+        running = _under_way_id(error)
+        if running is not None:
+            flash(request, "An awards run of this year is already under way: here it is.")
+            return RedirectResponse(_run_page(year, running), status_code=303)
         flash(request, f"{error.detail or 'The run was refused.'} Nothing was changed.", "bad")
         return RedirectResponse(f"{BASE}/awards/preview?year={year}", status_code=303)
-    flash(
-        request,
-        f"The awards run is done: {done['granted']} granted, {done['withheld']} withheld, "
-        f"{done['unchanged']} leaders unchanged (policy version {done['policy_version']}).",
+    return RedirectResponse(_run_page(year, started["run_id"]), status_code=303)
+
+
+def _run_page(year: str, run_id: str) -> str:
+    return f"{BASE}/awards/runs/{quote(run_id)}?{urlencode({'year': year})}"
+
+
+def _batch_page(year: str, batch_id: str) -> str:
+    return f"{BASE}/certificates/{quote(batch_id)}?{urlencode({'year': year})}"
+
+
+def _job(
+    state: str, done: int, total: int, unit: str, href: str, request: Request, at: str | None
+) -> dict[str, Any]:
+    """What the progress part of a job's page shows."""
+    settings = settings_of(request)
+    if state == "queued" or not total:
+        text = "Waiting to begin…" if state == "queued" else f"0 {unit}"
+    else:
+        text = f"{done} of {total} {unit}"
+    return {
+        "state": state,
+        "under_way": state in UNDER_WAY,
+        "done": done,
+        "total": total,
+        "text": text,
+        "percent": round(100 * done / total) if total else 0,
+        "href": href,
+        "finished": local(settings, at, "%A %d %B %Y, %H:%M") if at else "",
+    }
+
+
+@router.get(BASE + "/awards/runs/{run_id}")
+async def run_progress(request: Request, run_id: str, year: str = "") -> Response:
+    """An awards run: how far it is (a progress bar the page's script keeps up to date, or
+    the refresh link), then what it decided."""
+    c = await _gate(request)
+    year = _year(request, year)
+    found = await c.get_one(
+        "recognition",
+        f"/awards/runs/{quote(run_id)}",
+        PageError(
+            "Page not found",
+            "There is no such awards run.",
+            status=404,
+            next_href=f"{BASE}/awards?year={year}",
+            next_label="Go to the awards",
+        ),
     )
-    return RedirectResponse(f"{BASE}/awards?year={year}", status_code=303)
+    year = found["academic_year"]
+    return render(
+        request,
+        c,
+        "console/recognition_run.html",
+        {
+            "title": f"Awards run {year}",
+            "year": year,
+            "run": found,
+            "job": _job(
+                found["state"],
+                found["leaders_done"],
+                found["leaders_total"],
+                "leaders decided",
+                _run_page(year, run_id),
+                request,
+                found["finished_at"],
+            ),
+            "crumbs": _crumbs(year, (f"{BASE}/awards?year={year}", "Awards")),
+        },
+    )
 
 
 @router.post(BASE + "/awards/{award_id}/withdraw")
@@ -414,6 +504,96 @@ async def certificates(request: Request, year: str = "") -> Response:
     c = await _gate(request)
     year = _year(request, year)
     return await _download(c, f"/certificates/{quote(year)}", f"certificates-{year}.pdf", year)
+
+
+@router.post(f"{BASE}/certificates")
+async def make_certificates(request: Request) -> Response:
+    """Start making the year's certificate batch (off the request) and go to its progress."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf") or ""))
+    c = await _gate(request)
+    year = _year(request, str(form.get("year") or ""))
+    try:
+        started = await c.call("recognition", "POST", f"/certificates/{quote(year)}/batches")
+    except ServiceError as error:
+        making = _under_way_id(error)
+        if making is not None:
+            flash(request, "The certificates of this year are already being made: here they are.")
+            return RedirectResponse(_batch_page(year, making), status_code=303)
+        if error.status not in (404, 422):
+            raise
+        raise PageError(
+            "There is nothing to download yet",
+            f"{error.detail or 'No certificate stands for this year.'} Run the awards first.",
+            status=error.status,
+            next_href=f"{BASE}/awards?year={year}",
+            next_label="Go to the awards",
+        ) from None
+    return RedirectResponse(_batch_page(year, started["batch_id"]), status_code=303)
+
+
+def _no_batch(year: str) -> PageError:
+    return PageError(
+        "Page not found",
+        "There is no such certificate batch.",
+        status=404,
+        next_href=f"{BASE}/awards?year={year}",
+        next_label="Go to the awards",
+    )
+
+
+@router.get(BASE + "/certificates/{batch_id}")
+async def certificates_progress(request: Request, batch_id: str, year: str = "") -> Response:
+    """A certificate batch: how far it is, then the PDF to download."""
+    c = await _gate(request)
+    year = _year(request, year)
+    found = await c.get_one(
+        "recognition", f"/certificates/{quote(year)}/batches/{quote(batch_id)}", _no_batch(year)
+    )
+    return render(
+        request,
+        c,
+        "console/recognition_certificates.html",
+        {
+            "title": f"Certificates {year}",
+            "year": year,
+            "batch": found,
+            "job": _job(
+                found["state"],
+                found["pages_done"],
+                found["pages_total"],
+                "pages made",
+                _batch_page(year, batch_id),
+                request,
+                found["finished_at"],
+            ),
+            "crumbs": _crumbs(year, (f"{BASE}/awards?year={year}", "Awards")),
+        },
+    )
+
+
+@router.get(BASE + "/certificates/{batch_id}/pdf")
+async def certificates_pdf(request: Request, batch_id: str, year: str = "") -> Response:
+    """The batch's PDF, once made."""
+    c = await _gate(request)
+    year = _year(request, year)
+    try:
+        raw, kind = await c.person.services.download(
+            "recognition",
+            f"/certificates/{quote(year)}/batches/{quote(batch_id)}/pdf",
+            c.token(),
+        )
+    except ServiceError as error:
+        if error.status in (404, 422):
+            raise _no_batch(year) from None
+        if error.status == 409:
+            return RedirectResponse(_batch_page(year, batch_id), status_code=303)
+        raise
+    return Response(
+        raw,
+        media_type=kind,
+        headers={"Content-Disposition": f'attachment; filename="certificates-{year}.pdf"'},
+    )
 
 
 @router.get(BASE + "/exports/{name}")

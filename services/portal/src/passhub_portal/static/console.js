@@ -1,5 +1,6 @@
-// The console's long work (the awards run, the certificate batch): say it is under way, and
-// keep a form from being sent twice. Without this script the forms and links work as they are.
+// The console's forms that start work (the awards run, the certificate batch): say it is
+// starting, and keep a form from being sent twice. Without this script the forms and links
+// work as they are.
 "use strict";
 document.querySelectorAll("form[data-busy]").forEach(function (form) {
   form.addEventListener("submit", function () {

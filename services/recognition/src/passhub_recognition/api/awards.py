@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.concurrency import run_in_threadpool
 
-from passhub_recognition import handlers
+from passhub_recognition import handlers, queries
 from passhub_recognition.api.deps import (
     SELF,
+    JobsDep,
     Recognition,
     RecognitionDep,
     ensure_may_see,
@@ -22,6 +24,8 @@ from passhub_recognition.api.deps import (
 )
 from passhub_recognition.api.schemas import (
     AwardOut,
+    AwardsRunOut,
+    CertificateBatchOut,
     PreviewLineOut,
     RunIn,
     RunPreviewOut,
@@ -32,7 +36,15 @@ from passhub_recognition.certificates import Certificate, render
 from passhub_recognition.credentials import open_badge_credential
 from passhub_recognition.domain.documents import AwardView
 from passhub_recognition.domain.policy import check_academic_year
-from passhub_recognition.queries import award_by_id, awards_of_student, awards_of_year
+from passhub_recognition.queries import (
+    DONE,
+    award_by_id,
+    award_run,
+    award_runs_of_year,
+    awards_of_student,
+    awards_of_year,
+    certificate_batches_of_year,
+)
 from passhub_shared.app import RuntimeDep
 from passhub_shared.auth import Principal, require
 from passhub_shared.errors import Conflict, NotFound
@@ -122,20 +134,77 @@ async def awards_run_preview(
     )
 
 
-@router.post("/awards/runs")
+def run_out(run: dict[str, Any]) -> AwardsRunOut:
+    done = run["state"] == DONE
+    return AwardsRunOut(
+        run_id=run["run_id"],
+        academic_year=run["academic_year"],
+        state=run["state"],
+        requested_by=run["requested_by"],
+        requested_at=run["requested_at"],
+        started_at=run["started_at"],
+        finished_at=run["finished_at"],
+        policy_version=run["policy_version"],
+        leaders_done=run["leaders_done"],
+        leaders_total=run["leaders_total"],
+        result=(
+            RunSummaryOut.model_validate(handlers.run_summary(run), from_attributes=True)
+            if done
+            else None
+        ),
+        error=run["error"],
+    )
+
+
+@router.post("/awards/runs", status_code=202)
 async def awards_run(
     body: RunIn,
     runtime: RuntimeDep,
+    jobs: JobsDep,
+    response: Response,
     principal: Principal = require("coordinator"),
-) -> RunSummaryOut:
-    """Decide every leader of the year at once. Running it again issues nothing twice: it only
-    decides what changed since (a leader who now meets the requirements, say)."""
+) -> AwardsRunOut:
+    """Start the awards run of the year: 202, with the run's id and where to follow it
+    (`Location`). It decides every leader of the year, a batch of leaders per transaction, off
+    the request; `GET /awards/runs/{run_id}` gives how far it is and, once done, what it
+    decided. One run per year at a time: while one is queued or running, 409 `under_way`,
+    with its id in `errors[0].id`. Running it again issues nothing twice: it only decides what
+    changed since (a leader who now meets the requirements, say)."""
     check_academic_year(body.academic_year)
     ctx = handler_context(runtime, principal)
-    summary = await in_transaction(
-        runtime, lambda conn: handlers.run_awards(conn, ctx, body.academic_year)
-    )
-    return RunSummaryOut.model_validate(summary, from_attributes=True)
+
+    async def start(conn: AsyncConnection) -> dict[str, Any]:
+        run_id = await handlers.start_run(conn, ctx, body.academic_year)
+        return await award_run(conn, run_id)
+
+    run = await in_transaction(runtime, start)
+    jobs.work_run(run["run_id"])
+    response.headers["Location"] = f"/awards/runs/{run['run_id']}"
+    return run_out(run)
+
+
+@router.get("/awards/runs")
+async def awards_runs(
+    runtime: RuntimeDep,
+    academic_year: str = Query(),
+    principal: Principal = require("coordinator"),
+) -> list[AwardsRunOut]:
+    """The year's awards runs, the latest first."""
+    check_academic_year(academic_year)
+    async with runtime.engine.connect() as conn:
+        return [run_out(r) for r in await award_runs_of_year(conn, academic_year)]
+
+
+@router.get("/awards/runs/{run_id}")
+async def awards_run_state(
+    run_id: str,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator"),
+) -> AwardsRunOut:
+    """An awards run: queued, running (leaders decided of the total), done (with what it
+    decided) or failed (with why; what it decided stays decided)."""
+    async with runtime.engine.connect() as conn:
+        return run_out(await award_run(conn, run_id))
 
 
 @router.get("/awards")
@@ -243,6 +312,103 @@ async def certificate_batch(
     certs = [certificate_of(v, ctx) for v in views]
     content = await run_in_threadpool(render, certs, ctx.fonts, f"Certificates {academic_year}")
     return _pdf(content, f"certificates-{academic_year}.pdf")
+
+
+def batch_out(batch: dict[str, Any]) -> CertificateBatchOut:
+    year, batch_id = batch["academic_year"], batch["batch_id"]
+    return CertificateBatchOut(
+        batch_id=batch_id,
+        academic_year=year,
+        state=batch["state"],
+        requested_by=batch["requested_by"],
+        requested_at=batch["requested_at"],
+        started_at=batch["started_at"],
+        finished_at=batch["finished_at"],
+        pages_done=batch["pages_done"],
+        pages_total=batch["pages_total"],
+        pdf=(
+            f"/certificates/{quote(year)}/batches/{batch_id}/pdf"
+            if batch["state"] == DONE
+            else None
+        ),
+        error=batch["error"],
+    )
+
+
+async def _batch_of_year(
+    runtime: RuntimeDep, year: str, batch_id: str, pdf: bool = False
+) -> dict[str, Any]:
+    check_academic_year(year)
+    async with runtime.engine.connect() as conn:
+        batch = await queries.certificate_batch(conn, batch_id, pdf=pdf)
+    if batch["academic_year"] != year:
+        raise NotFound(f"no certificate batch {batch_id} of {year}")
+    return batch
+
+
+@router.post("/certificates/{academic_year}/batches", status_code=202)
+async def start_certificate_batch(
+    academic_year: str,
+    runtime: RuntimeDep,
+    jobs: JobsDep,
+    response: Response,
+    principal: Principal = require("coordinator"),
+) -> CertificateBatchOut:
+    """Start making the year's certificate batch (every standing certificate of
+    participation, one page each, in name order): 202, with its id and where to follow it
+    (`Location`). 404 when no certificate stands; 409 `under_way` while a batch of the year is
+    being made, with its id in `errors[0].id`. The PDF is kept with the batch once done."""
+    check_academic_year(academic_year)
+    ctx = handler_context(runtime, principal)
+
+    async def start(conn: AsyncConnection) -> dict[str, Any]:
+        batch_id = await handlers.start_certificate_batch(conn, ctx, academic_year)
+        return await queries.certificate_batch(conn, batch_id)
+
+    batch = await in_transaction(runtime, start)
+    jobs.work_batch(batch["batch_id"])
+    response.headers["Location"] = (
+        f"/certificates/{quote(academic_year)}/batches/{batch['batch_id']}"
+    )
+    return batch_out(batch)
+
+
+@router.get("/certificates/{academic_year}/batches")
+async def certificate_batches(
+    academic_year: str,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator"),
+) -> list[CertificateBatchOut]:
+    """The year's certificate batches, the latest first."""
+    check_academic_year(academic_year)
+    async with runtime.engine.connect() as conn:
+        return [batch_out(b) for b in await certificate_batches_of_year(conn, academic_year)]
+
+
+@router.get("/certificates/{academic_year}/batches/{batch_id}")
+async def certificate_batch_state(
+    academic_year: str,
+    batch_id: str,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator"),
+) -> CertificateBatchOut:
+    """A certificate batch: queued, running (pages drawn of the total), done (with the path of
+    its PDF) or failed (with why)."""
+    return batch_out(await _batch_of_year(runtime, academic_year, batch_id))
+
+
+@router.get("/certificates/{academic_year}/batches/{batch_id}/pdf", response_class=Response)
+async def certificate_batch_pdf(
+    academic_year: str,
+    batch_id: str,
+    runtime: RuntimeDep,
+    principal: Principal = require("coordinator"),
+) -> Response:
+    """The batch's PDF, once done (409 before)."""
+    batch = await _batch_of_year(runtime, academic_year, batch_id, pdf=True)
+    if batch["state"] != DONE:
+        raise Conflict(f"certificate batch {batch_id} is {batch['state']}, not done")
+    return _pdf(batch["pdf"], f"certificates-{academic_year}.pdf")
 
 
 @router.get("/awards/{award_id}/credential", response_class=Response)

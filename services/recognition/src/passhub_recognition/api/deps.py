@@ -15,6 +15,7 @@ from passhub_recognition.certificates import Fonts
 from passhub_recognition.credentials import Issuer
 from passhub_recognition.domain.awards import RoleTitles
 from passhub_recognition.handlers import Context, context
+from passhub_recognition.jobs import Jobs
 from passhub_recognition.settings import RecognitionSettings
 from passhub_recognition.signing import IssuerKey
 from passhub_shared import retrying
@@ -29,6 +30,8 @@ T = TypeVar("T")
 SELF = ("leader", "student")
 #: where the service keeps its `Recognition` in the runtime's state
 STATE_KEY = "recognition"
+#: where the service keeps its `Jobs` (the awards runs and certificate batches it works)
+JOBS_KEY = "recognition-jobs"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,14 @@ async def get_recognition(runtime: RuntimeDep) -> Recognition:
 
 
 RecognitionDep = Annotated[Recognition, Depends(get_recognition)]
+
+
+async def get_jobs(runtime: RuntimeDep) -> Jobs:
+    found: Jobs = runtime.state[JOBS_KEY]
+    return found
+
+
+JobsDep = Annotated[Jobs, Depends(get_jobs)]
 
 
 def role_titles(runtime: Runtime) -> RoleTitles:

@@ -141,6 +141,48 @@ class RunPreviewOut(RunSummaryOut):
     lines: list[PreviewLineOut]
 
 
+#: a job's state: queued (recorded, not begun), running, done, failed (with why)
+JobState = Literal["queued", "running", "done", "failed"]
+
+
+class AwardsRunOut(BaseModel):
+    """An awards run, worked off the request: how far it is and, once done, what it decided."""
+
+    run_id: str
+    academic_year: str
+    state: JobState
+    requested_by: str | None
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    #: the policy version it applies (adopted when it begins)
+    policy_version: int | None
+    leaders_done: int
+    #: the leaders appointed when the run began (0 until then)
+    leaders_total: int
+    #: what it decided, once done: the same summary the one-transaction run gives
+    result: RunSummaryOut | None
+    error: str | None
+
+
+class CertificateBatchOut(BaseModel):
+    """A certificate batch, made off the request: pages drawn of the total, and where its
+    PDF is once done."""
+
+    batch_id: str
+    academic_year: str
+    state: JobState
+    requested_by: str | None
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    pages_done: int
+    pages_total: int
+    #: the path of the PDF, once done
+    pdf: str | None
+    error: str | None
+
+
 class AwardOut(BaseModel):
     award_id: str
     kind: AwardKind
