@@ -22,6 +22,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from passhub_shared.connections import Connections
 from passhub_shared.events import Event
 from passhub_shared.keyshare import (
     ForeignKeys,
@@ -104,6 +105,8 @@ class Runtime:
         self.definition = definition
         self.settings = settings or load_settings(definition.name)
         self.engine: AsyncEngine = create_engine(self.settings.database_url)
+        #: where `transaction()` runs: asyncpg's pool, SQLAlchemy lent on it when asked
+        self.connections = Connections(self.settings.database_url)
         self.privacy = Privacy(master_keys_of(self.settings))
         self.stream_keys = stream_keys_of(self.settings)
         self.store = EventStore(definition.name, definition.projections, self.privacy)
@@ -125,7 +128,10 @@ class Runtime:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
+        """A transaction, committed at the end of the block, rolled back if it raises: an
+        asyncpg transaction that is also an SQLAlchemy `AsyncConnection`
+        (`passhub_shared.connections`)."""
+        async with self.connections.transaction() as conn:
             yield conn
 
     async def migrate(self) -> None:
@@ -210,6 +216,7 @@ class Runtime:
             with suppress(Exception):
                 await self._keys_nc.close()
             self._keys_nc = None
+        await self.connections.close()
         await self.engine.dispose()
 
     async def ready(self) -> dict[str, bool]:
