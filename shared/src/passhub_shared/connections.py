@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from typing import Any, NoReturn
 
 import asyncpg
@@ -187,27 +187,10 @@ class Connections:
         if self._slots is not None:
             self._slots.release()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """A transaction, committed at the end of the block (rolled back on an exception)."""
-        try:
-            driver = await self.acquire()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            raise self.translated(None, "connect", (), error) from error
-        try:
-            conn = Transaction(self, driver)
-            try:
-                await conn.begin_block()
-            except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                raise conn.translated(_BEGIN, (), error) from error
-            try:
-                yield conn
-            except BaseException:
-                await conn.end(commit=False)
-                raise
-            await conn.end(commit=True)
-        finally:
-            self.release(driver)
+    def transaction(self) -> _Block:
+        """A transaction, committed at the end of the `async with` block, rolled back if the
+        block raises."""
+        return _Block(self)
 
     def translated(
         self, conn: asyncpg.Connection | None, sql: str, args: Sequence[Any], error: Exception
@@ -224,10 +207,11 @@ class Connections:
                 raise dbapi.OperationalError(str(error) or type(error).__name__, error)
             _raise_translated(dbapi, error)
         except Exception as dbapi_error:
-            lost = (conn is not None and conn.is_closed()) or self.dialect.is_disconnect(
-                dbapi_error,  # type: ignore[arg-type]
-                None,
-                None,
+            lost = (
+                conn is None
+                or conn.is_closed()
+                or _ends_the_session(error)
+                or self.dialect.is_disconnect(dbapi_error, None, None)  # type: ignore[arg-type]
             )
             if lost:
                 if conn is not None and not conn.is_closed():
@@ -238,7 +222,7 @@ class Connections:
                 args,
                 dbapi_error,
                 dbapi.Error,
-                connection_invalidated=lost or conn is None,
+                connection_invalidated=lost,
                 dialect=self.dialect,
             )
         return error  # pragma: no cover (`_raise_translated` always raises)
@@ -259,6 +243,59 @@ class Connections:
                 conn.terminate()
         self._closing = True
         await self.lender.dispose()
+
+
+class _Block:
+    """`Connections.transaction()`: a connection for the block, `BEGIN` on entry, `COMMIT` at
+    its end or `ROLLBACK` if it raises, the connection back to the pool in any case."""
+
+    __slots__ = ("_conn", "_connections", "_driver")
+
+    def __init__(self, connections: Connections) -> None:
+        self._connections = connections
+        self._driver: PooledConnection | None = None
+        self._conn: Transaction | None = None
+
+    async def __aenter__(self) -> Transaction:
+        connections = self._connections
+        try:
+            driver = await connections.acquire()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            raise connections.translated(None, "connect", (), error) from error
+        self._driver = driver
+        try:
+            conn = self._conn = Transaction(connections, driver)
+            try:
+                await conn.begin_block()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                raise conn.translated(_BEGIN, (), error) from error
+        except BaseException:
+            self._driver = None
+            connections.release(driver)
+            raise
+        return conn
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        driver, conn = self._driver, self._conn
+        assert driver is not None and conn is not None
+        self._driver = self._conn = None
+        try:
+            await conn.end(commit=kind is None)
+        finally:
+            self._connections.release(driver)
+
+
+#: SQLSTATEs of a session the server has ended (its FATAL may arrive before the socket closes):
+#: operator intervention (admin or crash shutdown, cannot connect now)
+_SESSION_ENDED = frozenset({"57P01", "57P02", "57P03"})
+
+
+def _ends_the_session(error: Exception) -> bool:
+    """The connection is lost, whether or not asyncpg has seen its socket close yet."""
+    if isinstance(error, OSError | asyncpg.ConnectionDoesNotExistError):
+        return True
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    return sqlstate.startswith("08") or sqlstate in _SESSION_ENDED
 
 
 def _raise_translated(dbapi: Any, error: Exception) -> NoReturn:
@@ -336,7 +373,7 @@ class Transaction(AsyncConnection):
         if commit:
             try:
                 await self._block.commit()
-            except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 raise self.translated(_COMMIT, (), error) from error
         else:
             try:

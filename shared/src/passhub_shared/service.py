@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -126,13 +126,11 @@ class Runtime:
     def name(self) -> str:
         return self.definition.name
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction, committed at the end of the block, rolled back if it raises: an
-        asyncpg transaction that is also an SQLAlchemy `AsyncConnection`
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A transaction, committed at the end of the `async with` block, rolled back if it
+        raises: an asyncpg transaction that is also an SQLAlchemy `AsyncConnection`
         (`passhub_shared.connections`)."""
-        async with self.connections.transaction() as conn:
-            yield conn
+        return self.connections.transaction()
 
     async def migrate(self) -> None:
         await migrate(self.settings.database_url, self.definition.migrations)
