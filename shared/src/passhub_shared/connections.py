@@ -152,14 +152,14 @@ class Connections:
 
         return given()
 
-    async def acquire(self) -> PooledConnection:
-        """An idle connection (the most recently used, its caches warm), or a new one; at
-        most `max_size` at once, the others wait."""
+    async def acquire(self, *, new: bool = False) -> PooledConnection:
+        """An idle connection (the most recently used, its caches warm), or a new one (always,
+        if `new`); at most `max_size` at once, the others wait."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_size)
         await self._slots.acquire()
         try:
-            while self._idle:
+            while self._idle and not new:
                 conn = self._idle.pop()
                 if not conn.is_closed():
                     return conn
@@ -203,7 +203,8 @@ class Connections:
             if isinstance(error, dbapi.Error):
                 raise error
             if not isinstance(error, asyncpg.PostgresError | asyncpg.InterfaceError):
-                # unreachable (refused, timed out): what a lost database is to a service
+                # unreachable (refused, timed out, the protocol broken by the server's end):
+                # what a lost database is to a service
                 raise dbapi.OperationalError(str(error) or type(error).__name__, error)
             _raise_translated(dbapi, error)
         except Exception as dbapi_error:
@@ -257,23 +258,31 @@ class _Block:
         self._conn: Transaction | None = None
 
     async def __aenter__(self) -> Transaction:
+        """A connection and `BEGIN`. An idle connection the server has ended meanwhile (its
+        end not yet seen) fails its `BEGIN`: it is closed, with the other idle ones, and the
+        transaction begins on a new connection, which nothing had been sent to yet."""
         connections = self._connections
-        try:
-            driver = await connections.acquire()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            raise connections.translated(None, "connect", (), error) from error
-        self._driver = driver
-        try:
-            conn = self._conn = Transaction(connections, driver)
+        for new in (False, True):
+            try:
+                driver = await connections.acquire(new=new)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                raise connections.translated(None, "connect", (), error) from error
+            conn = Transaction(connections, driver)
             try:
                 await conn.begin_block()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                raise conn.translated(_BEGIN, (), error) from error
-        except BaseException:
-            self._driver = None
-            connections.release(driver)
-            raise
-        return conn
+            except _DRIVER_ERRORS as error:
+                translated = conn.translated(_BEGIN, (), error)  # closes a lost connection
+                connections.release(driver)
+                lost = getattr(translated, "connection_invalidated", False)
+                if new or not lost:
+                    raise translated from error
+                continue
+            except BaseException:
+                connections.release(driver)
+                raise
+            self._driver, self._conn = driver, conn
+            return conn
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
         driver, conn = self._driver, self._conn
@@ -285,6 +294,14 @@ class _Block:
             self._connections.release(driver)
 
 
+#: what asyncpg raises for a statement: the server's error, the client's, the socket's
+_DRIVER_ERRORS = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+
 #: SQLSTATEs of a session the server has ended (its FATAL may arrive before the socket closes):
 #: operator intervention (admin or crash shutdown, cannot connect now)
 _SESSION_ENDED = frozenset({"57P01", "57P02", "57P03"})
@@ -292,8 +309,10 @@ _SESSION_ENDED = frozenset({"57P01", "57P02", "57P03"})
 
 def _ends_the_session(error: Exception) -> bool:
     """The connection is lost, whether or not asyncpg has seen its socket close yet."""
-    if isinstance(error, OSError | asyncpg.ConnectionDoesNotExistError):
-        return True
+    if isinstance(
+        error, OSError | asyncpg.ConnectionDoesNotExistError | asyncpg.InternalClientError
+    ):
+        return True  # the last: a FATAL from the server left the protocol mid-operation
     sqlstate = getattr(error, "sqlstate", None) or ""
     return sqlstate.startswith("08") or sqlstate in _SESSION_ENDED
 
@@ -373,7 +392,7 @@ class Transaction(AsyncConnection):
         if commit:
             try:
                 await self._block.commit()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except _DRIVER_ERRORS as error:
                 raise self.translated(_COMMIT, (), error) from error
         else:
             try:

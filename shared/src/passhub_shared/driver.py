@@ -57,7 +57,12 @@ async def fetch(conn: Conn, sql: str, *args: Any) -> list[asyncpg.Record]:
     driver = await driver_of(conn)
     try:
         return await driver.fetch(sql, *args)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    ) as exc:
         raise await _translated(conn, sql, args, exc) from exc
 
 
@@ -65,7 +70,12 @@ async def execute(conn: Conn, sql: str, *args: Any) -> None:
     driver = await driver_of(conn)
     try:
         await driver.execute(sql, *args)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    ) as exc:
         raise await _translated(conn, sql, args, exc) from exc
 
 
@@ -74,7 +84,12 @@ async def executemany(conn: Conn, sql: str, rows: Iterable[Sequence[Any]]) -> No
     driver = await driver_of(conn)
     try:
         await driver.executemany(sql, rows)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    ) as exc:
         raise await _translated(conn, sql, (), exc) from exc
 
 
