@@ -335,8 +335,9 @@ class AppendVariants:
 
     def handle_asyncpg(self, prefix: str) -> Op:
         """`decider.handle`, the same code, in a transaction of a plain asyncpg connection
-        (JSON codecs as SQLAlchemy sets them) instead of SQLAlchemy's: what the kit's command
-        path costs without SQLAlchemy's connection pool and transaction."""
+        (JSON codecs as SQLAlchemy sets them) held by the writer instead of
+        `Runtime.transaction()`: what the kit's command path costs without its pool and the
+        `AsyncConnection` a service's transaction is."""
 
         async def op(w: int, i: int) -> None:
             stream = _stream(prefix, w, i)
@@ -911,9 +912,10 @@ def epilogue(figures: Sequence[Figure]) -> str:
             "`eventsourcing` library (`bench/peer.py`): get the aggregate, call a method, save,",
             "from threads. The ceiling is the kit's own statements written by hand with asyncpg",
             'on copies of its tables: what this design can reach on this machine. "handle in a',
-            'plain asyncpg tx" is the same `decider.handle` in an asyncpg transaction instead of',
-            "SQLAlchemy's: the kit's own code without SQLAlchemy's pool and transaction. The raw",
-            "INSERT is one row per transaction, no read.",
+            'plain asyncpg tx" is the same `decider.handle` in a transaction of an asyncpg',
+            "connection the writer holds, instead of `Runtime.transaction()` (the kit's pool and",
+            "the `AsyncConnection` it yields, `passhub_shared/connections.py`). The raw INSERT is",
+            "one row per transaction, no read.",
             "",
             "| mode | peer (cmd/s) | decider.handle | handle / peer | handle_many, GroupCommit "
             "| grouped / peer | ceiling | handle / ceiling "

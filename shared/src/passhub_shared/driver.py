@@ -1,4 +1,4 @@
-"""The kit's own statements, sent on the asyncpg connection under an SQLAlchemy transaction.
+"""The kit's own statements, sent on the asyncpg connection under a transaction.
 
 A service's transaction is an SQLAlchemy `AsyncConnection` (its queries are SQLAlchemy Core),
 but the statements the kit runs on every command (load a stream, append, a projection's
@@ -7,6 +7,8 @@ hops: through SQLAlchemy each one cost the client about 70 µs more than on asyn
 and a command runs three of them. Here they go to the asyncpg connection underneath, inside
 the same transaction (begun first if SQLAlchemy has not begun it yet), and a database error
 comes back as the `DBAPIError` SQLAlchemy would have raised, so the error handlers see one kind.
+A service's own transaction (`connections.Transaction`) is asyncpg's already: its statements go
+straight to its connection.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from passhub_shared.connections import Transaction
+
 Conn: TypeAlias = "AsyncConnection | asyncpg.Connection"
 
 _KEY = "passhub_driver"
@@ -25,6 +29,8 @@ _KEY = "passhub_driver"
 
 async def driver_of(conn: Conn) -> asyncpg.Connection:
     """The asyncpg connection under `conn`, inside `conn`'s transaction (begun if need be)."""
+    if isinstance(conn, Transaction):
+        return conn.driver
     if isinstance(conn, asyncpg.Connection):
         return conn
     if not conn.in_transaction():
@@ -51,7 +57,12 @@ async def fetch(conn: Conn, sql: str, *args: Any) -> list[asyncpg.Record]:
     driver = await driver_of(conn)
     try:
         return await driver.fetch(sql, *args)
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    ) as exc:
         raise await _translated(conn, sql, args, exc) from exc
 
 
@@ -59,7 +70,12 @@ async def execute(conn: Conn, sql: str, *args: Any) -> None:
     driver = await driver_of(conn)
     try:
         await driver.execute(sql, *args)
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    ) as exc:
         raise await _translated(conn, sql, args, exc) from exc
 
 
@@ -68,7 +84,12 @@ async def executemany(conn: Conn, sql: str, rows: Iterable[Sequence[Any]]) -> No
     driver = await driver_of(conn)
     try:
         await driver.executemany(sql, rows)
-    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    ) as exc:
         raise await _translated(conn, sql, (), exc) from exc
 
 
@@ -76,6 +97,8 @@ async def _translated(conn: Conn, sql: str, args: Sequence[Any], exc: Exception)
     """`exc` as SQLAlchemy raises it for the same statement (`IntegrityError`, ...). A lost
     connection is invalidated as SQLAlchemy would: it and every pooled connection as old are
     replaced rather than handed out again."""
+    if isinstance(conn, Transaction):
+        return conn.translated(sql, args, exc)
     if isinstance(conn, asyncpg.Connection):
         return exc
     held = conn.info.get(_KEY)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -22,6 +22,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from passhub_shared.connections import Connections
 from passhub_shared.events import Event
 from passhub_shared.keyshare import (
     ForeignKeys,
@@ -104,6 +105,8 @@ class Runtime:
         self.definition = definition
         self.settings = settings or load_settings(definition.name)
         self.engine: AsyncEngine = create_engine(self.settings.database_url)
+        #: where `transaction()` runs: asyncpg's pool, SQLAlchemy lent on it when asked
+        self.connections = Connections(self.settings.database_url)
         self.privacy = Privacy(master_keys_of(self.settings))
         self.stream_keys = stream_keys_of(self.settings)
         self.store = EventStore(definition.name, definition.projections, self.privacy)
@@ -123,10 +126,11 @@ class Runtime:
     def name(self) -> str:
         return self.definition.name
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A transaction, committed at the end of the `async with` block, rolled back if it
+        raises: an asyncpg transaction that is also an SQLAlchemy `AsyncConnection`
+        (`passhub_shared.connections`)."""
+        return self.connections.transaction()
 
     async def migrate(self) -> None:
         await migrate(self.settings.database_url, self.definition.migrations)
@@ -210,6 +214,7 @@ class Runtime:
             with suppress(Exception):
                 await self._keys_nc.close()
             self._keys_nc = None
+        await self.connections.close()
         await self.engine.dispose()
 
     async def ready(self) -> dict[str, bool]:
