@@ -5,6 +5,8 @@ checked first with every error at once); and engagement (who stopped coming), ex
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -128,6 +130,31 @@ async def _session(c: Console, session_id: str) -> dict[str, Any]:
     return session
 
 
+#: at most this many of a roster's names are asked of recruitment at once
+NAME_LOOKUPS_AT_ONCE = 8
+
+
+async def _student_names(c: Console, numbers: Iterable[str]) -> dict[str, str]:
+    """The names of these students from recruitment's student records, for a coordinator
+    (whose records they are to read; an organiser sees the leaders' names only). Recruitment
+    answers one number a call, so they are asked a few at a time; a student with no record
+    has no name."""
+    if not c.coordinator:
+        return {}
+    gate = asyncio.Semaphore(NAME_LOOKUPS_AT_ONCE)
+
+    async def one(number: str) -> tuple[str, str | None]:
+        async with gate:
+            try:
+                record = await c.call("recruitment", "GET", f"/records/{quote(number)}")
+            except ServiceError:
+                return number, None
+        return number, record.get("name")
+
+    found = await asyncio.gather(*(one(n) for n in sorted(set(numbers))))
+    return {number: name for number, name in found if name}
+
+
 @router.get("/console/attendance/sessions/{session_id}")
 async def session_page(request: Request, session_id: str) -> Response:
     c = await console(request, AREA)
@@ -136,13 +163,21 @@ async def session_page(request: Request, session_id: str) -> Response:
     settings = settings_of(request)
     attended = await c.call("attendance", "GET", f"/sessions/{quote(session_id)}/attendances")
     audit = await c.call("attendance", "GET", f"/sessions/{quote(session_id)}/audit")
-    leader_names = {x["student_number"]: x.get("name") for x in session.get("leaders") or []}
+    names = {x["student_number"]: x.get("name") for x in session.get("leaders") or []}
+    names |= await _student_names(
+        c,
+        (
+            a["student_number"]
+            for a in attended["attendances"]
+            if not names.get(a["student_number"])
+        ),
+    )
     rows = []
     for a in attended["attendances"]:
         rows.append(
             {
                 **a,
-                "name": leader_names.get(a["student_number"]),
+                "name": names.get(a["student_number"]),
                 "when": local_time(settings, a["signed_in_at"], "%d %b %H:%M"),
                 "how": METHODS.get(a["method"], a["method"]),
             }
