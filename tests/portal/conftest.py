@@ -155,8 +155,10 @@ class WatchedBrowser:
         return getattr(self.chromium, name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for a module (Playwright's sync API keeps its own event loop running in this
+    thread while it is open, which the async tests of other modules could not start beside)."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
     from playwright.sync_api import sync_playwright

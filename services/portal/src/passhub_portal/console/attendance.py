@@ -137,22 +137,26 @@ NAME_LOOKUPS_AT_ONCE = 8
 async def _student_names(c: Console, numbers: Iterable[str]) -> dict[str, str]:
     """The names of these students from recruitment's student records, for a coordinator
     (whose records they are to read; an organiser sees the leaders' names only). Recruitment
-    answers one number a call, so they are asked a few at a time; a student with no record
-    has no name."""
+    answers one number a call, so the numbers whose names were not found in the last ten
+    minutes (`Services.student_names`) are asked a few at a time; a student with no record has
+    no name."""
     if not c.coordinator:
         return {}
+    known = c.person.services.student_names
+    wanted = sorted(set(numbers))
     gate = asyncio.Semaphore(NAME_LOOKUPS_AT_ONCE)
 
-    async def one(number: str) -> tuple[str, str | None]:
+    async def one(number: str) -> None:
         async with gate:
             try:
                 record = await c.call("recruitment", "GET", f"/records/{quote(number)}")
             except ServiceError:
-                return number, None
-        return number, record.get("name")
+                return
+        if record.get("name"):
+            known[number] = str(record["name"])
 
-    found = await asyncio.gather(*(one(n) for n in sorted(set(numbers))))
-    return {number: name for number, name in found if name}
+    await asyncio.gather(*(one(n) for n in wanted if n not in known))
+    return {n: known[n] for n in wanted if n in known}
 
 
 @router.get("/console/attendance/sessions/{session_id}")
@@ -164,14 +168,17 @@ async def session_page(request: Request, session_id: str) -> Response:
     attended = await c.call("attendance", "GET", f"/sessions/{quote(session_id)}/attendances")
     audit = await c.call("attendance", "GET", f"/sessions/{quote(session_id)}/audit")
     names = {x["student_number"]: x.get("name") for x in session.get("leaders") or []}
-    names |= await _student_names(
-        c,
-        (
-            a["student_number"]
-            for a in attended["attendances"]
-            if not names.get(a["student_number"])
-        ),
-    )
+    q = request.query_params
+    if q.get("sort", "").lstrip("-") == "name":
+        # sorted by name: every row's name first; else only the rows of the page shown
+        names |= await _student_names(
+            c,
+            (
+                a["student_number"]
+                for a in attended["attendances"]
+                if a["student_number"] not in names
+            ),
+        )
     rows = []
     for a in attended["attendances"]:
         rows.append(
@@ -182,7 +189,6 @@ async def session_page(request: Request, session_id: str) -> Response:
                 "how": METHODS.get(a["method"], a["method"]),
             }
         )
-    q = request.query_params
     roster = listing(
         rows,
         ROSTER_COLUMNS,
@@ -190,6 +196,9 @@ async def session_page(request: Request, session_id: str) -> Response:
         sort=q.get("sort", ""),
         page=q.get("page", "1"),
     )
+    shown = await _student_names(c, (r["student_number"] for r in roster.rows if not r["name"]))
+    for r in roster.rows:
+        r["name"] = r["name"] or shown.get(r["student_number"])
     trail = [
         {
             "when": local_time(settings, str(e["occurred_at"])),
