@@ -31,17 +31,18 @@ def page_rules() -> dict[str, Rule]:
 
 
 def _samples(stack: Stack) -> dict[str, str]:
-    # the student and the leader attended session B as students: the feedback form is theirs
+    # the student and the leader attended the kiosk's session as students (it had started when
+    # the rota was generated, so no leader is on it): its feedback form is theirs
     for number in (STUDENTS["ada"][0], LEADER):
         r = httpx.post(
-            f"{stack.attendance}/sessions/{stack.session_b}/attendances",
+            f"{stack.attendance}/sessions/{stack.session_kiosk}/attendances",
             json={"student_number": number, "reason": "signed the paper sheet"},
             headers=stack.staff(),
         )
         assert r.status_code in (201, 409), r.text
     return {
         "session_id": stack.session_a,
-        "feedback_session_id": stack.session_b,
+        "feedback_session_id": stack.session_kiosk,
         "code": current_code(stack, stack.session_a),
         "award_id": "no-such-award",
         "kind": "certificate.pdf",
