@@ -14,6 +14,11 @@ schemes and 600 sessions (30 a scheme, a week apart, each with two rostered lead
   existing `GET /schemes/{id}/attendance` (headcount per session, sessions per student).
 
 Results go to `bench/results/console.json`; a table is printed.
+
+`python -m bench.console --pages` measures every console page through the portal instead, on
+the whole stack with a year of the same size loaded through the services' APIs, each beside
+the service calls it makes, replayed direct (bench/console_pages.py); results to
+`bench/results/console.md` and `console-pages.json`.
 """
 
 from __future__ import annotations
@@ -204,7 +209,14 @@ def main() -> None:
     parser.add_argument("--attendances", type=int, default=60_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--database-url", help="an empty database instead of an embedded one")
+    parser.add_argument(
+        "--pages", action="store_true", help="every console page through the portal instead"
+    )
+    parser.add_argument("--rounds", type=int, default=10, help="fetches of each page (--pages)")
     args = parser.parse_args()
+    if args.pages:
+        pages_main(args)
+        return
     with database(args.database_url, "console") as dsn:
         result = loop.run(run(args, dsn))
     result["machine"] = {
@@ -218,6 +230,25 @@ def main() -> None:
     (RESULTS / "console.json").write_text(json.dumps(result, indent=2) + "\n")
     for name, value in result.items():
         print(f"{name:<28} {value}")
+
+
+def pages_main(args: argparse.Namespace) -> None:
+    from bench import console_pages
+
+    result = console_pages.run(
+        args.students, args.schemes, args.sessions, args.attendances, args.rounds
+    )
+    result["machine"] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+    }
+    result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "console-pages.json").write_text(json.dumps(result, indent=2) + "\n")
+    table = console_pages.markdown(result)
+    (RESULTS / "console.md").write_text(table)
+    print(table)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ STAFF_ROLE_MAP = {
     "pass-coordinators": "coordinator",
     "pass-organisers": "organiser",
     "academics": "academic",
+    "academic-staff": "academic",
 }
 ORGANISER = STAFF["org"][0]
 KIOSK = ("kiosk-library", "KIOSK-LIB-1")
@@ -120,7 +121,8 @@ class Threaded:
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(30)
+        if self.thread.is_alive():
+            self.thread.join(30)
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -157,7 +159,11 @@ def portal_settings(stack_urls: dict[str, str], oidc: OidcProvider) -> PortalSet
 
 
 @contextlib.contextmanager
-def running_stack(pg: PostgresHandle, nats: ServerHandle, oidc: OidcProvider) -> Iterator[Stack]:
+def running_stack(
+    pg: PostgresHandle, nats: ServerHandle, oidc: OidcProvider, seeded: bool = True
+) -> Iterator[Stack]:
+    """The stack, with the year `seed` makes (or, not `seeded`, with no data at all: only the
+    provider's users)."""
     nats.ensure_running()
     pg.ensure_running()
     delete_all_streams(nats.url)
@@ -191,6 +197,8 @@ def running_stack(pg: PostgresHandle, nats: ServerHandle, oidc: OidcProvider) ->
             servers.append(Threaded(create_app(definition, settings), ports[name]))
         kit = support.service_settings("", nats.url, jwt_jwks_url=jwks)
         servers.append(Threaded(create_portal(portal_settings(urls, oidc), kit), ports["portal"]))
+        # one after the other: started side by side, the services' startups trip over each
+        # other in this one process
         for server in servers:
             server.start()
         stack = Stack(oidc=oidc, kit=kit, **urls)
@@ -201,7 +209,8 @@ def running_stack(pg: PostgresHandle, nats: ServerHandle, oidc: OidcProvider) ->
         oidc.set_user(KIOSK[0], {"student_number": KIOSK[1], "name": "Library kiosk"})
         oidc.set_user(ROAMING_KIOSK[0], {"student_number": ROAMING_KIOSK[1], "name": "Kiosk"})
         oidc.set_user("visitor", {"name": "Val Visitor", "email": "val@example.org"})
-        seed(stack)
+        if seeded:
+            seed(stack)
         yield stack
     finally:
         for server in reversed(servers):

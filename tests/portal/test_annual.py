@@ -6,9 +6,6 @@ recruitment) and the coordinator's imports."""
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,42 +13,29 @@ import pytest
 
 from passhub_shared.oidcserver import OidcProvider
 from tests.portal.conftest import DESKTOP, PHONE
-from tests.portal.stack import LEADERS, Stack, ok, running_stack, wait_until
+from tests.portal.stack import LEADERS, Stack, ok, wait_until
 from tests.portal.test_student import log_in_at_provider
-from tests.servers import PostgresHandle, ServerHandle
 
 pytestmark = pytest.mark.browser
 
-GROUPS = {
-    "pass-coordinators": "coordinator",
-    "pass-organisers": "organiser",
-    "academic-staff": "academic",
-}
 STAFF = {
     "cora": ("E1001", "Cora Coordinator", "pass-coordinators"),
     "olu": ("E1002", "Olu Organiser", "pass-organisers"),
     "aki": ("E1003", "Aki Academic", "academic-staff"),
 }
+#: runs first on the stack it shares with the recognition and recruitment pages' tests: it adds
+#: the evaluation's imports and graduate outcomes, which they do not read
+SHARED_STACK = "annual-recognition-recruitment"
 
 
 @pytest.fixture(scope="module")
-def stack(
-    pg_server: PostgresHandle, nats_server: ServerHandle, oidc: OidcProvider
-) -> Iterator[Stack]:
-    """The portal's stack with staff roles read from the provider's `groups` claim."""
-    saved = os.environ.get("PASSHUB_PORTAL_STAFF_ROLE_MAP")
-    os.environ["PASSHUB_PORTAL_STAFF_ROLE_MAP"] = json.dumps(GROUPS)
-    try:
-        with running_stack(pg_server, nats_server, oidc) as running:
-            for key, (number, name, group) in STAFF.items():
-                oidc.set_user(key, {"student_number": number, "name": name, "groups": [group]})
-            given_the_year(running)
-            yield running
-    finally:
-        if saved is None:
-            os.environ.pop("PASSHUB_PORTAL_STAFF_ROLE_MAP", None)
-        else:
-            os.environ["PASSHUB_PORTAL_STAFF_ROLE_MAP"] = saved
+def stack(stack: Stack, oidc: OidcProvider) -> Stack:
+    """The portal's stack with staff whose roles come from the provider's `groups` claim,
+    and the year's imports."""
+    for key, (number, name, group) in STAFF.items():
+        oidc.set_user(key, {"student_number": number, "name": name, "groups": [group]})
+    given_the_year(stack)
+    return stack
 
 
 def given_the_year(s: Stack) -> None:

@@ -20,6 +20,8 @@ from tests.portal.console import (
 from tests.portal.stack import RECORDS_HEADER, STUDENTS, Stack, ok
 
 pytestmark = pytest.mark.browser
+#: first on the stack the sessions pages' tests use next: it adds a student organiser only
+SHARED_STACK = "console-sessions"
 
 
 def test_each_staff_role_reaches_its_console_and_others_are_turned_away(

@@ -26,6 +26,9 @@ from tests.portal.stack import LEADER, LEADER_2, Stack, wait_until
 from tests.servers import PostgresHandle, run_async
 
 pytestmark = pytest.mark.browser
+#: after the annual report's tests, on their stack: the policy, the run and the withdrawal are
+#: this module's alone
+SHARED_STACK = "annual-recognition-recruitment"
 
 
 def delivered(stack: Stack, number: str) -> int:

@@ -19,6 +19,9 @@ from tests.portal.console import (
 from tests.portal.stack import RECORDS_HEADER, STUDENTS, Stack, ok
 
 pytestmark = pytest.mark.browser
+#: last on the stack of the annual report's and the recognition pages' tests, which neither
+#: import student records nor apply
+SHARED_STACK = "annual-recognition-recruitment"
 
 ADA, BO, CY = STUDENTS["ada"][0], STUDENTS["bo"][0], STUDENTS["cy"][0]
 

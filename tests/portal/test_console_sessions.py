@@ -23,6 +23,8 @@ from tests.portal.console import log_in
 from tests.portal.stack import LEADER, LEADER_2, STUDENTS, Stack, wait_until
 
 pytestmark = pytest.mark.browser
+#: after the console frame's tests, on their stack (which only add a student organiser)
+SHARED_STACK = "console-sessions"
 
 
 def _session(stack: Stack, session_id: str) -> dict[str, Any]:

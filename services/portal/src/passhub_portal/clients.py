@@ -58,6 +58,9 @@ class Services:
         self._tokens: TTLCache[tuple[str, tuple[str, ...], str | None], str] = TTLCache(
             maxsize=TOKENS_KEPT, ttl=issuer.ttl.total_seconds() / 2
         )
+        #: student number -> name, from recruitment's records, kept ten minutes: the console's
+        #: rosters name students, and recruitment answers one number a call
+        self.student_names: TTLCache[str, str] = TTLCache(maxsize=20_000, ttl=600)
 
     @property
     def http(self) -> aiohttp.ClientSession:

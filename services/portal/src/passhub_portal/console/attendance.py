@@ -5,6 +5,8 @@ checked first with every error at once); and engagement (who stopped coming), ex
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -128,6 +130,35 @@ async def _session(c: Console, session_id: str) -> dict[str, Any]:
     return session
 
 
+#: at most this many of a roster's names are asked of recruitment at once
+NAME_LOOKUPS_AT_ONCE = 8
+
+
+async def _student_names(c: Console, numbers: Iterable[str]) -> dict[str, str]:
+    """The names of these students from recruitment's student records, for a coordinator
+    (whose records they are to read; an organiser sees the leaders' names only). Recruitment
+    answers one number a call, so the numbers whose names were not found in the last ten
+    minutes (`Services.student_names`) are asked a few at a time; a student with no record has
+    no name."""
+    if not c.coordinator:
+        return {}
+    known = c.person.services.student_names
+    wanted = sorted(set(numbers))
+    gate = asyncio.Semaphore(NAME_LOOKUPS_AT_ONCE)
+
+    async def one(number: str) -> None:
+        async with gate:
+            try:
+                record = await c.call("recruitment", "GET", f"/records/{quote(number)}")
+            except ServiceError:
+                return
+        if record.get("name"):
+            known[number] = str(record["name"])
+
+    await asyncio.gather(*(one(n) for n in wanted if n not in known))
+    return {n: known[n] for n in wanted if n in known}
+
+
 @router.get("/console/attendance/sessions/{session_id}")
 async def session_page(request: Request, session_id: str) -> Response:
     c = await console(request, AREA)
@@ -136,18 +167,28 @@ async def session_page(request: Request, session_id: str) -> Response:
     settings = settings_of(request)
     attended = await c.call("attendance", "GET", f"/sessions/{quote(session_id)}/attendances")
     audit = await c.call("attendance", "GET", f"/sessions/{quote(session_id)}/audit")
-    leader_names = {x["student_number"]: x.get("name") for x in session.get("leaders") or []}
+    names = {x["student_number"]: x.get("name") for x in session.get("leaders") or []}
+    q = request.query_params
+    if q.get("sort", "").lstrip("-") == "name":
+        # sorted by name: every row's name first; else only the rows of the page shown
+        names |= await _student_names(
+            c,
+            (
+                a["student_number"]
+                for a in attended["attendances"]
+                if a["student_number"] not in names
+            ),
+        )
     rows = []
     for a in attended["attendances"]:
         rows.append(
             {
                 **a,
-                "name": leader_names.get(a["student_number"]),
+                "name": names.get(a["student_number"]),
                 "when": local_time(settings, a["signed_in_at"], "%d %b %H:%M"),
                 "how": METHODS.get(a["method"], a["method"]),
             }
         )
-    q = request.query_params
     roster = listing(
         rows,
         ROSTER_COLUMNS,
@@ -155,6 +196,9 @@ async def session_page(request: Request, session_id: str) -> Response:
         sort=q.get("sort", ""),
         page=q.get("page", "1"),
     )
+    shown = await _student_names(c, (r["student_number"] for r in roster.rows if not r["name"]))
+    for r in roster.rows:
+        r["name"] = r["name"] or shown.get(r["student_number"])
     trail = [
         {
             "when": local_time(settings, str(e["occurred_at"])),
