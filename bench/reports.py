@@ -170,6 +170,8 @@ class Replayed:
     report: ReplayReport
     #: seconds each projection's `apply`, or its rebuild's fold and write, took
     projections: dict[str, float]
+    #: CPU seconds of this process (not PostgreSQL's) over the replay
+    cpu_seconds: float = 0.0
 
 
 async def replayed(
@@ -178,8 +180,10 @@ async def replayed(
     timed = [Timed(p) for p in projections]
     # the service's key table: the replay opens every sealed field, as the service's own does
     store = EventStore("attendance", timed, runtime.store.privacy)
+    cpu = time.process_time()
     report = await rebuild(runtime.engine, store, commit=commit)
-    return Replayed(report, {p.name: p.seconds for p in timed})
+    cpu = time.process_time() - cpu
+    return Replayed(report, {p.name: p.seconds for p in timed}, cpu)
 
 
 def summary(runs: Sequence[Replayed]) -> dict[str, Any]:
@@ -383,9 +387,13 @@ async def plain_runtime(dsn: str, year: Year) -> Runtime:
 def pair_ratios(sealed: Sequence[Replayed], plain: Sequence[Replayed]) -> dict[str, Any]:
     """Sealed over plain, replay by replay (each pair run one right after the other)."""
     pairs = [s.report.seconds / p.report.seconds for s, p in zip(sealed, plain, strict=True)]
+    cpu = [s.cpu_seconds / p.cpu_seconds for s, p in zip(sealed, plain, strict=True)]
     return {
         "median": statistics.median(pairs),
         "pairs": [round(r, 3) for r in pairs],
+        # this process's CPU, sealed / plain (PostgreSQL's is not counted here)
+        "cpu_median": statistics.median(cpu),
+        "cpu_pairs": [round(r, 3) for r in cpu],
         "plain": summary(plain),
     }
 
@@ -597,7 +605,8 @@ def print_table(result: dict[str, Any]) -> None:
             (
                 "replay, evaluation projections, plain log (median)",
                 f"{plain_rate:,.0f} events/s; sealed / plain time {ratio['median']:.3f} "
-                f"(pairs {ratio['pairs']})",
+                f"(pairs {ratio['pairs']}); this process's CPU {ratio['cpu_median']:.3f} "
+                f"(pairs {ratio['cpu_pairs']})",
             )
         )
     rows += [
