@@ -18,7 +18,11 @@ sessions each, and 300,000 student sign-ins; and measures:
    renderings of the whole-year report.
 
 Results go to `bench/results/reports.json`; a table is printed. `--profile` adds the top
-functions of a profiled replay of the evaluation's projections.
+functions of a profiled replay of the evaluation's projections. `--plain` also loads the same
+year into a second database with personal fields not sealed (on the same server: it needs the
+right to create a database) and runs each replay of the evaluation's projections right next to
+one over that plain log, the order swapped each time: the ratio of the two, pair by pair, is
+what opening the sealed fields costs a replay.
 """
 
 from __future__ import annotations
@@ -40,10 +44,10 @@ from typing import Any, TypeVar
 
 import asyncpg
 import numpy as np
-from sqlalchemy import Table, text
+from sqlalchemy import Table, make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bench.common import asyncpg_dsn, database
+from bench.common import asyncpg_dsn, database, machine_load
 from passhub_attendance.evaluation import render
 from passhub_attendance.evaluation.importing import import_enrolments, import_results
 from passhub_attendance.evaluation.projections import evaluation_projections
@@ -166,6 +170,8 @@ class Replayed:
     report: ReplayReport
     #: seconds each projection's `apply`, or its rebuild's fold and write, took
     projections: dict[str, float]
+    #: CPU seconds of this process (not PostgreSQL's) over the replay
+    cpu_seconds: float = 0.0
 
 
 async def replayed(
@@ -174,8 +180,10 @@ async def replayed(
     timed = [Timed(p) for p in projections]
     # the service's key table: the replay opens every sealed field, as the service's own does
     store = EventStore("attendance", timed, runtime.store.privacy)
+    cpu = time.process_time()
     report = await rebuild(runtime.engine, store, commit=commit)
-    return Replayed(report, {p.name: p.seconds for p in timed})
+    cpu = time.process_time() - cpu
+    return Replayed(report, {p.name: p.seconds for p in timed}, cpu)
 
 
 def summary(runs: Sequence[Replayed]) -> dict[str, Any]:
@@ -297,9 +305,10 @@ async def load(runtime: Runtime, year: Year, dsn: str) -> dict[str, float]:
         plain.append(
             Recorded(new_event_id(), stream, versions[stream], kind, "attendance", data, START)
         )
-    assert runtime.store.privacy is not None
-    async with runtime.transaction() as conn:
-        written, _ = await runtime.store.privacy.seal(conn, plain, large=True)
+    written = plain
+    if runtime.store.privacy is not None:  # (`--plain`'s log keeps them as they are)
+        async with runtime.transaction() as conn:
+            written, _ = await runtime.store.privacy.seal(conn, plain, large=True)
     records = [
         (e.id, e.stream_id, e.stream_version, e.type, e.origin, json.dumps(e.data), START)
         for e in written
@@ -356,6 +365,39 @@ async def timed(work: Callable[[], Awaitable[T]], runs: int) -> tuple[T, list[fl
     return result, times
 
 
+async def plain_runtime(dsn: str, year: Year) -> Runtime:
+    """The same year in a second database on the same server, personal fields not sealed."""
+    name = "reports_plain"
+    conn = await asyncpg.connect(asyncpg_dsn(dsn))
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    url = make_url(dsn).set(database=name).render_as_string(hide_password=False)
+    runtime = Runtime(
+        service, Settings(database_url=url, log_json=False, jwt_secret=generate_secret())
+    )
+    await runtime.migrate()
+    runtime.store.privacy = None
+    await load(runtime, year, url)
+    return runtime
+
+
+def pair_ratios(sealed: Sequence[Replayed], plain: Sequence[Replayed]) -> dict[str, Any]:
+    """Sealed over plain, replay by replay (each pair run one right after the other)."""
+    pairs = [s.report.seconds / p.report.seconds for s, p in zip(sealed, plain, strict=True)]
+    cpu = [s.cpu_seconds / p.cpu_seconds for s, p in zip(sealed, plain, strict=True)]
+    return {
+        "median": statistics.median(pairs),
+        "pairs": [round(r, 3) for r in pairs],
+        # this process's CPU, sealed / plain (PostgreSQL's is not counted here)
+        "cpu_median": statistics.median(cpu),
+        "cpu_pairs": [round(r, 3) for r in cpu],
+        "plain": summary(plain),
+    }
+
+
 async def run(args: argparse.Namespace, dsn: str) -> dict[str, Any]:
     runtime = Runtime(
         service, Settings(database_url=dsn, log_json=False, jwt_secret=generate_secret())
@@ -368,6 +410,7 @@ async def run(args: argparse.Namespace, dsn: str) -> dict[str, Any]:
     )
     year = Year(args.students, args.modules, args.attendances)
     timings = await load(runtime, year, dsn)
+    plain = await plain_runtime(dsn, year) if args.plain else None
     async with runtime.engine.connect() as conn:
         events = await runtime.store.count(conn)
     print(f"log: {events:,} events; replaying ...", flush=True)
@@ -389,12 +432,19 @@ async def run(args: argparse.Namespace, dsn: str) -> dict[str, Any]:
         profile_text = out.getvalue()
     floors: list[Replayed] = []
     owns: list[Replayed] = []
+    plain_owns: list[Replayed] = []
     wholes: list[Replayed] = []
-    for _ in range(args.replays):
+    for k in range(args.replays):
         # the floor: the kit reading the log back with no projection to apply
         floors.append(await replayed(runtime, [], commit=False))
+        if plain is not None and k % 2 == 1:
+            plain_owns.append(await replayed(plain, evaluation_projections(), commit=True))
         owns.append(await replayed(runtime, evaluation_projections(), commit=True))
+        if plain is not None and k % 2 == 0:
+            plain_owns.append(await replayed(plain, evaluation_projections(), commit=True))
         wholes.append(await replayed(runtime, service.projections, commit=True))
+    if plain is not None:
+        await plain.engine.dispose()
     check: ReplayReport = await rebuild(runtime.engine, runtime.store, commit=False)
     own_floor = await write_floor(runtime, projection_tables(evaluation_projections()))
     whole_floor = await write_floor(runtime, projection_tables(service.projections))
@@ -464,7 +514,13 @@ async def run(args: argparse.Namespace, dsn: str) -> dict[str, Any]:
         },
         "load": timings,
         "replay_no_projections": summary(floors),
-        "replay_evaluation_only": {**summary(owns), "write_floor": own_floor},
+        "replay_evaluation_only": {
+            **summary(owns),
+            "write_floor": own_floor,
+            # with --plain: the same replays over the same year's log, personal fields not
+            # sealed, each run next to one of these; time sealed / time plain, pair by pair
+            "sealed_over_plain": pair_ratios(owns, plain_owns) if plain_owns else None,
+        },
         "replay_whole_service": {
             **summary(wholes),
             "identical_on_check": check.identical,
@@ -542,6 +598,17 @@ def print_table(result: dict[str, Any]) -> None:
                     "overlapped fully)",
                 )
             )
+    ratio = result["replay_evaluation_only"]["sealed_over_plain"]
+    if ratio is not None:
+        plain_rate = ratio["plain"]["events_per_s"]
+        rows.append(
+            (
+                "replay, evaluation projections, plain log (median)",
+                f"{plain_rate:,.0f} events/s; sealed / plain time {ratio['median']:.3f} "
+                f"(pairs {ratio['pairs']}); this process's CPU {ratio['cpu_median']:.3f} "
+                f"(pairs {ratio['cpu_pairs']})",
+            )
+        )
     rows += [
         ("replay check identical", str(result["replay_whole_service"]["identical_on_check"])),
         (
@@ -585,12 +652,18 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="profile a replay")
     parser.add_argument("--replays", type=int, default=3, help="runs of each replay")
     parser.add_argument(
+        "--plain", action="store_true", help="replay a plain copy of the log beside the sealed"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS / "reports.json")
+    parser.add_argument(
         "--database-url", help="an empty database to use instead of an embedded server"
     )
     args = parser.parse_args()
 
+    load_at_start = machine_load()
     with database(args.database_url, "reports") as dsn:
         result = loop.run(run(args, dsn))
+    result["machine_load_at_start"] = load_at_start
     result["machine"] = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -598,9 +671,10 @@ def main() -> None:
         "platform": platform.platform(),
     }
     result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    RESULTS.mkdir(exist_ok=True)
+    result["machine_load_at_end"] = machine_load()
     profile = result.pop("profile")
-    (RESULTS / "reports.json").write_text(json.dumps(result, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
     print_table(result)
     if profile:
         print(profile)

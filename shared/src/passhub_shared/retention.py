@@ -32,6 +32,7 @@ KINDS: dict[str, frozenset[str]] = {
             "module_enrolments_imported",
             "module_results_imported",
             "historical_attendance_imported",
+            "historical_sessions_imported",
         }
     ),
     "training": frozenset({"training_completed", "training_session_recorded"}),

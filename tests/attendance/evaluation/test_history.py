@@ -236,6 +236,19 @@ async def test_past_years_join_the_reports_and_the_trends(database_url, nats_url
         assert r.json()["events"] == 1
         assert await every_report(h) == before
 
+        # a preview of the correction: what it would append, nothing saved
+        events = await count_events(h)
+        r = await h.client.post(
+            "/evaluation/history",
+            content=changed,
+            params={"dry_run": "true"},
+            headers=coordinator | CSV,
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["dry_run"] is True and r.json()["events"] == 1
+        assert await count_events(h) == events
+        assert await every_report(h) == before
+
         # bad files: by line, nothing written
         events = await count_events(h)
         r = await h.client.post(

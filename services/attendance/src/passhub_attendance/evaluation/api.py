@@ -18,8 +18,11 @@ from passhub_attendance.evaluation.events import TitleRow, new_import_id
 from passhub_attendance.evaluation.importing import (
     import_enrolments,
     import_history,
+    import_history_sessions,
     import_results,
     read_enrolments,
+    read_history,
+    read_history_sessions,
     read_results,
     set_titles,
     titles_from_csv,
@@ -92,7 +95,7 @@ def _year(value: str) -> str:
 
 class ImportResult(BaseModel):
     import_id: str
-    kind: Literal["enrolments", "results", "history", "titles"]
+    kind: Literal["enrolments", "results", "history", "history_sessions", "titles"]
     rows: int
     events: int
     academic_years: list[str]
@@ -100,6 +103,10 @@ class ImportResult(BaseModel):
     replaced_modules: list[str]
     #: history: years whose every row was already held (nothing appended for them)
     unchanged_years: list[str] = []
+    #: session rows: the attendances not held before, which the import adds
+    new_rows: int | None = None
+    #: session rows: rows repeating an earlier row of the file (the same attendance, once)
+    duplicate_rows: int = 0
     #: true for a preview (`dry_run`): the file was checked and counted, nothing was saved
     dry_run: bool = False
 
@@ -338,22 +345,73 @@ async def get_comments(
 async def post_history(
     request: Request,
     runtime: RuntimeDep,
+    dry_run: DryRunQuery = False,
     principal: Principal = require("coordinator"),
 ) -> Any:
     """Only rows that change a count are appended: the same file again appends nothing
     (`unchanged_years`)."""
     settings = evaluation_settings(runtime)
-    data, name = await _upload(request, settings.max_import_bytes)
-    async with runtime.transaction() as conn:
-        summary = await import_history(
-            conn,
-            runtime.store,
-            data,
-            settings,
-            command_metadata(principal),
-            import_id=new_import_id(),
-            source=name,
-        )
+    with collector_paused():
+        data, name = await _upload(request, settings.max_import_bytes)
+        box = [await read_history(data)]
+        try:
+            async with runtime.transaction() as conn:
+                summary = await import_history(
+                    conn,
+                    runtime.store,
+                    box[0],
+                    settings,
+                    command_metadata(principal),
+                    import_id=new_import_id(),
+                    source=name,
+                )
+                if dry_run:
+                    raise _Preview(ImportResult(**asdict(summary), dry_run=True))
+        except _Preview as preview:
+            await release(box)
+            return JSONResponse(preview.result.model_dump(), status_code=200)
+        await release(box)
+    return ImportResult(**asdict(summary))
+
+
+@router.post(
+    "/history/sessions",
+    status_code=201,
+    response_model=ImportResult,
+    openapi_extra=_CSV_BODY,
+    summary="Import past attendance as session rows, one per session attended (CSV: "
+    "student_number, module, academic_year, session_date[, session_ref])",
+)
+async def post_history_sessions(
+    request: Request,
+    runtime: RuntimeDep,
+    dry_run: DryRunQuery = False,
+    principal: Principal = require("coordinator"),
+) -> Any:
+    """Only rows not held already are appended (`new_rows`): the same file again appends
+    nothing (`unchanged_years`). A row repeating another of the file is one attendance
+    (`duplicate_rows`)."""
+    settings = evaluation_settings(runtime)
+    with collector_paused():
+        data, name = await _upload(request, settings.max_import_bytes)
+        box = [await read_history_sessions(data)]
+        try:
+            async with runtime.transaction() as conn:
+                summary = await import_history_sessions(
+                    conn,
+                    runtime.store,
+                    box[0],
+                    settings,
+                    command_metadata(principal),
+                    import_id=new_import_id(),
+                    source=name,
+                )
+                if dry_run:
+                    raise _Preview(ImportResult(**asdict(summary), dry_run=True))
+        except _Preview as preview:
+            await release(box)
+            return JSONResponse(preview.result.model_dump(), status_code=200)
+        await release(box)
     return ImportResult(**asdict(summary))
 
 

@@ -5,6 +5,9 @@ import with any problem writes nothing. Column names are matched loosely (case, 
 few common aliases); other columns are ignored, as exports carry many.
 
 Enrolments: `student_number, module, academic_year[, prior_attainment]`.
+Past attendance: as counts, `student_number, module, academic_year, sessions_attended`; or as
+session rows, `student_number, module, academic_year, session_date[, session_ref]`, one row per
+session attended.
 Results: `student_number, module, academic_year, mark and/or grade[, passed][, withdrawn]`
 (a row needs a mark, a grade, `withdrawn` or a withdrawal code; a grade of `W` is a withdrawal
 unless the grade scale defines W). `passed` (or `outcome`, `result_code`) takes yes/no words or the
@@ -18,9 +21,17 @@ import math
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
 from typing import Generic, Literal, TypeVar
 
-from passhub_attendance.evaluation.events import EnrolmentRow, HistoryRow, ResultRow, TitleRow
+from passhub_attendance.evaluation.events import (
+    EnrolmentRow,
+    HistoryRow,
+    HistorySessionRow,
+    ResultRow,
+    TitleRow,
+)
 from passhub_shared.csvsafe import CsvProblem, csv_records
 
 _ALIASES = {
@@ -40,10 +51,16 @@ _ALIASES = {
         "sessions_count",
     ),
     "title": ("title", "module_title", "module_name", "name", "course_title"),
+    "session_date": ("session_date", "date", "attended_on", "session_day", "day"),
+    "session_ref": ("session_ref", "session", "session_id", "session_name", "reference", "ref"),
 }
 _TRUE = {"yes", "y", "true", "t", "1", "pass", "passed", "p"}
 _FALSE = {"no", "n", "false", "f", "0", "fail", "failed"}
 _YEAR = re.compile(r"^(\d{4})\s*[-/]\s*(\d{2})$")
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_DAY_FIRST = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
+#: the longest name of a session (`session_ref`) a file may give
+MAX_SESSION_REF = 100
 
 #: what an outcome code of a results file means
 Outcome = Literal["pass", "fail", "withdrawn"]
@@ -92,7 +109,7 @@ def outcome_codes(mapping: Mapping[str, str]) -> dict[str, Outcome]:
     return codes
 
 
-R = TypeVar("R", EnrolmentRow, ResultRow, HistoryRow, TitleRow)
+R = TypeVar("R", EnrolmentRow, ResultRow, HistoryRow, HistorySessionRow, TitleRow)
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,8 @@ class Parsed(Generic[R]):
 
     by_year: dict[str, list[R]] = field(default_factory=dict)
     errors: list[LineError] = field(default_factory=list)
+    #: rows that repeat an earlier row of the file exactly (session rows: counted once)
+    duplicates: int = 0
 
     @property
     def rows(self) -> int:
@@ -390,6 +409,98 @@ def parse_history(data: bytes) -> Parsed[HistoryRow]:
             continue
         parsed.by_year.setdefault(year, []).append(
             HistoryRow(student_number=student, module=module, sessions_attended=count)
+        )
+    if not errors and not parsed.by_year:
+        errors.append(LineError(2, "the file has a header but no rows"))
+    return parsed
+
+
+@lru_cache(maxsize=256)
+def year_span(academic_year: str) -> tuple[date, date]:
+    """The first and last day of an academic year (`2024-25`: 1 August 2024 to 31 July 2025,
+    as passhub counts years everywhere)."""
+    first = int(academic_year[:4])
+    return date(first, 8, 1), date(first + 1, 7, 31)
+
+
+@lru_cache(maxsize=8192)
+def _date(raw: str) -> date | None:
+    """`2024-10-14` or, day first, `14/10/2024`; None for anything else or a day that does not
+    exist. (Cached: a file of a year's sessions repeats a few hundred days.)"""
+    if match := _ISO_DATE.match(raw):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := _DAY_FIRST.match(raw):
+        day, month, year = (int(g) for g in match.groups())
+    else:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_history_sessions(data: bytes) -> Parsed[HistorySessionRow]:
+    """Past attendance as one row per session attended: `student_number, module,
+    academic_year, session_date[, session_ref]`. The date is `2024-10-14` or `14/10/2024` (day
+    first) and must fall within the academic year (August to July). A row that repeats an
+    earlier one (student, module, day and session name) is the same attendance: counted once
+    (`duplicates`), not an error."""
+    parsed: Parsed[HistorySessionRow] = Parsed()
+    errors = parsed.errors
+    seen: set[tuple[str, str, str, date, str]] = set()
+    for line, values in _records(
+        data,
+        ("student_number", "module", "academic_year", "session_date"),
+        ("session_ref",),
+        errors,
+    ):
+        before = len(errors)
+        student = _text(values, "student_number", line, errors)
+        module = _text(values, "module", line, errors)
+        year = _year(values, line, errors)
+        raw = _text(values, "session_date", line, errors)
+        day = None
+        if raw:
+            day = _date(raw)
+            if day is None:
+                errors.append(
+                    LineError(
+                        line,
+                        f"session_date {raw!r} is not a date like 2024-10-14 or 14/10/2024",
+                        "session_date",
+                    )
+                )
+        ref = values.get("session_ref", "")
+        if len(ref) > MAX_SESSION_REF:
+            errors.append(
+                LineError(
+                    line,
+                    f"session_ref is longer than {MAX_SESSION_REF} characters",
+                    "session_ref",
+                )
+            )
+        if year is not None and day is not None:
+            first, last = year_span(year)
+            if not first <= day <= last:
+                errors.append(
+                    LineError(
+                        line,
+                        f"session_date {day.isoformat()} is not in academic year {year}"
+                        f" ({first.isoformat()} to {last.isoformat()})",
+                        "session_date",
+                    )
+                )
+        if len(errors) > before or year is None or day is None:
+            continue
+        key = (year, module, student, day, ref)
+        if key in seen:
+            parsed.duplicates += 1
+            continue
+        seen.add(key)
+        parsed.by_year.setdefault(year, []).append(
+            HistorySessionRow(
+                student_number=student, module=module, session_date=day, session_ref=ref or None
+            )
         )
     if not errors and not parsed.by_year:
         errors.append(LineError(2, "the file has a header but no rows"))

@@ -9,6 +9,8 @@ enrolment and result tables the work of one stream, as replay needs.
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from passhub_shared.events import Event, new_event_id
@@ -85,7 +87,8 @@ def new_import_id() -> str:
 class HistoryRow(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    student_number: str
+    #: sealed like every student number (events imported before it was are read as they are)
+    student_number: StudentNumber
     module: str
     #: sessions the student attended for the module that year, as the scheme's records say
     sessions_attended: int = Field(ge=0)
@@ -103,6 +106,33 @@ class HistoricalAttendanceImported(_Evaluation):
     part: int = 1
     parts: int = 1
     rows: list[HistoryRow]
+
+
+class HistorySessionRow(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    student_number: StudentNumber
+    module: str
+    #: the day of the session attended (within the event's academic year)
+    session_date: date
+    #: the scheme's own name for the session ("week 3, group B"), when its records give one:
+    #: two sessions of a module on the same day are told apart by it
+    session_ref: str | None = None
+
+
+class HistoricalSessionsImported(_Evaluation):
+    """Past attendance as one row per session attended (student, module, day, and the
+    session's name in the scheme's records when they give one), from the scheme's own records.
+    Not sign-ins: no session of passhub's, no time. Rows already held are never imported
+    again; a report counts a student's distinct sessions of the module that year."""
+
+    event_name = "historical_sessions_imported"
+    import_id: str
+    academic_year: str
+    source: str = ""
+    part: int = 1
+    parts: int = 1
+    rows: list[HistorySessionRow]
 
 
 class TitleRow(BaseModel):

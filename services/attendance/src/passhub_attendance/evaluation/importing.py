@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +20,7 @@ from passhub_attendance.evaluation.csvimport import (
     Parsed,
     parse_enrolments,
     parse_history,
+    parse_history_sessions,
     parse_results,
     parse_titles,
 )
@@ -27,7 +28,9 @@ from passhub_attendance.evaluation.events import (
     TITLES_STREAM,
     EnrolmentRow,
     HistoricalAttendanceImported,
+    HistoricalSessionsImported,
     HistoryRow,
+    HistorySessionRow,
     ModuleEnrolmentsImported,
     ModuleResultsImported,
     ModuleTitlesSet,
@@ -65,7 +68,7 @@ class InvalidFile(Rejected):
 @dataclass
 class ImportSummary:
     import_id: str
-    kind: Literal["enrolments", "results", "history", "titles"]
+    kind: Literal["enrolments", "results", "history", "history_sessions", "titles"]
     rows: int
     events: int
     academic_years: list[str] = field(default_factory=list)
@@ -73,6 +76,10 @@ class ImportSummary:
     replaced_modules: list[str] = field(default_factory=list)
     #: history: years whose rows were imported before, exactly, and so appended nothing
     unchanged_years: list[str] = field(default_factory=list)
+    #: session rows: attendances not held before (what the import adds)
+    new_rows: int | None = None
+    #: session rows: rows repeating an earlier row of the file (the same attendance, once)
+    duplicate_rows: int = 0
 
 
 async def read_enrolments(data: bytes) -> Parsed[EnrolmentRow]:
@@ -233,10 +240,26 @@ async def import_results(
     return await _append(conn, store, summary, built, metadata, replace)
 
 
+async def read_history(data: bytes) -> Parsed[HistoryRow]:
+    """As `read_enrolments`, for past attendance as counts."""
+    parsed = await off_loop(parse_history, data)
+    if parsed.errors:
+        raise InvalidFile(parsed.errors)
+    return parsed
+
+
+async def read_history_sessions(data: bytes) -> Parsed[HistorySessionRow]:
+    """As `read_enrolments`, for past attendance as one row per session attended."""
+    parsed = await off_loop(parse_history_sessions, data)
+    if parsed.errors:
+        raise InvalidFile(parsed.errors)
+    return parsed
+
+
 async def import_history(
     conn: AsyncConnection,
     store: EventStore,
-    data: bytes,
+    data: bytes | Parsed[HistoryRow],
     settings: EvaluationSettings,
     metadata: Metadata,
     *,
@@ -246,10 +269,9 @@ async def import_history(
     """Past attendance counts as `historical_attendance_imported` events on each year's history
     stream: only the rows that change something (a count not yet held for that student, module
     and year, or a different one). A file whose every row is already held appends nothing, so
-    importing the same file twice changes nothing (`unchanged_years`)."""
-    parsed = parse_history(data)
-    if parsed.errors:
-        raise InvalidFile(parsed.errors)
+    importing the same file twice changes nothing (`unchanged_years`). `data`: the file, or
+    what `read_history` made of it."""
+    parsed = data if isinstance(data, Parsed) else await read_history(data)
     summary = ImportSummary(import_id, "history", parsed.rows, 0)
     for year, rows in sorted(parsed.by_year.items()):
         modules = sorted({r.module for r in rows})
@@ -261,7 +283,7 @@ async def import_history(
         held = await conn.execute(
             text(
                 """
-                SELECT h.module, h.student_number, h.sessions
+                SELECT h.module, h.student_number, h.counted
                 FROM evaluation_historical_attendance h
                 JOIN unnest(CAST(:modules AS text[]), CAST(:students AS text[]))
                      AS k(module, student_number)
@@ -275,7 +297,7 @@ async def import_history(
                 "students": [r.student_number for r in rows],
             },
         )
-        known = {(r.module, r.student_number): r.sessions for r in held}
+        known = {(r.module, r.student_number): r.counted for r in held}
         changed = [
             r for r in rows if known.get((r.module, r.student_number)) != r.sessions_attended
         ]
@@ -294,8 +316,128 @@ async def import_history(
             )
             for part, chunk in enumerate(chunks, start=1)
         ]
-        await store.append(conn, stream, version, new, metadata)
+        for start in range(0, len(new), APPEND_EVENTS):
+            part_ = new[start : start + APPEND_EVENTS]
+            await store.append(conn, stream, version + start, part_, metadata, large=True)
         summary.events += len(new)
+    return summary
+
+
+@dataclass
+class _SessionKeys:
+    """The columns of a year's session rows, as the statement comparing them takes them."""
+
+    modules: list[str]
+    students: list[str]
+    dates: list[Any]
+    refs: list[str]
+    distinct_modules: list[str]
+
+
+def _session_keys(rows: Sequence[HistorySessionRow]) -> _SessionKeys:
+    modules = [r.module for r in rows]
+    return _SessionKeys(
+        modules,
+        [r.student_number for r in rows],
+        [r.session_date for r in rows],
+        [r.session_ref or "" for r in rows],
+        sorted(set(modules)),
+    )
+
+
+#: session rows compared with what is held per statement: each statement's parameters are
+#: encoded on the event loop, and other requests are answered between the statements
+COMPARE_ROWS = 20_000
+
+#: which rows of a session file are not held yet: their positions (from 1), as one array
+_NEW_SESSIONS = """
+SELECT coalesce(array_agg(k.i ORDER BY k.i), '{}')
+FROM unnest(CAST(:modules AS text[]), CAST(:students AS text[]), CAST(:dates AS date[]),
+            CAST(:refs AS text[])) WITH ORDINALITY
+     AS k(module, student_number, session_date, session_ref, i)
+WHERE NOT EXISTS (
+    SELECT 1 FROM evaluation_historical_sessions s
+    WHERE s.academic_year = :year AND s.module = k.module
+      AND s.student_number = k.student_number AND s.session_date = k.session_date
+      AND s.session_ref = k.session_ref
+)
+"""
+
+
+def _session_events(
+    rows: Sequence[HistorySessionRow],
+    positions: Sequence[int],
+    settings: EvaluationSettings,
+    import_id: str,
+    year: str,
+    source: str,
+) -> list[Event]:
+    """The events of the rows at `positions` (from 1) of `rows`."""
+    chunks = _chunks([rows[i - 1] for i in positions], settings.import_event_rows)
+    return [
+        HistoricalSessionsImported(
+            import_id=import_id,
+            academic_year=year,
+            source=source,
+            part=part,
+            parts=len(chunks),
+            rows=chunk,
+        )
+        for part, chunk in enumerate(chunks, start=1)
+    ]
+
+
+async def import_history_sessions(
+    conn: AsyncConnection,
+    store: EventStore,
+    data: bytes | Parsed[HistorySessionRow],
+    settings: EvaluationSettings,
+    metadata: Metadata,
+    *,
+    import_id: str,
+    source: str = "",
+) -> ImportSummary:
+    """Past attendance as session rows: `historical_sessions_imported` events on each year's
+    history stream, holding only the rows not held already (student, module, day and session
+    name). Importing the same file twice, or a file of rows all imported before, appends
+    nothing (`unchanged_years`); a file that adds sessions to last year's adds only those.
+    `data`: the file, or what `read_history_sessions` made of it. The rows are compared with
+    what is held in one statement per year and made into events on a worker thread."""
+    parsed = data if isinstance(data, Parsed) else await read_history_sessions(data)
+    summary = ImportSummary(
+        import_id, "history_sessions", parsed.rows, 0, new_rows=0, duplicate_rows=parsed.duplicates
+    )
+    for year, rows in sorted(parsed.by_year.items()):
+        keys = await off_loop(_session_keys, rows)
+        summary.academic_years.append(year)
+        summary.modules = sorted({*summary.modules, *keys.distinct_modules})
+        stream = history_stream(year)
+        # the stream's version first: a concurrent import of the same year then conflicts (409)
+        version = await store.version(conn, stream)
+        positions: list[int] = []
+        for start in range(0, len(rows), COMPARE_ROWS):
+            end = start + COMPARE_ROWS
+            found = await conn.execute(
+                text(_NEW_SESSIONS),
+                {
+                    "year": year,
+                    "modules": keys.modules[start:end],
+                    "students": keys.students[start:end],
+                    "dates": keys.dates[start:end],
+                    "refs": keys.refs[start:end],
+                },
+            )
+            positions.extend(start + i for i in found.scalar_one())
+        if not positions:
+            summary.unchanged_years.append(year)
+            continue
+
+        new = await off_loop(_session_events, rows, positions, settings, import_id, year, source)
+        for start in range(0, len(new), APPEND_EVENTS):
+            part_ = new[start : start + APPEND_EVENTS]
+            await store.append(conn, stream, version + start, part_, metadata, large=True)
+        summary.events += len(new)
+        summary.new_rows = (summary.new_rows or 0) + len(positions)
     return summary
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_attendance.evaluation import tables as t
 from passhub_attendance.evaluation.events import (
     HistoricalAttendanceImported,
+    HistoricalSessionsImported,
     ModuleEnrolmentsImported,
     ModuleResultsImported,
     ModuleTitlesSet,
@@ -45,6 +46,7 @@ FEEDBACK = FeedbackSubmitted.type_name()
 ENROLMENTS = ModuleEnrolmentsImported.type_name()
 RESULTS = ModuleResultsImported.type_name()
 HISTORY = HistoricalAttendanceImported.type_name()
+HISTORY_SESSIONS = HistoricalSessionsImported.type_name()
 TITLES = ModuleTitlesSet.type_name()
 
 LIKERT_ITEMS = ("understanding", "enjoyable", "recommend")
@@ -566,11 +568,13 @@ class FeedbackTallies(Projection):
 
 
 class _History(Rebuild):
-    """Past attendance counts per (year, module, student), the last imported winning; module
-    titles, the last set winning."""
+    """Past attendance: counts per (year, module, student), the last imported winning; session
+    rows, each once; and module titles, the last set winning."""
 
     def __init__(self) -> None:
         self.counts: dict[tuple[str, str, str], int] = {}
+        #: (year, module, student, day, session name or '')
+        self.sessions: set[tuple[str, str, str, str, str]] = set()
         self.titles: dict[str, str] = {}
 
     def fold(self, events: Sequence[Recorded]) -> None:
@@ -581,26 +585,61 @@ class _History(Rebuild):
                     self.titles[r["module"]] = r["title"]
                 continue
             year = d["academic_year"]
+            if e.type == HISTORY_SESSIONS:
+                add = self.sessions.add
+                for r in d["rows"]:
+                    add(
+                        (
+                            year,
+                            r["module"],
+                            r["student_number"],
+                            r["session_date"],
+                            r.get("session_ref") or "",
+                        )
+                    )
+                continue
             for r in d["rows"]:
                 self.counts[(year, r["module"], r["student_number"])] = int(r["sessions_attended"])
 
     @property
     def size(self) -> int:
-        return len(self.counts) + len(self.titles)
+        return len(self.counts) + len(self.sessions) + len(self.titles)
+
+    def listed(self) -> dict[tuple[str, str, str], int]:
+        """Distinct sessions per (year, module, student)."""
+        out: dict[tuple[str, str, str], int] = {}
+        for year, module, student, _, _ in self.sessions:
+            key = (year, module, student)
+            out[key] = out.get(key, 0) + 1
+        return out
 
     async def write(self, conn: AsyncConnection) -> None:
-        await copy_rows(conn, t.historical_attendance, [(*k, v) for k, v in self.counts.items()])
+        listed = self.listed()
+        counts = self.counts
+        # in the table's order: year, module, student, sessions, counted, listed
+        rows = [
+            (*k, max(counts.get(k, 0), listed.get(k, 0)), counts.get(k), listed.get(k, 0))
+            for k in {**counts, **listed}
+        ]
+        await copy_rows(conn, t.historical_attendance, rows)
+        await copy_rows(
+            conn,
+            t.historical_sessions,
+            [(y, m, s, date.fromisoformat(d), r) for y, m, s, d, r in self.sessions],
+        )
         await copy_rows(conn, t.module_titles, list(self.titles.items()))
 
 
 class HistoryAndTitles(Projection):
-    """Historical attendance imported as counts (never sign-ins: a table of its own, which a
-    report joins to the year's recorded attendance), and module titles. A later count for the
-    same student, module and year replaces the earlier one."""
+    """Historical attendance imported as counts or as session rows (never sign-ins: tables of
+    their own, which a report joins to the year's recorded attendance), and module titles. A
+    later count for the same student, module and year replaces the earlier one; a session row
+    is held once however often it is imported; a student's sessions in a year are the larger
+    of their count and their session rows (two records of the same sessions)."""
 
     name = "evaluation_history"
-    tables = (t.historical_attendance, t.module_titles)
-    handles = frozenset({HISTORY, TITLES})
+    tables = (t.historical_attendance, t.historical_sessions, t.module_titles)
+    handles = frozenset({HISTORY, HISTORY_SESSIONS, TITLES})
 
     def rebuild(self) -> Rebuild:
         return _History()
@@ -613,17 +652,49 @@ class HistoryAndTitles(Projection):
             await _run(
                 conn,
                 """
-                INSERT INTO evaluation_historical_attendance
-                    (academic_year, module, student_number, sessions)
-                SELECT * FROM unnest(CAST(:years AS text[]), CAST(:modules AS text[]),
-                                     CAST(:students AS text[]), CAST(:sessions AS integer[]))
+                INSERT INTO evaluation_historical_attendance AS h
+                    (academic_year, module, student_number, sessions, counted, listed)
+                SELECT y, m, s, n, n, 0
+                FROM unnest(CAST(:years AS text[]), CAST(:modules AS text[]),
+                            CAST(:students AS text[]), CAST(:sessions AS integer[]))
+                     AS k(y, m, s, n)
                 ON CONFLICT (academic_year, module, student_number)
-                DO UPDATE SET sessions = excluded.sessions
+                DO UPDATE SET counted = excluded.counted,
+                              sessions = greatest(excluded.counted, h.listed)
                 """,
                 years=[k[0] for k in keys],
                 modules=[k[1] for k in keys],
                 students=[k[2] for k in keys],
                 sessions=[batch.counts[k] for k in keys],
+            )
+        if batch.sessions:
+            rows = list(batch.sessions)
+            # the rows, each once; each student's count goes up by the rows that were new
+            await _run(
+                conn,
+                """
+                WITH added AS (
+                    INSERT INTO evaluation_historical_sessions
+                    SELECT * FROM unnest(CAST(:years AS text[]), CAST(:modules AS text[]),
+                                         CAST(:students AS text[]), CAST(:dates AS date[]),
+                                         CAST(:refs AS text[]))
+                    ON CONFLICT DO NOTHING
+                    RETURNING academic_year, module, student_number
+                )
+                INSERT INTO evaluation_historical_attendance AS h
+                    (academic_year, module, student_number, sessions, counted, listed)
+                SELECT academic_year, module, student_number, count(*), NULL, count(*)
+                FROM added GROUP BY academic_year, module, student_number
+                ON CONFLICT (academic_year, module, student_number)
+                DO UPDATE SET listed = h.listed + excluded.listed,
+                              sessions = greatest(coalesce(h.counted, 0),
+                                                  h.listed + excluded.listed)
+                """,
+                years=[r[0] for r in rows],
+                modules=[r[1] for r in rows],
+                students=[r[2] for r in rows],
+                dates=[date.fromisoformat(r[3]) for r in rows],
+                refs=[r[4] for r in rows],
             )
         if batch.titles:
             await _run(

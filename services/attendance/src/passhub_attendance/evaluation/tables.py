@@ -1,4 +1,5 @@
-"""The evaluation's read models (created by migrations `attendance_0100` and `attendance_0110`).
+"""The evaluation's read models (created by migrations `attendance_0100`, `attendance_0110` and
+`attendance_0310`).
 
 All of them are built from events alone (the attendance log: own sign-ins, revocations,
 feedback and imports, and the sessions service's schemes and sessions), never from another
@@ -10,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     Index,
@@ -119,7 +121,10 @@ feedback_comments = Table(
     Column("submitted_at", DateTime(timezone=True), nullable=False),
 )
 
-#: past attendance imported as counts (historical_attendance_imported); last import wins
+#: past attendance per (year, module, student): `counted`, the last count imported
+#: (historical_attendance_imported), `listed`, the distinct sessions imported as rows
+#: (historical_sessions_imported), and `sessions`, the larger of the two (two records of the
+#: same sessions: never added), which the reports read
 historical_attendance = Table(
     "evaluation_historical_attendance",
     metadata,
@@ -127,7 +132,24 @@ historical_attendance = Table(
     Column("module", Text, nullable=False),
     Column("student_number", Text, nullable=False),
     Column("sessions", Integer, nullable=False),
+    Column("counted", Integer),
+    Column("listed", Integer, nullable=False),
     PrimaryKeyConstraint("academic_year", "module", "student_number"),
+)
+
+#: past attendance imported as session rows, each once (historical_sessions_imported);
+#: `session_ref` is '' when the file gave none
+historical_sessions = Table(
+    "evaluation_historical_sessions",
+    metadata,
+    Column("academic_year", Text, nullable=False),
+    Column("module", Text, nullable=False),
+    Column("student_number", Text, nullable=False),
+    Column("session_date", Date, nullable=False),
+    Column("session_ref", Text, nullable=False),
+    PrimaryKeyConstraint(
+        "academic_year", "module", "student_number", "session_date", "session_ref"
+    ),
 )
 
 #: module titles (module_titles_set): "MATH101" -> "Calculus I"
