@@ -1,7 +1,7 @@
 """Annual report benchmark: the report of a year of 30,000 students and 300,000 attendances.
 
 `python -m bench.annual` starts its own PostgreSQL (the embedded server of
-`passhub_shared.devservers`) in a temporary directory, or uses `--database-url`; generates the
+`passhub_shared.dev.devservers`) in a temporary directory, or uses `--database-url`; generates the
 year of `bench.reports` (30,000 students on 100 modules, 50 schemes of two modules with 24
 sessions each, 300,000 sign-ins; enrolments and results imported as CSV), and adds what the
 annual report reads besides: scheme modes (every other scheme opt-out), a cancelled session per
@@ -49,15 +49,15 @@ from passhub_attendance.evaluation.importing import (
 from passhub_attendance.evaluation.queries import outcome_report
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.service import service
-from passhub_shared import loop, replay
 from passhub_shared.contracts.attendance import FeedbackSubmitted, LeaderSignedIn, StudentSignedIn
 from passhub_shared.contracts.recognition import AwardGranted, AwardWithheld
 from passhub_shared.contracts.recruitment import LeaderAppointed, TrainingCompleted
 from passhub_shared.contracts.sessions import SchemeLaunched, SessionCancelled, SessionScheduled
-from passhub_shared.events import Event, Metadata, Recorded, new_event_id
-from passhub_shared.secretkeys import generate_secret
-from passhub_shared.service import Runtime
-from passhub_shared.settings import Settings
+from passhub_shared.messages.events import Event, Metadata, Recorded, new_event_id
+from passhub_shared.operations import loop, replay
+from passhub_shared.operations.secretkeys import generate_secret
+from passhub_shared.operations.service import Runtime
+from passhub_shared.operations.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
 PAST = ["2024-25", "2025-26"]

@@ -31,11 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bench.common import database
 from passhub_attendance.service import service
 from passhub_attendance.tables import attendances
-from passhub_shared import loop
-from passhub_shared.projections import upsert
-from passhub_shared.secretkeys import generate_secret
-from passhub_shared.service import Runtime
-from passhub_shared.settings import Settings
+from passhub_shared.operations import loop
+from passhub_shared.operations.secretkeys import generate_secret
+from passhub_shared.operations.service import Runtime
+from passhub_shared.operations.settings import Settings
+from passhub_shared.storage.projections import upsert
 
 RESULTS = Path(__file__).parent / "results" / "attendance_write.json"
 

@@ -1,7 +1,7 @@
 """Check-in benchmark of the attendance service: a campus-wide session start.
 
 `python -m bench.checkin` starts its own NATS and PostgreSQL (the embedded servers of
-`passhub_shared.devservers`), schedules many sessions that all start now, runs the attendance
+`passhub_shared.dev.devservers`), schedules many sessions that all start now, runs the attendance
 service under uvicorn in a subprocess, and has many students sign in with QR codes over HTTP to
 all those sessions at once. It measures:
 
@@ -54,14 +54,14 @@ from nats.js.api import DeliverPolicy
 from bench.common import asyncpg_dsn
 from passhub_attendance.domain.qr import QrCodes
 from passhub_attendance.service import service
-from passhub_shared import loop
-from passhub_shared.auth import make_token
 from passhub_shared.contracts.sessions import LeaderRostered, SchemeLaunched, SessionScheduled
-from passhub_shared.devservers import NatsServer, PostgresServer, free_port
-from passhub_shared.events import Event, Recorded, new_event_id
-from passhub_shared.secretkeys import generate_secret
-from passhub_shared.service import Runtime
-from passhub_shared.settings import Settings
+from passhub_shared.dev.devservers import NatsServer, PostgresServer, free_port
+from passhub_shared.messages.events import Event, Recorded, new_event_id
+from passhub_shared.operations import loop
+from passhub_shared.operations.secretkeys import generate_secret
+from passhub_shared.operations.service import Runtime
+from passhub_shared.operations.settings import Settings
+from passhub_shared.web.auth import make_token
 
 RESULTS = Path(__file__).parent / "results"
 # Random for each run: no secret has a usable default, in a benchmark either.

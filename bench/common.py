@@ -1,7 +1,7 @@
 """Helpers shared by the benchmarks: embedded servers, timing, and writing results.
 
 Every benchmark starts its own NATS and PostgreSQL (the wheels behind
-`passhub_shared.devservers`) in a temporary directory, so a run measures a known, empty
+`passhub_shared.dev.devservers`) in a temporary directory, so a run measures a known, empty
 setup and leaves nothing behind. Each figure is reported next to a "raw" rate measured in the
 same run on the same servers with the plain client library, so the ratio says what the kit
 costs on this machine rather than how fast this machine is.
@@ -32,8 +32,8 @@ from typing import Any, Self
 import asyncpg
 import nats
 
-from passhub_shared import loop
-from passhub_shared.devservers import NatsServer, PostgresServer
+from passhub_shared.dev.devservers import NatsServer, PostgresServer
+from passhub_shared.operations import loop
 
 RESULTS_DIR = Path(__file__).parent / "results"
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,7 @@
 """The console's attendance reads over a year: today's live headcounts and engagement.
 
 `python -m bench.console` starts its own PostgreSQL (the embedded server of
-`passhub_shared.devservers`) in a temporary directory, or uses `--database-url`; migrates the
+`passhub_shared.dev.devservers`) in a temporary directory, or uses `--database-url`; migrates the
 attendance service's tables and fills its read models with a year of 6,000 students, 20
 schemes and 600 sessions (30 a scheme, a week apart, each with two rostered leaders) and
 60,000 attendances; and times, best and median of several runs:
@@ -43,10 +43,10 @@ from passhub_attendance import queries
 from passhub_attendance.queries import engagement_rows, live_sessions
 from passhub_attendance.service import service
 from passhub_attendance.tables import attendances, rostered_leaders, scheduled_sessions, schemes
-from passhub_shared import loop
-from passhub_shared.secretkeys import generate_secret
-from passhub_shared.service import Runtime
-from passhub_shared.settings import Settings
+from passhub_shared.operations import loop
+from passhub_shared.operations.secretkeys import generate_secret
+from passhub_shared.operations.service import Runtime
+from passhub_shared.operations.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
 YEAR = "2026-27"

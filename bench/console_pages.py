@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from passhub_portal.clients import Services
-from passhub_shared.oidcserver import OidcProvider
+from passhub_shared.dev.oidcserver import OidcProvider
 from tests.access import DOC, _section
 from tests.portal.stack import ORGANISER, RECORDS_HEADER, Stack, running_stack
 from tests.servers import provide_nats, provide_postgres

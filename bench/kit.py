@@ -62,17 +62,18 @@ from bench.common import (
     timed,
     write_results,
 )
-from passhub_shared import envelope, loop, replay
-from passhub_shared.batching import GroupCommit
-from passhub_shared.decider import Command, handle, handle_many
-from passhub_shared.events import Recorded, new_event_id
-from passhub_shared.relay import OutboxRelay
-from passhub_shared.secretkeys import generate_secret
-from passhub_shared.service import Runtime, ServiceDefinition
-from passhub_shared.settings import Settings
-from passhub_shared.store import EventStore
-from passhub_shared.streams import stream_config, stream_name
-from passhub_shared.subscriptions import durable_name
+from passhub_shared.messages import envelope
+from passhub_shared.messages.events import Recorded, new_event_id
+from passhub_shared.messaging.relay import OutboxRelay
+from passhub_shared.messaging.streams import stream_config, stream_name
+from passhub_shared.messaging.subscriptions import durable_name
+from passhub_shared.operations import loop, replay
+from passhub_shared.operations.secretkeys import generate_secret
+from passhub_shared.operations.service import Runtime, ServiceDefinition
+from passhub_shared.operations.settings import Settings
+from passhub_shared.storage.batching import GroupCommit
+from passhub_shared.storage.decider import Command, handle, handle_many
+from passhub_shared.storage.store import EventStore
 from tests.kit import toy
 
 log = logging.getLogger("bench.kit")
@@ -914,8 +915,8 @@ def epilogue(figures: Sequence[Figure]) -> str:
             'on copies of its tables: what this design can reach on this machine. "handle in a',
             'plain asyncpg tx" is the same `decider.handle` in a transaction of an asyncpg',
             "connection the writer holds, instead of `Runtime.transaction()` (the kit's pool and",
-            "the `AsyncConnection` it yields, `passhub_shared/connections.py`). The raw INSERT is",
-            "one row per transaction, no read.",
+            "the `AsyncConnection` it yields, `passhub_shared/storage/connections.py`).",
+            "The raw INSERT is one row per transaction, no read.",
             "",
             "| mode | peer (cmd/s) | decider.handle | handle / peer | handle_many, GroupCommit "
             "| grouped / peer | ceiling | handle / ceiling "

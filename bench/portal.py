@@ -72,10 +72,10 @@ from bench.common import Servers, asyncpg_dsn
 from passhub_attendance.domain.qr import QrCodes
 from passhub_portal.tokens import generate_private_key_pem
 from passhub_recruitment.service import service as recruitment_service
-from passhub_shared import loop
-from passhub_shared.devservers import free_port
-from passhub_shared.service import Runtime
-from passhub_shared.settings import Settings
+from passhub_shared.dev.devservers import free_port
+from passhub_shared.operations import loop
+from passhub_shared.operations.service import Runtime
+from passhub_shared.operations.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -1,5 +1,5 @@
 """What crypto-shredding costs: the attendance sign-in path and replay, with personal fields
-sealed (`passhub_shared.personal`) and without, on the same servers in the same run.
+sealed (`passhub_shared.personaldata.personal`) and without, on the same servers in the same run.
 
     python -m bench.privacy            # writes bench/results/privacy.json
     python -m bench.privacy --quick    # a small run, results in a temporary directory
@@ -39,8 +39,8 @@ from typing import Any
 import psutil
 
 from bench.common import RESULTS_DIR, Servers, machine_info, machine_load
-from passhub_shared.events import Metadata
-from passhub_shared.secretkeys import generate_secret
+from passhub_shared.messages.events import Metadata
+from passhub_shared.operations.secretkeys import generate_secret
 
 for _name in (
     "PASSHUB_JWT_SECRET",
@@ -56,10 +56,10 @@ from passhub_attendance.handlers import SignInRequest  # noqa: E402
 from passhub_attendance.service import service as attendance  # noqa: E402
 from passhub_attendance.settings import AttendanceSettings  # noqa: E402
 from passhub_shared.contracts.attendance import StudentSignedIn  # noqa: E402
-from passhub_shared.replay import rebuild  # noqa: E402
-from passhub_shared.service import Runtime  # noqa: E402
-from passhub_shared.settings import Settings  # noqa: E402
-from passhub_shared.store import Append  # noqa: E402
+from passhub_shared.operations.replay import rebuild  # noqa: E402
+from passhub_shared.operations.service import Runtime  # noqa: E402
+from passhub_shared.operations.settings import Settings  # noqa: E402
+from passhub_shared.storage.store import Append  # noqa: E402
 from tests.attendance.helpers import (  # noqa: E402
     MODULES,
     SCHEME,

@@ -28,8 +28,8 @@ from bench.common import database, machine_info
 from passhub_recognition import handlers
 from passhub_recognition.api.deps import handler_context
 from passhub_recognition.service import service
-from passhub_shared import loop
-from passhub_shared.secretkeys import generate_secret
+from passhub_shared.operations import loop
+from passhub_shared.operations.secretkeys import generate_secret
 from tests.recognition.builders import YEAR, appointed, delivered, launched, trained
 from tests.recognition.feed import LocalFeed
 from tests.support import running_service

@@ -1,7 +1,7 @@
 """Evaluation reports benchmark: replay and report over a large generated year.
 
 `python -m bench.reports` starts its own PostgreSQL (the embedded server of
-`passhub_shared.devservers`) in a temporary directory, or uses `--database-url`; generates a
+`passhub_shared.dev.devservers`) in a temporary directory, or uses `--database-url`; generates a
 year of 30,000 students on 100 modules (3 modules each), 50 schemes of two modules with 24
 sessions each, and 300,000 student sign-ins; and measures:
 
@@ -56,16 +56,16 @@ from passhub_attendance.evaluation.report import ADJUSTED, adjust
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.evaluation.stats import Cohort
 from passhub_attendance.service import service
-from passhub_shared import loop
 from passhub_shared.contracts.attendance import StudentSignedIn
 from passhub_shared.contracts.sessions import SchemeLaunched, SessionScheduled
-from passhub_shared.events import Event, Metadata, Recorded, new_event_id
-from passhub_shared.projections import Projection, Rebuild
-from passhub_shared.replay import ReplayReport, projection_tables, rebuild
-from passhub_shared.secretkeys import generate_secret
-from passhub_shared.service import Runtime
-from passhub_shared.settings import Settings
-from passhub_shared.store import EventStore
+from passhub_shared.messages.events import Event, Metadata, Recorded, new_event_id
+from passhub_shared.operations import loop
+from passhub_shared.operations.replay import ReplayReport, projection_tables, rebuild
+from passhub_shared.operations.secretkeys import generate_secret
+from passhub_shared.operations.service import Runtime
+from passhub_shared.operations.settings import Settings
+from passhub_shared.storage.projections import Projection, Rebuild
+from passhub_shared.storage.store import EventStore
 
 RESULTS = Path(__file__).parent / "results"
 YEAR = "2026-27"

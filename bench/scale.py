@@ -3,7 +3,7 @@ the relay at R1 vs R3 and with JetStream's `sync_interval: always`, each as a ra
 single-process, single-node figure of the same run.
 
 `python -m bench.scale` starts its own PostgreSQL, and for each configuration a NATS server or
-a three-node NATS cluster on loopback (`passhub_shared.natscluster`), all from the wheels. It
+a three-node NATS cluster on loopback (`passhub_shared.dev.natscluster`), all from the wheels. It
 reuses `bench.checkin`'s machinery (sessions all starting now, QR sign-ins over HTTP with a
 minimal keep-alive client, a plain nats-py subscriber) and `bench.kit`'s relay drain:
 
@@ -33,11 +33,11 @@ from typing import Any
 
 from bench import checkin
 from bench.kit import drain, fill_outbox
-from passhub_shared import loop
-from passhub_shared.devservers import NatsServer, PostgresServer, free_port
-from passhub_shared.natscluster import NatsCluster
-from passhub_shared.service import Runtime
-from passhub_shared.settings import Settings
+from passhub_shared.dev.devservers import NatsServer, PostgresServer, free_port
+from passhub_shared.dev.natscluster import NatsCluster
+from passhub_shared.operations import loop
+from passhub_shared.operations.service import Runtime
+from passhub_shared.operations.settings import Settings
 from tests.kit import toy
 
 RESULTS = Path(__file__).parent / "results"

@@ -45,7 +45,7 @@ import httpx
 import nats
 import orjson
 
-from passhub_shared.devservers import NatsServer
+from passhub_shared.dev.devservers import NatsServer
 from passhub_xapi import lrs as lrs_module
 from passhub_xapi.bridge import Bridge
 from passhub_xapi.settings import BridgeSettings

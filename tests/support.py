@@ -18,11 +18,11 @@ import nats.js.errors
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import FastAPI
 
-from passhub_shared.app import create_app
-from passhub_shared.auth import make_token
-from passhub_shared.secretkeys import generate_secret
-from passhub_shared.service import Runtime, ServiceDefinition
-from passhub_shared.settings import Settings
+from passhub_shared.operations.secretkeys import generate_secret
+from passhub_shared.operations.service import Runtime, ServiceDefinition
+from passhub_shared.operations.settings import Settings
+from passhub_shared.web.app import create_app
+from passhub_shared.web.auth import make_token
 
 #: Every secret a service requires, generated for this test run; tests/conftest.py puts them in
 #: the environment, where the services' own settings (and subprocesses) read them.

@@ -17,9 +17,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Index, MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from passhub_shared.migrate import migrate
-from passhub_shared.schema import kit_metadata
-from passhub_shared.service import load_service
+from passhub_shared.operations.service import load_service
+from passhub_shared.storage.migrate import migrate
+from passhub_shared.storage.schema import kit_metadata
 
 SERVICES = ("recruitment", "sessions", "attendance", "recognition")
 

@@ -10,15 +10,15 @@ import nats
 from nats.js.errors import NotFoundError
 
 from passhub_attendance.settings import AttendanceSettings
-from passhub_shared import envelope
 from passhub_shared.contracts.sessions import (
     LeaderRostered,
     SchemeLaunched,
     SessionCancelled,
     SessionScheduled,
 )
-from passhub_shared.events import Event, Recorded, new_event_id
-from passhub_shared.streams import ensure_stream
+from passhub_shared.messages import envelope
+from passhub_shared.messages.events import Event, Recorded, new_event_id
+from passhub_shared.messaging.streams import ensure_stream
 from tests.support import Harness
 
 SCHEME = "2026-27-PHYS"
@@ -122,7 +122,8 @@ async def given(h: Harness, *events: Recorded | Sequence[Recorded]) -> None:
 
 
 async def given_session(h: Harness, session_id: str = "S1", **kwargs: object) -> None:
-    await given(h, scheme_launched(), session_events(session_id, **kwargs))  # type: ignore[arg-type]
+    # type: ignore[arg-type]
+    await given(h, scheme_launched(), session_events(session_id, **kwargs))
 
 
 def settings(h: Harness, **overrides: object) -> AttendanceSettings:

@@ -17,8 +17,8 @@ from passhub_attendance.queries import sessions_to_write
 from passhub_attendance.settings import AttendanceSettings
 from passhub_attendance.tables import scheduled_sessions
 from passhub_shared.contracts.attendance import StudentSignedIn
-from passhub_shared.schema import events
-from passhub_shared.secretkeys import generate_secret
+from passhub_shared.operations.secretkeys import generate_secret
+from passhub_shared.storage.schema import events
 from tests.attendance.helpers import SCHEME, cancelled, given, given_session, now, settings
 from tests.support import Harness
 

@@ -11,7 +11,7 @@ from typing import Any
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from passhub_shared.schema import events
+from passhub_shared.storage.schema import events
 from tests.attendance.helpers import SCHEME, given, now, scheme_launched, session_events
 from tests.support import Harness
 

@@ -13,9 +13,9 @@ import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from passhub_attendance.service import service
-from passhub_shared import envelope
 from passhub_shared.contracts.sessions import SessionRescheduled
-from passhub_shared.events import new_event_id
+from passhub_shared.messages import envelope
+from passhub_shared.messages.events import new_event_id
 from tests.attendance.helpers import (
     as_sessions_event,
     cancelled,

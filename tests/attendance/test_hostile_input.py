@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from passhub_shared.schema import events
+from passhub_shared.storage.schema import events
 from tests.attendance.helpers import given_session, now
 from tests.support import Harness
 

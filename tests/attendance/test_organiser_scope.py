@@ -14,7 +14,7 @@ from passhub_attendance.service import service
 from passhub_attendance.tables import scheme_organisers
 from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
 from passhub_shared.contracts.sessions import SchemeAmended
-from passhub_shared.schema import events
+from passhub_shared.storage.schema import events
 from tests.attendance.helpers import (
     as_received,
     publish,

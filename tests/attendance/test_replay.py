@@ -14,7 +14,7 @@ from sqlalchemy import update
 from passhub_attendance.tables import attendances
 from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
 from passhub_shared.contracts.sessions import LeaderUnrostered, SchemeAmended, SessionRescheduled
-from passhub_shared.replay import rebuild
+from passhub_shared.operations.replay import rebuild
 from tests.attendance.helpers import (
     SCHEME,
     as_received,

@@ -13,15 +13,16 @@ from passhub_attendance.api import deps
 from passhub_attendance.domain.model import SessionView
 from passhub_attendance.handlers import SignInRequest
 from passhub_attendance.settings import AttendanceSettings
-from passhub_shared.errors import Forbidden, NotFound, Rejected
-from passhub_shared.events import Metadata
+from passhub_shared.messages.events import Metadata
+from passhub_shared.web.errors import Forbidden, NotFound, Rejected
 from tests.attendance.helpers import given, now, scheme_launched, session_events
 from tests.support import Harness
 
 SESSIONS = [f"B{n}" for n in range(12)]
 
 
-async def sign_in(h: Harness, session_id: str, student: str, **kwargs: object):  # type: ignore[no-untyped-def]
+# type: ignore[no-untyped-def]
+async def sign_in(h: Harness, session_id: str, student: str, **kwargs: object):
     return await deps.sign_in(
         h.runtime,
         AttendanceSettings(),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from passhub_shared.natscluster import NatsCluster
+from passhub_shared.dev.natscluster import NatsCluster
 
 
 @pytest.fixture

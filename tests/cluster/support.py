@@ -16,7 +16,7 @@ import asyncpg
 import nats
 import nats.js.errors
 
-from passhub_shared.natscluster import nats_servers
+from passhub_shared.dev.natscluster import nats_servers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,8 +34,8 @@ def spawn(module_or_args: list[str], env: dict[str, str], log: Path) -> subproce
 
 async def relay_holder(dsn: str, service: str) -> int | None:
     """The process id of the relay holding `service`'s lock (from its session's name)."""
-    from passhub_shared import locks
-    from passhub_shared.relay import lock_name
+    from passhub_shared.messaging.relay import lock_name
+    from passhub_shared.storage import locks
 
     conn = await asyncpg.connect(dsn)
     try:

@@ -8,8 +8,8 @@ import urllib.request
 
 import nats
 
-from passhub_shared.natscluster import NatsCluster, nats_servers
-from passhub_shared.service import Runtime
+from passhub_shared.dev.natscluster import NatsCluster, nats_servers
+from passhub_shared.operations.service import Runtime
 from tests.kit import toy
 from tests.support import service_settings
 

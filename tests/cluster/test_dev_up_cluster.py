@@ -14,9 +14,9 @@ from pathlib import Path
 import nats
 import pytest
 
-from passhub_shared.devrun import SERVICES
-from passhub_shared.devservers import free_port
-from passhub_shared.natscluster import nats_servers
+from passhub_shared.dev.devrun import SERVICES
+from passhub_shared.dev.devservers import free_port
+from passhub_shared.dev.natscluster import nats_servers
 from tests.kit.test_devrun import free_port_run, get, wait_until
 
 pytestmark = pytest.mark.slow

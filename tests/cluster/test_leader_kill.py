@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from passhub_shared.natscluster import NatsCluster
-from passhub_shared.service import Runtime
+from passhub_shared.dev.natscluster import NatsCluster
+from passhub_shared.operations.service import Runtime
 from tests.cluster.support import assert_once_in_order, read_all, spawn, stream_leader
 from tests.kit import toy
 from tests.support import service_settings, wait_for

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from passhub_shared.relay import asyncpg_dsn
-from passhub_shared.service import Runtime
+from passhub_shared.messaging.relay import asyncpg_dsn
+from passhub_shared.operations.service import Runtime
 from tests.cluster.support import assert_once_in_order, read_all, relay_holder, spawn
 from tests.kit import toy
 from tests.support import service_settings, wait_for

@@ -21,10 +21,10 @@ import nats
 import pytest
 
 from bench.checkin import schedule
-from passhub_shared.auth import make_token
-from passhub_shared.devservers import free_port
-from passhub_shared.natscluster import NatsCluster, nats_servers
-from passhub_shared.relay import asyncpg_dsn
+from passhub_shared.dev.devservers import free_port
+from passhub_shared.dev.natscluster import NatsCluster, nats_servers
+from passhub_shared.messaging.relay import asyncpg_dsn
+from passhub_shared.web.auth import make_token
 from tests.cluster.support import (
     ROOT,
     assert_once_in_order,

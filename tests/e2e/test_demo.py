@@ -27,9 +27,9 @@ from passhub_attendance.service import service as attendance_service
 from passhub_recognition.service import service as recognition_service
 from passhub_recruitment.service import service as recruitment_service
 from passhub_sessions.service import service as sessions_service
-from passhub_shared import devportal
-from passhub_shared.demo import run_demo
-from passhub_shared.demo.people import (
+from passhub_shared.dev import devportal
+from passhub_shared.dev.demo import run_demo
+from passhub_shared.dev.demo.people import (
     KIOSK,
     KIOSK_ROOM,
     dev_leader,
@@ -37,9 +37,9 @@ from passhub_shared.demo.people import (
     dev_student,
     schemes,
 )
-from passhub_shared.devrun import SERVICES
-from passhub_shared.localtime import institution_timezone
-from passhub_shared.schema import events, outbox
+from passhub_shared.dev.devrun import SERVICES
+from passhub_shared.operations.localtime import institution_timezone
+from passhub_shared.storage.schema import events, outbox
 from tests.kit.test_devrun import dev_up, get, wait_until
 from tests.support import Harness, running_service
 

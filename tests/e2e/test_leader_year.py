@@ -286,7 +286,7 @@ async def test_a_leaders_year_from_application_to_withdrawn_award(
     assert after["status"] == "withdrawn", after
 
     # every service's projections equal a replay of its own log
-    from passhub_shared.replay import rebuild
+    from passhub_shared.operations.replay import rebuild
 
     for name, harness in services.items():
         report = await rebuild(harness.runtime.engine, harness.runtime.store, commit=False)

@@ -19,7 +19,7 @@ import nats
 import pytest
 from sqlalchemy.engine import make_url
 
-from passhub_shared.replay import rebuild
+from passhub_shared.operations.replay import rebuild
 from tests.e2e.test_leader_year import (
     academic_year,
     ok,

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from passhub_shared import cli
 from passhub_shared.contracts.attendance import StudentSignedIn
-from passhub_shared.service import Runtime, installed_services, load_service
+from passhub_shared.operations import cli
+from passhub_shared.operations.service import Runtime, installed_services, load_service
 from tests.support import service_settings
 
 OLD, RECENT = "S1990001", "S2026002"

@@ -17,9 +17,9 @@ import uvicorn
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from passhub_shared import cli
 from passhub_shared.contracts.attendance import StudentSignedIn
-from passhub_shared.devservers import free_port
+from passhub_shared.dev.devservers import free_port
+from passhub_shared.operations import cli
 from tests.e2e.test_leader_year import services  # noqa: F401  (the four services running)
 from tests.support import Harness, wait_for
 

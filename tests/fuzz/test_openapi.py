@@ -31,10 +31,10 @@ from passhub_attendance.service import service as attendance
 from passhub_recognition.service import service as recognition
 from passhub_recruitment.service import service as recruitment
 from passhub_sessions.service import service as sessions
-from passhub_shared.app import create_app
-from passhub_shared.auth import make_token
-from passhub_shared.devservers import free_port
-from passhub_shared.service import ServiceDefinition
+from passhub_shared.dev.devservers import free_port
+from passhub_shared.operations.service import ServiceDefinition
+from passhub_shared.web.app import create_app
+from passhub_shared.web.auth import make_token
 from tests.servers import PostgresHandle, ServerHandle
 from tests.support import service_settings
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
 from tests.kit import toy
 from tests.support import service_settings
 

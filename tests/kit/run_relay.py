@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
-from passhub_shared import loop
-from passhub_shared.relay import OutboxRelay
-from passhub_shared.settings import Settings
+from passhub_shared.messaging.relay import OutboxRelay
+from passhub_shared.operations import loop
+from passhub_shared.operations.settings import Settings
 from tests.kit import toy
 
 

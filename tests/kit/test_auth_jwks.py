@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from jwt.algorithms import OKPAlgorithm
 
-from passhub_shared.auth import key_id, make_token, verify_token
-from passhub_shared.settings import Settings
+from passhub_shared.operations.settings import Settings
+from passhub_shared.web.auth import key_id, make_token, verify_token
 
 KEY = ed25519.Ed25519PrivateKey.generate()
 OTHER = ed25519.Ed25519PrivateKey.generate()

@@ -15,13 +15,13 @@ import nats
 import pytest
 from sqlalchemy import text
 
-from passhub_shared import envelope
-from passhub_shared.deadletters import list_dead_letters, retry_dead_letters
-from passhub_shared.decider import handle
-from passhub_shared.events import Recorded, new_event_id, utcnow
-from passhub_shared.replay import rebuild
-from passhub_shared.service import Runtime
-from passhub_shared.subscriptions import durable_name
+from passhub_shared.messages import envelope
+from passhub_shared.messages.events import Recorded, new_event_id, utcnow
+from passhub_shared.messaging.deadletters import list_dead_letters, retry_dead_letters
+from passhub_shared.messaging.subscriptions import durable_name
+from passhub_shared.operations.replay import rebuild
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.decider import handle
 from tests.kit import toy
 from tests.support import service_settings, wait_for
 

@@ -7,8 +7,8 @@ import json
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from passhub_shared.decider import handle
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.decider import handle
 from tests.kit import toy
 from tests.support import wait_for
 
@@ -55,7 +55,7 @@ async def test_a_plain_nats_client_receives_and_parses_a_cloudevent(
 async def test_the_asyncapi_document_describes_what_is_on_the_wire(
     publisher: Runtime, nats_url: str
 ) -> None:
-    from passhub_shared.asyncapi import document, envelope_model
+    from passhub_shared.messages.asyncapi import document, envelope_model
 
     doc = document(toy.publisher)
     assert doc["asyncapi"] == "3.0.0"

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from passhub_shared.guards import out_of_range_response
+from passhub_shared.web.guards import out_of_range_response
 
 STATEMENTS = {
     # DatetimeFieldOverflowError (22008)

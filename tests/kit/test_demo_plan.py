@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from passhub_shared import devportal
-from passhub_shared.demo import command
-from passhub_shared.demo.people import (
+from passhub_shared.dev import devportal
+from passhub_shared.dev.demo import command
+from passhub_shared.dev.demo.people import (
     COORDINATOR,
     KIOSK,
     KIOSK_ROOM,
@@ -29,9 +29,9 @@ from passhub_shared.demo.people import (
     extra_applicants,
     schemes,
 )
-from passhub_shared.demo.year import Demo, academic_year
-from passhub_shared.devservers import free_port
-from passhub_shared.settings import Settings
+from passhub_shared.dev.demo.year import Demo, academic_year
+from passhub_shared.dev.devservers import free_port
+from passhub_shared.operations.settings import Settings
 from tests.support import SECRET_ENV
 
 LONDON = ZoneInfo("Europe/London")

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from passhub_shared.devrun import DEV_SECRETS, PROCESSES, SERVICES
-from passhub_shared.devservers import free_port, pid_alive
-from passhub_shared.secretkeys import secret_problem
+from passhub_shared.dev.devrun import DEV_SECRETS, PROCESSES, SERVICES
+from passhub_shared.dev.devservers import free_port, pid_alive
+from passhub_shared.operations.secretkeys import secret_problem
 
 START_TIMEOUT = 240.0
 _http = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -22,11 +22,11 @@ from passhub_attendance.service import service as attendance
 from passhub_recognition.service import service as recognition
 from passhub_recruitment.service import service as recruitment
 from passhub_sessions.service import service as sessions
-from passhub_shared.app import create_app
-from passhub_shared.devservers import free_port
-from passhub_shared.headers import DOCS_POLICY
-from passhub_shared.service import ServiceDefinition
-from passhub_shared.settings import Settings
+from passhub_shared.dev.devservers import free_port
+from passhub_shared.operations.service import ServiceDefinition
+from passhub_shared.operations.settings import Settings
+from passhub_shared.web.app import create_app
+from passhub_shared.web.headers import DOCS_POLICY
 from tests.support import SECRET_ENV
 
 DEFINITIONS = {d.name: d for d in (recruitment, sessions, attendance, recognition)}

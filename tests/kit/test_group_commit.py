@@ -10,11 +10,11 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from passhub_shared.batching import GroupCommit
-from passhub_shared.decider import Command, handle_many
-from passhub_shared.errors import Rejected
-from passhub_shared.events import Metadata, Recorded
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Metadata, Recorded
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.batching import GroupCommit
+from passhub_shared.storage.decider import Command, handle_many
+from passhub_shared.web.errors import Rejected
 from tests.kit import toy
 from tests.support import service_settings
 

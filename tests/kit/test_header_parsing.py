@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from nats.aio.client import Client
 
-from passhub_shared.pulling import _Client
+from passhub_shared.messaging.pulling import _Client
 
 BLOCKS = [
     b"Nats-Msg-Id: 0190c7a2-1111-7000-8000-000000000001\r\n\r\n",

@@ -8,9 +8,9 @@ import httpx
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from passhub_shared.app import create_app
-from passhub_shared.headers import DOCS_POLICY, PAGE_POLICY
-from passhub_shared.settings import Settings
+from passhub_shared.operations.settings import Settings
+from passhub_shared.web.app import create_app
+from passhub_shared.web.headers import DOCS_POLICY, PAGE_POLICY
 from tests.kit.toy import publisher
 
 pages = APIRouter()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 from tests.kit import toy
 from tests.support import Harness, running_service
 
@@ -105,7 +105,7 @@ async def test_a_lost_database_connection_is_a_503_and_the_next_request_works(
 
 
 async def test_a_long_list_of_particulars_is_capped_and_counted(svc: Harness) -> None:
-    from passhub_shared.errors import MAX_LISTED_DETAILS
+    from passhub_shared.web.errors import MAX_LISTED_DETAILS
 
     details = [{"line": n, "message": "bad"} for n in range(2, MAX_LISTED_DETAILS + 52)]
 

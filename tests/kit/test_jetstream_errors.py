@@ -10,7 +10,7 @@ import pytest
 from nats.js.api import StreamConfig
 from nats.js.errors import BadRequestError
 
-from passhub_shared.relay import jetstream
+from passhub_shared.messaging.relay import jetstream
 
 
 async def test_a_refused_asynchronous_publish_fails_its_future(nats_url: str) -> None:

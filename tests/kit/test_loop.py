@@ -6,7 +6,7 @@ import asyncio
 
 import uvloop
 
-from passhub_shared import loop
+from passhub_shared.operations import loop
 
 
 def test_runs_a_coroutine_on_uvloop_and_returns_its_result() -> None:

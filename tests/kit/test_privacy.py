@@ -16,11 +16,11 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import text
 
-from passhub_shared.events import Event
-from passhub_shared.personal import OptionalStudentNumber, PersonalText, StudentNumber
-from passhub_shared.privacy import erase, subject_access
-from passhub_shared.replay import rebuild
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Event
+from passhub_shared.operations.replay import rebuild
+from passhub_shared.operations.service import Runtime
+from passhub_shared.personaldata.personal import OptionalStudentNumber, PersonalText, StudentNumber
+from passhub_shared.personaldata.privacy import erase, subject_access
 from tests.kit import toy
 from tests.support import SECRET_ENV, service_settings
 
@@ -190,7 +190,7 @@ async def test_a_consumed_event_about_someone_erased_here_keeps_nothing_of_them(
 ) -> None:
     """Another service's event still in flight when the person was erased here: it is recorded
     with their fields as placeholders, and what the projections are handed is the same."""
-    from passhub_shared.events import Recorded, new_event_id, utcnow
+    from passhub_shared.messages.events import Recorded, new_event_id, utcnow
 
     await erase(runtime, [SN], reason="r", actor="dpo")
     foreign = Recorded(

@@ -16,9 +16,9 @@ import nats
 import pytest
 from sqlalchemy import text
 
-from passhub_shared.decider import handle
-from passhub_shared.relay import MAX_BATCH, OutboxRelay
-from passhub_shared.service import Runtime
+from passhub_shared.messaging.relay import MAX_BATCH, OutboxRelay
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.decider import handle
 from tests.kit import toy
 from tests.support import read_stream, service_settings, wait_for
 

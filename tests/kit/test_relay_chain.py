@@ -8,7 +8,7 @@ from __future__ import annotations
 import nats
 from sqlalchemy import text
 
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
 from tests.kit import toy
 from tests.support import read_stream, wait_for
 

@@ -12,12 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_shared.events import Recorded, new_event_id, utcnow
-from passhub_shared.projections import Projection, Rebuild, copy_rows
-from passhub_shared.replay import rebuild
-from passhub_shared.schema import events as events_table
-from passhub_shared.service import Runtime
-from passhub_shared.store import EventStore
+from passhub_shared.messages.events import Recorded, new_event_id, utcnow
+from passhub_shared.operations.replay import rebuild
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.projections import Projection, Rebuild, copy_rows
+from passhub_shared.storage.schema import events as events_table
+from passhub_shared.storage.store import EventStore
 from tests.kit import toy
 
 N_EVENTS = 100_000

@@ -11,9 +11,9 @@ from typing import Any
 import nats
 from sqlalchemy import text
 
-from passhub_shared.relay import OutboxRelay
-from passhub_shared.republish import republish
-from passhub_shared.service import Runtime
+from passhub_shared.messaging.relay import OutboxRelay
+from passhub_shared.operations.republish import republish
+from passhub_shared.operations.service import Runtime
 from tests.kit import toy
 from tests.support import read_stream, service_settings, wait_for
 

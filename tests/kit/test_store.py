@@ -8,11 +8,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import text
 
-from passhub_shared.decider import handle
-from passhub_shared.errors import Rejected
-from passhub_shared.events import Metadata
-from passhub_shared.service import Runtime
-from passhub_shared.store import Append, ConcurrencyConflict
+from passhub_shared.messages.events import Metadata
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.decider import handle
+from passhub_shared.storage.store import Append, ConcurrencyConflict
+from passhub_shared.web.errors import Rejected
 from tests.kit import toy
 from tests.support import service_settings
 
@@ -109,7 +109,7 @@ async def test_recording_a_consumed_event_twice_changes_nothing(store_runtime: R
 
 
 async def test_the_same_event_twice_in_one_batch_is_applied_once(store_runtime: Runtime) -> None:
-    from passhub_shared.events import Recorded, new_event_id, utcnow
+    from passhub_shared.messages.events import Recorded, new_event_id, utcnow
 
     rt = store_runtime
     event = Recorded(
@@ -141,7 +141,7 @@ async def test_a_different_event_at_a_taken_version_is_an_error_not_a_duplicate(
 ) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    from passhub_shared.events import Recorded, new_event_id, utcnow
+    from passhub_shared.messages.events import Recorded, new_event_id, utcnow
 
     def counted(amount: int) -> Recorded:
         return Recorded(

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidRequestError
 
-from passhub_shared.connections import Transaction
-from passhub_shared.decider import handle
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.connections import Transaction
+from passhub_shared.storage.decider import handle
 from tests.kit import toy
 from tests.support import service_settings
 

@@ -17,13 +17,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Column, Integer, MetaData, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_shared.app import RuntimeDep, command_metadata
-from passhub_shared.auth import Principal, require
-from passhub_shared.decider import Decider, handle
-from passhub_shared.errors import NotFound, Rejected
-from passhub_shared.events import Event, Recorded
-from passhub_shared.projections import Projection, upsert
-from passhub_shared.service import ServiceDefinition
+from passhub_shared.messages.events import Event, Recorded
+from passhub_shared.operations.service import ServiceDefinition
+from passhub_shared.storage.decider import Decider, handle
+from passhub_shared.storage.projections import Projection, upsert
+from passhub_shared.web.app import RuntimeDep, command_metadata
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import NotFound, Rejected
 
 MIGRATIONS = Path(__file__).parent / "toy_migrations"
 metadata = MetaData()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from passhub_shared.oidcserver import OidcProvider
+from passhub_shared.dev.oidcserver import OidcProvider
 from tests.portal.stack import Stack, running_stack
 from tests.servers import PostgresHandle, ServerHandle
 

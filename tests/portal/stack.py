@@ -27,11 +27,11 @@ from passhub_portal.tokens import generate_private_key_pem
 from passhub_recognition.service import service as recognition_service
 from passhub_recruitment.service import service as recruitment_service
 from passhub_sessions.service import service as sessions_service
-from passhub_shared.app import create_app
-from passhub_shared.auth import make_token
-from passhub_shared.devservers import free_port
-from passhub_shared.oidcserver import OidcProvider
-from passhub_shared.settings import Settings
+from passhub_shared.dev.devservers import free_port
+from passhub_shared.dev.oidcserver import OidcProvider
+from passhub_shared.operations.settings import Settings
+from passhub_shared.web.app import create_app
+from passhub_shared.web.auth import make_token
 from tests import support
 from tests.servers import PostgresHandle, ServerHandle, delete_all_streams
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from passhub_shared.oidcserver import OidcProvider
+from passhub_shared.dev.oidcserver import OidcProvider
 from tests.portal.conftest import DESKTOP, PHONE
 from tests.portal.stack import LEADERS, Stack, ok, wait_until
 from tests.portal.test_student import log_in_at_provider

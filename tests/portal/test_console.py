@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from passhub_shared.auth import make_token
+from passhub_shared.web.auth import make_token
 from tests.portal.conftest import DESKTOP, PHONE
 from tests.portal.console import (
     LOGINS,

@@ -16,8 +16,8 @@ import asyncpg
 import httpx
 import pytest
 
-from passhub_shared import locks
-from passhub_shared.auth import make_token
+from passhub_shared.storage import locks
+from passhub_shared.web.auth import make_token
 from tests.portal.conftest import DESKTOP, PHONE
 from tests.portal.console import (
     log_in,

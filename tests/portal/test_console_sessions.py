@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from passhub_shared.auth import make_token
+from passhub_shared.web.auth import make_token
 from tests.portal.conftest import DESKTOP, PHONE
 from tests.portal.console import log_in
 from tests.portal.stack import LEADER, LEADER_2, STUDENTS, Stack, wait_until

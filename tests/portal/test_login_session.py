@@ -19,9 +19,9 @@ from itsdangerous import TimestampSigner
 
 from passhub_portal.app import create_portal
 from passhub_portal.tokens import TokenIssuer
-from passhub_shared.auth import verify_token
-from passhub_shared.oidcserver import OidcProvider
-from passhub_shared.settings import Settings
+from passhub_shared.dev.oidcserver import OidcProvider
+from passhub_shared.operations.settings import Settings
+from passhub_shared.web.auth import verify_token
 from tests.portal.stack import portal_settings
 
 
@@ -156,7 +156,8 @@ async def test_an_unexpected_error_is_a_page_too(portal: Any, monkeypatch: Any) 
 
     monkeypatch.setattr(Services, "call", broken)
     client.cookies.set("passhub_portal", cookie_for(settings, who(time.time() + 60)))
-    transport = httpx.ASGITransport(app=client._transport.app, raise_app_exceptions=False)  # type: ignore[attr-defined]
+    # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=client._transport.app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://portal.test") as c:
         c.cookies.set("passhub_portal", cookie_for(settings, who(time.time() + 60)))
         r = await c.get("/me")

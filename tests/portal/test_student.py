@@ -12,7 +12,7 @@ import pytest
 
 from passhub_attendance.domain.qr import QrCodes
 from passhub_attendance.settings import AttendanceSettings
-from passhub_shared.auth import make_token
+from passhub_shared.web.auth import make_token
 from tests.portal.conftest import PHONE
 from tests.portal.stack import LEADER, ROOM_A, STUDENTS, Stack
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import nats
 
-from passhub_shared import envelope
-from passhub_shared.events import Event, Recorded, new_event_id, utcnow
-from passhub_shared.service import Runtime
+from passhub_shared.messages import envelope
+from passhub_shared.messages.events import Event, Recorded, new_event_id, utcnow
+from passhub_shared.operations.service import Runtime
 
 
 def _stream_of(event: Event) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from passhub_shared.schema import events
+from passhub_shared.storage.schema import events
 from tests.recognition.builders import YEAR, appointed, delivered, launched, trained
 from tests.recognition.feed import LocalFeed
 from tests.support import Harness

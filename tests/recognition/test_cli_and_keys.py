@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from passhub_recognition.cli import app
 from passhub_recognition.service import service
 from passhub_recognition.signing import IssuerKey, key_from_file
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
 from tests.recognition.builders import YEAR, appointed, delivered, launched, trained
 from tests.recognition.feed import LocalFeed
 from tests.support import running_service, service_settings

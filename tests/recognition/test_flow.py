@@ -10,8 +10,8 @@ import io
 from sqlalchemy import func, select
 
 from passhub_recognition.service import service
-from passhub_shared.replay import rebuild
-from passhub_shared.schema import events
+from passhub_shared.operations.replay import rebuild
+from passhub_shared.storage.schema import events
 from tests.recognition.builders import (
     CHEM,
     YEAR,

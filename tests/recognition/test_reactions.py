@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from passhub_shared.replay import rebuild
+from passhub_shared.operations.replay import rebuild
 from tests.recognition.builders import (
     YEAR,
     appointed,

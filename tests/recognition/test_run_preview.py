@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from passhub_shared.schema import events
+from passhub_shared.storage.schema import events
 from tests.recognition.builders import CHEM, YEAR, appointed, delivered, launched, trained
 from tests.recognition.feed import LocalFeed
 from tests.recognition.runs import run_awards

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
 from passhub_recruitment.tables import schemes
-from passhub_shared import envelope
 from passhub_shared.contracts.sessions import SchemeAmended, SchemeLaunched
-from passhub_shared.events import Event, Recorded, new_event_id, utcnow
-from passhub_shared.streams import ensure_stream
+from passhub_shared.messages import envelope
+from passhub_shared.messages.events import Event, Recorded, new_event_id, utcnow
+from passhub_shared.messaging.streams import ensure_stream
 from tests.support import Harness, wait_for
 
 YEAR = "2026-27"

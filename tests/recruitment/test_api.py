@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from passhub_recruitment.service import service
 from passhub_recruitment.settings import recruitment_settings
-from passhub_shared.replay import rebuild
-from passhub_shared.schema import events
+from passhub_shared.operations.replay import rebuild
+from passhub_shared.storage.schema import events
 from tests.recruitment.flow import (
     COORDINATOR,
     DESIRABLE,

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from passhub_recruitment.service import service
-from passhub_shared.replay import rebuild
-from passhub_shared.schema import events
+from passhub_shared.operations.replay import rebuild
+from passhub_shared.storage.schema import events
 from tests.recruitment.flow import (
     HEADER,
     MATH,

@@ -12,9 +12,9 @@ import nats
 from sqlalchemy import text
 
 from passhub_sessions.service import service
-from passhub_shared import envelope
 from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
-from passhub_shared.events import Event, Recorded, new_event_id
+from passhub_shared.messages import envelope
+from passhub_shared.messages.events import Event, Recorded, new_event_id
 from tests.support import Harness, running_service, wait_for
 
 #: 1 September 2026: before the first teaching week of 2026-27

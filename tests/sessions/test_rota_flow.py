@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from passhub_shared import replay
 from passhub_shared.contracts.sessions import LeaderUnrostered
+from passhub_shared.operations import replay
 from tests.sessions.flows import (
     all_week,
     appoint,

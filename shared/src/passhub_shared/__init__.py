@@ -1,10 +1,14 @@
 """passhub's shared kit: everything the four services have in common, and no service's rules.
 
-- `events`, `envelope`, `contracts`: typed events, the CloudEvents envelope, published contracts.
-- `store`: the PostgreSQL event store, outbox and dead-letter tables.
-- `projections`, `replay`: read models updated in the append transaction, and rebuilt from the log.
-- `relay`: outbox -> JetStream publisher.
-- `subscriptions`: durable JetStream consumers that record and apply other services' events.
-- `service`, `app`: how a service declares itself and becomes a FastAPI application.
-- `auth`, `settings`, `logs`, `metrics`: cross-cutting plumbing.
+Grouped by concern: what is said, where a command arrives, where it is decided and stored,
+how it travels to the other services; then personal data, running a service, developing.
+
+- `contracts`: the published event contracts, the interface between services.
+- `messages`: what services say: events, envelope, AsyncAPI.
+- `web`: the HTTP side every service shares.
+- `storage`: the write side on PostgreSQL, and the one command path.
+- `messaging`: events between services on JetStream.
+- `personaldata`: sealed personal fields, erasure, subject access, retention.
+- `operations`: running a service: runtime, settings, logs, CLI, replay.
+- `dev`: development only: local servers, `make run`, `make demo`.
 """

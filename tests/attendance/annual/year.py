@@ -22,8 +22,8 @@ from passhub_shared.contracts.recruitment import (
     TrainingCompleted,
 )
 from passhub_shared.contracts.sessions import SchemeLaunched, SessionCancelled, SessionScheduled
-from passhub_shared.events import Event, Recorded, new_event_id
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Event, Recorded, new_event_id
+from passhub_shared.operations.service import Runtime
 from tests.attendance.evaluation.helpers import append_own, give_feedback, sign_in
 
 YEAR, LAST = "2025-26", "2024-25"

@@ -17,8 +17,8 @@ from passhub_shared.contracts.attendance import (
     StudentSignedIn,
 )
 from passhub_shared.contracts.sessions import SchemeLaunched, SessionScheduled
-from passhub_shared.events import Event, Metadata, Recorded, new_event_id
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Event, Metadata, Recorded, new_event_id
+from passhub_shared.operations.service import Runtime
 
 START = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
 _feedback_ids = count(1)

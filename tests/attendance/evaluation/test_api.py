@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 from passhub_attendance.evaluation.cli import app as report_app
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.service import service
-from passhub_shared import envelope, replay
-from passhub_shared.streams import ensure_stream
+from passhub_shared.messages import envelope
+from passhub_shared.messaging.streams import ensure_stream
+from passhub_shared.operations import replay
 from tests.attendance.evaluation.cohort import M1_ROWS, M2_ROWS, enrolments_csv, results_csv
 from tests.attendance.evaluation.helpers import (
     give_feedback,

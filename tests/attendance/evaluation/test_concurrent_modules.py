@@ -11,7 +11,7 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
-from passhub_shared.store import ConcurrencyConflict
+from passhub_shared.storage.store import ConcurrencyConflict
 from tests.attendance.evaluation.helpers import signed_in
 from tests.support import Harness
 

@@ -13,9 +13,9 @@ import statsmodels.formula.api as smf
 from scipy import stats as scipy_stats
 
 from passhub_attendance.service import service
-from passhub_shared import replay
 from passhub_shared.contracts.attendance import AttendanceRevoked, StudentSignedIn
-from passhub_shared.events import Event, Metadata
+from passhub_shared.messages.events import Event, Metadata
+from passhub_shared.operations import replay
 from tests.attendance.evaluation.helpers import (
     START,
     launched,

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from passhub_attendance.service import service
-from passhub_shared import replay
+from passhub_shared.operations import replay
 from tests.support import Harness, running_service
 
 OUTPUT = Path(__file__).resolve().parents[2] / "output"

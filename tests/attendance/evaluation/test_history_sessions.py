@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import text
 
 from passhub_attendance.service import service
-from passhub_shared import replay
+from passhub_shared.operations import replay
 from tests.attendance.evaluation.test_history import (
     MODULES,
     YEARS,

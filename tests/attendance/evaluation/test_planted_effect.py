@@ -14,7 +14,7 @@ import statsmodels.formula.api as smf
 
 from passhub_attendance.service import service
 from passhub_shared.contracts.attendance import StudentSignedIn
-from passhub_shared.events import Event, Metadata
+from passhub_shared.messages.events import Event, Metadata
 from tests.attendance.evaluation.helpers import START, launched, record_sessions_events
 from tests.support import running_service
 

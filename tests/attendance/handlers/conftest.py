@@ -19,10 +19,10 @@ from passhub_attendance.handlers import Context
 from passhub_attendance.service import service
 from passhub_attendance.settings import AttendanceSettings
 from passhub_attendance.tables import attendances
-from passhub_shared.events import Metadata, Recorded
-from passhub_shared.migrate import migrate
-from passhub_shared.schema import events
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Metadata, Recorded
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.migrate import migrate
+from passhub_shared.storage.schema import events
 from tests.servers import PostgresHandle, run_async
 from tests.support import service_settings
 

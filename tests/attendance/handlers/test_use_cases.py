@@ -21,8 +21,8 @@ from passhub_shared.contracts.attendance import (
     StudentSignedIn,
 )
 from passhub_shared.contracts.sessions import SessionCancelled
-from passhub_shared.errors import Conflict, Forbidden, NotFound, Rejected
-from passhub_shared.events import Metadata
+from passhub_shared.messages.events import Metadata
+from passhub_shared.web.errors import Conflict, Forbidden, NotFound, Rejected
 from tests.attendance.handlers.conftest import World
 from tests.attendance.helpers import (
     ORGANISER,

@@ -8,7 +8,7 @@ import pytest
 
 from passhub_attendance.domain import access
 from passhub_attendance.domain.model import Actor, SessionView
-from passhub_shared.errors import Forbidden
+from passhub_shared.web.errors import Forbidden
 
 SESSION = SessionView(
     session_id="S1",

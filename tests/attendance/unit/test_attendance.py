@@ -10,7 +10,7 @@ import pytest
 from passhub_attendance.domain.attendance import Revoke, SignIn, attendance, stream_id
 from passhub_attendance.domain.model import SessionView, Window
 from passhub_shared.contracts.attendance import AttendanceRevoked, LeaderSignedIn, StudentSignedIn
-from passhub_shared.errors import Forbidden, NotFound, Rejected
+from passhub_shared.web.errors import Forbidden, NotFound, Rejected
 
 START = datetime(2026, 10, 5, 14, 0, tzinfo=UTC)
 END = START + timedelta(hours=1)

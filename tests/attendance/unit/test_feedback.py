@@ -9,7 +9,7 @@ import pytest
 from passhub_attendance.domain.attendance import Presence, attendance
 from passhub_attendance.domain.feedback import SubmitFeedback, decide_feedback, guard_of
 from passhub_shared.contracts.attendance import LeaderSignedIn, StudentSignedIn
-from passhub_shared.errors import Conflict, Rejected
+from passhub_shared.web.errors import Conflict, Rejected
 
 AT = datetime(2026, 10, 5, 14, 5, tzinfo=UTC)
 ATTENDED = attendance.fold(

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection, apply_all
+from passhub_shared.messages.events import Recorded
+from passhub_shared.storage.projections import Projection, apply_all
 
 
 def event(type_: str, n: int) -> Recorded:

@@ -8,9 +8,9 @@ import jwt
 import pytest
 from typer.testing import CliRunner
 
-from passhub_shared import cli
-from passhub_shared.auth import TokenLifetimeTooLong, make_token, verify_token
-from passhub_shared.settings import Settings
+from passhub_shared.operations import cli
+from passhub_shared.operations.settings import Settings
+from passhub_shared.web.auth import TokenLifetimeTooLong, make_token, verify_token
 
 
 def test_a_made_token_verifies_with_its_roles() -> None:

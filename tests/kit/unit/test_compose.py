@@ -12,7 +12,7 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
-from passhub_shared.devrun import DEV_SECRETS
+from passhub_shared.dev.devrun import DEV_SECRETS
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"

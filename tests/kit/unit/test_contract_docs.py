@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import passhub_shared.contracts  # noqa: F401  (registers every contract)
-from passhub_shared.events import registered_types
+from passhub_shared.messages.events import registered_types
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "events.md"
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from passhub_shared.csvsafe import CsvProblem, csv_records, decode_csv, safe_cell, write_csv
+from passhub_shared.web.csvsafe import CsvProblem, csv_records, decode_csv, safe_cell, write_csv
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])

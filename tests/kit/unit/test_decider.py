@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 from tests.kit.toy import Counted, Increment, counter
 
 

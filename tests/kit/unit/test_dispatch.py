@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passhub_shared.events import Recorded, new_event_id
-from passhub_shared.projections import Dispatch, on
+from passhub_shared.messages.events import Recorded, new_event_id
+from passhub_shared.storage.projections import Dispatch, on
 from tests.kit.toy import Counted
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from passhub_shared import envelope
 from passhub_shared.contracts.attendance import StudentSignedIn
-from passhub_shared.events import Recorded, event_class, new_event_id
+from passhub_shared.messages import envelope
+from passhub_shared.messages.events import Recorded, event_class, new_event_id
 
 
 def _recorded() -> Recorded:

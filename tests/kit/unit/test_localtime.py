@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from passhub_attendance.settings import AttendanceSettings
 from passhub_sessions.settings import SessionsSettings
 from passhub_shared.contracts.sessions import parse_session_reference, session_reference
-from passhub_shared.localtime import institution_timezone, local_text
+from passhub_shared.operations.localtime import institution_timezone, local_text
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from passhub_shared.devrun import DevRunError, public_urls
+from passhub_shared.dev.devrun import DevRunError, public_urls
 
 PORTS = {"attendance": 8003, "recognition": 8004}
 

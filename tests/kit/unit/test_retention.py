@@ -8,8 +8,15 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from passhub_shared.retention import OTHER, Policy, check_kinds, due, kept_until, kind_of
-from passhub_shared.settings import Settings
+from passhub_shared.operations.settings import Settings
+from passhub_shared.personaldata.retention import (
+    OTHER,
+    Policy,
+    check_kinds,
+    due,
+    kept_until,
+    kind_of,
+)
 
 
 def at(day: str) -> dt.datetime:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from passhub_shared import locks
-from passhub_shared.errors import Rejected
-from passhub_shared.retrying import ATTEMPTS, on_conflict
-from passhub_shared.store import ConcurrencyConflict
+from passhub_shared.storage import locks
+from passhub_shared.storage.retrying import ATTEMPTS, on_conflict
+from passhub_shared.storage.store import ConcurrencyConflict
+from passhub_shared.web.errors import Rejected
 
 
 async def test_a_conflict_runs_the_transaction_again_until_it_goes_through() -> None:

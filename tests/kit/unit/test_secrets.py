@@ -12,14 +12,14 @@ import pytest
 
 from passhub_attendance.settings import AttendanceSettings
 from passhub_sessions.settings import SessionsSettings
-from passhub_shared.secretkeys import (
+from passhub_shared.operations.secretkeys import (
     EXAMPLE_DIGESTS,
     MIN_SECRET_BYTES,
     InsecureSecret,
     generate_secret,
     secret_problem,
 )
-from passhub_shared.settings import Settings
+from passhub_shared.operations.settings import Settings
 
 #: every value passhub's code, Compose file, benchmarks or docs ever showed as a secret
 EXAMPLE_VALUES = (
@@ -75,13 +75,16 @@ def test_the_kit_refuses_to_load_without_a_jwt_secret() -> None:
     with pytest.raises(InsecureSecret, match="PASSHUB_JWT_SECRET is 10 bytes long"):
         Settings(_env_file=None, jwt_secret="0123456789")  # type: ignore[call-arg]
     with pytest.raises(InsecureSecret, match="PASSHUB_JWT_SECRET is an example value"):
-        Settings(_env_file=None, jwt_secret="passhub-dev-secret-change-me-0123456789")  # type: ignore[call-arg]
-    assert Settings(_env_file=None, jwt_secret="s" * 32).jwt_secret == "s" * 32  # type: ignore[call-arg]
+        # type: ignore[call-arg]
+        Settings(_env_file=None, jwt_secret="passhub-dev-secret-change-me-0123456789")
+    # type: ignore[call-arg]
+    assert Settings(_env_file=None, jwt_secret="s" * 32).jwt_secret == "s" * 32
 
 
 @pytest.mark.usefixtures("no_secrets")
 def test_tokens_checked_with_a_public_key_only_need_no_shared_secret() -> None:
-    settings = Settings(_env_file=None, jwt_public_key="PEM", jwt_algorithms=["RS256"])  # type: ignore[call-arg]
+    # type: ignore[call-arg]
+    settings = Settings(_env_file=None, jwt_public_key="PEM", jwt_algorithms=["RS256"])
     assert settings.jwt_secret == ""
     with pytest.raises(InsecureSecret, match="PASSHUB_JWT_SECRET"):
         Settings(_env_file=None, jwt_algorithms=["RS256", "HS256"])  # type: ignore[call-arg]

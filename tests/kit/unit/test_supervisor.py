@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from passhub_shared.supervisor import Backoff, Supervisor, describe_exit
+from passhub_shared.operations.supervisor import Backoff, Supervisor, describe_exit
 
 
 @dataclass

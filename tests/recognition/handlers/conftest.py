@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_recognition.domain.awards import NewAward, RoleTitles
 from passhub_recognition.handlers import Context, new_verification_code
 from passhub_recognition.service import service
-from passhub_shared.events import Event, Metadata, Recorded
-from passhub_shared.migrate import migrate
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Event, Metadata, Recorded
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.migrate import migrate
 from tests.recognition.feed import LocalFeed
 from tests.servers import PostgresHandle, run_async
 from tests.support import service_settings

@@ -12,7 +12,7 @@ from passhub_recognition.domain.awards import RecordActivity
 from passhub_recognition.domain.events import ActivityRecorded, ActivityStruck
 from passhub_recognition.domain.policy import Policy, Requirements, default_rules
 from passhub_shared.contracts.recognition import AwardWithdrawn
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 from tests.recognition.builders import YEAR, appointed, delivered, launched, trained
 from tests.recognition.handlers.conftest import UseCases
 

@@ -25,7 +25,7 @@ from passhub_shared.contracts.recognition import (
     AwardWithdrawn,
     AwardWithheld,
 )
-from passhub_shared.errors import Conflict, NotFound, Rejected
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 from tests.recognition.builders import (
     CHEM,
     PHYS,
@@ -398,7 +398,8 @@ def test_a_correction_that_breaks_a_requirement_withdraws_with_the_reason() -> N
         [*history, *granted, revoked(3)],
         Recheck(YEAR, "S1", {1: Policy()}, "sign-in at session X revoked (wrong person)"),
     )
-    assert [e.kind for e in withdrawn] == ["certificate", "psa", "hear"]  # type: ignore[attr-defined]
+    # type: ignore[attr-defined]
+    assert [e.kind for e in withdrawn] == ["certificate", "psa", "hear"]
     hear = withdrawn[2]
     assert isinstance(hear, AwardWithdrawn)
     assert hear.award_id == "award-hear-1"
@@ -443,7 +444,8 @@ def test_two_revoked_sign_ins_withdraw_the_kinds_they_break_and_reissue_the_hear
     )
     history = [*BASE, *delivered(7), *delivered(2, start=8, hours=2.0)]
     granted = leader_decider.given_when(history, decide(policy))
-    assert [(e.kind, e.sessions_delivered, e.hours) for e in granted] == [  # type: ignore[attr-defined]
+    # type: ignore[attr-defined]
+    assert [(e.kind, e.sessions_delivered, e.hours) for e in granted] == [
         ("certificate", 9, 11.0),
         ("psa", 9, 11.0),
         ("hear", 9, 11.0),

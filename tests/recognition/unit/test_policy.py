@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from passhub_recognition.domain.policy import Policy, Requirements, check_academic_year
 from passhub_recognition.domain.policy_stream import SetPolicy, policy_decider
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 
 
 def test_kinds_left_out_of_a_policy_get_the_defaults() -> None:

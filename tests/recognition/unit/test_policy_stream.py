@@ -7,7 +7,7 @@ import pytest
 from passhub_recognition.domain.events import PolicySet
 from passhub_recognition.domain.policy import Policy, Requirements, default_rules
 from passhub_recognition.domain.policy_stream import SetPolicy, policy_decider
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 
 YEAR = "2026-27"
 

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_recruitment.handlers import Context
 from passhub_recruitment.service import service
 from passhub_recruitment.settings import RecruitmentSettings
-from passhub_shared.events import Metadata
-from passhub_shared.migrate import migrate
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Metadata
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.migrate import migrate
 from tests.servers import PostgresHandle
 from tests.support import service_settings
 

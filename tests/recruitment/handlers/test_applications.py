@@ -22,8 +22,8 @@ from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
 from passhub_recruitment.handlers import Context
 from passhub_recruitment.tables import applications, campaigns, student_records
 from passhub_shared.contracts.recruitment import ApplicationAssessed, ApplicationSubmitted
-from passhub_shared.errors import Conflict, NotFound, Rejected
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 from tests.recruitment.flow import HEADER, NAMES, ROWS, YEAR, csv_of
 from tests.recruitment.handlers.conftest import context_as
 

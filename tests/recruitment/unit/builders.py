@@ -17,7 +17,7 @@ from passhub_recruitment.domain.application import (
 from passhub_recruitment.domain.campaign import Campaign, OpenCampaign, campaign_decider
 from passhub_recruitment.domain.records import StudentRecord
 from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
 
 YEAR = "2026-27"
 TODAY = date(2026, 3, 1)

@@ -30,7 +30,7 @@ from passhub_shared.contracts.recruitment import (
     LeaderAppointed,
     LeaderStoodDown,
 )
-from passhub_shared.errors import Conflict, NotFound, Rejected
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 from tests.recruitment.unit.builders import (
     APPLICATION_ID,
     DESIRABLE,

@@ -12,7 +12,7 @@ from passhub_recruitment.domain.campaign import CloseCampaign, OpenCampaign, cam
 from passhub_recruitment.domain.events import CampaignClosed
 from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
 from passhub_shared.contracts.recruitment import CampaignOpened, Criterion
-from passhub_shared.errors import Conflict, NotFound, Rejected
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 
 TODAY = date(2026, 3, 1)
 

@@ -15,7 +15,7 @@ from passhub_recruitment.domain.training import (
     training_decider,
 )
 from passhub_shared.contracts.recruitment import TrainingCompleted
-from passhub_shared.errors import Conflict, NotFound, Rejected
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 
 when = training_decider.given_when
 SESSION = RecordTrainingSession(

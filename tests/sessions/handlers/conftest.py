@@ -25,9 +25,9 @@ from passhub_sessions.domain.scheme import LaunchScheme
 from passhub_sessions.service import service
 from passhub_sessions.settings import SessionsSettings
 from passhub_shared.contracts.recruitment import LeaderAppointed, LeaderStoodDown
-from passhub_shared.events import Event, Metadata, Recorded, new_event_id
-from passhub_shared.migrate import migrate
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Event, Metadata, Recorded, new_event_id
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.migrate import migrate
 from tests.servers import PostgresHandle
 from tests.sessions.builders import at
 from tests.support import service_settings

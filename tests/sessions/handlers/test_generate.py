@@ -9,7 +9,7 @@ import pytest
 
 from passhub_sessions import handlers
 from passhub_sessions.domain.recurrence import WeeklyPattern
-from passhub_shared.errors import NotFound
+from passhub_shared.web.errors import NotFound
 from tests.sessions.builders import at
 from tests.sessions.handlers.conftest import TODAY, Given, slots
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from passhub_sessions import handlers, queries
-from passhub_shared.errors import Conflict
+from passhub_shared.web.errors import Conflict
 from tests.sessions.builders import at
 from tests.sessions.handlers.conftest import Given, slots
 

@@ -9,7 +9,7 @@ import pytest
 
 from passhub_sessions import handlers, queries
 from passhub_sessions.domain.recurrence import WeeklyPattern
-from passhub_shared.errors import Conflict
+from passhub_shared.web.errors import Conflict
 from tests.sessions.handlers.conftest import Given
 
 TUESDAYS = WeeklyPattern(weekday=1, starts=time(14), ends=time(15), semesters=(1,))

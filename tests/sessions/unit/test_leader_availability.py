@@ -8,7 +8,7 @@ import pytest
 
 from passhub_sessions.domain.events import AvailabilityStated
 from passhub_sessions.domain.leader_availability import StateAvailability, availability_decider
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 from tests.sessions.builders import slot
 
 STATE = StateAvailability(

@@ -7,7 +7,7 @@ from datetime import date, time
 import pytest
 
 from passhub_sessions.domain.recurrence import WeeklyPattern, weekly_series
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 from tests.sessions.builders import LONDON, terms_2026
 
 TUESDAY = 1

@@ -7,7 +7,7 @@ import pytest
 from passhub_sessions.domain.events import SchemeAmended
 from passhub_sessions.domain.scheme import AmendScheme, LaunchScheme, scheme_decider
 from passhub_shared.contracts.sessions import SchemeLaunched
-from passhub_shared.errors import Conflict, NotFound, Rejected
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 
 LAUNCH = LaunchScheme(
     code="PHYS",

@@ -28,8 +28,8 @@ from passhub_shared.contracts.sessions import (
     SessionRescheduled,
     SessionScheduled,
 )
-from passhub_shared.errors import Conflict, Forbidden, NotFound, Rejected
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
+from passhub_shared.web.errors import Conflict, Forbidden, NotFound, Rejected
 from tests.sessions.builders import ALL_WEEK, SCHEME, at, available, leader, slot
 
 START = at("2026-10-06", "14:00")

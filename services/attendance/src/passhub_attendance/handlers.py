@@ -47,11 +47,11 @@ from passhub_attendance.domain.model import SessionView
 from passhub_attendance.settings import AttendanceSettings
 from passhub_shared.contracts.attendance import Method
 from passhub_shared.contracts.sessions import SessionCancelled
-from passhub_shared.decider import Command, handle, handle_many
-from passhub_shared.errors import NotFound, Rejected
-from passhub_shared.events import Metadata, Recorded
-from passhub_shared.offload import off_loop
-from passhub_shared.store import Append, EventStore
+from passhub_shared.messages.events import Metadata, Recorded
+from passhub_shared.storage.decider import Command, handle, handle_many
+from passhub_shared.storage.store import Append, EventStore
+from passhub_shared.web.errors import NotFound, Rejected
+from passhub_shared.web.offload import off_loop
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,8 @@ from passhub_shared.contracts.sessions import (
     SessionRescheduled,
     SessionScheduled,
 )
-from passhub_shared.events import Recorded
-from passhub_shared.projections import (
+from passhub_shared.messages.events import Recorded
+from passhub_shared.storage.projections import (
     Dispatch,
     Projection,
     Rebuild,

@@ -21,8 +21,8 @@ from passhub_attendance.tables import (
 )
 from passhub_shared.contracts.attendance import FeedbackSubmitted
 from passhub_shared.contracts.sessions import SessionReference, session_reference
-from passhub_shared.personal import Privacy
-from passhub_shared.schema import events
+from passhub_shared.personaldata.personal import Privacy
+from passhub_shared.storage.schema import events
 
 _FEEDBACK = FeedbackSubmitted.type_name()
 

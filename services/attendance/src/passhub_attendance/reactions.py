@@ -11,8 +11,8 @@ from functools import cache
 from passhub_attendance import handlers
 from passhub_attendance.settings import AttendanceSettings
 from passhub_shared.contracts.sessions import SessionCancelled
-from passhub_shared.events import Metadata, Recorded
-from passhub_shared.subscriptions import ReactionContext
+from passhub_shared.messages.events import Metadata, Recorded
+from passhub_shared.messaging.subscriptions import ReactionContext
 
 _CANCELLED = SessionCancelled.type_name()
 

@@ -32,7 +32,7 @@ from passhub_shared.contracts.attendance import (
     StudentSignedIn,
 )
 from passhub_shared.contracts.sessions import SchemeAmended
-from passhub_shared.service import ServiceDefinition
+from passhub_shared.operations.service import ServiceDefinition
 
 service = ServiceDefinition(
     name="attendance",

@@ -14,9 +14,9 @@ from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from passhub_attendance.domain.model import Window
-from passhub_shared.localtime import check_timezone, institution_timezone
-from passhub_shared.secretkeys import SECRET, SecretChecked, SecretKey
-from passhub_shared.settings import ENV_FILE
+from passhub_shared.operations.localtime import check_timezone, institution_timezone
+from passhub_shared.operations.secretkeys import SECRET, SecretChecked, SecretKey
+from passhub_shared.operations.settings import ENV_FILE
 
 
 class AttendanceSettings(SecretChecked):

@@ -20,9 +20,9 @@ from urllib.parse import quote
 
 from passhub_attendance.evaluation.csvimport import normalise_year
 from passhub_attendance.settings import AttendanceSettings
-from passhub_shared import csvsafe
 from passhub_shared.contracts.sessions import session_reference
-from passhub_shared.errors import Rejected
+from passhub_shared.web import csvsafe
+from passhub_shared.web.errors import Rejected
 
 EVENT_COLUMNS = (
     "EVENT_ID",

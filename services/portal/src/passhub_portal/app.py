@@ -21,8 +21,8 @@ from passhub_portal.clients import ServiceError, Services, ServiceUnavailable
 from passhub_portal.settings import PortalSettings
 from passhub_portal.tokens import TokenIssuer
 from passhub_portal.web import SESSION_COOKIE, PageError, SecurityHeaders, SessionCheck, error_page
-from passhub_shared import logs
-from passhub_shared.settings import Settings
+from passhub_shared.operations import logs
+from passhub_shared.operations.settings import Settings
 
 log = logging.getLogger("passhub.portal")
 

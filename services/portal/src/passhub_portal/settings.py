@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from passhub_shared.secretkeys import InsecureSecret, secret_problem
-from passhub_shared.settings import ENV_FILE
+from passhub_shared.operations.secretkeys import InsecureSecret, secret_problem
+from passhub_shared.operations.settings import ENV_FILE
 
 STAFF_ROLES = ("coordinator", "organiser", "academic")
 

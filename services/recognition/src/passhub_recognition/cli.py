@@ -18,9 +18,10 @@ from passhub_recognition.handlers import UnderWay, context, run_summary, start_r
 from passhub_recognition.jobs import Jobs
 from passhub_recognition.settings import RecognitionSettings
 from passhub_recognition.signing import private_pem
-from passhub_shared import loop, retrying
-from passhub_shared.errors import Rejected
-from passhub_shared.events import Metadata
+from passhub_shared.messages.events import Metadata
+from passhub_shared.operations import loop
+from passhub_shared.storage import retrying
+from passhub_shared.web.errors import Rejected
 
 app = typer.Typer(
     help="Recognition: awards runs and the credential signing key.", no_args_is_help=True
@@ -51,8 +52,8 @@ def run(
     """The end-of-year awards run (as POST /awards/runs), waiting until it is done. A run of
     the year already under way (started from the console, say) is worked to its end with the
     service instead of a second one."""
-    from passhub_shared.service import Runtime, load_service
-    from passhub_shared.settings import load_settings
+    from passhub_shared.operations.service import Runtime, load_service
+    from passhub_shared.operations.settings import load_settings
 
     runtime = Runtime(load_service("recognition"), load_settings("recognition"))
 

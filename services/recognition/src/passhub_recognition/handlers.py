@@ -51,12 +51,12 @@ from passhub_recognition.domain.policy_stream import (
 )
 from passhub_recognition.domain.progress import LeaderProgress, leader_progress
 from passhub_recognition.queries import YearLog, load_year
-from passhub_shared import locks
 from passhub_shared.contracts.recognition import AwardGranted, AwardWithdrawn, AwardWithheld
-from passhub_shared.decider import handle
-from passhub_shared.errors import NotFound, Rejected
-from passhub_shared.events import Metadata, Recorded, new_event_id, utcnow
-from passhub_shared.store import EventStore
+from passhub_shared.messages.events import Metadata, Recorded, new_event_id, utcnow
+from passhub_shared.storage import locks
+from passhub_shared.storage.decider import handle
+from passhub_shared.storage.store import EventStore
+from passhub_shared.web.errors import NotFound, Rejected
 
 #: the withdrawal reason of an erasure, which is all a verification of the code then says
 ERASED = "personal data erased"

@@ -29,9 +29,9 @@ from passhub_recognition import handlers, queries
 from passhub_recognition.certificates import Certificate, Fonts, render
 from passhub_recognition.domain.awards import RoleTitles
 from passhub_recognition.domain.documents import AwardView
-from passhub_shared import retrying
-from passhub_shared.events import Metadata
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Metadata
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage import retrying
 
 log = logging.getLogger("passhub.recognition.jobs")
 

@@ -24,8 +24,8 @@ from passhub_recognition.domain.events import ActivityRecorded, ActivityStruck, 
 from passhub_shared.contracts.recognition import AwardGranted, AwardRevised, AwardWithdrawn
 from passhub_shared.contracts.recruitment import LeaderAppointed
 from passhub_shared.contracts.sessions import SchemeLaunched
-from passhub_shared.events import Event, Recorded
-from passhub_shared.projections import Dispatch, Projection, load_rows, on, upsert
+from passhub_shared.messages.events import Event, Recorded
+from passhub_shared.storage.projections import Dispatch, Projection, load_rows, on, upsert
 
 Row = dict[str, Any]
 Rows = dict[tuple[Any, ...], Row]

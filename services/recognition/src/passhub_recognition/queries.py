@@ -31,11 +31,11 @@ from passhub_recognition.domain.policy_stream import PolicyState, policy_decider
 from passhub_shared.contracts.attendance import LeaderSignedIn
 from passhub_shared.contracts.recruitment import LeaderAppointed
 from passhub_shared.contracts.sessions import SchemeLaunched
-from passhub_shared.errors import NotFound
-from passhub_shared.events import Event, event_class
-from passhub_shared.personal import Privacy
-from passhub_shared.schema import events
-from passhub_shared.store import EventStore
+from passhub_shared.messages.events import Event, event_class
+from passhub_shared.personaldata.personal import Privacy
+from passhub_shared.storage.schema import events
+from passhub_shared.storage.store import EventStore
+from passhub_shared.web.errors import NotFound
 
 SERVICE = "recognition"
 

@@ -19,8 +19,8 @@ from passhub_recognition.queries import leaders_signed_in_at, scheme_year
 from passhub_shared.contracts.attendance import AttendanceRevoked, LeaderSignedIn
 from passhub_shared.contracts.recruitment import LeaderStoodDown
 from passhub_shared.contracts.sessions import SessionCancelled, SessionRescheduled
-from passhub_shared.events import Recorded
-from passhub_shared.subscriptions import ReactionContext
+from passhub_shared.messages.events import Recorded
+from passhub_shared.messaging.subscriptions import ReactionContext
 
 #: consumed types that can break a standing award or change its figures
 CORRECTIONS = frozenset(

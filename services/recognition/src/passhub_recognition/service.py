@@ -24,8 +24,8 @@ from passhub_shared.contracts.recognition import (
     AwardWithdrawn,
     AwardWithheld,
 )
-from passhub_shared.events import event_class
-from passhub_shared.service import Runtime, ServiceDefinition
+from passhub_shared.messages.events import event_class
+from passhub_shared.operations.service import Runtime, ServiceDefinition
 
 
 def _consumed(origin: str) -> frozenset[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from passhub_shared.settings import ENV_FILE
+from passhub_shared.operations.settings import ENV_FILE
 
 
 class RecognitionSettings(BaseSettings):

@@ -52,11 +52,11 @@ from passhub_recruitment.domain.training import (
 )
 from passhub_recruitment.settings import RecruitmentSettings
 from passhub_shared.contracts.recruitment import Criterion, Role
-from passhub_shared.decider import Authorise, Decider, Handled, handle
-from passhub_shared.errors import NotFound, Rejected
-from passhub_shared.events import Metadata, new_event_id
-from passhub_shared.offload import off_loop
-from passhub_shared.store import EventStore
+from passhub_shared.messages.events import Metadata, new_event_id
+from passhub_shared.storage.decider import Authorise, Decider, Handled, handle
+from passhub_shared.storage.store import EventStore
+from passhub_shared.web.errors import NotFound, Rejected
+from passhub_shared.web.offload import off_loop
 
 C = TypeVar("C")
 S = TypeVar("S")
@@ -183,7 +183,7 @@ class Imported:
 
 async def read_records(raw: bytes, source: str, settings: RecruitmentSettings) -> RecordsRead:
     """Parse the whole file (any bad row refuses it all, `CsvRejected`) on a worker thread
-    (`passhub_shared.offload`): the service goes on answering meanwhile. No I/O but the
+    (`passhub_shared.web.offload`): the service goes on answering meanwhile. No I/O but the
     file's: call it before the transaction."""
     if len(raw) > settings.max_import_bytes:
         raise records_csv.CsvRejected(

@@ -50,8 +50,8 @@ from passhub_shared.contracts.recruitment import (
     TrainingCompleted,
 )
 from passhub_shared.contracts.sessions import SchemeAmended, SchemeLaunched
-from passhub_shared.events import Recorded
-from passhub_shared.projections import Dispatch, Projection, load_rows, on, upsert
+from passhub_shared.messages.events import Recorded
+from passhub_shared.storage.projections import Dispatch, Projection, load_rows, on, upsert
 
 Row = dict[str, Any]
 Rows = dict[tuple[Any, ...], Row]

@@ -40,7 +40,7 @@ from passhub_recruitment.tables import (
     training_sessions,
 )
 from passhub_shared.contracts.recruitment import Criterion, RecordMismatch, RecordOverride
-from passhub_shared.errors import NotFound
+from passhub_shared.web.errors import NotFound
 
 #: statuses still in the running (on the shortlist)
 OPEN_STATUSES = ("submitted",)

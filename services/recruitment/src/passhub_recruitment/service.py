@@ -17,7 +17,7 @@ from passhub_shared.contracts.recruitment import (
     TrainingCompleted,
 )
 from passhub_shared.contracts.sessions import SchemeAmended, SchemeLaunched
-from passhub_shared.service import ServiceDefinition
+from passhub_shared.operations.service import ServiceDefinition
 
 service = ServiceDefinition(
     name="recruitment",

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from passhub_shared.settings import ENV_FILE
+from passhub_shared.operations.settings import ENV_FILE
 
 
 class RecruitmentSettings(BaseSettings):

@@ -32,12 +32,12 @@ from passhub_sessions.domain.rota import (
 from passhub_sessions.domain.session import LeaderFacts, session_decider
 from passhub_sessions.domain.terms import semester_of_week
 from passhub_sessions.settings import SessionsSettings, term_dates
-from passhub_shared import locks
 from passhub_shared.contracts.recruitment import LeaderStoodDown
-from passhub_shared.decider import Handled, handle
-from passhub_shared.errors import NotFound
-from passhub_shared.events import Metadata, Recorded, new_event_id
-from passhub_shared.store import EventStore
+from passhub_shared.messages.events import Metadata, Recorded, new_event_id
+from passhub_shared.storage import locks
+from passhub_shared.storage.decider import Handled, handle
+from passhub_shared.storage.store import EventStore
+from passhub_shared.web.errors import NotFound
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,8 @@ from passhub_shared.contracts.sessions import (
     SessionRescheduled,
     SessionScheduled,
 )
-from passhub_shared.events import Recorded
-from passhub_shared.projections import Dispatch, Projection, load_rows, on, upsert
+from passhub_shared.messages.events import Recorded
+from passhub_shared.storage.projections import Dispatch, Projection, load_rows, on, upsert
 
 Row = dict[str, Any]
 Rows = dict[tuple[Any, ...], Row]

@@ -23,8 +23,8 @@ from passhub_sessions.tables import (
     session_swaps,
     sessions,
 )
-from passhub_shared.errors import NotFound
-from passhub_shared.projections import load_rows
+from passhub_shared.storage.projections import load_rows
+from passhub_shared.web.errors import NotFound
 
 Row = dict[str, Any]
 

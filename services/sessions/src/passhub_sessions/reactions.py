@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from passhub_sessions import handlers
 from passhub_sessions.settings import SessionsSettings
 from passhub_shared.contracts.recruitment import LeaderStoodDown
-from passhub_shared.events import Metadata, Recorded, utcnow
-from passhub_shared.subscriptions import ReactionContext
+from passhub_shared.messages.events import Metadata, Recorded, utcnow
+from passhub_shared.messaging.subscriptions import ReactionContext
 
 
 async def react(reaction: ReactionContext, events: Sequence[Recorded]) -> None:

@@ -24,7 +24,7 @@ from passhub_shared.contracts.sessions import (
     SessionRescheduled,
     SessionScheduled,
 )
-from passhub_shared.service import ServiceDefinition
+from passhub_shared.operations.service import ServiceDefinition
 
 #: internal events, registered by importing them (kept here so the import is not unused)
 INTERNAL = (SeriesPlanned, AvailabilityStated, SwapRequested, SwapAnswered)

@@ -17,12 +17,12 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from passhub_sessions.domain.terms import ACADEMIC_YEAR, TermDates
-from passhub_shared.errors import NotFound, Rejected
-from passhub_shared.events import utcnow
-from passhub_shared.localtime import check_timezone, institution_timezone
-from passhub_shared.secretkeys import SecretChecked, SecretKey
-from passhub_shared.service import Runtime
-from passhub_shared.settings import ENV_FILE
+from passhub_shared.messages.events import utcnow
+from passhub_shared.operations.localtime import check_timezone, institution_timezone
+from passhub_shared.operations.secretkeys import SecretChecked, SecretKey
+from passhub_shared.operations.service import Runtime
+from passhub_shared.operations.settings import ENV_FILE
+from passhub_shared.web.errors import NotFound, Rejected
 
 PACKAGED_TERM_DATES = Path(__file__).parent / "term_dates"
 

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from passhub_shared.events import Event
-from passhub_shared.personal import (
+from passhub_shared.messages.events import Event
+from passhub_shared.personaldata.personal import (
     OptionalPersonalText,
     OptionalStudentNumber,
     PersonalText,

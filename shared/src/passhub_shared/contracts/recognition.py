@@ -13,8 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from passhub_shared.events import Event
-from passhub_shared.personal import Personal, PersonalText, StudentNumber
+from passhub_shared.messages.events import Event
+from passhub_shared.personaldata.personal import Personal, PersonalText, StudentNumber
 
 AwardKind = Literal["certificate", "psa", "hear"]
 

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from passhub_shared.events import Event
-from passhub_shared.personal import Personal, PersonalText, StudentNumber
+from passhub_shared.messages.events import Event
+from passhub_shared.personaldata.personal import Personal, PersonalText, StudentNumber
 
 Role = Literal["leader", "organiser"]
 Importance = Literal["essential", "desirable"]

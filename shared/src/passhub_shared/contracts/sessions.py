@@ -19,8 +19,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from passhub_shared.events import Event
-from passhub_shared.personal import PersonalText, StudentNumber, StudentNumbers
+from passhub_shared.messages.events import Event
+from passhub_shared.personaldata.personal import PersonalText, StudentNumber, StudentNumbers
 
 Mode = Literal["opt_in", "opt_out"]
 

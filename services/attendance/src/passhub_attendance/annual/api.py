@@ -29,10 +29,10 @@ from passhub_attendance.api.deps import SettingsDep
 from passhub_attendance.evaluation import queries as evaluation_queries
 from passhub_attendance.evaluation.api import _upload, _year, evaluation_settings
 from passhub_attendance.evaluation.events import new_import_id
-from passhub_shared.app import RuntimeDep, command_metadata
-from passhub_shared.auth import Principal, require
-from passhub_shared.errors import Forbidden
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
+from passhub_shared.web.app import RuntimeDep, command_metadata
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import Forbidden
 
 router = APIRouter(prefix="/annual", tags=["annual report"])
 

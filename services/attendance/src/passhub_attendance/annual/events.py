@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from passhub_shared.events import Event
-from passhub_shared.personal import StudentNumber
+from passhub_shared.messages.events import Event
+from passhub_shared.personaldata.personal import StudentNumber
 
 
 class GraduateOutcomeRow(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from passhub_shared.csvsafe import write_csv
+from passhub_shared.web.csvsafe import write_csv
 
 COLUMNS = ["section", "academic_year", "item", "metric", "value"]
 

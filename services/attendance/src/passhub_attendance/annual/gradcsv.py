@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from passhub_attendance.annual.events import GraduateOutcomeRow
 from passhub_attendance.annual.settings import outcome_key
 from passhub_attendance.evaluation.csvimport import LineError, normalise_year
-from passhub_shared.csvsafe import CsvProblem, csv_records
+from passhub_shared.web.csvsafe import CsvProblem, csv_records
 
 ALIASES = {
     "student_number": ("student_number", "student", "student_id", "student_no", "sid"),

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_attendance.annual.events import GraduateOutcomesImported, graduate_outcomes_stream
 from passhub_attendance.annual.gradcsv import parse_graduate_outcomes
 from passhub_attendance.evaluation.importing import InvalidFile
-from passhub_shared.events import Event, Metadata
-from passhub_shared.store import EventStore
+from passhub_shared.messages.events import Event, Metadata
+from passhub_shared.storage.store import EventStore
 
 
 @dataclass

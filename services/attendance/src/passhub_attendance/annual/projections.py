@@ -31,8 +31,8 @@ from passhub_shared.contracts.sessions import (
     SessionRescheduled,
     SessionScheduled,
 )
-from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection, Rebuild, copy_rows
+from passhub_shared.messages.events import Recorded
+from passhub_shared.storage.projections import Projection, Rebuild, copy_rows
 
 SCHEME_LAUNCHED = SchemeLaunched.type_name()
 SCHEDULED = SessionScheduled.type_name()

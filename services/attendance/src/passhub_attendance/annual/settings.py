@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from passhub_shared.settings import ENV_FILE
+from passhub_shared.operations.settings import ENV_FILE
 
 #: the graduate outcomes survey's categories that count as a positive outcome (employment or
 #: further study), normalised as `outcome_key` writes them

@@ -8,8 +8,8 @@ from passhub_attendance import queries
 from passhub_attendance.api.deps import scoped, session_of
 from passhub_attendance.api.schemas import AuditEntry
 from passhub_attendance.domain import access
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["attendance"])
 

@@ -18,13 +18,13 @@ from passhub_attendance.domain.model import Actor, SessionView
 from passhub_attendance.domain.qr import QrCodes
 from passhub_attendance.handlers import Context, SignInOutcome, SignInRequest
 from passhub_attendance.settings import AttendanceSettings
-from passhub_shared.app import command_metadata, runtime_of
-from passhub_shared.auth import Principal
-from passhub_shared.batching import GroupCommit
-from passhub_shared.errors import NotFound, Rejected
-from passhub_shared.events import Metadata
-from passhub_shared.retrying import on_conflict
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Metadata
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.batching import GroupCommit
+from passhub_shared.storage.retrying import on_conflict
+from passhub_shared.web.app import command_metadata, runtime_of
+from passhub_shared.web.auth import Principal
+from passhub_shared.web.errors import NotFound, Rejected
 
 T = TypeVar("T")
 

@@ -21,8 +21,8 @@ from passhub_attendance.api.schemas import (
     EngagementSort,
 )
 from passhub_attendance.domain import access
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["overview"])
 

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_attendance import queries, udd
 from passhub_attendance.api.deps import SettingsDep
 from passhub_attendance.settings import AttendanceSettings
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(prefix="/exports/udd", tags=["exports"])
 

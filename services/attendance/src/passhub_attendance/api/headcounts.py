@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query
 from passhub_attendance import queries
 from passhub_attendance.api.deps import SettingsDep, now, scoped
 from passhub_attendance.api.schemas import LivePage, LiveSession
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
-from passhub_shared.errors import Rejected
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import Rejected
 
 router = APIRouter(tags=["overview"])
 

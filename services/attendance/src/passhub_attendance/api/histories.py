@@ -9,8 +9,8 @@ from passhub_attendance import queries
 from passhub_attendance.api.deps import ANY_ROLE, actor, scoped
 from passhub_attendance.api.schemas import SchemeAttendance, SessionsDelivered, StudentAttendance
 from passhub_attendance.domain import access
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["attendance"])
 

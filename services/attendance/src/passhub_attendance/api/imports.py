@@ -10,10 +10,10 @@ from passhub_attendance.api.deps import SettingsDep, context_of, in_transaction,
 from passhub_attendance.api.schemas import Imported, ImportLine
 from passhub_attendance.domain import access
 from passhub_attendance.domain.imports import ImportPlan
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.attendance import LeaderSignedIn, StudentSignedIn
-from passhub_shared.errors import Forbidden, Rejected
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import Forbidden, Rejected
 
 router = APIRouter(tags=["attendance"])
 

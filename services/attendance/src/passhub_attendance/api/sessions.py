@@ -19,9 +19,9 @@ from passhub_attendance.api.deps import (
 )
 from passhub_attendance.api.schemas import Headcount, QrCode, SessionAttendances, SessionListed
 from passhub_attendance.domain import access
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["attendance"])
 

@@ -9,9 +9,9 @@ from passhub_attendance import queries
 from passhub_attendance.api.deps import SettingsDep, scoped, session_of
 from passhub_attendance.domain import access
 from passhub_attendance.sheets import SheetFacts, sign_in_sheet_pdf
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.sessions import session_reference
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["paper sheets"])
 

@@ -37,12 +37,12 @@ from passhub_attendance.domain.model import Actor, SessionView
 from passhub_attendance.domain.qr import InvalidCode
 from passhub_attendance.handlers import SignInOutcome, SignInRequest
 from passhub_attendance.settings import AttendanceSettings
-from passhub_shared.app import RuntimeDep, command_metadata
-from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.attendance import Method
-from passhub_shared.errors import Rejected
-from passhub_shared.events import Recorded
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import Recorded
+from passhub_shared.operations.service import Runtime
+from passhub_shared.web.app import RuntimeDep, command_metadata
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import Rejected
 
 router = APIRouter(tags=["attendance"])
 

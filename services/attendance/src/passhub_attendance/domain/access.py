@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from enum import Enum
 
 from passhub_attendance.domain.model import READERS, STAFF, Actor, SessionView
-from passhub_shared.errors import Forbidden
+from passhub_shared.web.errors import Forbidden
 
 
 class FeedbackView(Enum):

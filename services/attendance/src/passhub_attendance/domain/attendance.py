@@ -23,10 +23,10 @@ from passhub_shared.contracts.attendance import (
     Method,
     StudentSignedIn,
 )
-from passhub_shared.decider import Decider
-from passhub_shared.errors import Forbidden, NotFound, Rejected
-from passhub_shared.events import Event
-from passhub_shared.localtime import local_text
+from passhub_shared.messages.events import Event
+from passhub_shared.operations.localtime import local_text
+from passhub_shared.storage.decider import Decider
+from passhub_shared.web.errors import Forbidden, NotFound, Rejected
 
 
 def stream_id(session_id: str, person: str) -> str:

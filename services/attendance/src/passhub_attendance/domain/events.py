@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
 
 
 class FeedbackGuardTaken(Event):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from passhub_attendance.domain.attendance import Presence
 from passhub_attendance.domain.events import FeedbackGuardTaken
 from passhub_shared.contracts.attendance import FeedbackSubmitted
-from passhub_shared.errors import Conflict, Rejected
+from passhub_shared.web.errors import Conflict, Rejected
 
 MAX_COMMENT = 4000
 

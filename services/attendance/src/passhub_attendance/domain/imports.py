@@ -27,9 +27,9 @@ from datetime import UTC, datetime, tzinfo
 from passhub_attendance.domain.attendance import Presence, SignIn, attendance, check_open
 from passhub_attendance.domain.model import SessionView, Window
 from passhub_shared.contracts.sessions import SessionReference, parse_session_reference
-from passhub_shared.csvsafe import CsvProblem, csv_records
-from passhub_shared.errors import Rejected
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
+from passhub_shared.web.csvsafe import CsvProblem, csv_records
+from passhub_shared.web.errors import Rejected
 
 #: the columns that may name the session, in order of preference
 SESSION_COLUMNS = ("session", "session_id", "session_reference", "reference")

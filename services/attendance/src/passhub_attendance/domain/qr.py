@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, TimestampSigner
 
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 
 SALT = "passhub.attendance.qr-sign-in"
 RECEIPT_SALT = "passhub.attendance.qr-scan-receipt"

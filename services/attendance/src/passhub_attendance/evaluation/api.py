@@ -35,11 +35,11 @@ from passhub_attendance.evaluation.report import (
     build_template,
 )
 from passhub_attendance.evaluation.settings import EvaluationSettings
-from passhub_shared.app import RuntimeDep, command_metadata
-from passhub_shared.auth import Principal, require
-from passhub_shared.errors import Rejected
-from passhub_shared.offload import collector_paused, release
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
+from passhub_shared.web.app import RuntimeDep, command_metadata
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import Rejected
+from passhub_shared.web.offload import collector_paused, release
 
 router = APIRouter(prefix="/evaluation", tags=["evaluation"])
 

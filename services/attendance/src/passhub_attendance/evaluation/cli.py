@@ -23,9 +23,9 @@ from passhub_attendance.evaluation.report import (
 )
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.settings import AttendanceSettings
-from passhub_shared import loop
-from passhub_shared.errors import Rejected
-from passhub_shared.settings import load_settings
+from passhub_shared.operations import loop
+from passhub_shared.operations.settings import load_settings
+from passhub_shared.web.errors import Rejected
 
 app = typer.Typer(
     help="Scheme evaluation: participation against outcomes, and survey results.",

@@ -32,7 +32,7 @@ from passhub_attendance.evaluation.events import (
     ResultRow,
     TitleRow,
 )
-from passhub_shared.csvsafe import CsvProblem, csv_records
+from passhub_shared.web.csvsafe import CsvProblem, csv_records
 
 _ALIASES = {
     "student_number": ("student_number", "student", "student_id", "student_no", "sid"),

@@ -13,8 +13,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from passhub_shared.events import Event, new_event_id
-from passhub_shared.personal import StudentNumber
+from passhub_shared.messages.events import Event, new_event_id
+from passhub_shared.personaldata.personal import StudentNumber
 
 
 class _Evaluation(Event):

@@ -41,10 +41,10 @@ from passhub_attendance.evaluation.events import (
     results_stream,
 )
 from passhub_attendance.evaluation.settings import EvaluationSettings
-from passhub_shared.errors import Rejected
-from passhub_shared.events import Event, Metadata
-from passhub_shared.offload import off_loop
-from passhub_shared.store import EventStore
+from passhub_shared.messages.events import Event, Metadata
+from passhub_shared.storage.store import EventStore
+from passhub_shared.web.errors import Rejected
+from passhub_shared.web.offload import off_loop
 
 T = TypeVar("T")
 

@@ -33,9 +33,9 @@ from passhub_shared.contracts.attendance import (
     StudentSignedIn,
 )
 from passhub_shared.contracts.sessions import SchemeLaunched, SessionRescheduled, SessionScheduled
-from passhub_shared.events import Recorded
-from passhub_shared.projections import Projection, Rebuild, copy_rows
-from passhub_shared.store import ConcurrencyConflict
+from passhub_shared.messages.events import Recorded
+from passhub_shared.storage.projections import Projection, Rebuild, copy_rows
+from passhub_shared.storage.store import ConcurrencyConflict
 
 SCHEME_LAUNCHED = SchemeLaunched.type_name()
 SESSION_SCHEDULED = SessionScheduled.type_name()

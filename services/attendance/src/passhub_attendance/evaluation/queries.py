@@ -28,7 +28,7 @@ from passhub_attendance.evaluation.report import (
 )
 from passhub_attendance.evaluation.settings import EvaluationSettings
 from passhub_attendance.evaluation.stats import Cohort, Rules
-from passhub_shared.errors import NotFound
+from passhub_shared.web.errors import NotFound
 
 #: memory for the report's joins and aggregation (per operation, for its transaction only)
 REPORT_WORK_MEM = "64MB"

@@ -32,7 +32,7 @@ from passhub_attendance.evaluation.report import (
     TrendRow,
 )
 from passhub_attendance.evaluation.stats import GroupFigures
-from passhub_shared.csvsafe import write_csv
+from passhub_shared.web.csvsafe import write_csv
 
 Format = Literal["json", "csv", "png", "svg"]
 FORMATS: tuple[str, ...] = ("json", "csv", "png", "svg")

@@ -20,7 +20,7 @@ from passhub_attendance.evaluation.csvimport import (
 )
 from passhub_attendance.evaluation.groups import Group, build_groups, parse_bands
 from passhub_attendance.evaluation.stats import Rules
-from passhub_shared.settings import ENV_FILE
+from passhub_shared.operations.settings import ENV_FILE
 
 DEFAULT_GRADE_SCALE = {"A": 4.0, "B": 3.0, "C": 2.0, "D": 1.0, "F": 0.0}
 

@@ -16,8 +16,8 @@ from passhub_recognition.api.schemas import (
 )
 from passhub_recognition.domain.awards import RecordActivity
 from passhub_recognition.domain.policy import check_academic_year
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["activities"])
 

@@ -45,9 +45,9 @@ from passhub_recognition.queries import (
     awards_of_year,
     certificate_batches_of_year,
 )
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
-from passhub_shared.errors import Conflict, NotFound
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import Conflict, NotFound
 
 router = APIRouter(tags=["awards"])
 

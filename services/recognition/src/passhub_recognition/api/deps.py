@@ -18,11 +18,11 @@ from passhub_recognition.handlers import Context, context
 from passhub_recognition.jobs import Jobs
 from passhub_recognition.settings import RecognitionSettings
 from passhub_recognition.signing import IssuerKey
-from passhub_shared import retrying
-from passhub_shared.app import RuntimeDep, command_metadata
-from passhub_shared.auth import Principal
-from passhub_shared.errors import Forbidden
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage import retrying
+from passhub_shared.web.app import RuntimeDep, command_metadata
+from passhub_shared.web.auth import Principal
+from passhub_shared.web.errors import Forbidden
 
 T = TypeVar("T")
 

@@ -11,8 +11,8 @@ from passhub_recognition.api.deps import RecognitionDep
 from passhub_recognition.domain.exports import records, to_csv
 from passhub_recognition.domain.policy import check_academic_year
 from passhub_recognition.queries import awards_of_year
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["exports"])
 

@@ -9,8 +9,8 @@ from passhub_recognition.api.deps import handler_context, in_transaction
 from passhub_recognition.api.schemas import PolicyOut, PolicyVersionOut
 from passhub_recognition.domain.policy import KINDS, Policy, check_academic_year
 from passhub_recognition.domain.wording import criteria_narrative
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["policy"])
 

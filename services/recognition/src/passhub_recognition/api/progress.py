@@ -8,8 +8,8 @@ from passhub_recognition import handlers
 from passhub_recognition.api.deps import SELF, ensure_may_see, handler_context
 from passhub_recognition.api.schemas import LeaderProgressOut
 from passhub_recognition.domain.progress import LeaderProgress
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["progress"])
 

@@ -29,9 +29,9 @@ from passhub_recognition.domain.documents import AwardView
 from passhub_recognition.domain.wording import Fill, activity_title, criteria_narrative
 from passhub_recognition.queries import award_by_code, award_by_id
 from passhub_recognition.signing import InvalidCredential
-from passhub_shared.app import RuntimeDep
 from passhub_shared.contracts.recognition import AwardKind
-from passhub_shared.errors import NotFound
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.errors import NotFound
 
 router = APIRouter(tags=["verification"])
 

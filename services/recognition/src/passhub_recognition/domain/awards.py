@@ -38,9 +38,9 @@ from passhub_shared.contracts.recognition import (
     AwardWithdrawn,
     AwardWithheld,
 )
-from passhub_shared.decider import Decider
-from passhub_shared.errors import Conflict, NotFound, Rejected
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
+from passhub_shared.storage.decider import Decider
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 
 
 def leader_stream(year: str, person: str) -> str:

@@ -10,8 +10,8 @@ from typing import Literal
 from pydantic import Field
 
 from passhub_recognition.domain.policy import Policy
-from passhub_shared.events import Event
-from passhub_shared.personal import PersonalText, StudentNumber
+from passhub_shared.messages.events import Event
+from passhub_shared.personaldata.personal import PersonalText, StudentNumber
 
 ActivityKind = Literal["mentor_meeting", "admin"]
 

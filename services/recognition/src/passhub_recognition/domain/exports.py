@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from passhub_recognition.domain.documents import AwardView
-from passhub_shared.csvsafe import write_csv
+from passhub_shared.web.csvsafe import write_csv
 
 COLUMNS = (
     "student_number",

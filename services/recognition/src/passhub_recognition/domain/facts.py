@@ -32,7 +32,7 @@ from passhub_shared.contracts.sessions import (
     SessionRescheduled,
     SessionScheduled,
 )
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
 
 #: an appointment that named no scheme
 ANY_SCHEME = "*"

@@ -16,7 +16,7 @@ from typing import get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from passhub_shared.contracts.recognition import AwardKind
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 
 KINDS: tuple[AwardKind, ...] = get_args(AwardKind)
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from passhub_recognition.domain.events import PolicySet
 from passhub_recognition.domain.policy import Policy, check_academic_year, check_policy
-from passhub_shared.decider import Decider
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
+from passhub_shared.storage.decider import Decider
 
 
 def policy_stream(year: str) -> str:

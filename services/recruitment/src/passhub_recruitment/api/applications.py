@@ -29,8 +29,8 @@ from passhub_recruitment.api.schemas import (
     StandDownBody,
 )
 from passhub_recruitment.domain.application import AssessorOutcome
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["applications"])
 

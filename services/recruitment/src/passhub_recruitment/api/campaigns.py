@@ -9,9 +9,9 @@ from passhub_recruitment.api.deps import ANYONE, run, settings
 from passhub_recruitment.api.schemas import AmendCampaignBody, CampaignView, OpenCampaignBody
 from passhub_recruitment.domain.campaign import OpenCampaign
 from passhub_recruitment.domain.spec import DEFAULT_CRITERIA
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.recruitment import Criterion
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["campaigns"])
 

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_recruitment import queries
 from passhub_recruitment.handlers import Context
 from passhub_recruitment.settings import RecruitmentSettings, recruitment_settings
-from passhub_shared.app import command_metadata
-from passhub_shared.auth import Principal
-from passhub_shared.errors import Forbidden, NotFound
-from passhub_shared.events import utcnow
-from passhub_shared.retrying import on_conflict
-from passhub_shared.service import Runtime
+from passhub_shared.messages.events import utcnow
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.retrying import on_conflict
+from passhub_shared.web.app import command_metadata
+from passhub_shared.web.auth import Principal
+from passhub_shared.web.errors import Forbidden, NotFound
 
 T = TypeVar("T")
 
@@ -45,7 +45,7 @@ async def run(
     use_case: Callable[[AsyncConnection, Context], Awaitable[T]],
 ) -> T:
     """Run a use case in a transaction of its own, run again from the start when a concurrent
-    writer got to one of its streams first (`passhub_shared.retrying.on_conflict`)."""
+    writer got to one of its streams first (`passhub_shared.storage.retrying.on_conflict`)."""
     ctx = context(runtime, principal)
 
     async def attempt() -> T:

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from passhub_recruitment import queries
 from passhub_recruitment.api.deps import ANYONE, LEADER_READERS, ensure_own, settings
 from passhub_recruitment.api.schemas import LeaderView
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["leaders"])
 

@@ -19,10 +19,10 @@ from passhub_recruitment.api.schemas import (
     StudentRecordView,
 )
 from passhub_recruitment.domain import records_csv
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
-from passhub_shared.errors import NotFound, Rejected
-from passhub_shared.offload import collector_paused, off_loop, release
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import NotFound, Rejected
+from passhub_shared.web.offload import collector_paused, off_loop, release
 
 router = APIRouter(tags=["student records"])
 

@@ -10,7 +10,6 @@ from typing import Any, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from passhub_shared.auth import Principal
 from passhub_shared.contracts.recruitment import (
     AssessedBy,
     Check,
@@ -20,6 +19,7 @@ from passhub_shared.contracts.recruitment import (
     RecordOverride,
     Role,
 )
+from passhub_shared.web.auth import Principal
 
 #: the statuses an application is listed by
 ApplicationStatus = Literal["submitted", "withdrawn", "rejected", "appointed", "stood_down"]

@@ -15,9 +15,9 @@ from passhub_recruitment.api.schemas import (
 )
 from passhub_recruitment.domain.identifiers import check_academic_year
 from passhub_recruitment.domain.training import Completion, RecordTrainingSession
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
-from passhub_shared.events import new_event_id
+from passhub_shared.messages.events import new_event_id
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["training"])
 

@@ -34,9 +34,9 @@ from passhub_shared.contracts.recruitment import (
     RecordOverride,
     Role,
 )
-from passhub_shared.decider import Decider
-from passhub_shared.errors import Conflict, NotFound, Rejected
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
+from passhub_shared.storage.decider import Decider
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 
 Status = Literal["new", "submitted", "withdrawn", "rejected", "appointed", "stood_down"]
 #: statuses in which assessors may still record outcomes and the records may still change them

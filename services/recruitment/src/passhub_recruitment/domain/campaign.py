@@ -12,9 +12,9 @@ from passhub_recruitment.domain.identifiers import check_academic_year
 from passhub_recruitment.domain.records import normalise
 from passhub_recruitment.domain.spec import validate_criteria
 from passhub_shared.contracts.recruitment import CampaignOpened, Criterion
-from passhub_shared.decider import Decider
-from passhub_shared.errors import Conflict, NotFound, Rejected
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
+from passhub_shared.storage.decider import Decider
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from passhub_shared.contracts.recruitment import Criterion, RecordMismatch
-from passhub_shared.events import Event
-from passhub_shared.personal import (
+from passhub_shared.messages.events import Event
+from passhub_shared.personaldata.personal import (
     OptionalStudentNumber,
     Personal,
     PersonalText,

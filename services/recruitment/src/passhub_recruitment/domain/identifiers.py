@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 
 _YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 _SCHEME = re.compile(r"^(\d{4}-\d{2})-[A-Z0-9][A-Z0-9_-]{0,31}$")

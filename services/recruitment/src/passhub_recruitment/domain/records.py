@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from passhub_recruitment.domain.events import StudentRecordRow, StudentRecordsImported
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 
 #: the student records system's level codes, as the words applicants use
 LEVEL_ALIASES = {

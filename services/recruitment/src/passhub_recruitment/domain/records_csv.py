@@ -22,8 +22,8 @@ from email_validator import EmailNotValidError, validate_email
 from passhub_recruitment.domain.application import MAX_YEAR_OF_STUDY
 from passhub_recruitment.domain.events import StudentRecordRow
 from passhub_recruitment.domain.identifiers import is_student_number
-from passhub_shared.csvsafe import CsvProblem, csv_records, decode_csv
-from passhub_shared.errors import Rejected
+from passhub_shared.web.csvsafe import CsvProblem, csv_records, decode_csv
+from passhub_shared.web.errors import Rejected
 
 REQUIRED = ("student_number", "name", "email", "school", "programme", "level", "year_of_study")
 _MARK_COLUMN = re.compile(r"^year_?(\d)_mark$")

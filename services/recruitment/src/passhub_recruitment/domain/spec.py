@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from passhub_shared.contracts.recruitment import Criterion
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 
 DEFAULT_CRITERIA: tuple[Criterion, ...] = (
     Criterion(

@@ -14,9 +14,9 @@ from decimal import Decimal
 from passhub_recruitment.domain.events import TrainingSessionRecorded
 from passhub_recruitment.domain.identifiers import check_academic_year, is_student_number
 from passhub_shared.contracts.recruitment import TrainingCompleted
-from passhub_shared.decider import Decider
-from passhub_shared.errors import Conflict, NotFound, Rejected
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
+from passhub_shared.storage.decider import Decider
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 
 MAX_SESSION_HOURS = Decimal(24)
 

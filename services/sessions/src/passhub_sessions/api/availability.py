@@ -16,9 +16,9 @@ from passhub_sessions.api.schemas import (
     SessionOut,
 )
 from passhub_sessions.settings import sessions_settings
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
-from passhub_shared.errors import NotFound
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import NotFound
 
 router = APIRouter(tags=["availability"])
 

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from passhub_sessions import queries
 from passhub_sessions.handlers import Context
 from passhub_sessions.settings import now, sessions_settings
-from passhub_shared.app import command_metadata
-from passhub_shared.auth import Principal
-from passhub_shared.errors import Forbidden
-from passhub_shared.retrying import on_conflict
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
+from passhub_shared.storage.retrying import on_conflict
+from passhub_shared.web.app import command_metadata
+from passhub_shared.web.auth import Principal
+from passhub_shared.web.errors import Forbidden
 
 T = TypeVar("T")
 

@@ -17,10 +17,10 @@ from passhub_sessions import feeds, queries
 from passhub_sessions.api.deps import READERS, ensure_speaks_for
 from passhub_sessions.api.schemas import FeedLink
 from passhub_sessions.settings import sessions_settings
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require, verify_token
-from passhub_shared.errors import Forbidden
-from passhub_shared.service import Runtime
+from passhub_shared.operations.service import Runtime
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require, verify_token
+from passhub_shared.web.errors import Forbidden
 
 router = APIRouter(tags=["feeds"])
 _bearer = HTTPBearer(auto_error=False)

@@ -36,10 +36,10 @@ from passhub_sessions.api.schemas import (
 from passhub_sessions.domain.rota import candidates_for, first_moment, spread_of
 from passhub_sessions.domain.scheme import code_of
 from passhub_sessions.settings import now, sessions_settings
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
 from passhub_shared.contracts.sessions import session_reference
-from passhub_shared.errors import Rejected
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import Rejected
 
 router = APIRouter(tags=["rota"])
 

@@ -16,8 +16,8 @@ from passhub_sessions.api.schemas import (
 )
 from passhub_sessions.domain.scheme import AmendScheme, LaunchScheme
 from passhub_sessions.settings import sessions_settings, term_dates
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["schemes"])
 

@@ -38,9 +38,9 @@ from passhub_sessions.api.schemas import (
 from passhub_sessions.domain.availability import WEEKDAYS
 from passhub_sessions.domain.recurrence import WeeklyPattern
 from passhub_sessions.settings import sessions_settings
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
-from passhub_shared.errors import Rejected
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
+from passhub_shared.web.errors import Rejected
 
 router = APIRouter(tags=["sessions"])
 

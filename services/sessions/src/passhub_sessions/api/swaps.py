@@ -14,8 +14,8 @@ from passhub_sessions import handlers, queries
 from passhub_sessions.api.deps import context, ensure_speaks_for, in_transaction
 from passhub_sessions.api.schemas import SwapOut, SwapRequestBody
 from passhub_sessions.settings import sessions_settings
-from passhub_shared.app import RuntimeDep
-from passhub_shared.auth import Principal, require
+from passhub_shared.web.app import RuntimeDep
+from passhub_shared.web.auth import Principal, require
 
 router = APIRouter(tags=["swaps"])
 

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 from passhub_sessions.domain.availability import Slot
 from passhub_shared.contracts.sessions import SchemeAmended
-from passhub_shared.events import Event
-from passhub_shared.personal import PersonalText, StudentNumber
+from passhub_shared.messages.events import Event
+from passhub_shared.personaldata.personal import PersonalText, StudentNumber
 
 __all__ = [
     "AvailabilityStated",

@@ -9,9 +9,9 @@ from datetime import date
 from passhub_sessions.domain.availability import WEEKDAYS, Slot
 from passhub_sessions.domain.events import AvailabilityStated
 from passhub_sessions.domain.terms import check_academic_year
-from passhub_shared.decider import Decider
-from passhub_shared.errors import Rejected
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
+from passhub_shared.storage.decider import Decider
+from passhub_shared.web.errors import Rejected
 
 MAX_SLOTS = 60
 

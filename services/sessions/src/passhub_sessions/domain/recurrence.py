@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import WEEKLY, rrule, rruleset
 
 from passhub_sessions.domain.terms import TermDates
-from passhub_shared.errors import Rejected
+from passhub_shared.web.errors import Rejected
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from passhub_sessions.domain.availability import Availability
 from passhub_sessions.domain.clashes import Booking, describe, first_clash
 from passhub_sessions.domain.terms import semester_of_week
-from passhub_shared.errors import Conflict, Rejected
+from passhub_shared.web.errors import Conflict, Rejected
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from passhub_sessions.domain.events import SchemeAmended
 from passhub_sessions.domain.terms import check_academic_year
 from passhub_shared.contracts.sessions import Mode, SchemeLaunched
-from passhub_shared.decider import Decider
-from passhub_shared.errors import Conflict, NotFound, Rejected
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
+from passhub_shared.storage.decider import Decider
+from passhub_shared.web.errors import Conflict, NotFound, Rejected
 
 CODE = re.compile(r"^[A-Z0-9]+(?:[-_][A-Z0-9]+)*$")
 MAX_LEADERS_PER_SESSION = 8

@@ -24,9 +24,9 @@ from passhub_shared.contracts.sessions import (
     SessionRescheduled,
     SessionScheduled,
 )
-from passhub_shared.decider import Decider
-from passhub_shared.errors import Conflict, Forbidden, NotFound, Rejected
-from passhub_shared.events import Event
+from passhub_shared.messages.events import Event
+from passhub_shared.storage.decider import Decider
+from passhub_shared.web.errors import Conflict, Forbidden, NotFound, Rejected
 
 LONDON = ZoneInfo("Europe/London")
 MAX_CAPACITY = 2000

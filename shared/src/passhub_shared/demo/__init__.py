@@ -1,5 +1,0 @@
-"""`passhub demo`: a realistic year, loaded through the services' public HTTP APIs only."""
-
-from passhub_shared.demo.year import DemoError, DemoReport, run_demo
-
-__all__ = ["DemoError", "DemoReport", "run_demo"]
