@@ -20,7 +20,7 @@ from playwright.sync_api import Error as PlaywrightError
 from passhub_shared.web.auth import make_token
 from tests.portal.conftest import DESKTOP, PHONE
 from tests.portal.console import log_in
-from tests.portal.stack import LEADER, LEADER_2, STUDENTS, Stack, wait_until
+from tests.portal.stack import LEADER, LEADER_2, RECORDS_HEADER, STUDENTS, Stack, wait_until
 
 pytestmark = pytest.mark.browser
 #: after the console frame's tests, on their stack (which only add a student organiser)
@@ -274,13 +274,28 @@ def test_attendance_today_a_roster_corrected_and_a_paper_sheet(
         shoot(page, "console-attendance-today")
 
         page.goto(f"{stack.portal}/console/attendance/sessions/{stack.session_a}")
-        ada, bo = STUDENTS["ada"][0], STUDENTS["bo"][0]
+        (ada, ada_name), bo = STUDENTS["ada"], STUDENTS["bo"][0]
+        # Ada's record is imported: the roster names her from it
+        imported = httpx.post(
+            f"{stack.recruitment}/records/imports",
+            content=(
+                RECORDS_HEADER
+                + f"{ada},{ada_name},{ada}@example.ac.uk,Physics,BSc Physics,UG,2,68,\n"
+            ).encode(),
+            headers={**stack.staff(), "Content-Type": "text/csv"},
+        )
+        assert imported.status_code == 201, imported.text
         page.fill("#add-number", ada)
         page.fill("#add-reason", "signed the paper sheet; the QR code did not scan")
         page.click("#add-student")
         page.wait_for_selector("#flash")
         assert f"{ada} is added" in (page.text_content("#flash") or "")
         assert ada in (page.text_content("#roster") or "")
+        assert ada_name in (page.text_content("#roster") or "")
+        page.goto(f"{stack.portal}/console/attendance/sessions/{stack.session_a}?sort=-name")
+        named = page.locator("#roster tbody tr td:nth-child(3)").all_text_contents()
+        assert ada_name in named and named == sorted(named, reverse=True), named
+        page.goto(f"{stack.portal}/console/attendance/sessions/{stack.session_a}")
         # a reason is required: without one the browser asks for it, and nothing is sent
         page.fill("#add-number", bo)
         page.click("#add-student")

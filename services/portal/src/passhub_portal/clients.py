@@ -59,7 +59,7 @@ class Services:
             maxsize=TOKENS_KEPT, ttl=issuer.ttl.total_seconds() / 2
         )
         #: student number -> name, from recruitment's records, kept ten minutes: the console's
-        #: rosters name students, and recruitment answers one number a call
+        #: rosters name students, and a page shown again asks recruitment for none of them
         self.student_names: TTLCache[str, str] = TTLCache(maxsize=20_000, ttl=600)
 
     @property

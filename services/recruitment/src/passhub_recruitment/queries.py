@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Row, Text, and_, func, literal, or_, select
+from sqlalchemy import Column, Row, Text, and_, any_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -391,6 +391,19 @@ async def student_record_view(conn: AsyncConnection, student_number: str) -> Stu
     if row is None:
         raise NotFound(f"no student record for {student_number!r}")
     return StudentRecordView.model_validate(dict(row._mapping))
+
+
+async def student_names(conn: AsyncConnection, student_numbers: Collection[str]) -> dict[str, str]:
+    """number -> name of those of these students whose record is held, in one query."""
+    if not student_numbers:
+        return {}
+    rows = await conn.execute(
+        select(student_records.c.student_number, student_records.c.name).where(
+            student_records.c.student_number
+            == any_(literal(sorted(set(student_numbers)), ARRAY(Text)))
+        )
+    )
+    return {str(r.student_number): str(r.name) for r in rows}
 
 
 def _like(text: str) -> str:

@@ -5,7 +5,7 @@ checked first with every error at once); and engagement (who stopped coming), ex
 
 from __future__ import annotations
 
-import asyncio
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
@@ -130,32 +130,36 @@ async def _session(c: Console, session_id: str) -> dict[str, Any]:
     return session
 
 
-#: at most this many of a roster's names are asked of recruitment at once
-NAME_LOOKUPS_AT_ONCE = 8
+#: the most student numbers recruitment names in one call
+NAMES_PER_CALL = 1_000
+#: a number recruitment can hold a record of (letters and digits); it refuses any other
+RECORD_NUMBER = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 
 async def _student_names(c: Console, numbers: Iterable[str]) -> dict[str, str]:
     """The names of these students from recruitment's student records, for a coordinator
-    (whose records they are to read; an organiser sees the leaders' names only). Recruitment
-    answers one number a call, so the numbers whose names were not found in the last ten
-    minutes (`Services.student_names`) are asked a few at a time; a student with no record has
-    no name."""
+    (whose records they are to read; an organiser sees the leaders' names only). The numbers
+    whose names were not found in the last ten minutes (`Services.student_names`) are asked in
+    one call (`POST /records/names`, a thousand a call); a student with no record has no
+    name."""
     if not c.coordinator:
         return {}
     known = c.person.services.student_names
     wanted = sorted(set(numbers))
-    gate = asyncio.Semaphore(NAME_LOOKUPS_AT_ONCE)
-
-    async def one(number: str) -> None:
-        async with gate:
-            try:
-                record = await c.call("recruitment", "GET", f"/records/{quote(number)}")
-            except ServiceError:
-                return
-        if record.get("name"):
-            known[number] = str(record["name"])
-
-    await asyncio.gather(*(one(n) for n in wanted if n not in known))
+    asked = [n for n in wanted if n not in known and RECORD_NUMBER.fullmatch(n)]
+    for start in range(0, len(asked), NAMES_PER_CALL):
+        try:
+            found = await c.call(
+                "recruitment",
+                "POST",
+                "/records/names",
+                json={"student_numbers": asked[start : start + NAMES_PER_CALL]},
+            )
+        except ServiceError:
+            break
+        for number, name in (found.get("names") or {}).items():
+            if name:
+                known[number] = str(name)
     return {n: known[n] for n in wanted if n in known}
 
 
@@ -169,14 +173,15 @@ async def session_page(request: Request, session_id: str) -> Response:
     audit = await c.call("attendance", "GET", f"/sessions/{quote(session_id)}/audit")
     names = {x["student_number"]: x.get("name") for x in session.get("leaders") or []}
     q = request.query_params
-    if q.get("sort", "").lstrip("-") == "name":
+    by_name = q.get("sort", "").lstrip("-") == "name"
+    if by_name:
         # sorted by name: every row's name first; else only the rows of the page shown
         names |= await _student_names(
             c,
             (
                 a["student_number"]
                 for a in attended["attendances"]
-                if a["student_number"] not in names
+                if not names.get(a["student_number"])
             ),
         )
     rows = []
@@ -196,9 +201,10 @@ async def session_page(request: Request, session_id: str) -> Response:
         sort=q.get("sort", ""),
         page=q.get("page", "1"),
     )
-    shown = await _student_names(c, (r["student_number"] for r in roster.rows if not r["name"]))
-    for r in roster.rows:
-        r["name"] = r["name"] or shown.get(r["student_number"])
+    if not by_name:
+        shown = await _student_names(c, (r["student_number"] for r in roster.rows if not r["name"]))
+        for r in roster.rows:
+            r["name"] = r["name"] or shown.get(r["student_number"])
     trail = [
         {
             "when": local_time(settings, str(e["occurred_at"])),

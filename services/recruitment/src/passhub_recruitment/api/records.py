@@ -13,9 +13,11 @@ from passhub_recruitment.api.schemas import (
     ImportPreview,
     ImportResult,
     LineProblem,
+    NamesBody,
     PreviewRow,
     RecordImportView,
     StudentFound,
+    StudentNames,
     StudentRecordView,
 )
 from passhub_recruitment.domain import records_csv
@@ -135,6 +137,17 @@ async def list_imports(
 ) -> list[RecordImportView]:
     async with runtime.engine.connect() as conn:
         return await queries.list_imports(conn)
+
+
+@router.post("/records/names", response_model=StudentNames)
+async def student_names(
+    body: NamesBody, runtime: RuntimeDep, principal: Principal = require(*IMPORTERS)
+) -> StudentNames:
+    """The names of many students at once (a roster's), from their records: at most 1,000
+    student numbers, in the body so that hundreds make no long address. A number whose record
+    is not held is absent from the answer; one asked twice answers once."""
+    async with runtime.engine.connect() as conn:
+        return StudentNames(names=await queries.student_names(conn, body.student_numbers))
 
 
 @router.get("/records/{student_number}", response_model=StudentRecordView)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from passhub_recruitment.domain.identifiers import STUDENT_NUMBER_PATTERN
 from passhub_shared.contracts.recruitment import (
     AssessedBy,
     Check,
@@ -374,6 +375,25 @@ class CompletionBody(BaseModel):
 class CompletionsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     completions: list[CompletionBody] = Field(min_length=1)
+
+
+#: the most student numbers one names lookup takes
+NAMES_AT_MOST = 1_000
+
+StudentNumberText = Annotated[str, StringConstraints(pattern=STUDENT_NUMBER_PATTERN)]
+
+
+class NamesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    student_numbers: list[StudentNumberText] = Field(
+        max_length=NAMES_AT_MOST, examples=[["S1000001", "S1000002"]]
+    )
+
+
+class StudentNames(BaseModel):
+    """The name of each student asked for whose record is held; the others are absent."""
+
+    names: dict[str, str] = Field(examples=[{"S1000001": "Ada Lovelace"}])
 
 
 class StudentFound(BaseModel):

@@ -8,7 +8,9 @@ from passhub_shared.web.errors import Rejected
 
 _YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 _SCHEME = re.compile(r"^(\d{4}-\d{2})-[A-Z0-9][A-Z0-9_-]{0,31}$")
-_STUDENT_NUMBER = re.compile(r"^[A-Za-z0-9]{1,32}$")
+#: a student number: letters and digits, as the student records system has them
+STUDENT_NUMBER_PATTERN = r"^[A-Za-z0-9]{1,32}$"
+_STUDENT_NUMBER = re.compile(STUDENT_NUMBER_PATTERN)
 
 #: the single stream every student-records import is appended to (so the last import wins,
 #: in stream order, for replay as for the live tables)
