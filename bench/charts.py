@@ -110,14 +110,14 @@ def baseline_module() -> ModuleType:
         check=True,
         capture_output=True,
     ).stdout
-    folder = Path(tempfile.mkdtemp(prefix="charts-baseline-"))
-    path = folder / "render_baseline.py"
-    path.write_bytes(source)
-    spec = importlib.util.spec_from_file_location("render_baseline", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["render_baseline"] = module
-    spec.loader.exec_module(module)
+    with tempfile.TemporaryDirectory(prefix="charts-baseline-") as folder:
+        path = Path(folder) / "render_baseline.py"
+        path.write_bytes(source)
+        spec = importlib.util.spec_from_file_location("render_baseline", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["render_baseline"] = module
+        spec.loader.exec_module(module)
     return module
 
 
