@@ -7,10 +7,12 @@ suppressed groups marked as such rather than drawn.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, tzinfo
+from functools import lru_cache
 from typing import Any, Literal
 
 import matplotlib
@@ -18,8 +20,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib import rc_context
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.transforms import Bbox
 
 from passhub_attendance.evaluation.adjusted import AdjustedComparison
 from passhub_attendance.evaluation.groups import Group, chart_groups
@@ -45,6 +50,8 @@ MEDIA_TYPES = {
 
 # Colour-blind safe (Okabe-Ito), in group order: non-participants first.
 PALETTE = ["#999999", "#E69F00", "#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+#: the colour of a note standing in for a bar (group too small, too few results)
+GREY_NOTE = "#777777"
 
 
 def _fmt(value: Any) -> str:
@@ -313,12 +320,56 @@ ADJUSTED_WORDS = (
 )
 
 
+def _dpi(fig: Figure) -> float:
+    """A very tall chart (hundreds of modules) gets fewer dots per inch, within PNG's limits."""
+    return min(110.0, 30_000 / fig.get_figheight())
+
+
 def _save(fig: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
-    # a very tall chart (hundreds of modules) gets fewer dots per inch, within PNG's limits
-    dpi = min(110.0, 30_000 / fig.get_figheight())
     with rc_context({"svg.fonttype": "none"}):
-        fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
+        fig.savefig(buffer, format=fmt, dpi=_dpi(fig), bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _save_laid_out(fig: Figure, fmt: str, edges: Sequence[Artist]) -> bytes:
+    """The figure saved at its own size, its margins already set for what it holds, drawn once.
+
+    `edges` are what could reach past those margins (row labels as long as a module's title,
+    a scheme's title, a legend of many groups): they alone are measured, and the saved area
+    grows to take in any that does, with `bbox_inches="tight"`'s padding. (That option instead
+    draws the whole figure one extra time to measure everything.) For a PNG, the measuring
+    renderer is the one that draws, so the words measured are not measured again."""
+    dpi = _dpi(fig)
+    canvas = FigureCanvasAgg(fig)
+    fig.set_dpi(dpi)
+    renderer = canvas.get_renderer()
+    extents = [fig.bbox]
+    for artist in edges:
+        extent = artist.get_tightbbox(renderer)
+        if extent is not None and extent.width and extent.height:
+            extents.append(extent)
+    reach = Bbox.union(extents).transformed(fig.dpi_scale_trans.inverted())
+    whole = fig.bbox_inches
+    pad = matplotlib.rcParams["savefig.pad_inches"]
+    area = Bbox.from_extents(
+        whole.x0 if reach.x0 >= whole.x0 else reach.x0 - pad,
+        whole.y0 if reach.y0 >= whole.y0 else reach.y0 - pad,
+        whole.x1 if reach.x1 <= whole.x1 else reach.x1 + pad,
+        whole.y1 if reach.y1 <= whole.y1 else reach.y1 + pad,
+    )
+    # zlib's level 3 instead of 6: the same pixels, a file about as small, a third less time
+    # spent compressing
+    options: dict[str, Any] = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}
+    buffer = io.BytesIO()
+    with rc_context({"svg.fonttype": "none"}):
+        fig.savefig(
+            buffer,
+            format=fmt,
+            dpi=dpi,
+            bbox_inches=None if area.bounds == whole.bounds else area,
+            **options,
+        )
     return buffer.getvalue()
 
 
@@ -375,7 +426,82 @@ def _adjusted_label(s: OutcomeSummary) -> str:
     return text
 
 
+#: a panel's bars (y, length, colour) and the words beside them (x, y, words, colour)
+PanelMarks = tuple[list[float], list[float], list[str], list[tuple[float, float, str, str | None]]]
+
+
+def _outcome_marks(
+    rows: Sequence[OutcomeSummary],
+    shown: Sequence[Group],
+    scale: float,
+    size: int,
+    bar: float,
+    left_pad: float,
+    right_pad: float,
+) -> tuple[PanelMarks, PanelMarks]:
+    """What the two panels of the outcome chart draw, in drawing order, so that each panel's
+    bars are one `barh` (one call per bar costs more than drawing it) and its words one pass."""
+    k = len(shown)
+    left: PanelMarks = ([], [], [], [])
+    right: PanelMarks = ([], [], [], [])
+    for r, summary in enumerate(rows):
+        figures = {g.key: g for g in summary.groups}
+        for j, group in enumerate(shown):
+            y = r + (j - (k - 1) / 2) * bar
+            g = figures.get(group.key)
+            if g is None or g.suppressed:
+                for panel, pad in ((left, left_pad), (right, right_pad)):
+                    panel[3].append((pad, y, f"fewer than {size}: not shown", GREY_NOTE))
+                continue
+            outcome = _outcome_value(g, summary.measure, scale)
+            passed = (
+                None
+                if g.pass_rate is None
+                else (100.0 * g.pass_rate, f"{100.0 * g.pass_rate:.0f}%")
+            )
+            for panel, pad, value, missing in (
+                (
+                    left,
+                    left_pad,
+                    outcome,
+                    "too few marks" if summary.measure == "mark" else "too few grades",
+                ),
+                (right, right_pad, passed, "too few results"),
+            ):
+                if value is None:
+                    panel[3].append((pad, y, f"n = {g.count}, {missing}", GREY_NOTE))
+                    continue
+                panel[0].append(y)
+                panel[1].append(value[0])
+                panel[2].append(PALETTE[j % len(PALETTE)])
+                panel[3].append((value[0] + pad, y, f"{value[1]}  n = {g.count}", None))
+    return left, right
+
+
+@dataclass(frozen=True)
+class _ChartOf:
+    """An outcome chart to draw, known by its report's digest (the chart is drawn from the
+    report alone)."""
+
+    digest: str
+    fmt: str
+    view: str
+    report: OutcomeReport = field(compare=False, hash=False)
+
+
+@lru_cache(maxsize=8)
+def _cached_outcomes_chart(chart: _ChartOf) -> bytes:
+    return outcomes_chart_uncached(chart.report, chart.fmt, chart.view)
+
+
 def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> bytes:
+    """`outcomes_chart_uncached`, the last few charts kept: the same report asked again (the
+    console's page reloaded, its PNG and its SVG) is not drawn again."""
+    digest = hashlib.blake2b(report.model_dump_json().encode(), digest_size=16).hexdigest()
+    return _cached_outcomes_chart(_ChartOf(digest, fmt, view, report))
+
+
+def outcomes_chart_uncached(report: OutcomeReport, fmt: str, view: str = "regular") -> bytes:
     """Grouped horizontal bars: mean mark (left) and pass rate (right) per group per module,
     the group's size on each bar; a scheme's pooled row first when the report is for one
     scheme."""
@@ -423,47 +549,12 @@ def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> by
     right.set_xticks([0, 20, 40, 60, 80, 100])
     pad = {left: left_top * 0.01, right: 1.0}
 
-    for r, summary in enumerate(rows):
-        figures = {g.key: g for g in summary.groups}
-        for j, group in enumerate(shown):
-            y = r + (j - (k - 1) / 2) * bar
-            g = figures.get(group.key)
-            colour = PALETTE[j % len(PALETTE)]
-            if g is None or g.suppressed:
-                for ax in (left, right):
-                    ax.text(
-                        pad[ax],
-                        y,
-                        f"fewer than {size}: not shown",
-                        va="center",
-                        fontsize=7,
-                        color="#777777",
-                    )
-                continue
-            outcome = _outcome_value(g, summary.measure, scale)
-            passed = (
-                None
-                if g.pass_rate is None
-                else (100.0 * g.pass_rate, f"{100.0 * g.pass_rate:.0f}%")
-            )
-            for ax, value, missing in (
-                (left, outcome, "too few marks" if summary.measure == "mark" else "too few grades"),
-                (right, passed, "too few results"),
-            ):
-                if value is None:
-                    ax.text(
-                        pad[ax],
-                        y,
-                        f"n = {g.count}, {missing}",
-                        va="center",
-                        fontsize=7,
-                        color="#777777",
-                    )
-                    continue
-                ax.barh(y, value[0], height=bar * 0.92, color=colour)
-                ax.text(
-                    value[0] + pad[ax], y, f"{value[1]}  n = {g.count}", va="center", fontsize=7
-                )
+    marks = _outcome_marks(rows, shown, scale, size, bar, pad[left], pad[right])
+    for ax, (ys, widths, colours, notes) in zip((left, right), marks, strict=True):
+        if ys:
+            ax.barh(ys, widths, height=bar * 0.92, color=colours)
+        for x, y, words, colour in notes:
+            ax.text(x, y, words, va="center", fontsize=7, color=colour)
     left.set_yticks(range(len(rows)), [_row_label(s, regular) for s in rows], fontsize=8)
     left.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     if report.scheme and report.schemes and len(rows) > 1:
@@ -499,7 +590,10 @@ def outcomes_chart(report: OutcomeReport, fmt: str, view: str = "regular") -> by
         va="bottom",
         wrap=True,
     )
-    return _save(fig, fmt)
+    # what could reach past the margins: row labels, the title, the legend, the footnote, and
+    # the words after the longest pass-rate bars
+    near_edge = [t for t in right.texts if t.get_position()[0] > 90]
+    return _save_laid_out(fig, fmt, [left.yaxis, *fig.texts, *fig.legends, *near_edge])
 
 
 def feedback_chart(report: FeedbackReport, fmt: str, tz: tzinfo = UTC) -> bytes:
