@@ -85,6 +85,17 @@ class Replica:
                 self.proc.wait()
 
     async def ready(self) -> bool:
+        """Ready to serve. A replica that exited before it was ready fails the test with the
+        end of its log, except when another process took its port between `free_port` and
+        uvicorn's bind: then it starts again on another port."""
+        if self.proc is not None and self.proc.poll() is not None:
+            log = self.log_dir / f"{self.service}-{self.port}.log"
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            if "address already in use" not in tail.lower():
+                raise AssertionError(f"{self.service} on {self.port} exited:\n{tail}")
+            self.port = free_port()
+            self.start()
+            return False
         try:
             async with httpx.AsyncClient(timeout=2) as client:
                 return (await client.get(f"{self.url}/readyz")).status_code == 200
@@ -176,7 +187,13 @@ async def test_every_acknowledged_sign_in_survives_node_and_replica_kills(
 
     try:
         for replica in replicas:
-            await wait_for(replica.ready, timeout=90, interval=0.25)
+            try:
+                await wait_for(replica.ready, timeout=90, interval=0.25)
+            except AssertionError as error:
+                log = tmp_path / f"{replica.service}-{replica.port}.log"
+                tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+                where = f"{replica.service} on {replica.port}"
+                raise AssertionError(f"{where}: {error}\n{tail}") from None
         writer = asyncio.create_task(load())
         await asyncio.sleep(PHASE)
 
