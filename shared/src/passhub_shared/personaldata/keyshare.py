@@ -22,9 +22,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
+from tenacity import (
+    AsyncRetrying,
+    before_sleep_log,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from passhub_shared.messages.events import Recorded
 from passhub_shared.personaldata.keys import DataKey, MasterKeys, StreamKeys
@@ -41,8 +49,28 @@ def entry_name(service: str, key_id: str) -> str:
     return f"{SUBJECT_PREFIX}.{service}.{key_id}"
 
 
+#: how long a service's start waits for JetStream to answer about the key bucket: in a cluster
+#: that is electing a leader, or on a loaded machine, its API requests time out for a while
+START_PATIENCE_SECONDS = 60.0
+
+
 async def key_bucket(js: JetStreamContext, replicas: int = 1) -> KeyBucket:
-    """The key bucket, created if missing (`KeyBucket.created` then says so)."""
+    """The key bucket, created if missing (`KeyBucket.created` then says so). A JetStream API
+    request that times out, or finds JetStream unavailable, is asked again for up to
+    `START_PATIENCE_SECONDS`, so a service does not fail to start on a passing hiccup."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type((nats.errors.TimeoutError, ServiceUnavailableError)),
+        wait=wait_exponential(multiplier=0.25, max=4.0),
+        stop=stop_after_delay(START_PATIENCE_SECONDS),
+        before_sleep=before_sleep_log(log, logging.WARNING),
+        reraise=True,
+    ):
+        with attempt:
+            return await _key_bucket(js, replicas)
+    raise AssertionError("unreachable: AsyncRetrying reraises")  # pragma: no cover
+
+
+async def _key_bucket(js: JetStreamContext, replicas: int) -> KeyBucket:
     created = False
     try:
         await js.stream_info(BUCKET)
