@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -334,6 +335,40 @@ async def get_comments(
     return [c.model_dump(mode="json") for c in report.comments or []]
 
 
+async def _import_past(
+    request: Request,
+    runtime: Runtime,
+    principal: Principal,
+    dry_run: bool,
+    read: Callable[[bytes], Awaitable[Any]],
+    run: Callable[..., Awaitable[Any]],
+) -> Any:
+    """A past-attendance import (counts or session rows): the upload read off the loop, then
+    imported in one transaction, rolled back when it is a dry run."""
+    settings = evaluation_settings(runtime)
+    with collector_paused():
+        data, name = await _upload(request, settings.max_import_bytes)
+        box = [await read(data)]
+        try:
+            async with runtime.transaction() as conn:
+                summary = await run(
+                    conn,
+                    runtime.store,
+                    box[0],
+                    settings,
+                    command_metadata(principal),
+                    import_id=new_import_id(),
+                    source=name,
+                )
+                if dry_run:
+                    raise _Preview(ImportResult(**asdict(summary), dry_run=True))
+        except _Preview as preview:
+            await release(box)
+            return JSONResponse(preview.result.model_dump(), status_code=200)
+        await release(box)
+    return ImportResult(**asdict(summary))
+
+
 @router.post(
     "/history",
     status_code=201,
@@ -350,28 +385,7 @@ async def post_history(
 ) -> Any:
     """Only rows that change a count are appended: the same file again appends nothing
     (`unchanged_years`)."""
-    settings = evaluation_settings(runtime)
-    with collector_paused():
-        data, name = await _upload(request, settings.max_import_bytes)
-        box = [await read_history(data)]
-        try:
-            async with runtime.transaction() as conn:
-                summary = await import_history(
-                    conn,
-                    runtime.store,
-                    box[0],
-                    settings,
-                    command_metadata(principal),
-                    import_id=new_import_id(),
-                    source=name,
-                )
-                if dry_run:
-                    raise _Preview(ImportResult(**asdict(summary), dry_run=True))
-        except _Preview as preview:
-            await release(box)
-            return JSONResponse(preview.result.model_dump(), status_code=200)
-        await release(box)
-    return ImportResult(**asdict(summary))
+    return await _import_past(request, runtime, principal, dry_run, read_history, import_history)
 
 
 @router.post(
@@ -391,28 +405,9 @@ async def post_history_sessions(
     """Only rows not held already are appended (`new_rows`): the same file again appends
     nothing (`unchanged_years`). A row repeating another of the file is one attendance
     (`duplicate_rows`)."""
-    settings = evaluation_settings(runtime)
-    with collector_paused():
-        data, name = await _upload(request, settings.max_import_bytes)
-        box = [await read_history_sessions(data)]
-        try:
-            async with runtime.transaction() as conn:
-                summary = await import_history_sessions(
-                    conn,
-                    runtime.store,
-                    box[0],
-                    settings,
-                    command_metadata(principal),
-                    import_id=new_import_id(),
-                    source=name,
-                )
-                if dry_run:
-                    raise _Preview(ImportResult(**asdict(summary), dry_run=True))
-        except _Preview as preview:
-            await release(box)
-            return JSONResponse(preview.result.model_dump(), status_code=200)
-        await release(box)
-    return ImportResult(**asdict(summary))
+    return await _import_past(
+        request, runtime, principal, dry_run, read_history_sessions, import_history_sessions
+    )
 
 
 @router.post(
